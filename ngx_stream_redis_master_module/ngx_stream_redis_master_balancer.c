@@ -1,0 +1,880 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ *
+ * The balancer: redis_master sends a connection to the one server the
+ * checks name master; redis_replica spreads connections over the replicas
+ * that are fresh followers of that master.  Sessions to a server that
+ * stops qualifying are closed, so that no client keeps writing to a
+ * demoted master.
+ */
+
+
+#include "ngx_stream_redis_master_module.h"
+
+
+typedef struct {
+    /* the round-robin data comes first, as in nginx's own balancers */
+    ngx_stream_upstream_rr_peer_data_t   rrp;
+
+    ngx_stream_redis_master_srv_conf_t  *conf;
+    ngx_stream_session_t                *session;
+    ngx_stream_upstream_rr_peers_t      *peers;
+    ngx_stream_upstream_rr_peer_t       *peer;
+    ngx_uint_t                           index;
+    uintptr_t                           *tried;
+    ngx_queue_t                          queue;
+    unsigned                             linked:1;
+} ngx_stream_redis_master_peer_data_t;
+
+
+#define ngx_stream_redis_master_bit(map, i)                                   \
+    ((map)[(i) / (8 * sizeof(uintptr_t))] & ((uintptr_t) 1 << ((i) % (8 * sizeof(uintptr_t)))))
+
+#define ngx_stream_redis_master_set_bit(map, i)                               \
+    (map)[(i) / (8 * sizeof(uintptr_t))] |=                                   \
+                              ((uintptr_t) 1 << ((i) % (8 * sizeof(uintptr_t))))
+
+#define ngx_stream_redis_master_map_size(n)                                   \
+    (((n) + (8 * sizeof(uintptr_t)) - 1) / (8 * sizeof(uintptr_t)))
+
+
+static ngx_int_t ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_upstream_rr_peers_t *peers);
+static ngx_int_t ngx_stream_redis_master_init_peer(ngx_stream_session_t *s,
+    ngx_stream_upstream_srv_conf_t *us);
+static ngx_int_t ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc,
+    void *data);
+static void ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc,
+    void *data, ngx_uint_t state);
+static void ngx_stream_redis_master_cleanup(void *data);
+static ngx_uint_t ngx_stream_redis_master_arbitrate(
+    ngx_stream_redis_master_srv_conf_t *rmcf, u_char **how);
+static void ngx_stream_redis_master_log_choice(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t chosen,
+    ngx_uint_t claimants, u_char *how, ngx_log_t *log);
+static ngx_uint_t ngx_stream_redis_master_claims(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
+static ngx_uint_t ngx_stream_redis_master_qualifies(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i,
+    ngx_uint_t master);
+static ngx_uint_t ngx_stream_redis_master_pick_replica(
+    ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t master);
+static ngx_uint_t ngx_stream_redis_master_eligible(
+    ngx_stream_redis_master_srv_conf_t *rmcf, uintptr_t *map,
+    ngx_log_t *log);
+static ngx_int_t ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
+    ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t index);
+static ngx_stream_upstream_rr_peer_t *ngx_stream_redis_master_peer(
+    ngx_stream_upstream_rr_peers_t *peers, ngx_uint_t index,
+    ngx_stream_upstream_rr_peers_t **owner);
+static void ngx_stream_redis_master_close_sessions(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
+static void ngx_stream_redis_master_sweep_handler(ngx_event_t *ev);
+
+
+ngx_int_t
+ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
+    ngx_stream_upstream_srv_conf_t *us)
+{
+    ngx_uint_t                            n;
+    ngx_stream_upstream_rr_peers_t       *peers;
+    ngx_stream_redis_master_srv_conf_t   *rmcf, **rmcfp;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    if (ngx_stream_upstream_init_round_robin(cf, us) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    us->peer.init = ngx_stream_redis_master_init_peer;
+
+    rmcf = ngx_stream_conf_upstream_srv_conf(us,
+                                             ngx_stream_redis_master_module);
+    peers = us->peer.data;
+
+    if (peers->next
+        && rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"redis_master\" does not support backup servers "
+                      "in upstream \"%V\" in %s:%ui",
+                      &us->host, us->file_name, us->line);
+        return NGX_ERROR;
+    }
+
+    if (rmcf->check.interval == NGX_CONF_UNSET_MSEC) {
+        rmcf->check.interval = 1000;
+        rmcf->check.timeout = 1000;
+        rmcf->check.rise = 1;
+        rmcf->check.fall = 2;
+    }
+
+    ngx_conf_init_value(rmcf->max_lag, 15);
+
+    n = peers->number + (peers->next ? peers->next->number : 0);
+
+    if (ngx_array_init(&rmcf->targets, cf->pool, n,
+                       sizeof(ngx_stream_redis_master_target_t *))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_stream_redis_master_add_peers(cf, rmcf, peers) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (peers->next
+        && ngx_stream_redis_master_add_peers(cf, rmcf, peers->next) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rmmcf = ngx_stream_conf_get_module_main_conf(cf,
+                                               ngx_stream_redis_master_module);
+
+    rmcfp = ngx_array_push(&rmmcf->upstreams);
+    if (rmcfp == NULL) {
+        return NGX_ERROR;
+    }
+
+    *rmcfp = rmcf;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_upstream_rr_peers_t *peers)
+{
+    ngx_stream_upstream_rr_peer_t       *peer;
+    ngx_stream_redis_master_target_t   **tp;
+
+    for (peer = peers->peer; peer; peer = peer->next) {
+
+        tp = ngx_array_push(&rmcf->targets);
+        if (tp == NULL) {
+            return NGX_ERROR;
+        }
+
+        *tp = ngx_stream_redis_master_add_target(cf, rmcf, peer->sockaddr,
+                                                 peer->socklen, &peer->name);
+        if (*tp == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle)
+{
+    size_t                                n;
+    ngx_uint_t                            i;
+    ngx_stream_redis_master_srv_conf_t  **rmcfp, *rmcf;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+    rmcfp = rmmcf->upstreams.elts;
+
+    for (i = 0; i < rmmcf->upstreams.nelts; i++) {
+        rmcf = rmcfp[i];
+        n = rmcf->targets.nelts;
+
+        ngx_queue_init(&rmcf->sessions);
+
+        rmcf->snapshot = ngx_pcalloc(cycle->pool,
+                                   n * sizeof(ngx_stream_redis_master_node_t));
+        rmcf->eligible = ngx_pcalloc(cycle->pool,
+                         ngx_stream_redis_master_map_size(n) * sizeof(uintptr_t));
+        rmcf->eligible_new = ngx_pcalloc(cycle->pool,
+                         ngx_stream_redis_master_map_size(n) * sizeof(uintptr_t));
+
+        if (rmcf->snapshot == NULL || rmcf->eligible == NULL
+            || rmcf->eligible_new == NULL)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    rmmcf->sweep.handler = ngx_stream_redis_master_sweep_handler;
+    rmmcf->sweep.data = rmmcf;
+    rmmcf->sweep.log = cycle->log;
+    rmmcf->sweep.cancelable = 1;
+
+    ngx_add_timer(&rmmcf->sweep, NGX_STREAM_REDIS_MASTER_SWEEP);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_init_peer(ngx_stream_session_t *s,
+    ngx_stream_upstream_srv_conf_t *us)
+{
+    ngx_pool_cleanup_t                   *cln;
+    ngx_stream_redis_master_srv_conf_t   *rmcf;
+    ngx_stream_redis_master_peer_data_t  *pd;
+
+    rmcf = ngx_stream_conf_upstream_srv_conf(us,
+                                             ngx_stream_redis_master_module);
+
+    pd = ngx_pcalloc(s->connection->pool,
+                     sizeof(ngx_stream_redis_master_peer_data_t));
+    if (pd == NULL) {
+        return NGX_ERROR;
+    }
+
+    pd->tried = ngx_pcalloc(s->connection->pool,
+                            ngx_stream_redis_master_map_size(
+                                rmcf->targets.nelts) * sizeof(uintptr_t));
+    if (pd->tried == NULL) {
+        return NGX_ERROR;
+    }
+
+    s->upstream->peer.data = &pd->rrp;
+
+    if (ngx_stream_upstream_init_round_robin_peer(s, us) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* the session leaves the worker's list however it ends */
+
+    cln = ngx_pool_cleanup_add(s->connection->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_stream_redis_master_cleanup;
+    cln->data = pd;
+
+    pd->conf = rmcf;
+    pd->session = s;
+
+    s->upstream->peer.get = ngx_stream_redis_master_get_peer;
+    s->upstream->peer.free = ngx_stream_redis_master_free_peer;
+
+    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER) {
+        /* there is one master: never fall through to another server */
+        s->upstream->peer.tries = 1;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc, void *data)
+{
+    ngx_stream_redis_master_peer_data_t  *pd = data;
+
+    ngx_uint_t                           master, index;
+    ngx_stream_redis_master_srv_conf_t  *rmcf;
+
+    rmcf = pd->conf;
+
+    ngx_stream_redis_master_snapshot(rmcf);
+
+    master = ngx_stream_redis_master_choose(rmcf, pc->log);
+
+    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER) {
+
+        if (master == NGX_STREAM_REDIS_MASTER_NONE
+            || ngx_stream_redis_master_bit(pd->tried, master))
+        {
+            ngx_log_error(NGX_LOG_ERR, pc->log, 0,
+                          "no Redis master in upstream %V", rmcf->name);
+            return NGX_BUSY;
+        }
+
+        return ngx_stream_redis_master_use_peer(pc, pd, master);
+    }
+
+    index = ngx_stream_redis_master_pick_replica(pd, master);
+
+    if (index != NGX_STREAM_REDIS_MASTER_NONE) {
+        if (ngx_stream_redis_master_announce_fallback(rmcf, 0)) {
+            ngx_log_error(NGX_LOG_WARN, pc->log, 0,
+                          "redis replica: upstream %V has qualified "
+                          "replicas again", rmcf->name);
+        }
+
+        return ngx_stream_redis_master_use_peer(pc, pd, index);
+    }
+
+    if (rmcf->fallback == NGX_STREAM_REDIS_MASTER_FALLBACK_MASTER
+        && master != NGX_STREAM_REDIS_MASTER_NONE
+        && !ngx_stream_redis_master_bit(pd->tried, master))
+    {
+        if (ngx_stream_redis_master_announce_fallback(rmcf, 1)) {
+            ngx_log_error(NGX_LOG_WARN, pc->log, 0,
+                          "redis replica: no qualified replica in upstream "
+                          "%V, falling back to the master",
+                          rmcf->name);
+        }
+
+        return ngx_stream_redis_master_use_peer(pc, pd, master);
+    }
+
+    ngx_log_error(NGX_LOG_ERR, pc->log, 0,
+                  "no qualified Redis replica in upstream %V", rmcf->name);
+
+    return NGX_BUSY;
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
+    ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t index)
+{
+    ngx_stream_upstream_rr_peer_t   *peer;
+    ngx_stream_upstream_rr_peers_t  *peers;
+
+    ngx_stream_upstream_rr_peers_wlock(pd->rrp.peers);
+
+    peer = ngx_stream_redis_master_peer(pd->rrp.peers, index, &peers);
+
+    if (peer->max_conns && peer->conns >= peer->max_conns) {
+        ngx_stream_upstream_rr_peers_unlock(pd->rrp.peers);
+
+        ngx_log_error(NGX_LOG_ERR, pc->log, 0,
+                      "server %V in upstream %V is at max_conns",
+                      &peer->name, pd->conf->name);
+        return NGX_BUSY;
+    }
+
+    peer->conns++;
+
+    pc->sockaddr = peer->sockaddr;
+    pc->socklen = peer->socklen;
+    pc->name = &peer->name;
+
+    ngx_stream_upstream_rr_peers_unlock(pd->rrp.peers);
+
+    pd->peers = peers;
+    pd->peer = peer;
+    pd->index = index;
+    ngx_stream_redis_master_set_bit(pd->tried, index);
+
+    if (!pd->linked) {
+        ngx_queue_insert_tail(&pd->conf->sessions, &pd->queue);
+        pd->linked = 1;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_STREAM, pc->log, 0,
+                   "redis balancer: upstream %V peer %V",
+                   pd->conf->name, &peer->name);
+
+    return NGX_OK;
+}
+
+
+/* the server at a flat index: primary servers first, then backup */
+
+static ngx_stream_upstream_rr_peer_t *
+ngx_stream_redis_master_peer(ngx_stream_upstream_rr_peers_t *peers,
+    ngx_uint_t index, ngx_stream_upstream_rr_peers_t **owner)
+{
+    ngx_stream_upstream_rr_peer_t  *peer;
+
+    if (index >= peers->number) {
+        index -= peers->number;
+        peers = peers->next;
+    }
+
+    *owner = peers;
+
+    for (peer = peers->peer; index; index--) {
+        peer = peer->next;
+    }
+
+    return peer;
+}
+
+
+static void
+ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t state)
+{
+    ngx_stream_redis_master_peer_data_t  *pd = data;
+
+    ngx_stream_upstream_rr_peer_t  *peer;
+
+    if (pd->linked) {
+        ngx_queue_remove(&pd->queue);
+        pd->linked = 0;
+    }
+
+    peer = pd->peer;
+
+    if (peer == NULL) {
+        return;
+    }
+
+    ngx_stream_upstream_rr_peers_rlock(pd->peers);
+    ngx_stream_upstream_rr_peer_lock(pd->peers, peer);
+
+    peer->conns--;
+
+    if (state & NGX_PEER_FAILED) {
+        peer->fails++;
+        peer->accessed = ngx_time();
+        peer->checked = peer->accessed;
+    }
+
+    ngx_stream_upstream_rr_peer_unlock(pd->peers, peer);
+    ngx_stream_upstream_rr_peers_unlock(pd->peers);
+
+    pd->peer = NULL;
+
+    if (pc->tries) {
+        pc->tries--;
+    }
+}
+
+
+static void
+ngx_stream_redis_master_cleanup(void *data)
+{
+    ngx_stream_redis_master_peer_data_t  *pd = data;
+
+    if (pd->linked) {
+        ngx_queue_remove(&pd->queue);
+        pd->linked = 0;
+    }
+}
+
+
+/*
+ * The master of an upstream, from its servers' latest checks (taken by
+ * ngx_stream_redis_master_snapshot()), or NGX_STREAM_REDIS_MASTER_NONE.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_choose(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_log_t *log)
+{
+    u_char      *how;
+    ngx_uint_t   i, claimants, chosen;
+
+    claimants = 0;
+    chosen = NGX_STREAM_REDIS_MASTER_NONE;
+    how = NULL;
+
+    for (i = 0; i < rmcf->targets.nelts; i++) {
+        if (ngx_stream_redis_master_claims(rmcf, i)) {
+            claimants++;
+            chosen = i;
+        }
+    }
+
+    if (claimants > 1) {
+        chosen = ngx_stream_redis_master_arbitrate(rmcf, &how);
+    }
+
+    if (ngx_stream_redis_master_announce(rmcf,
+                             chosen == NGX_STREAM_REDIS_MASTER_NONE
+                             ? NULL : ((ngx_stream_redis_master_target_t **)
+                                       rmcf->targets.elts)[chosen]->node,
+                             claimants))
+    {
+        ngx_stream_redis_master_log_choice(rmcf, chosen, claimants, how, log);
+    }
+
+    return chosen;
+}
+
+
+static ngx_uint_t
+ngx_stream_redis_master_claims(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    ngx_stream_redis_master_node_t  *node;
+
+    node = &rmcf->snapshot[i];
+
+    return node->up && node->info.role == NGX_STREAM_REDIS_MASTER_ROLE_MASTER;
+}
+
+
+/*
+ * Several servers say master.  A newer lineage wins: a promoted replica's
+ * replid2 is the replid of the master it took over from.  Then the one
+ * that more replicas follow.  The replication offset is never used: a
+ * stale master keeps growing it.  What is still a tie is refused, unless
+ * split_brain=lineage asks for the first server in configuration order.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_arbitrate(ngx_stream_redis_master_srv_conf_t *rmcf,
+    u_char **how)
+{
+    ngx_uint_t                       i, j, n, best, ties, followers, most;
+    ngx_stream_redis_master_node_t  *snap;
+
+    snap = rmcf->snapshot;
+    n = rmcf->targets.nelts;
+    best = NGX_STREAM_REDIS_MASTER_NONE;
+    most = 0;
+    ties = 0;
+
+    for (i = 0; i < n; i++) {
+
+        if (!ngx_stream_redis_master_claims(rmcf, i)) {
+            continue;
+        }
+
+        for (j = 0; j < n; j++) {
+            if (j != i && ngx_stream_redis_master_claims(rmcf, j)
+                && snap[i].info.replid[0] != '\0'
+                && ngx_strcmp(snap[j].info.replid2, snap[i].info.replid) == 0)
+            {
+                break;
+            }
+        }
+
+        if (j < n) {
+            continue;   /* superseded by a server promoted from it */
+        }
+
+        followers = 0;
+
+        for (j = 0; j < n; j++) {
+            if (snap[j].up
+                && snap[j].info.role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
+                && snap[j].info.link_up
+                && ngx_strcmp(snap[j].info.replid, snap[i].info.replid) == 0)
+            {
+                followers++;
+            }
+        }
+
+        if (best == NGX_STREAM_REDIS_MASTER_NONE || followers > most) {
+            best = i;
+            most = followers;
+            ties = 0;
+
+        } else if (followers == most) {
+            ties++;
+        }
+    }
+
+    if (ties == 0) {
+        *how = (u_char *) "by lineage and replicas";
+        return best;
+    }
+
+    if (rmcf->split_brain == NGX_STREAM_REDIS_MASTER_SPLIT_LINEAGE) {
+        *how = (u_char *) "by configuration order, lineage being a tie";
+        return best;
+    }
+
+    *how = (u_char *) "none: lineage is a tie and split_brain=refuse";
+
+    return NGX_STREAM_REDIS_MASTER_NONE;
+}
+
+
+static void
+ngx_stream_redis_master_log_choice(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t chosen, ngx_uint_t claimants, u_char *how, ngx_log_t *log)
+{
+    u_char                             *p, *last;
+    u_char                              list[512];
+    ngx_uint_t                          i;
+    ngx_stream_redis_master_target_t  **tp;
+
+    tp = rmcf->targets.elts;
+
+    if (claimants > 1) {
+        p = list;
+        last = list + sizeof(list);
+
+        for (i = 0; i < rmcf->targets.nelts; i++) {
+            if (ngx_stream_redis_master_claims(rmcf, i)) {
+                p = ngx_slprintf(p, last, "%s%V", p == list ? "" : " ",
+                                 &tp[i]->name);
+            }
+        }
+
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "redis master: %ui servers claim master in upstream "
+                      "%V (%*s), chose %s", claimants, rmcf->name,
+                      p - list, list, how);
+    }
+
+    if (chosen == NGX_STREAM_REDIS_MASTER_NONE) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "redis master: upstream %V has no master", rmcf->name);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "redis master: upstream %V master is %V",
+                  rmcf->name, &tp[chosen]->name);
+}
+
+
+/*
+ * A replica serves reads only while it is a fresh follower of the current
+ * master: linked, not syncing or loading, on the master's replication id
+ * (host and port are not compared: NAT and hostnames make them unreliable),
+ * and within max_lag and max_lag_bytes.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_qualifies(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i, ngx_uint_t master)
+{
+    ngx_stream_redis_master_info_t  *info, *m;
+
+    if (master == NGX_STREAM_REDIS_MASTER_NONE || !rmcf->snapshot[i].up) {
+        return 0;
+    }
+
+    info = &rmcf->snapshot[i].info;
+    m = &rmcf->snapshot[master].info;
+
+    if (info->role != NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
+        || !info->link_up || info->sync_in_progress || info->loading
+        || info->replid[0] == '\0'
+        || ngx_strcmp(info->replid, m->replid) != 0)
+    {
+        return 0;
+    }
+
+    if (info->master_last_io < 0 || info->master_last_io > rmcf->max_lag) {
+        return 0;
+    }
+
+    if (rmcf->max_lag_bytes != NGX_CONF_UNSET
+        && m->master_repl_offset - info->slave_repl_offset
+           > rmcf->max_lag_bytes)
+    {
+        return 0;
+    }
+
+    return 1;
+}
+
+
+/* smooth weighted round robin over qualified replicas, as nginx does */
+
+static ngx_uint_t
+ngx_stream_redis_master_pick_replica(ngx_stream_redis_master_peer_data_t *pd,
+    ngx_uint_t master)
+{
+    ngx_int_t                            total;
+    ngx_uint_t                           i, base, best;
+    ngx_stream_upstream_rr_peer_t       *peer, *bestp;
+    ngx_stream_upstream_rr_peers_t      *peers;
+    ngx_stream_redis_master_srv_conf_t  *rmcf;
+
+    rmcf = pd->conf;
+    best = NGX_STREAM_REDIS_MASTER_NONE;
+    base = 0;
+
+    ngx_stream_upstream_rr_peers_wlock(pd->rrp.peers);
+
+    /* primary servers first; backup servers only when none qualifies */
+
+    for (peers = pd->rrp.peers; peers; peers = peers->next) {
+        total = 0;
+        bestp = NULL;
+
+        for (peer = peers->peer, i = base; peer; peer = peer->next, i++) {
+
+            if (peer->down
+                || ngx_stream_redis_master_bit(pd->tried, i)
+                || (peer->max_conns && peer->conns >= peer->max_conns)
+                || !ngx_stream_redis_master_qualifies(rmcf, i, master))
+            {
+                continue;
+            }
+
+            peer->current_weight += peer->effective_weight;
+            total += peer->effective_weight;
+
+            if (bestp == NULL || peer->current_weight > bestp->current_weight) {
+                bestp = peer;
+                best = i;
+            }
+        }
+
+        if (bestp) {
+            bestp->current_weight -= total;
+            break;
+        }
+
+        base += peers->number;
+    }
+
+    ngx_stream_upstream_rr_peers_unlock(pd->rrp.peers);
+
+    return best;
+}
+
+
+/* which servers may hold sessions now; returns the master's index */
+
+static ngx_uint_t
+ngx_stream_redis_master_eligible(ngx_stream_redis_master_srv_conf_t *rmcf,
+    uintptr_t *map, ngx_log_t *log)
+{
+    ngx_uint_t  i, n, master, any;
+
+    n = rmcf->targets.nelts;
+
+    ngx_memzero(map, ngx_stream_redis_master_map_size(n) * sizeof(uintptr_t));
+
+    ngx_stream_redis_master_snapshot(rmcf);
+
+    master = ngx_stream_redis_master_choose(rmcf, log);
+
+    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER) {
+        if (master != NGX_STREAM_REDIS_MASTER_NONE) {
+            ngx_stream_redis_master_set_bit(map, master);
+        }
+
+        return master;
+    }
+
+    any = 0;
+
+    for (i = 0; i < n; i++) {
+        if (ngx_stream_redis_master_qualifies(rmcf, i, master)) {
+            ngx_stream_redis_master_set_bit(map, i);
+            any = 1;
+        }
+    }
+
+    /* sessions that fell back to the master may stay while it is master */
+
+    if (rmcf->fallback == NGX_STREAM_REDIS_MASTER_FALLBACK_MASTER
+        && master != NGX_STREAM_REDIS_MASTER_NONE)
+    {
+        ngx_stream_redis_master_set_bit(map, master);
+    }
+
+    (void) any;
+
+    return master;
+}
+
+
+/*
+ * Compares every upstream's eligible servers with what this worker last
+ * saw, and closes the sessions it proxies to servers that lost their place.
+ */
+
+void
+ngx_stream_redis_master_reroute(ngx_cycle_t *cycle)
+{
+    size_t                                size;
+    ngx_uint_t                            i;
+    ngx_stream_redis_master_srv_conf_t  **rmcfp, *rmcf;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+    rmcfp = rmmcf->upstreams.elts;
+
+    for (i = 0; i < rmmcf->upstreams.nelts; i++) {
+        rmcf = rmcfp[i];
+
+        if (rmcf->snapshot == NULL) {
+            continue;
+        }
+
+        size = ngx_stream_redis_master_map_size(rmcf->targets.nelts)
+               * sizeof(uintptr_t);
+
+        (void) ngx_stream_redis_master_eligible(rmcf, rmcf->eligible_new,
+                                                cycle->log);
+
+        if (ngx_memcmp(rmcf->eligible, rmcf->eligible_new, size) == 0) {
+            continue;
+        }
+
+        ngx_memcpy(rmcf->eligible, rmcf->eligible_new, size);
+
+        ngx_stream_redis_master_close_sessions(rmcf, cycle->log);
+    }
+}
+
+
+/*
+ * A session is closed by shutting its upstream socket down and letting the
+ * proxy module read the end of stream: the proxy finalizes the session in
+ * its usual way, forwarding whatever the server had already answered.
+ */
+
+static void
+ngx_stream_redis_master_close_sessions(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log)
+{
+    ngx_uint_t                            closed;
+    ngx_queue_t                          *q, *next;
+    ngx_connection_t                     *c;
+    ngx_stream_redis_master_peer_data_t  *pd;
+
+    closed = 0;
+
+    for (q = ngx_queue_head(&rmcf->sessions);
+         q != ngx_queue_sentinel(&rmcf->sessions);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        pd = ngx_queue_data(q, ngx_stream_redis_master_peer_data_t, queue);
+
+        if (ngx_stream_redis_master_bit(rmcf->eligible, pd->index)) {
+            continue;
+        }
+
+        ngx_queue_remove(q);
+        pd->linked = 0;
+
+        c = pd->session->upstream->peer.connection;
+
+        if (c == NULL || c->fd == (ngx_socket_t) -1) {
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, pd->session->connection->log, 0,
+                      "redis balancer: closing session to %V, no longer "
+                      "eligible in upstream %V", &pd->peer->name, rmcf->name);
+
+        if (ngx_shutdown_socket(c->fd, SHUT_RDWR) == -1) {
+            ngx_log_error(NGX_LOG_CRIT, log, ngx_socket_errno,
+                          ngx_shutdown_socket_n " failed");
+        }
+
+        c->read->ready = 1;
+        ngx_post_event(c->read, &ngx_posted_events);
+
+        closed++;
+    }
+
+    if (closed) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "redis balancer: closed %ui sessions in upstream %V "
+                      "to servers no longer eligible", closed, rmcf->name);
+    }
+}
+
+
+static void
+ngx_stream_redis_master_sweep_handler(ngx_event_t *ev)
+{
+    ngx_stream_redis_master_reroute((ngx_cycle_t *) ngx_cycle);
+
+    if (!ngx_terminate) {
+        ngx_add_timer(ev, NGX_STREAM_REDIS_MASTER_SWEEP);
+    }
+}

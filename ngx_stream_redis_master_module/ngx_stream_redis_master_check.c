@@ -1,0 +1,544 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ *
+ * The checker state machine.  Each worker keeps one checker per probe
+ * target; only the worker that owns the target probes it.  A probe is
+ * [AUTH,] PING, INFO replication and INFO persistence, pipelined in one
+ * write on a connection that is kept open between probes.
+ */
+
+
+#include "ngx_stream_redis_master_module.h"
+
+#include <hiredis/hiredis.h>
+
+
+struct ngx_stream_redis_master_checker_s {
+    ngx_stream_redis_master_target_t  *target;
+    ngx_event_t                        timer;
+    ngx_peer_connection_t              pc;
+    redisReader                       *reader;
+    ngx_str_t                          request;
+    ngx_uint_t                         auth;
+    ngx_uint_t                         expect;
+    ngx_uint_t                         got;
+    size_t                             sent;
+    size_t                             received;
+    ngx_msec_t                         stale;
+    ngx_stream_redis_master_info_t     info;
+    unsigned                           busy:1;
+    unsigned                           connecting:1;
+    u_char                             reason[
+                                       NGX_STREAM_REDIS_MASTER_REASON_LEN];
+};
+
+
+static ngx_int_t ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
+    ngx_stream_redis_master_checker_t *ck);
+static u_char *ngx_stream_redis_master_command(u_char *p, ngx_uint_t n,
+    ngx_str_t *args);
+static void ngx_stream_redis_master_timer_handler(ngx_event_t *ev);
+static void ngx_stream_redis_master_probe(
+    ngx_stream_redis_master_checker_t *ck);
+static ngx_int_t ngx_stream_redis_master_connect(
+    ngx_stream_redis_master_checker_t *ck);
+static void ngx_stream_redis_master_write_handler(ngx_event_t *ev);
+static void ngx_stream_redis_master_read_handler(ngx_event_t *ev);
+static ngx_int_t ngx_stream_redis_master_feed(
+    ngx_stream_redis_master_checker_t *ck, u_char *buf, size_t n);
+static ngx_int_t ngx_stream_redis_master_interpret(
+    ngx_stream_redis_master_checker_t *ck, void *reply);
+static void ngx_stream_redis_master_fail(ngx_stream_redis_master_checker_t *ck,
+    ngx_err_t err, const char *fmt, ...);
+static void ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
+    ngx_uint_t ok);
+static void ngx_stream_redis_master_close(
+    ngx_stream_redis_master_checker_t *ck);
+
+
+ngx_int_t
+ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle)
+{
+    ngx_msec_t                            interval;
+    ngx_uint_t                            i;
+    ngx_stream_redis_master_checker_t    *ck;
+    ngx_stream_redis_master_target_t    **tp;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+    tp = rmmcf->targets.elts;
+
+    for (i = 0; i < rmmcf->targets.nelts; i++) {
+
+        ck = ngx_pcalloc(cycle->pool,
+                         sizeof(ngx_stream_redis_master_checker_t));
+        if (ck == NULL) {
+            return NGX_ERROR;
+        }
+
+        ck->target = tp[i];
+        tp[i]->checker = ck;
+
+        if (ngx_stream_redis_master_build_request(cycle, ck) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        interval = tp[i]->check->interval;
+
+        /* the owner refreshes its mark at least this often */
+        ck->stale = 2 * (interval + tp[i]->check->timeout);
+
+        ck->timer.handler = ngx_stream_redis_master_timer_handler;
+        ck->timer.data = ck;
+        ck->timer.log = cycle->log;
+        ck->timer.cancelable = 1;
+
+        /* a random first delay keeps workers and servers out of step */
+        ngx_add_timer(&ck->timer, ngx_random() % interval);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
+    ngx_stream_redis_master_checker_t *ck)
+{
+    u_char                                *p;
+    size_t                                 len;
+    ngx_str_t                              args[3];
+    ngx_stream_redis_master_check_conf_t  *cc;
+
+    cc = ck->target->check;
+
+    len = 128 + cc->username.len + cc->password.len;
+
+    ck->request.data = ngx_pnalloc(cycle->pool, len);
+    if (ck->request.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ck->request.data;
+
+    if (cc->password.len) {
+        ngx_str_set(&args[0], "AUTH");
+
+        if (cc->username.len) {
+            args[1] = cc->username;
+            args[2] = cc->password;
+            p = ngx_stream_redis_master_command(p, 3, args);
+
+        } else {
+            args[1] = cc->password;
+            p = ngx_stream_redis_master_command(p, 2, args);
+        }
+
+        ck->auth = 1;
+    }
+
+    ngx_str_set(&args[0], "PING");
+    p = ngx_stream_redis_master_command(p, 1, args);
+
+    ngx_str_set(&args[0], "INFO");
+    ngx_str_set(&args[1], "replication");
+    p = ngx_stream_redis_master_command(p, 2, args);
+
+    /* Redis before 7 takes one section per INFO: "loading" is here */
+    ngx_str_set(&args[1], "persistence");
+    p = ngx_stream_redis_master_command(p, 2, args);
+
+    ck->request.len = p - ck->request.data;
+    ck->expect = ck->auth + 3;
+
+    return NGX_OK;
+}
+
+
+/* a command as a RESP array of bulk strings */
+
+static u_char *
+ngx_stream_redis_master_command(u_char *p, ngx_uint_t n, ngx_str_t *args)
+{
+    ngx_uint_t  i;
+
+    p = ngx_sprintf(p, "*%ui\r\n", n);
+
+    for (i = 0; i < n; i++) {
+        p = ngx_sprintf(p, "$%uz\r\n%V\r\n", args[i].len, &args[i]);
+    }
+
+    return p;
+}
+
+
+static void
+ngx_stream_redis_master_timer_handler(ngx_event_t *ev)
+{
+    ngx_stream_redis_master_checker_t  *ck;
+
+    ck = ev->data;
+
+    if (ngx_exiting || ngx_terminate) {
+        ngx_stream_redis_master_close(ck);
+        ngx_stream_redis_master_disown((ngx_cycle_t *) ngx_cycle);
+        return;
+    }
+
+    if (ck->busy) {
+        ngx_stream_redis_master_fail(ck, 0, "timed out after %Mms",
+                                     ck->target->check->timeout);
+        return;
+    }
+
+    if (!ngx_stream_redis_master_own(ck->target, ck->stale)) {
+
+        /* another worker probes it: do not hold a second connection */
+
+        ngx_stream_redis_master_close(ck);
+        ngx_add_timer(&ck->timer, ck->target->check->interval);
+        return;
+    }
+
+    ngx_stream_redis_master_probe(ck);
+}
+
+
+static void
+ngx_stream_redis_master_probe(ngx_stream_redis_master_checker_t *ck)
+{
+    ngx_log_debug1(NGX_LOG_DEBUG_STREAM, ngx_cycle->log, 0,
+                   "redis check: probing %V", &ck->target->name);
+
+    ck->busy = 1;
+    ck->got = 0;
+    ck->sent = 0;
+    ck->received = 0;
+    ngx_memzero(&ck->info, sizeof(ngx_stream_redis_master_info_t));
+    ck->info.master_last_io = -1;
+
+    ngx_add_timer(&ck->timer, ck->target->check->timeout);
+
+    if (ck->pc.connection == NULL) {
+        if (ngx_stream_redis_master_connect(ck) != NGX_OK) {
+            return;
+        }
+
+        if (ck->connecting) {
+            return;
+        }
+    }
+
+    ngx_stream_redis_master_write_handler(ck->pc.connection->write);
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_connect(ngx_stream_redis_master_checker_t *ck)
+{
+    ngx_int_t          rc;
+    ngx_err_t          err;
+    ngx_connection_t  *c;
+
+    ngx_memzero(&ck->pc, sizeof(ngx_peer_connection_t));
+
+    ck->pc.sockaddr = ck->target->sockaddr;
+    ck->pc.socklen = ck->target->socklen;
+    ck->pc.name = &ck->target->name;
+    ck->pc.get = ngx_event_get_peer;
+    ck->pc.log = ngx_cycle->log;
+    ck->pc.log_error = NGX_ERROR_INFO;
+
+    rc = ngx_event_connect_peer(&ck->pc);
+
+    if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
+        err = ngx_socket_errno;
+        ck->pc.connection = NULL;
+        ngx_stream_redis_master_fail(ck, err, "connect() failed");
+        return NGX_ERROR;
+    }
+
+    ck->reader = ngx_stream_redis_master_reader_create();
+    if (ck->reader == NULL) {
+        ngx_stream_redis_master_fail(ck, 0, "cannot create a reply reader");
+        return NGX_ERROR;
+    }
+
+    c = ck->pc.connection;
+    c->data = ck;
+    c->read->handler = ngx_stream_redis_master_read_handler;
+    c->write->handler = ngx_stream_redis_master_write_handler;
+
+    /* a graceful shutdown closes it and hands the target over at once */
+    c->idle = 1;
+
+    ck->connecting = (rc == NGX_AGAIN);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_stream_redis_master_write_handler(ngx_event_t *ev)
+{
+    int                                 err;
+    ssize_t                             n;
+    socklen_t                           len;
+    ngx_connection_t                   *c;
+    ngx_stream_redis_master_checker_t  *ck;
+
+    c = ev->data;
+    ck = c->data;
+
+    if (!ck->busy || ck->sent == ck->request.len) {
+        return;
+    }
+
+    if (ck->connecting) {
+        ck->connecting = 0;
+        err = 0;
+        len = sizeof(int);
+
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) &err, &len)
+            == -1)
+        {
+            err = ngx_socket_errno;
+        }
+
+        if (err) {
+            ngx_stream_redis_master_fail(ck, err, "connect() failed");
+            return;
+        }
+    }
+
+    n = c->send(c, ck->request.data + ck->sent, ck->request.len - ck->sent);
+
+    if (n == NGX_ERROR) {
+        ngx_stream_redis_master_fail(ck, ngx_socket_errno, "send() failed");
+        return;
+    }
+
+    if (n > 0) {
+        ck->sent += n;
+    }
+
+    if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+        ngx_stream_redis_master_fail(ck, 0, "cannot wait to write");
+    }
+}
+
+
+static void
+ngx_stream_redis_master_read_handler(ngx_event_t *ev)
+{
+    u_char                              buf[4096];
+    ssize_t                             n;
+    ngx_connection_t                   *c;
+    ngx_stream_redis_master_checker_t  *ck;
+
+    c = ev->data;
+    ck = c->data;
+
+    if (c->close) {
+        ngx_stream_redis_master_close(ck);
+        ngx_stream_redis_master_disown((ngx_cycle_t *) ngx_cycle);
+        return;
+    }
+
+    for ( ;; ) {
+        n = c->recv(c, buf, sizeof(buf));
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (!ck->busy) {
+
+            /* between probes: the server closed, or spoke out of turn */
+
+            ngx_log_debug2(NGX_LOG_DEBUG_STREAM, ngx_cycle->log, 0,
+                           "redis check: %V idle connection got %z",
+                           &ck->target->name, n);
+
+            ngx_stream_redis_master_close(ck);
+            return;
+        }
+
+        if (n == 0 || n == NGX_ERROR) {
+            ngx_stream_redis_master_fail(ck, n ? ngx_socket_errno : 0,
+                                         n ? "recv() failed"
+                                           : "connection closed by server");
+            return;
+        }
+
+        if (ngx_stream_redis_master_feed(ck, buf, n) != NGX_AGAIN) {
+            return;
+        }
+    }
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ngx_stream_redis_master_fail(ck, 0, "cannot wait to read");
+    }
+}
+
+
+/* NGX_AGAIN while more replies are due; else the probe has ended */
+
+static ngx_int_t
+ngx_stream_redis_master_feed(ngx_stream_redis_master_checker_t *ck,
+    u_char *buf, size_t n)
+{
+    void  *reply;
+
+    ck->received += n;
+
+    if (ck->received > NGX_STREAM_REDIS_MASTER_MAX_REPLY) {
+        ngx_stream_redis_master_fail(ck, 0, "reply larger than %uz bytes",
+                                     (size_t) NGX_STREAM_REDIS_MASTER_MAX_REPLY);
+        return NGX_ERROR;
+    }
+
+    if (redisReaderFeed(ck->reader, (const char *) buf, n) != REDIS_OK) {
+        ngx_stream_redis_master_fail(ck, 0, "cannot buffer the reply");
+        return NGX_ERROR;
+    }
+
+    while (ck->got < ck->expect) {
+
+        if (redisReaderGetReply(ck->reader, &reply) != REDIS_OK) {
+            ngx_stream_redis_master_fail(ck, 0, "protocol error: %s%s",
+                                         ck->reader->errstr,
+                                         ck->reader->err == REDIS_ERR_OOM
+                                         ? " (reply over the size limits)"
+                                         : "");
+            return NGX_ERROR;
+        }
+
+        if (reply == NULL) {
+            return NGX_AGAIN;
+        }
+
+        if (ngx_stream_redis_master_interpret(ck, reply) != NGX_OK) {
+            ngx_stream_redis_master_done(ck, 0);
+            return NGX_ERROR;
+        }
+
+        ck->got++;
+    }
+
+    if (ck->reader->pos < ck->reader->len) {
+        ngx_stream_redis_master_fail(ck, 0, "unexpected data after the "
+                                     "replies");
+        return NGX_ERROR;
+    }
+
+    ngx_stream_redis_master_done(ck, 1);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_interpret(ngx_stream_redis_master_checker_t *ck,
+    void *reply)
+{
+    ngx_int_t  rc;
+    size_t     len;
+    u_char    *reason;
+
+    reason = ck->reason;
+    len = NGX_STREAM_REDIS_MASTER_REASON_LEN;
+
+    if (ck->got < ck->auth) {
+        rc = ngx_stream_redis_master_reply_ok(reply, "AUTH", reason, len);
+
+    } else if (ck->got == ck->auth) {
+        rc = ngx_stream_redis_master_reply_pong(reply, reason, len);
+
+    } else {
+        rc = ngx_stream_redis_master_reply_info(reply, &ck->info, reason,
+                                                len);
+    }
+
+    freeReplyObject(reply);
+
+    return rc;
+}
+
+
+static void
+ngx_stream_redis_master_fail(ngx_stream_redis_master_checker_t *ck,
+    ngx_err_t err, const char *fmt, ...)
+{
+    u_char   *p, *last;
+    va_list   args;
+
+    last = ck->reason + NGX_STREAM_REDIS_MASTER_REASON_LEN - 1;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(ck->reason, last, fmt, args);
+    va_end(args);
+
+    if (err) {
+        p = ngx_slprintf(p, last, " (%d: ", err);
+        p = ngx_strerror(err, p, last - p);
+        p = ngx_slprintf(p, last, ")");
+    }
+
+    *p = '\0';
+
+    ngx_stream_redis_master_done(ck, 0);
+}
+
+
+static void
+ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
+    ngx_uint_t ok)
+{
+    ngx_msec_t  interval;
+
+    ck->busy = 0;
+
+    if (ck->timer.timer_set) {
+        ngx_del_timer(&ck->timer);
+    }
+
+    if (!ok) {
+        ngx_stream_redis_master_close(ck);
+    }
+
+    ngx_stream_redis_master_record(ck->target, ok ? &ck->info : NULL,
+                                   ck->reason, ngx_strlen(ck->reason),
+                                   ngx_cycle->log);
+
+    /* this worker reroutes at once; the others on their next sweep */
+    ngx_stream_redis_master_reroute((ngx_cycle_t *) ngx_cycle);
+
+    if (ngx_exiting || ngx_terminate) {
+        return;
+    }
+
+    /* up to a tenth early, so that probes of many servers drift apart */
+
+    interval = ck->target->check->interval;
+    ngx_add_timer(&ck->timer, interval - ngx_random() % (interval / 10 + 1));
+}
+
+
+static void
+ngx_stream_redis_master_close(ngx_stream_redis_master_checker_t *ck)
+{
+    if (ck->pc.connection) {
+        ngx_close_connection(ck->pc.connection);
+        ck->pc.connection = NULL;
+    }
+
+    if (ck->reader) {
+        redisReaderFree(ck->reader);
+        ck->reader = NULL;
+    }
+
+    ck->connecting = 0;
+}

@@ -1,0 +1,782 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ *
+ * Directives and configuration: parsing redis_master, redis_replica and
+ * redis_check, collecting probe targets, adding the shared zone, and
+ * starting the per-worker machinery.
+ */
+
+
+#include "ngx_stream_redis_master_module.h"
+
+
+static void *ngx_stream_redis_master_create_main_conf(ngx_conf_t *cf);
+static char *ngx_stream_redis_master_init_main_conf(ngx_conf_t *cf,
+    void *conf);
+static void *ngx_stream_redis_master_create_srv_conf(ngx_conf_t *cf);
+static char *ngx_stream_redis_master_master(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_stream_redis_master_replica(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_stream_redis_master_check(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_stream_redis_master_set_balancer(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t balancer);
+static char *ngx_stream_redis_master_bad_param(ngx_conf_t *cf,
+    ngx_str_t *value);
+static char *ngx_stream_redis_master_read_password(ngx_conf_t *cf,
+    ngx_str_t *path, ngx_str_t *password);
+static ngx_int_t ngx_stream_redis_master_target_key(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_str_t *name,
+    ngx_str_t *key);
+static ngx_int_t ngx_stream_redis_master_init_process(ngx_cycle_t *cycle);
+static void ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle);
+
+
+#define NGX_STREAM_REDIS_MASTER_PARAM(value, lit)                             \
+    ((value)->len > sizeof(lit) - 1                                           \
+     && ngx_strncmp((value)->data, lit, sizeof(lit) - 1) == 0)
+
+
+static ngx_command_t  ngx_stream_redis_master_commands[] = {
+
+    { ngx_string("redis_master"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_ANY,
+      ngx_stream_redis_master_master,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("redis_replica"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_ANY,
+      ngx_stream_redis_master_replica,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("redis_check"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_ANY,
+      ngx_stream_redis_master_check,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_stream_module_t  ngx_stream_redis_master_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_stream_redis_master_create_main_conf, /* create main configuration */
+    ngx_stream_redis_master_init_main_conf, /* init main configuration */
+
+    ngx_stream_redis_master_create_srv_conf, /* create server configuration */
+    NULL                                   /* merge server configuration */
+};
+
+
+ngx_module_t  ngx_stream_redis_master_module = {
+    NGX_MODULE_V1,
+    &ngx_stream_redis_master_module_ctx,   /* module context */
+    ngx_stream_redis_master_commands,      /* module directives */
+    NGX_STREAM_MODULE,                     /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_stream_redis_master_init_process,  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_stream_redis_master_exit_process,  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_stream_redis_master_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_pcalloc(cf->pool, sizeof(ngx_stream_redis_master_main_conf_t));
+    if (rmmcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&rmmcf->upstreams, cf->pool, 4,
+                       sizeof(ngx_stream_redis_master_srv_conf_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    if (ngx_array_init(&rmmcf->targets, cf->pool, 8,
+                       sizeof(ngx_stream_redis_master_target_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return rmmcf;
+}
+
+
+static void *
+ngx_stream_redis_master_create_srv_conf(ngx_conf_t *cf)
+{
+    ngx_stream_redis_master_srv_conf_t  *rmcf;
+
+    rmcf = ngx_pcalloc(cf->pool, sizeof(ngx_stream_redis_master_srv_conf_t));
+    if (rmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     rmcf->balancer = NGX_STREAM_REDIS_MASTER_BALANCER_NONE;
+     *     rmcf->check.username = { 0, NULL };
+     *     rmcf->check.password = { 0, NULL };
+     *     rmcf->split_brain = NGX_STREAM_REDIS_MASTER_SPLIT_REFUSE;
+     *     rmcf->fallback = NGX_STREAM_REDIS_MASTER_FALLBACK_MASTER;
+     *     rmcf->upstream = NULL;
+     */
+
+    rmcf->check.interval = NGX_CONF_UNSET_MSEC;
+    rmcf->check.timeout = NGX_CONF_UNSET_MSEC;
+    rmcf->check.rise = NGX_CONF_UNSET_UINT;
+    rmcf->check.fall = NGX_CONF_UNSET_UINT;
+    rmcf->max_lag = NGX_CONF_UNSET;
+    rmcf->max_lag_bytes = NGX_CONF_UNSET;
+
+    return rmcf;
+}
+
+
+/*
+ * Runs after every upstream block has been initialized, so that all probe
+ * targets are known: a misplaced directive is reported here, and the one
+ * shared zone is sized for the targets.
+ */
+
+static char *
+ngx_stream_redis_master_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_stream_redis_master_main_conf_t *rmmcf = conf;
+
+    size_t                               size;
+    ngx_str_t                            name;
+    ngx_uint_t                           i;
+    ngx_stream_upstream_srv_conf_t     **uscfp;
+    ngx_stream_redis_master_srv_conf_t  *rmcf;
+    ngx_stream_upstream_main_conf_t     *umcf;
+
+    umcf = ngx_stream_conf_get_module_main_conf(cf, ngx_stream_upstream_module);
+    uscfp = umcf->upstreams.elts;
+
+    for (i = 0; i < umcf->upstreams.nelts; i++) {
+
+        if (uscfp[i]->srv_conf == NULL) {
+            continue;
+        }
+
+        rmcf = ngx_stream_conf_upstream_srv_conf(uscfp[i],
+                                               ngx_stream_redis_master_module);
+
+        if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_NONE) {
+
+            if (rmcf->check.interval != NGX_CONF_UNSET_MSEC) {
+                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                              "\"redis_check\" in upstream \"%V\" requires "
+                              "\"redis_master\" or \"redis_replica\" in %s:%ui",
+                              &uscfp[i]->host, uscfp[i]->file_name,
+                              uscfp[i]->line);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (uscfp[i]->peer.init_upstream
+            != ngx_stream_redis_master_init_upstream)
+        {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"%s\" in upstream \"%V\" is overridden by another "
+                          "load balancing method in %s:%ui",
+                          rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER
+                          ? "redis_master" : "redis_replica",
+                          &uscfp[i]->host, uscfp[i]->file_name,
+                          uscfp[i]->line);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (rmmcf->targets.nelts == 0) {
+        return NGX_CONF_OK;
+    }
+
+    /*
+     * A zone is reused across reloads only while its size is unchanged, so
+     * the size moves in whole megabytes: adding a few servers keeps state.
+     */
+
+    size = ngx_align(rmmcf->targets.nelts * 2048 + 65536, 1024 * 1024);
+
+    ngx_str_set(&name, "redis_master");
+
+    rmmcf->shm_zone = ngx_shared_memory_add(cf, &name, size,
+                                            &ngx_stream_redis_master_module);
+    if (rmmcf->shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rmmcf->shm_zone->init = ngx_stream_redis_master_init_zone;
+    rmmcf->shm_zone->data = rmmcf;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_stream_redis_master_master(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_stream_redis_master_srv_conf_t *rmcf = conf;
+
+    char        *rv;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    rv = ngx_stream_redis_master_set_balancer(cf, rmcf,
+                                        NGX_STREAM_REDIS_MASTER_BALANCER_MASTER);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strcmp(value[i].data, "split_brain=refuse") == 0) {
+            rmcf->split_brain = NGX_STREAM_REDIS_MASTER_SPLIT_REFUSE;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "split_brain=lineage") == 0) {
+            rmcf->split_brain = NGX_STREAM_REDIS_MASTER_SPLIT_LINEAGE;
+            continue;
+        }
+
+        return ngx_stream_redis_master_bad_param(cf, &value[i]);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_stream_redis_master_replica(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_stream_redis_master_srv_conf_t *rmcf = conf;
+
+    char        *rv;
+    off_t        size;
+    time_t       lag;
+    ngx_str_t   *value, s;
+    ngx_uint_t   i;
+
+    rv = ngx_stream_redis_master_set_balancer(cf, rmcf,
+                                       NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "max_lag=")) {
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+            lag = ngx_parse_time(&s, 1);
+            if (lag == (time_t) NGX_ERROR) {
+                goto invalid;
+            }
+
+            rmcf->max_lag = lag;
+            continue;
+        }
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "max_lag_bytes=")) {
+            s.data = value[i].data + 14;
+            s.len = value[i].len - 14;
+
+            size = ngx_parse_offset(&s);
+            if (size == NGX_ERROR) {
+                goto invalid;
+            }
+
+            rmcf->max_lag_bytes = size;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "fallback=master") == 0) {
+            rmcf->fallback = NGX_STREAM_REDIS_MASTER_FALLBACK_MASTER;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "fallback=none") == 0) {
+            rmcf->fallback = NGX_STREAM_REDIS_MASTER_FALLBACK_NONE;
+            continue;
+        }
+
+        return ngx_stream_redis_master_bad_param(cf, &value[i]);
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"%V\"",
+                       &value[i], &cmd->name);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_stream_redis_master_set_balancer(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t balancer)
+{
+    ngx_str_t                       *value;
+    ngx_stream_upstream_srv_conf_t  *uscf;
+
+    value = cf->args->elts;
+
+    if (rmcf->balancer == balancer) {
+        return "is duplicate";
+    }
+
+    if (rmcf->balancer != NGX_STREAM_REDIS_MASTER_BALANCER_NONE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" cannot be combined with \"%s\"",
+                           &value[0],
+                           balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER
+                           ? "redis_replica" : "redis_master");
+        return NGX_CONF_ERROR;
+    }
+
+    uscf = ngx_stream_conf_get_module_srv_conf(cf, ngx_stream_upstream_module);
+
+    if (uscf->peer.init_upstream) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "load balancing method redefined");
+    }
+
+    rmcf->balancer = balancer;
+    rmcf->upstream = uscf;
+    rmcf->name = &uscf->host;
+
+    uscf->peer.init_upstream = ngx_stream_redis_master_init_upstream;
+
+    /*
+     * A master pool has no use for "backup": the master is whichever
+     * server says so, listed as backup or not.
+     */
+
+    uscf->flags = NGX_STREAM_UPSTREAM_CREATE
+                  |NGX_STREAM_UPSTREAM_WEIGHT
+                  |NGX_STREAM_UPSTREAM_MAX_CONNS
+                  |NGX_STREAM_UPSTREAM_MAX_FAILS
+                  |NGX_STREAM_UPSTREAM_FAIL_TIMEOUT
+                  |NGX_STREAM_UPSTREAM_DOWN;
+
+    if (balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
+        uscf->flags |= NGX_STREAM_UPSTREAM_BACKUP;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_stream_redis_master_check(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_stream_redis_master_srv_conf_t *rmcf = conf;
+
+    ngx_int_t     n;
+    ngx_str_t    *value, s, file;
+    ngx_uint_t    i;
+    ngx_msec_t    ms;
+
+    if (rmcf->check.interval != NGX_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    ngx_str_null(&file);
+
+    rmcf->check.interval = 1000;
+    rmcf->check.timeout = 1000;
+    rmcf->check.rise = 1;
+    rmcf->check.fall = 2;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "interval=")
+            || NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "timeout="))
+        {
+            s.data = (u_char *) ngx_strchr(value[i].data, '=') + 1;
+            s.len = value[i].data + value[i].len - s.data;
+
+            ms = ngx_parse_time(&s, 0);
+            if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
+                goto invalid;
+            }
+
+            if (value[i].data[0] == 'i') {
+                rmcf->check.interval = ms;
+
+            } else {
+                rmcf->check.timeout = ms;
+            }
+
+            continue;
+        }
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "rise=")
+            || NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "fall="))
+        {
+            n = ngx_atoi(value[i].data + 5, value[i].len - 5);
+            if (n == NGX_ERROR || n == 0) {
+                goto invalid;
+            }
+
+            if (value[i].data[0] == 'r') {
+                rmcf->check.rise = n;
+
+            } else {
+                rmcf->check.fall = n;
+            }
+
+            continue;
+        }
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "username=")) {
+            rmcf->check.username.data = value[i].data + 9;
+            rmcf->check.username.len = value[i].len - 9;
+            continue;
+        }
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "password=")) {
+            rmcf->check.password.data = value[i].data + 9;
+            rmcf->check.password.len = value[i].len - 9;
+            continue;
+        }
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "password_file=")) {
+            file.data = value[i].data + 14;
+            file.len = value[i].len - 14;
+            continue;
+        }
+
+        return ngx_stream_redis_master_bad_param(cf, &value[i]);
+    }
+
+    if (file.len && rmcf->check.password.len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"redis_check\" takes \"password=\" or "
+                           "\"password_file=\", not both");
+        return NGX_CONF_ERROR;
+    }
+
+    if (rmcf->check.username.len
+        && rmcf->check.password.len == 0 && file.len == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"redis_check\" with \"username=\" needs "
+                           "\"password=\" or \"password_file=\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (file.len) {
+        return ngx_stream_redis_master_read_password(cf, &file,
+                                                     &rmcf->check.password);
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    /* only names and numbers get here, never a password */
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"%V\"",
+                       &value[i], &cmd->name);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * An unknown parameter may be a mistyped "password=": only the part before
+ * "=" is echoed, so that a secret never reaches the error log.
+ */
+
+static char *
+ngx_stream_redis_master_bad_param(ngx_conf_t *cf, ngx_str_t *value)
+{
+    u_char     *eq;
+    ngx_str_t  *args, name;
+
+    args = cf->args->elts;
+
+    name = *value;
+
+    eq = ngx_strlchr(value->data, value->data + value->len, '=');
+    if (eq) {
+        name.len = eq - value->data + 1;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V%s\" in \"%V\"",
+                       &name, eq ? "..." : "", &args[0]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_stream_redis_master_read_password(ngx_conf_t *cf, ngx_str_t *path,
+    ngx_str_t *password)
+{
+    u_char           *buf;
+    size_t            len;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_str_t         name;
+    ngx_file_info_t   fi;
+
+    name = *path;
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"redis_check\" cannot open password_file \"%V\"",
+                           &name);
+        return NGX_CONF_ERROR;
+    }
+
+    buf = NULL;
+    n = NGX_ERROR;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        goto failed;
+    }
+
+    len = (size_t) ngx_file_size(&fi);
+
+    if (len > 4096) {
+        ngx_close_file(fd);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"redis_check\" password_file \"%V\" is larger "
+                           "than 4096 bytes", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    buf = ngx_pnalloc(cf->pool, len + 1);
+    if (buf == NULL) {
+        ngx_close_file(fd);
+        return NGX_CONF_ERROR;
+    }
+
+    n = ngx_read_fd(fd, buf, len);
+
+failed:
+
+    if (n == NGX_ERROR || (size_t) n != len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"redis_check\" cannot read password_file \"%V\"",
+                           &name);
+        ngx_close_file(fd);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_close_file(fd);
+
+    /* the usual editor's trailing newline is not part of the secret */
+
+    while (len && (buf[len - 1] == LF || buf[len - 1] == CR)) {
+        len--;
+    }
+
+    if (len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"redis_check\" password_file \"%V\" is empty",
+                           &name);
+        return NGX_CONF_ERROR;
+    }
+
+    password->data = buf;
+    password->len = len;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Returns the probe target for one upstream server address, creating it
+ * unless another upstream already has the same address probed with the
+ * same settings.
+ */
+
+ngx_stream_redis_master_target_t *
+ngx_stream_redis_master_add_target(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf, struct sockaddr *sockaddr,
+    socklen_t socklen, ngx_str_t *name)
+{
+    u_char                               *p;
+    ngx_str_t                             key;
+    ngx_uint_t                            i;
+    ngx_stream_redis_master_target_t     *t, **tp;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_conf_get_module_main_conf(cf,
+                                               ngx_stream_redis_master_module);
+
+    if (ngx_stream_redis_master_target_key(cf, rmcf, name, &key) != NGX_OK) {
+        return NULL;
+    }
+
+    tp = rmmcf->targets.elts;
+
+    for (i = 0; i < rmmcf->targets.nelts; i++) {
+        t = tp[i];
+
+        if (t->key.len != key.len
+            || ngx_memcmp(t->key.data, key.data, key.len) != 0)
+        {
+            continue;
+        }
+
+        /* upstreams are set up one at a time: ours is the last name */
+
+        if (t->upstreams.len >= rmcf->name->len
+            && ngx_strncmp(t->upstreams.data + t->upstreams.len
+                           - rmcf->name->len,
+                           rmcf->name->data, rmcf->name->len)
+               == 0)
+        {
+            return t;
+        }
+
+        /* the names of every upstream sharing it, for log lines */
+
+        p = ngx_pnalloc(cf->pool, t->upstreams.len + 1 + rmcf->name->len);
+        if (p == NULL) {
+            return NULL;
+        }
+
+        t->upstreams.len = ngx_sprintf(p, "%V,%V", &t->upstreams, rmcf->name)
+                           - p;
+        t->upstreams.data = p;
+
+        return t;
+    }
+
+    t = ngx_pcalloc(cf->pool, sizeof(ngx_stream_redis_master_target_t));
+    if (t == NULL) {
+        return NULL;
+    }
+
+    tp = ngx_array_push(&rmmcf->targets);
+    if (tp == NULL) {
+        return NULL;
+    }
+
+    *tp = t;
+
+    t->name = *name;
+    t->sockaddr = sockaddr;
+    t->socklen = socklen;
+    t->key = key;
+    t->upstreams = *rmcf->name;
+    t->check = &rmcf->check;
+
+    return t;
+}
+
+
+/*
+ * The key that identifies a target in the shared zone across reloads: the
+ * address and every check setting.  The password enters only as a CRC, so
+ * that no secret is stored in shared memory.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_target_key(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_str_t *name,
+    ngx_str_t *key)
+{
+    size_t                                 len;
+    ngx_stream_redis_master_check_conf_t  *cc;
+
+    cc = &rmcf->check;
+
+    len = name->len + cc->username.len + 5 * NGX_INT_T_LEN + 8;
+
+    key->data = ngx_pnalloc(cf->pool, len);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    key->len = ngx_snprintf(key->data, len, "%V|%M|%M|%ui|%ui|%V|%08xD",
+                            name, cc->interval, cc->timeout, cc->rise,
+                            cc->fall, &cc->username,
+                            ngx_crc32_long(cc->password.data,
+                                           cc->password.len))
+               - key->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_init_process(ngx_cycle_t *cycle)
+{
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+
+    if (rmmcf == NULL || rmmcf->shm_zone == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_stream_redis_master_init_balancer(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_stream_redis_master_init_checkers(cycle);
+}
+
+
+static void
+ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_stream_redis_master_disown(cycle);
+}

@@ -1,0 +1,215 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ */
+
+
+#ifndef _NGX_STREAM_REDIS_MASTER_MODULE_H_INCLUDED_
+#define _NGX_STREAM_REDIS_MASTER_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+#include <ngx_event_connect.h>
+#include <ngx_stream.h>
+
+
+#define NGX_STREAM_REDIS_MASTER_BALANCER_NONE     0
+#define NGX_STREAM_REDIS_MASTER_BALANCER_MASTER   1
+#define NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA  2
+
+#define NGX_STREAM_REDIS_MASTER_ROLE_UNKNOWN      0
+#define NGX_STREAM_REDIS_MASTER_ROLE_MASTER       1
+#define NGX_STREAM_REDIS_MASTER_ROLE_REPLICA      2
+
+#define NGX_STREAM_REDIS_MASTER_SPLIT_REFUSE      0
+#define NGX_STREAM_REDIS_MASTER_SPLIT_LINEAGE     1
+
+#define NGX_STREAM_REDIS_MASTER_FALLBACK_MASTER   0
+#define NGX_STREAM_REDIS_MASTER_FALLBACK_NONE     1
+
+/* "no master": an index no upstream server can have */
+#define NGX_STREAM_REDIS_MASTER_NONE              ((ngx_uint_t) -1)
+
+#define NGX_STREAM_REDIS_MASTER_REPLID_LEN        40
+#define NGX_STREAM_REDIS_MASTER_HOST_LEN          128
+#define NGX_STREAM_REDIS_MASTER_REASON_LEN        160
+
+/*
+ * One probe exchange (all pipelined replies together) may not exceed this:
+ * INFO replication with a hundred replicas is about 10K, so anything near
+ * the limit is a hostile or broken peer, not Redis.
+ */
+#define NGX_STREAM_REDIS_MASTER_MAX_REPLY         (256 * 1024)
+#define NGX_STREAM_REDIS_MASTER_MAX_ELEMENTS      1024
+
+/* how often each worker compares routing with the latest checks */
+#define NGX_STREAM_REDIS_MASTER_SWEEP             100
+
+
+/* what one successful probe tells about a server */
+typedef struct {
+    ngx_uint_t                         role;
+    ngx_int_t                          master_last_io;
+    off_t                              master_repl_offset;
+    off_t                              slave_repl_offset;
+    ngx_uint_t                         connected_slaves;
+    in_port_t                          master_port;
+    unsigned                           link_up:1;
+    unsigned                           sync_in_progress:1;
+    unsigned                           loading:1;
+    u_char                             master_host[
+                                           NGX_STREAM_REDIS_MASTER_HOST_LEN];
+    u_char                             replid[
+                                       NGX_STREAM_REDIS_MASTER_REPLID_LEN + 1];
+    u_char                             replid2[
+                                       NGX_STREAM_REDIS_MASTER_REPLID_LEN + 1];
+} ngx_stream_redis_master_info_t;
+
+
+/* the shared state of one probe target, in the shared zone */
+typedef struct {
+    ngx_queue_t                        queue;
+    ngx_str_t                          key;
+    ngx_pid_t                          owner;
+    ngx_msec_t                         owner_seen;
+    ngx_msec_t                         checked;
+    ngx_uint_t                         probes;
+    ngx_uint_t                         successes;
+    ngx_uint_t                         failures;
+    unsigned                           up:1;
+    ngx_stream_redis_master_info_t     info;
+    size_t                             reason_len;
+    u_char                             reason[
+                                       NGX_STREAM_REDIS_MASTER_REASON_LEN];
+} ngx_stream_redis_master_node_t;
+
+
+/* the shared routing record of one upstream: what was last announced */
+typedef struct {
+    ngx_queue_t                        queue;
+    ngx_str_t                          name;
+    ngx_stream_redis_master_node_t    *master;
+    ngx_uint_t                         claimants;
+    unsigned                           announced:1;
+    unsigned                           fallback:1;
+} ngx_stream_redis_master_route_t;
+
+
+typedef struct {
+    ngx_queue_t                        nodes;
+    ngx_queue_t                        routes;
+} ngx_stream_redis_master_shctx_t;
+
+
+typedef struct {
+    ngx_msec_t                         interval;
+    ngx_msec_t                         timeout;
+    ngx_uint_t                         rise;
+    ngx_uint_t                         fall;
+    ngx_str_t                          username;
+    ngx_str_t                          password;
+} ngx_stream_redis_master_check_conf_t;
+
+
+typedef struct ngx_stream_redis_master_checker_s
+    ngx_stream_redis_master_checker_t;
+
+
+/*
+ * A probe target: one address checked with one set of settings.  Every
+ * upstream server entry with the same address and settings shares it, so
+ * a server listed in a read-write and a read-only upstream is probed once.
+ */
+typedef struct {
+    ngx_str_t                          name;
+    struct sockaddr                   *sockaddr;
+    socklen_t                          socklen;
+    ngx_str_t                          key;
+    ngx_str_t                          upstreams;
+    ngx_stream_redis_master_check_conf_t  *check;
+    ngx_stream_redis_master_node_t    *node;
+    ngx_stream_redis_master_checker_t *checker;
+} ngx_stream_redis_master_target_t;
+
+
+typedef struct {
+    ngx_uint_t                         balancer;
+    ngx_stream_redis_master_check_conf_t  check;
+    ngx_uint_t                         split_brain;
+    time_t                             max_lag;
+    off_t                              max_lag_bytes;
+    ngx_uint_t                         fallback;
+    ngx_stream_upstream_srv_conf_t    *upstream;
+    ngx_str_t                         *name;
+
+    /* flat server index (primary, then backup) -> target */
+    ngx_array_t                        targets;
+    ngx_stream_redis_master_route_t   *route;
+
+    /* worker-local */
+    ngx_queue_t                        sessions;
+    ngx_stream_redis_master_node_t    *snapshot;
+    uintptr_t                         *eligible;
+    uintptr_t                         *eligible_new;
+} ngx_stream_redis_master_srv_conf_t;
+
+
+typedef struct {
+    ngx_array_t                        upstreams;
+    ngx_array_t                        targets;
+    ngx_shm_zone_t                    *shm_zone;
+    ngx_slab_pool_t                   *shpool;
+    ngx_stream_redis_master_shctx_t   *sh;
+    ngx_event_t                        sweep;
+} ngx_stream_redis_master_main_conf_t;
+
+
+/* directives and configuration */
+extern ngx_module_t  ngx_stream_redis_master_module;
+
+ngx_stream_redis_master_target_t *ngx_stream_redis_master_add_target(
+    ngx_conf_t *cf, ngx_stream_redis_master_srv_conf_t *rmcf,
+    struct sockaddr *sockaddr, socklen_t socklen, ngx_str_t *name);
+
+/* shared state */
+ngx_int_t ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+ngx_uint_t ngx_stream_redis_master_own(ngx_stream_redis_master_target_t *t,
+    ngx_msec_t stale);
+void ngx_stream_redis_master_disown(ngx_cycle_t *cycle);
+void ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_info_t *info, u_char *reason, size_t len,
+    ngx_log_t *log);
+void ngx_stream_redis_master_snapshot(
+    ngx_stream_redis_master_srv_conf_t *rmcf);
+ngx_uint_t ngx_stream_redis_master_announce(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_node_t *master, ngx_uint_t claimants);
+ngx_uint_t ngx_stream_redis_master_announce_fallback(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t fallback);
+
+/* checker state machine */
+ngx_int_t ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle);
+
+/* reply interpretation */
+void *ngx_stream_redis_master_reader_create(void);
+ngx_int_t ngx_stream_redis_master_reply_ok(void *reply, const char *what,
+    u_char *reason, size_t len);
+ngx_int_t ngx_stream_redis_master_reply_pong(void *reply, u_char *reason,
+    size_t len);
+ngx_int_t ngx_stream_redis_master_reply_info(void *reply,
+    ngx_stream_redis_master_info_t *info, u_char *reason, size_t len);
+const char *ngx_stream_redis_master_role_name(ngx_uint_t role);
+
+/* balancer */
+ngx_int_t ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
+    ngx_stream_upstream_srv_conf_t *us);
+ngx_int_t ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle);
+void ngx_stream_redis_master_reroute(ngx_cycle_t *cycle);
+ngx_uint_t ngx_stream_redis_master_choose(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
+
+
+#endif /* _NGX_STREAM_REDIS_MASTER_MODULE_H_INCLUDED_ */

@@ -1,0 +1,390 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ *
+ * Reply interpretation: RESP is read by hiredis's redisReader, with limits
+ * a hostile server cannot talk past; this file only decides what a parsed
+ * reply means.
+ */
+
+
+#include "ngx_stream_redis_master_module.h"
+
+#include <hiredis/hiredis.h>
+
+
+typedef enum {
+    NGX_STREAM_REDIS_MASTER_F_ROLE = 0,
+    NGX_STREAM_REDIS_MASTER_F_LINK,
+    NGX_STREAM_REDIS_MASTER_F_HOST,
+    NGX_STREAM_REDIS_MASTER_F_PORT,
+    NGX_STREAM_REDIS_MASTER_F_REPLID,
+    NGX_STREAM_REDIS_MASTER_F_REPLID2,
+    NGX_STREAM_REDIS_MASTER_F_MASTER_OFFSET,
+    NGX_STREAM_REDIS_MASTER_F_SLAVE_OFFSET,
+    NGX_STREAM_REDIS_MASTER_F_SLAVES,
+    NGX_STREAM_REDIS_MASTER_F_SYNC,
+    NGX_STREAM_REDIS_MASTER_F_LAST_IO,
+    NGX_STREAM_REDIS_MASTER_F_LOADING
+} ngx_stream_redis_master_field_e;
+
+
+typedef struct {
+    ngx_str_t                          key;
+    ngx_stream_redis_master_field_e    field;
+} ngx_stream_redis_master_field_t;
+
+
+static void *ngx_stream_redis_master_create_array(const redisReadTask *task,
+    int elements);
+static void *ngx_stream_redis_master_create_string(const redisReadTask *task,
+    char *str, size_t len);
+static ngx_int_t ngx_stream_redis_master_reply_error(redisReply *reply,
+    const char *what, u_char *reason, size_t len);
+static void ngx_stream_redis_master_info_line(
+    ngx_stream_redis_master_info_t *info, u_char *key, size_t klen,
+    u_char *val, size_t vlen);
+static void ngx_stream_redis_master_set_field(
+    ngx_stream_redis_master_info_t *info,
+    ngx_stream_redis_master_field_e field, u_char *val, size_t vlen);
+static void ngx_stream_redis_master_copy_text(u_char *dst, size_t size,
+    u_char *src, size_t len);
+
+
+/* Valkey and KeyDB spellings stand beside Redis's own */
+
+static ngx_stream_redis_master_field_t  ngx_stream_redis_master_fields[] = {
+    { ngx_string("role"), NGX_STREAM_REDIS_MASTER_F_ROLE },
+    { ngx_string("master_link_status"), NGX_STREAM_REDIS_MASTER_F_LINK },
+    { ngx_string("primary_link_status"), NGX_STREAM_REDIS_MASTER_F_LINK },
+    { ngx_string("master_host"), NGX_STREAM_REDIS_MASTER_F_HOST },
+    { ngx_string("primary_host"), NGX_STREAM_REDIS_MASTER_F_HOST },
+    { ngx_string("master_port"), NGX_STREAM_REDIS_MASTER_F_PORT },
+    { ngx_string("primary_port"), NGX_STREAM_REDIS_MASTER_F_PORT },
+    { ngx_string("master_replid"), NGX_STREAM_REDIS_MASTER_F_REPLID },
+    { ngx_string("master_replid2"), NGX_STREAM_REDIS_MASTER_F_REPLID2 },
+    { ngx_string("master_repl_offset"),
+      NGX_STREAM_REDIS_MASTER_F_MASTER_OFFSET },
+    { ngx_string("slave_repl_offset"),
+      NGX_STREAM_REDIS_MASTER_F_SLAVE_OFFSET },
+    { ngx_string("replica_repl_offset"),
+      NGX_STREAM_REDIS_MASTER_F_SLAVE_OFFSET },
+    { ngx_string("connected_slaves"), NGX_STREAM_REDIS_MASTER_F_SLAVES },
+    { ngx_string("connected_replicas"), NGX_STREAM_REDIS_MASTER_F_SLAVES },
+    { ngx_string("master_sync_in_progress"),
+      NGX_STREAM_REDIS_MASTER_F_SYNC },
+    { ngx_string("primary_sync_in_progress"),
+      NGX_STREAM_REDIS_MASTER_F_SYNC },
+    { ngx_string("master_last_io_seconds_ago"),
+      NGX_STREAM_REDIS_MASTER_F_LAST_IO },
+    { ngx_string("primary_last_io_seconds_ago"),
+      NGX_STREAM_REDIS_MASTER_F_LAST_IO },
+    { ngx_string("loading"), NGX_STREAM_REDIS_MASTER_F_LOADING },
+    { ngx_null_string, 0 }
+};
+
+
+static redisReplyObjectFunctions   ngx_stream_redis_master_reply_fn;
+static redisReplyObjectFunctions  *ngx_stream_redis_master_default_fn;
+
+
+/*
+ * A reader with hiredis's own reply objects, except that arrays and strings
+ * beyond what a probe can need are refused before they are allocated.
+ */
+
+void *
+ngx_stream_redis_master_reader_create(void)
+{
+    redisReader  *reader;
+
+    reader = redisReaderCreate();
+    if (reader == NULL) {
+        return NULL;
+    }
+
+    if (ngx_stream_redis_master_default_fn == NULL) {
+        ngx_stream_redis_master_default_fn = reader->fn;
+        ngx_stream_redis_master_reply_fn = *reader->fn;
+        ngx_stream_redis_master_reply_fn.createArray =
+                                         ngx_stream_redis_master_create_array;
+        ngx_stream_redis_master_reply_fn.createString =
+                                         ngx_stream_redis_master_create_string;
+    }
+
+    reader->fn = &ngx_stream_redis_master_reply_fn;
+
+    return reader;
+}
+
+
+static void *
+ngx_stream_redis_master_create_array(const redisReadTask *task, int elements)
+{
+    if (elements < 0 || elements > NGX_STREAM_REDIS_MASTER_MAX_ELEMENTS) {
+        return NULL;
+    }
+
+    return ngx_stream_redis_master_default_fn->createArray(task, elements);
+}
+
+
+static void *
+ngx_stream_redis_master_create_string(const redisReadTask *task, char *str,
+    size_t len)
+{
+    if (len > NGX_STREAM_REDIS_MASTER_MAX_REPLY) {
+        return NULL;
+    }
+
+    return ngx_stream_redis_master_default_fn->createString(task, str, len);
+}
+
+
+const char *
+ngx_stream_redis_master_role_name(ngx_uint_t role)
+{
+    switch (role) {
+
+    case NGX_STREAM_REDIS_MASTER_ROLE_MASTER:
+        return "master";
+
+    case NGX_STREAM_REDIS_MASTER_ROLE_REPLICA:
+        return "replica";
+
+    default:
+        return "unknown";
+    }
+}
+
+
+/* the reply to AUTH (and any command that answers +OK) */
+
+ngx_int_t
+ngx_stream_redis_master_reply_ok(void *reply, const char *what,
+    u_char *reason, size_t len)
+{
+    redisReply  *r = reply;
+
+    if (r->type == REDIS_REPLY_STATUS && r->len == 2
+        && ngx_strncmp(r->str, "OK", 2) == 0)
+    {
+        return NGX_OK;
+    }
+
+    return ngx_stream_redis_master_reply_error(r, what, reason, len);
+}
+
+
+ngx_int_t
+ngx_stream_redis_master_reply_pong(void *reply, u_char *reason, size_t len)
+{
+    redisReply  *r = reply;
+
+    if (r->type == REDIS_REPLY_STATUS && r->len == 4
+        && ngx_strncmp(r->str, "PONG", 4) == 0)
+    {
+        return NGX_OK;
+    }
+
+    return ngx_stream_redis_master_reply_error(r, "PING", reason, len);
+}
+
+
+/*
+ * One INFO section, a bulk string of "key:value" lines; both sections of a
+ * probe are read into the same "info".
+ */
+
+ngx_int_t
+ngx_stream_redis_master_reply_info(void *reply,
+    ngx_stream_redis_master_info_t *info, u_char *reason, size_t len)
+{
+    u_char      *p, *last, *eol, *colon;
+    redisReply  *r = reply;
+
+    if (r->type != REDIS_REPLY_STRING) {
+        return ngx_stream_redis_master_reply_error(r, "INFO", reason, len);
+    }
+
+    p = (u_char *) r->str;
+    last = p + r->len;
+
+    while (p < last) {
+        eol = ngx_strlchr(p, last, LF);
+        if (eol == NULL) {
+            eol = last;
+        }
+
+        colon = ngx_strlchr(p, eol, ':');
+
+        if (colon && *p != '#') {
+            ngx_stream_redis_master_info_line(info, p, colon - p, colon + 1,
+                                              eol - colon - 1);
+        }
+
+        p = eol + 1;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_stream_redis_master_info_line(ngx_stream_redis_master_info_t *info,
+    u_char *key, size_t klen, u_char *val, size_t vlen)
+{
+    ngx_stream_redis_master_field_t  *f;
+
+    if (vlen && val[vlen - 1] == CR) {
+        vlen--;
+    }
+
+    for (f = ngx_stream_redis_master_fields; f->key.len; f++) {
+        if (f->key.len == klen && ngx_strncmp(f->key.data, key, klen) == 0) {
+            ngx_stream_redis_master_set_field(info, f->field, val, vlen);
+            return;
+        }
+    }
+}
+
+
+static void
+ngx_stream_redis_master_set_field(ngx_stream_redis_master_info_t *info,
+    ngx_stream_redis_master_field_e field, u_char *val, size_t vlen)
+{
+    ngx_int_t  n;
+
+    switch (field) {
+
+    case NGX_STREAM_REDIS_MASTER_F_ROLE:
+
+        /* an unknown role is never taken for a master */
+
+        if (vlen == 6 && ngx_strncmp(val, "master", 6) == 0) {
+            info->role = NGX_STREAM_REDIS_MASTER_ROLE_MASTER;
+
+        } else if ((vlen == 5 && ngx_strncmp(val, "slave", 5) == 0)
+                   || (vlen == 7 && ngx_strncmp(val, "replica", 7) == 0)
+                   || (vlen == 14
+                       && ngx_strncmp(val, "active-replica", 14) == 0))
+        {
+            info->role = NGX_STREAM_REDIS_MASTER_ROLE_REPLICA;
+
+        } else {
+            info->role = NGX_STREAM_REDIS_MASTER_ROLE_UNKNOWN;
+        }
+
+        return;
+
+    case NGX_STREAM_REDIS_MASTER_F_LINK:
+        info->link_up = (vlen == 2 && ngx_strncmp(val, "up", 2) == 0);
+        return;
+
+    case NGX_STREAM_REDIS_MASTER_F_HOST:
+        ngx_stream_redis_master_copy_text(info->master_host,
+                                          NGX_STREAM_REDIS_MASTER_HOST_LEN,
+                                          val, vlen);
+        return;
+
+    case NGX_STREAM_REDIS_MASTER_F_REPLID:
+    case NGX_STREAM_REDIS_MASTER_F_REPLID2:
+        ngx_stream_redis_master_copy_text(
+                              field == NGX_STREAM_REDIS_MASTER_F_REPLID
+                              ? info->replid : info->replid2,
+                              NGX_STREAM_REDIS_MASTER_REPLID_LEN + 1,
+                              val, vlen);
+        return;
+
+    case NGX_STREAM_REDIS_MASTER_F_MASTER_OFFSET:
+        info->master_repl_offset = ngx_max(ngx_atoof(val, vlen), 0);
+        return;
+
+    case NGX_STREAM_REDIS_MASTER_F_SLAVE_OFFSET:
+        info->slave_repl_offset = ngx_max(ngx_atoof(val, vlen), 0);
+        return;
+
+    case NGX_STREAM_REDIS_MASTER_F_LAST_IO:
+
+        /* "-1" when there is no link: keep it as "no contact" */
+
+        n = ngx_atoi(val, vlen);
+        info->master_last_io = (n == NGX_ERROR) ? -1 : n;
+        return;
+
+    default:
+        break;
+    }
+
+    n = ngx_atoi(val, vlen);
+    if (n == NGX_ERROR) {
+        n = 0;
+    }
+
+    switch (field) {
+
+    case NGX_STREAM_REDIS_MASTER_F_PORT:
+        info->master_port = (in_port_t) ngx_min(n, 65535);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_F_SLAVES:
+        info->connected_slaves = n;
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_F_SYNC:
+        info->sync_in_progress = (n != 0);
+        break;
+
+    default: /* NGX_STREAM_REDIS_MASTER_F_LOADING */
+        info->loading = (n != 0);
+        break;
+    }
+}
+
+
+/* Redis's error text is logged, so it is cut short and kept printable */
+
+static ngx_int_t
+ngx_stream_redis_master_reply_error(redisReply *r, const char *what,
+    u_char *reason, size_t len)
+{
+    u_char  *p, *last;
+
+    last = reason + len;
+
+    if (r->type != REDIS_REPLY_ERROR) {
+        p = ngx_slprintf(reason, last, "unexpected reply to %s (type %d)",
+                         what, r->type);
+        *ngx_min(p, last - 1) = '\0';
+        return NGX_ERROR;
+    }
+
+    p = ngx_slprintf(reason, last, "%s: ", what);
+
+    ngx_stream_redis_master_copy_text(p, ngx_min(last - p, 100),
+                                      (u_char *) r->str, r->len);
+
+    return NGX_ERROR;
+}
+
+
+/* a NUL-terminated, printable copy, cut to "size" bytes */
+
+static void
+ngx_stream_redis_master_copy_text(u_char *dst, size_t size, u_char *src,
+    size_t len)
+{
+    size_t  i;
+
+    if (size == 0) {
+        return;
+    }
+
+    len = ngx_min(len, size - 1);
+
+    for (i = 0; i < len; i++) {
+        dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+    }
+
+    dst[len] = '\0';
+}

@@ -1,0 +1,440 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ *
+ * Shared state: one zone holds the state of every probe target and the
+ * routing record of every upstream, so that all workers route the same way
+ * and a reload keeps what the checks have learned.
+ */
+
+
+#include "ngx_stream_redis_master_module.h"
+
+
+static ngx_stream_redis_master_node_t *ngx_stream_redis_master_node(
+    ngx_stream_redis_master_main_conf_t *rmmcf, ngx_str_t *key);
+static ngx_stream_redis_master_route_t *ngx_stream_redis_master_route(
+    ngx_stream_redis_master_main_conf_t *rmmcf, ngx_str_t *name);
+static ngx_slab_pool_t *ngx_stream_redis_master_shpool(void);
+
+
+ngx_int_t
+ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_stream_redis_master_main_conf_t  *octx = data;
+
+    size_t                                len;
+    ngx_uint_t                            i;
+    ngx_stream_redis_master_target_t    **tp;
+    ngx_stream_redis_master_srv_conf_t  **rmcfp;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = shm_zone->data;
+
+    if (octx) {
+        rmmcf->sh = octx->sh;
+        rmmcf->shpool = octx->shpool;
+
+    } else {
+        rmmcf->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+        if (shm_zone->shm.exists) {
+            rmmcf->sh = rmmcf->shpool->data;
+
+        } else {
+            rmmcf->sh = ngx_slab_alloc(rmmcf->shpool,
+                                     sizeof(ngx_stream_redis_master_shctx_t));
+            if (rmmcf->sh == NULL) {
+                return NGX_ERROR;
+            }
+
+            rmmcf->shpool->data = rmmcf->sh;
+
+            ngx_queue_init(&rmmcf->sh->nodes);
+            ngx_queue_init(&rmmcf->sh->routes);
+
+            len = sizeof(" in redis_master zone \"\"") + shm_zone->shm.name.len;
+
+            rmmcf->shpool->log_ctx = ngx_slab_alloc(rmmcf->shpool, len);
+            if (rmmcf->shpool->log_ctx == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_sprintf(rmmcf->shpool->log_ctx, " in redis_master zone \"%V\"%Z",
+                        &shm_zone->shm.name);
+        }
+    }
+
+    /* workers of the previous cycle may still be probing */
+
+    ngx_shmtx_lock(&rmmcf->shpool->mutex);
+
+    tp = rmmcf->targets.elts;
+
+    for (i = 0; i < rmmcf->targets.nelts; i++) {
+        tp[i]->node = ngx_stream_redis_master_node(rmmcf, &tp[i]->key);
+        if (tp[i]->node == NULL) {
+            goto failed;
+        }
+    }
+
+    rmcfp = rmmcf->upstreams.elts;
+
+    for (i = 0; i < rmmcf->upstreams.nelts; i++) {
+        rmcfp[i]->route = ngx_stream_redis_master_route(rmmcf,
+                                                        rmcfp[i]->name);
+        if (rmcfp[i]->route == NULL) {
+            goto failed;
+        }
+    }
+
+    ngx_shmtx_unlock(&rmmcf->shpool->mutex);
+
+    return NGX_OK;
+
+failed:
+
+    ngx_shmtx_unlock(&rmmcf->shpool->mutex);
+
+    ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                  "not enough space in redis_master zone for %ui servers",
+                  rmmcf->targets.nelts);
+
+    return NGX_ERROR;
+}
+
+
+/* a target's node: the one kept from earlier cycles, or a new one, down */
+
+static ngx_stream_redis_master_node_t *
+ngx_stream_redis_master_node(ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_str_t *key)
+{
+    ngx_queue_t                     *q;
+    ngx_stream_redis_master_node_t  *node;
+
+    for (q = ngx_queue_head(&rmmcf->sh->nodes);
+         q != ngx_queue_sentinel(&rmmcf->sh->nodes);
+         q = ngx_queue_next(q))
+    {
+        node = ngx_queue_data(q, ngx_stream_redis_master_node_t, queue);
+
+        if (node->key.len == key->len
+            && ngx_memcmp(node->key.data, key->data, key->len) == 0)
+        {
+            return node;
+        }
+    }
+
+    node = ngx_slab_calloc_locked(rmmcf->shpool,
+                                  sizeof(ngx_stream_redis_master_node_t)
+                                  + key->len);
+    if (node == NULL) {
+        return NULL;
+    }
+
+    node->key.data = (u_char *) node + sizeof(ngx_stream_redis_master_node_t);
+    node->key.len = key->len;
+    ngx_memcpy(node->key.data, key->data, key->len);
+
+    ngx_queue_insert_tail(&rmmcf->sh->nodes, &node->queue);
+
+    return node;
+}
+
+
+static ngx_stream_redis_master_route_t *
+ngx_stream_redis_master_route(ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_str_t *name)
+{
+    ngx_queue_t                      *q;
+    ngx_stream_redis_master_route_t  *route;
+
+    for (q = ngx_queue_head(&rmmcf->sh->routes);
+         q != ngx_queue_sentinel(&rmmcf->sh->routes);
+         q = ngx_queue_next(q))
+    {
+        route = ngx_queue_data(q, ngx_stream_redis_master_route_t, queue);
+
+        if (route->name.len == name->len
+            && ngx_memcmp(route->name.data, name->data, name->len) == 0)
+        {
+            /* the server list may have changed: announce afresh */
+            route->announced = 0;
+            return route;
+        }
+    }
+
+    route = ngx_slab_calloc_locked(rmmcf->shpool,
+                                   sizeof(ngx_stream_redis_master_route_t)
+                                   + name->len);
+    if (route == NULL) {
+        return NULL;
+    }
+
+    route->name.data = (u_char *) route
+                       + sizeof(ngx_stream_redis_master_route_t);
+    route->name.len = name->len;
+    ngx_memcpy(route->name.data, name->data, name->len);
+
+    ngx_queue_insert_tail(&rmmcf->sh->routes, &route->queue);
+
+    return route;
+}
+
+
+static ngx_slab_pool_t *
+ngx_stream_redis_master_shpool(void)
+{
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_stream_redis_master_module);
+
+    return rmmcf->shpool;
+}
+
+
+/*
+ * Decides whether this worker probes a target now.  One worker owns each
+ * target; another takes over when the owner has shown no sign of life for
+ * "stale" milliseconds, or at once when the owner process is gone.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_own(ngx_stream_redis_master_target_t *t,
+    ngx_msec_t stale)
+{
+    ngx_pid_t                        previous;
+    ngx_msec_int_t                   quiet;
+    ngx_slab_pool_t                 *shpool;
+    ngx_stream_redis_master_node_t  *node;
+
+    shpool = ngx_stream_redis_master_shpool();
+    node = t->node;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    previous = node->owner;
+
+    if (previous != ngx_pid && previous != 0) {
+
+        /* workers refresh their cached time independently: use signed */
+
+        quiet = (ngx_msec_int_t) (ngx_current_msec - node->owner_seen);
+
+        if (quiet < (ngx_msec_int_t) stale
+            && (kill(previous, 0) == 0 || ngx_errno != NGX_ESRCH))
+        {
+            ngx_shmtx_unlock(&shpool->mutex);
+            return 0;
+        }
+    }
+
+    node->owner = ngx_pid;
+    node->owner_seen = ngx_current_msec;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (previous != ngx_pid && previous != 0) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "redis check: worker %P takes over probing server %V "
+                      "in upstream %V from worker %P",
+                      ngx_pid, &t->name, &t->upstreams, previous);
+    }
+
+    return 1;
+}
+
+
+/* on exit a worker hands its targets over at once, not after "stale" */
+
+void
+ngx_stream_redis_master_disown(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                            i;
+    ngx_stream_redis_master_target_t    **tp;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+
+    if (rmmcf == NULL || rmmcf->shpool == NULL) {
+        return;
+    }
+
+    tp = rmmcf->targets.elts;
+
+    ngx_shmtx_lock(&rmmcf->shpool->mutex);
+
+    for (i = 0; i < rmmcf->targets.nelts; i++) {
+        if (tp[i]->node->owner == ngx_pid) {
+            tp[i]->node->owner = 0;
+        }
+    }
+
+    ngx_shmtx_unlock(&rmmcf->shpool->mutex);
+}
+
+
+/*
+ * Stores the outcome of one probe: "info" on success, else the failure
+ * "reason".  rise and fall decide up and down; a role is taken at once,
+ * since a demoted master must stop taking writes without delay.
+ */
+
+void
+ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_info_t *info, u_char *reason, size_t len,
+    ngx_log_t *log)
+{
+    ngx_uint_t                       old_role, up, down, role;
+    ngx_slab_pool_t                 *shpool;
+    ngx_stream_redis_master_node_t  *node;
+
+    shpool = ngx_stream_redis_master_shpool();
+    node = t->node;
+    up = 0;
+    down = 0;
+    role = 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    node->checked = ngx_current_msec;
+    node->owner_seen = ngx_current_msec;
+    node->probes++;
+    old_role = node->info.role;
+
+    if (info) {
+        node->failures = 0;
+        node->successes++;
+        node->info = *info;
+        node->reason_len = 0;
+
+        if (!node->up && node->successes >= t->check->rise) {
+            node->up = 1;
+            up = 1;
+
+        } else if (node->up && old_role != info->role) {
+            role = 1;
+        }
+
+    } else {
+        node->successes = 0;
+        node->failures++;
+        node->reason_len = ngx_min(len, NGX_STREAM_REDIS_MASTER_REASON_LEN);
+        ngx_memcpy(node->reason, reason, node->reason_len);
+
+        if (node->up && node->failures >= t->check->fall) {
+            node->up = 0;
+            down = 1;
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (info == NULL) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "redis check: server %V in upstream %V probe failed: "
+                      "%*s", &t->name, &t->upstreams, len, reason);
+    }
+
+    if (up) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "redis check: server %V in upstream %V is up, role %s",
+                      &t->name, &t->upstreams,
+                      ngx_stream_redis_master_role_name(info->role));
+    }
+
+    if (role) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "redis check: server %V in upstream %V changed role "
+                      "from %s to %s", &t->name, &t->upstreams,
+                      ngx_stream_redis_master_role_name(old_role),
+                      ngx_stream_redis_master_role_name(info->role));
+    }
+
+    if (down) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "redis check: server %V in upstream %V is down: %*s",
+                      &t->name, &t->upstreams, len, reason);
+    }
+}
+
+
+/* a consistent copy of every server's state, for one routing decision */
+
+void
+ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    ngx_uint_t                          i;
+    ngx_slab_pool_t                    *shpool;
+    ngx_stream_redis_master_target_t  **tp;
+
+    shpool = ngx_stream_redis_master_shpool();
+    tp = rmcf->targets.elts;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < rmcf->targets.nelts; i++) {
+        rmcf->snapshot[i] = *tp[i]->node;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * Records a routing decision of an upstream; returns 1 only to the first
+ * worker that sees it change, so that each decision is logged once.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_announce(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_node_t *master, ngx_uint_t claimants)
+{
+    ngx_uint_t                        changed;
+    ngx_slab_pool_t                  *shpool;
+    ngx_stream_redis_master_route_t  *route;
+
+    shpool = ngx_stream_redis_master_shpool();
+    route = rmcf->route;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    changed = !route->announced
+              || route->master != master
+              || route->claimants != claimants;
+
+    route->announced = 1;
+    route->master = master;
+    route->claimants = claimants;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return changed;
+}
+
+
+/* like announce, for the read pool's fallback to the master */
+
+ngx_uint_t
+ngx_stream_redis_master_announce_fallback(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t fallback)
+{
+    ngx_uint_t                        changed;
+    ngx_slab_pool_t                  *shpool;
+    ngx_stream_redis_master_route_t  *route;
+
+    shpool = ngx_stream_redis_master_shpool();
+    route = rmcf->route;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    changed = (route->fallback != fallback);
+    route->fallback = fallback;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return changed;
+}
