@@ -357,6 +357,9 @@ ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
 
     ngx_stream_upstream_rr_peers_unlock(pd->rrp.peers);
 
+    /* round robin's notify and SSL session hooks read "current" */
+    pd->rrp.current = peer;
+
     pd->peers = peers;
     pd->peer = peer;
     pd->index = index;

@@ -43,6 +43,8 @@ static void ngx_stream_redis_master_probe(
     ngx_stream_redis_master_checker_t *ck);
 static ngx_int_t ngx_stream_redis_master_connect(
     ngx_stream_redis_master_checker_t *ck);
+static ngx_int_t ngx_stream_redis_master_test_connect(
+    ngx_stream_redis_master_checker_t *ck, ngx_connection_t *c);
 static void ngx_stream_redis_master_write_handler(ngx_event_t *ev);
 static void ngx_stream_redis_master_read_handler(ngx_event_t *ev);
 static ngx_int_t ngx_stream_redis_master_feed(
@@ -280,12 +282,43 @@ ngx_stream_redis_master_connect(ngx_stream_redis_master_checker_t *ck)
 }
 
 
+/*
+ * Whichever event comes first after a non-blocking connect() reports how
+ * it went, so that a refused connection is logged as such.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_test_connect(ngx_stream_redis_master_checker_t *ck,
+    ngx_connection_t *c)
+{
+    int        err;
+    socklen_t  len;
+
+    if (!ck->connecting) {
+        return NGX_OK;
+    }
+
+    ck->connecting = 0;
+    err = 0;
+    len = sizeof(int);
+
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) &err, &len) == -1) {
+        err = ngx_socket_errno;
+    }
+
+    if (err) {
+        ngx_stream_redis_master_fail(ck, err, "connect() failed");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_stream_redis_master_write_handler(ngx_event_t *ev)
 {
-    int                                 err;
     ssize_t                             n;
-    socklen_t                           len;
     ngx_connection_t                   *c;
     ngx_stream_redis_master_checker_t  *ck;
 
@@ -296,21 +329,8 @@ ngx_stream_redis_master_write_handler(ngx_event_t *ev)
         return;
     }
 
-    if (ck->connecting) {
-        ck->connecting = 0;
-        err = 0;
-        len = sizeof(int);
-
-        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) &err, &len)
-            == -1)
-        {
-            err = ngx_socket_errno;
-        }
-
-        if (err) {
-            ngx_stream_redis_master_fail(ck, err, "connect() failed");
-            return;
-        }
+    if (ngx_stream_redis_master_test_connect(ck, c) != NGX_OK) {
+        return;
     }
 
     n = c->send(c, ck->request.data + ck->sent, ck->request.len - ck->sent);
@@ -344,6 +364,10 @@ ngx_stream_redis_master_read_handler(ngx_event_t *ev)
     if (c->close) {
         ngx_stream_redis_master_close(ck);
         ngx_stream_redis_master_disown((ngx_cycle_t *) ngx_cycle);
+        return;
+    }
+
+    if (ngx_stream_redis_master_test_connect(ck, c) != NGX_OK) {
         return;
     }
 

@@ -1,0 +1,121 @@
+# Routing to the master: the first check decides, a switchover moves new
+# connections and closes the sessions to the demoted server, and with no
+# master a connection is refused with an error naming the upstream.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use TestRM;
+use Test::Nginx::Socket::Lua::Stream;
+
+# --- init code runs in Test::Nginx's package: it reaches these as ours
+our $ra = start_redis();
+our $rb = start_redis(replicaof => $ra->port);
+
+$ENV{TEST_NGINX_A} = $ra->port;
+$ENV{TEST_NGINX_B} = $rb->port;
+
+no_shuffle();
+run_tests();
+Test::More::done_testing();
+
+__DATA__
+
+=== TEST 1: connections go to the master, once it is checked
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_B;
+        server 127.0.0.1:$TEST_NGINX_A;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+package main; our ($ra, $rb);
+wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_A}\b/);
+wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_B} in upstream redis_rw is up/);
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_A})
+--- error_log eval
+[qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_A} in upstream redis_rw is up, role master/,
+ qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_B} in upstream redis_rw is up, role replica/]
+--- no_error_log
+[alert]
+[crit]
+no Redis master
+
+
+
+=== TEST 2: a switchover moves new connections and closes the old session
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_A;
+        server 127.0.0.1:$TEST_NGINX_B;
+        redis_master;
+        redis_check interval=500ms timeout=500ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+package main; our ($ra, $rb);
+my ($A, $B) = @ENV{qw(TEST_NGINX_A TEST_NGINX_B)};
+wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$A\b/);
+
+my ($idle, $reached) = redis_session();
+Test::More::is($reached, $A, "session reaches the master $A");
+
+my $from = error_log_size();
+$rb->cmd('REPLICAOF', 'NO', 'ONE');
+$ra->cmd('REPLICAOF', '127.0.0.1', $B);
+
+# one interval (500ms) plus the probe's own time: the new master is known
+wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$B\b/, 1.5, $from);
+Test::More::ok(session_closed($idle, 1.5),
+               "the idle session to the demoted master is closed");
+wait_error_log(qr/server 127\.0\.0\.1:$A in upstream redis_rw changed role from master to replica/, 1.5, $from);
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_B})
+--- error_log eval
+[qr/redis balancer: closed 1 sessions in upstream redis_rw/,
+ qr/redis master: upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_B}\b/]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 3: master killed: connections are refused, the error names the upstream
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_A;
+        server 127.0.0.1:$TEST_NGINX_B;
+        redis_master;
+        redis_check interval=200ms timeout=500ms fall=1;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+package main; our ($ra, $rb);
+my $B = $ENV{TEST_NGINX_B};
+wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$B\b/);
+$rb->kill9;
+wait_error_log(qr/server 127\.0\.0\.1:$B in upstream redis_rw is down: /);
+wait_error_log(qr/server 127\.0\.0\.1:$B in upstream redis_rw probe failed: connect\(\) failed \(111: Connection refused\)/);
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- error_log eval
+[qr/no Redis master in upstream redis_rw while connecting to upstream/,
+ qr/redis check: server 127\.0\.0\.1:$ENV{TEST_NGINX_B} in upstream redis_rw probe failed: connect\(\) failed/]
+--- no_error_log
+[alert]
+[crit]

@@ -1,0 +1,110 @@
+package TestRM;
+
+# TestRM - what every suite of this module shares: where the module and
+# Debian's nginx are, and small helpers to wait on nginx's error log and to
+# talk to nginx like a Redis client.  Load it before Test::Nginx: Test::Nginx
+# reads its TEST_NGINX_* settings when it is loaded.
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use File::Basename qw(dirname basename);
+use IO::Socket::INET;
+use Exporter qw(import);
+
+use RedisTopo qw(:all);
+
+our @EXPORT = qw(
+    port_reply error_log wait_error_log error_log_size nginx_pid
+    stream_port redis_session session_closed
+    free_port start_redis start_sentinel start_relay start_hostile
+    wait_until wait_log log_size children_of stop_all
+);
+
+my $ROOT;
+
+BEGIN {
+    $ROOT = abs_path(dirname(__FILE__) . '/../..');
+
+    my $modules = '/usr/lib/nginx/modules';
+
+    $ENV{TEST_NGINX_BINARY} ||= '/usr/sbin/nginx';
+    $ENV{TEST_NGINX_LOAD_MODULES} ||= join ' ',
+        "$modules/ngx_stream_module.so",
+        "$ROOT/build/ngx_stream_redis_master_module.so",
+        "$modules/ndk_http_module.so",
+        "$modules/ngx_http_lua_module.so";
+
+    # one server root per suite, so that a failed suite's logs stay
+    (my $name = basename($0)) =~ s/\.t$//;
+    $ENV{TEST_NGINX_SERVROOT} ||= "$ROOT/t/servroot-$name";
+
+    die "build the module first (make): "
+        . "$ROOT/build/ngx_stream_redis_master_module.so is missing\n"
+        unless -f "$ROOT/build/ngx_stream_redis_master_module.so";
+}
+
+# what "CONFIG GET port" then "QUIT" answer: tells which server was reached
+sub port_reply {
+    my ($port) = @_;
+    return "*2\r\n\$4\r\nport\r\n\$" . length($port) . "\r\n$port\r\n+OK\r\n";
+}
+
+sub error_log { "$ENV{TEST_NGINX_SERVROOT}/logs/error.log" }
+
+sub error_log_size { log_size(error_log()) }
+
+# wait_error_log(REGEX, [TIMEOUT], [FROM]): the first matching line
+sub wait_error_log {
+    my ($re, $timeout, $from) = @_;
+    return wait_log(error_log(), $re, $timeout // 10, $from // 0);
+}
+
+sub nginx_pid {
+    my $file = "$ENV{TEST_NGINX_SERVROOT}/logs/nginx.pid";
+    open my $fh, '<', $file or die "cannot read $file: $!";
+    my $pid = <$fh>;
+    chomp $pid;
+    return $pid;
+}
+
+# the stream server of Test::Nginx::Socket::Lua::Stream (first, 2nd, 3rd)
+sub stream_port {
+    my ($n) = @_;
+    return ($ENV{TEST_NGINX_STREAM_PORT}
+            // ($Test::Nginx::Util::ServerPort + 1)) + ($n // 0);
+}
+
+# a client session through nginx that has seen the server's port
+sub redis_session {
+    my ($port) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $port // stream_port(),
+                                  Timeout  => 5)
+        or die "cannot connect to nginx: $!";
+    print {$s} "CONFIG GET port\r\n";
+    my $buf = '';
+    wait_until(sub {
+        my $n = sysread($s, $buf, 4096, length $buf);
+        die "session closed before the reply\n" if defined $n && $n == 0;
+        return $buf =~ /\r\n(\d+)\r\n$/;
+    }, 5, 'a reply through nginx');
+    my ($reached) = $buf =~ /\r\n(\d+)\r\n$/;
+    return ($s, $reached);
+}
+
+# session_closed(SOCKET, TIMEOUT): true once nginx has closed the session
+sub session_closed {
+    my ($s, $timeout) = @_;
+    $s->blocking(0);
+    return eval {
+        wait_until(sub {
+            my $n = sysread($s, my $buf, 4096);
+            return defined $n ? $n == 0 : $!{ECONNRESET};
+        }, $timeout, 'the session to be closed');
+        1;
+    };
+}
+
+1;
