@@ -384,15 +384,14 @@ ngx_stream_redis_master_set_balancer(ngx_conf_t *cf,
     uscf->peer.init_upstream = ngx_stream_redis_master_init_upstream;
 
     /*
-     * A master pool has no use for "backup": the master is whichever
-     * server says so, listed as backup or not.
+     * The Redis checks replace passive failure counting, so max_fails and
+     * fail_timeout are refused rather than silently ignored.  A master pool
+     * has no use for "backup": the master is whichever server says so.
      */
 
     uscf->flags = NGX_STREAM_UPSTREAM_CREATE
                   |NGX_STREAM_UPSTREAM_WEIGHT
                   |NGX_STREAM_UPSTREAM_MAX_CONNS
-                  |NGX_STREAM_UPSTREAM_MAX_FAILS
-                  |NGX_STREAM_UPSTREAM_FAIL_TIMEOUT
                   |NGX_STREAM_UPSTREAM_DOWN;
 
     if (balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {

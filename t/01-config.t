@@ -1,0 +1,151 @@
+# Configuration errors fail "nginx -t" with a message naming the directive
+# and the value, and never echo a secret.  Debian's real nginx checks each
+# configuration; the table lists what must be said for each mistake.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use TestRM;
+use Test::More;
+use File::Temp qw(tempdir);
+use IPC::Open3 qw(open3);
+
+my $dir = tempdir(CLEANUP => 1);
+my @modules = grep { /stream|redis/ } split ' ', $ENV{TEST_NGINX_LOAD_MODULES};
+
+open my $pw, '>', "$dir/password" or die $!;
+print {$pw} "from-a-file\n";
+close $pw;
+
+sub nginx_t {
+    my ($stream) = @_;
+
+    my $conf = join '', map({ "load_module $_;\n" } @modules),
+        "error_log $dir/error.log;\npid $dir/nginx.pid;\n",
+        "events {}\nstream {\n$stream\n}\n";
+
+    open my $fh, '>', "$dir/nginx.conf" or die $!;
+    print {$fh} $conf;
+    close $fh;
+
+    my $pid = open3(my $in, my $out, undef, $ENV{TEST_NGINX_BINARY},
+                    '-t', '-p', $dir, '-c', "$dir/nginx.conf");
+    my $said = do { local $/; <$out> };
+    waitpid $pid, 0;
+
+    return ($? >> 8, $said);
+}
+
+sub upstream {
+    my ($body) = @_;
+    return "upstream u {\n server 127.0.0.1:6379;\n $body\n}\n"
+         . "server { listen 127.0.0.1:1; proxy_pass u; }";
+}
+
+my @bad = (
+    [ 'unknown parameter',
+      upstream('redis_master; redis_check interval=1s bogus=1;'),
+      qr/invalid parameter "bogus=\.\.\." in "redis_check"/ ],
+    [ 'mistyped password keyword does not echo the secret',
+      upstream('redis_master; redis_check pasword=s3cret;'),
+      qr/invalid parameter "pasword=\.\.\." in "redis_check"/, 's3cret' ],
+    [ 'bad time',
+      upstream('redis_master; redis_check interval=fast;'),
+      qr/invalid value "interval=fast" in "redis_check"/ ],
+    [ 'zero timeout',
+      upstream('redis_master; redis_check timeout=0;'),
+      qr/invalid value "timeout=0" in "redis_check"/ ],
+    [ 'rise of 0',
+      upstream('redis_master; redis_check rise=0;'),
+      qr/invalid value "rise=0" in "redis_check"/ ],
+    [ 'fall of 0',
+      upstream('redis_master; redis_check fall=0;'),
+      qr/invalid value "fall=0" in "redis_check"/ ],
+    [ 'redis_check outside an upstream',
+      "server { listen 127.0.0.1:1; redis_check; return ok; }",
+      qr/"redis_check" directive is not allowed here/ ],
+    [ 'redis_master outside an upstream',
+      "server { listen 127.0.0.1:1; redis_master; return ok; }",
+      qr/"redis_master" directive is not allowed here/ ],
+    [ 'redis_master twice',
+      upstream('redis_master; redis_master;'),
+      qr/"redis_master" directive is duplicate/ ],
+    [ 'redis_check twice',
+      upstream('redis_master; redis_check; redis_check;'),
+      qr/"redis_check" directive is duplicate/ ],
+    [ 'redis_master with redis_replica',
+      upstream('redis_master; redis_replica;'),
+      qr/"redis_replica" cannot be combined with "redis_master"/ ],
+    [ 'redis_check without a Redis balancer',
+      upstream('redis_check;'),
+      qr/"redis_check" in upstream "u" requires "redis_master" or "redis_replica"/ ],
+    [ 'another balancer overrides redis_master',
+      upstream('redis_master; least_conn;'),
+      qr/"redis_master" in upstream "u" is overridden by another load balancing method/ ],
+    [ 'unreadable password_file',
+      upstream("redis_master; redis_check password_file=$dir/missing;"),
+      qr/"redis_check" cannot open password_file "\Q$dir\E\/missing" \(2: No such file or directory\)/ ],
+    [ 'password and password_file together',
+      upstream("redis_master; redis_check password=x password_file=$dir/password;"),
+      qr/"redis_check" takes "password=" or "password_file=", not both/ ],
+    [ 'username without a password',
+      upstream('redis_master; redis_check username=checker;'),
+      qr/"redis_check" with "username=" needs "password=" or "password_file="/ ],
+    [ 'bad split_brain',
+      upstream('redis_master split_brain=maybe;'),
+      qr/invalid parameter "split_brain=\.\.\." in "redis_master"/ ],
+    [ 'bad max_lag',
+      upstream('redis_replica max_lag=soon;'),
+      qr/invalid value "max_lag=soon" in "redis_replica"/ ],
+    [ 'bad max_lag_bytes',
+      upstream('redis_replica max_lag_bytes=lots;'),
+      qr/invalid value "max_lag_bytes=lots" in "redis_replica"/ ],
+    [ 'bad fallback',
+      upstream('redis_replica fallback=anyone;'),
+      qr/invalid parameter "fallback=\.\.\." in "redis_replica"/ ],
+    [ 'fail_timeout in a read pool',
+      "upstream u {\n redis_replica;\n server 127.0.0.1:6379 fail_timeout=3s;\n}\n"
+      . "server { listen 127.0.0.1:1; proxy_pass u; }",
+      qr/balancing method does not support parameter "fail_timeout=3s"/ ],
+    [ 'backup server in a master pool',
+      "upstream u {\n server 127.0.0.1:6379;\n server 127.0.0.1:6380 backup;\n"
+      . " redis_master;\n}\nserver { listen 127.0.0.1:1; proxy_pass u; }",
+      qr/"redis_master" does not support backup servers in upstream "u"/ ],
+    [ 'max_fails in a master pool',
+      "upstream u {\n redis_master;\n server 127.0.0.1:6379 max_fails=3;\n}\n"
+      . "server { listen 127.0.0.1:1; proxy_pass u; }",
+      qr/balancing method does not support parameter "max_fails=3"/ ],
+);
+
+for my $case (@bad) {
+    my ($name, $stream, $expect, $secret) = @$case;
+    my ($status, $said) = nginx_t($stream);
+
+    isnt($status, 0, "$name: nginx -t fails");
+    like($said, $expect, "$name: the message names directive and value");
+    like($said, qr/\[emerg\]/, "$name: at emerg level");
+    unlike($said, qr/\Q$secret\E/, "$name: the secret is not echoed")
+        if $secret;
+}
+
+my @good = (
+    [ 'master pool with every check parameter',
+      upstream('redis_master split_brain=lineage; redis_check interval=250ms '
+               . 'timeout=100ms rise=2 fall=3 username=checker '
+               . "password_file=$dir/password;") ],
+    [ 'read pool with every parameter',
+      upstream('redis_replica max_lag=3s max_lag_bytes=1m fallback=none; '
+               . 'redis_check "password=with # and space";') ],
+    [ 'balancer without redis_check takes the defaults',
+      upstream('redis_master;') ],
+);
+
+for my $case (@good) {
+    my ($name, $stream) = @$case;
+    my ($status, $said) = nginx_t($stream);
+
+    is($status, 0, "$name: nginx -t passes") or diag $said;
+}
+
+done_testing();
