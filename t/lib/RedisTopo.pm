@@ -303,6 +303,13 @@ sub _write_file {
     close $fh or croak "cannot write $file: $!";
 }
 
+# a value as a double-quoted redis.conf string (spaces, "#" and quotes)
+sub _quote {
+    my ($v) = @_;
+    $v =~ s/(["\\])/\\$1/g;
+    return qq{"$v"};
+}
+
 # start_redis(%opt) -> RedisTopo::Server
 sub start_redis {
     my (%opt) = @_;
@@ -323,8 +330,10 @@ sub start_redis {
         'repl-diskless-sync-delay 0',
     );
     push @conf, "replicaof 127.0.0.1 $opt{replicaof}" if $opt{replicaof};
-    push @conf, "requirepass $opt{requirepass}"     if defined $opt{requirepass};
-    push @conf, "masterauth $opt{masterauth}"       if defined $opt{masterauth};
+    push @conf, 'requirepass ' . _quote($opt{requirepass})
+        if defined $opt{requirepass};
+    push @conf, 'masterauth ' . _quote($opt{masterauth})
+        if defined $opt{masterauth};
     push @conf, @{ $opt{conf} || [] };
     my $conf_file = "$dir/redis.conf";
     _write_file($conf_file, join("\n", @conf) . "\n");

@@ -1,0 +1,115 @@
+# AUTH before the checks: with the default user's password, with an ACL
+# user, and with a wrong password (the server is down, Redis's reason is
+# logged, the password is not).
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use TestRM;
+use Test::Nginx::Socket::Lua::Stream;
+
+# a password with "#" and a space: what breaks the HAProxy recipe
+our $r = start_redis(requirepass => 'pa#ss word',
+                     conf => ['user checker on >checkpass +ping +info']);
+
+$ENV{TEST_NGINX_R} = $r->port;
+
+no_shuffle();
+run_tests();
+Test::More::done_testing();
+
+__DATA__
+
+=== TEST 1: AUTH with the default user's password
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_R;
+        redis_master;
+        redis_check interval=200ms "password=pa#ss word";
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_R}\b/);
+--- stream_request
+AUTH "pa#ss word"
+CONFIG GET port
+QUIT
+--- stream_response eval
+"+OK\r\n" . TestRM::port_reply($ENV{TEST_NGINX_R})
+--- no_error_log
+pa#ss
+probe failed
+
+
+
+=== TEST 2: AUTH with an ACL user limited to PING and INFO
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_R;
+        redis_master;
+        redis_check interval=200ms username=checker password=checkpass;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_R}\b/);
+--- stream_request
+AUTH "pa#ss word"
+CONFIG GET port
+QUIT
+--- stream_response eval
+"+OK\r\n" . TestRM::port_reply($ENV{TEST_NGINX_R})
+--- no_error_log
+checkpass
+probe failed
+
+
+
+=== TEST 3: a wrong password: down, Redis's reason logged, the password not
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_R;
+        redis_master;
+        redis_check interval=200ms username=checker password=wrong-s3cret;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+TestRM::wait_error_log(qr/probe failed: AUTH: WRONGPASS/);
+--- stream_request
+PING
+--- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- error_log eval
+[qr/redis check: server 127\.0\.0\.1:$ENV{TEST_NGINX_R} in upstream redis_rw probe failed: AUTH: WRONGPASS invalid username-password pair or user is disabled\./,
+ qr/no Redis master in upstream redis_rw/]
+--- no_error_log
+wrong-s3cret
+is up
+
+
+
+=== TEST 4: the password from password_file
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_R;
+        redis_master;
+        redis_check interval=200ms username=checker password_file=checker.pass;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- user_files
+>>> ../conf/checker.pass
+checkpass
+--- init
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_R}\b/);
+--- stream_request
+AUTH "pa#ss word"
+CONFIG GET port
+QUIT
+--- stream_response eval
+"+OK\r\n" . TestRM::port_reply($ENV{TEST_NGINX_R})
+--- no_error_log
+checkpass
+probe failed
