@@ -1,0 +1,320 @@
+# The read pool: connections go only to healthy, fresh replicas of the
+# current master, by weight; broken links, other lineages, lag, full syncs
+# are excluded; with none left, fallback=master or a refusal.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use TestRM;
+use Test::Nginx::Socket::Lua::Stream;
+
+our $m = start_redis(conf => ['repl-ping-replica-period 1',
+                              'enable-debug-command local']);
+our $r1 = start_redis(replicaof => $m->port);
+our $r2 = start_redis(replicaof => $m->port);
+
+# another lineage: a replica, link up, of a master outside the upstream
+our $x = start_redis();
+our $r4 = start_redis(replicaof => $x->port);
+
+# a replica behind a relay the test can pause: lag without a broken link
+our $relay = start_relay(to => $m->port);
+our $r5 = start_redis(replicaof => $relay->port);
+
+# a replica that will do a full sync; until then it follows nobody
+our $dead = free_port();
+our $r6 = start_redis(replicaof => $dead, wait_replica_up => 0);
+
+$ENV{TEST_NGINX_M} = $m->port;
+$ENV{TEST_NGINX_R1} = $r1->port;
+$ENV{TEST_NGINX_R2} = $r2->port;
+$ENV{TEST_NGINX_R4} = $r4->port;
+$ENV{TEST_NGINX_R5} = $r5->port;
+$ENV{TEST_NGINX_R6} = $r6->port;
+
+# where N new connections through the read pool go ("refused" if closed)
+sub reads {
+    my ($n) = @_;
+    my @to;
+    for (1 .. $n) {
+        my ($s, $port) = eval { redis_session() };
+        push @to, $port // 'refused';
+    }
+    return @to;
+}
+
+sub count { my %n; $n{$_}++ for @_; return \%n }
+
+no_shuffle();
+add_block_preprocessor(sub {
+    my ($block) = @_;
+    $block->set_value('stream_server_config', "    proxy_pass redis_ro;\n")
+        unless defined $block->stream_server_config;
+
+    # --- init runs in Test::Nginx's package: give it the topology
+    $block->set_value('init', 'package main; '
+        . 'our ($m, $r1, $r2, $x, $r4, $relay, $r5, $dead, $r6); '
+        . ($block->init // ''));
+});
+run_tests();
+Test::More::done_testing();
+
+__DATA__
+
+=== TEST 1: reads spread by weight over the qualified replicas only
+--- stream_config
+    upstream redis_ro {
+        server 127.0.0.1:$TEST_NGINX_M;
+        server 127.0.0.1:$TEST_NGINX_R1 weight=3;
+        server 127.0.0.1:$TEST_NGINX_R2;
+        server 127.0.0.1:$TEST_NGINX_R4;
+        redis_replica;
+        redis_check interval=100ms timeout=500ms;
+    }
+--- init
+TestRM::wait_error_log(qr/upstream redis_ro master is 127\.0\.0\.1:$ENV{TEST_NGINX_M}\b/);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{"TEST_NGINX_R$_"} in upstream redis_ro is up/)
+    for 1, 2, 4;
+
+# smooth weighted round robin: any 8 picks of weights 3 and 1 are 6 and 2
+Test::More::is_deeply(count(reads(8)),
+                      { $r1->port => 6, $r2->port => 2 },
+                      "6 of 8 to the weight=3 replica, none to the master "
+                      . "or to the replica of another master");
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response_like: ^\*2\r\n\$4\r\nport\r\n
+--- no_error_log
+[alert]
+falling back
+
+
+
+=== TEST 2: a broken link excludes a replica and closes its sessions
+--- stream_config
+    upstream redis_ro {
+        server 127.0.0.1:$TEST_NGINX_M;
+        server 127.0.0.1:$TEST_NGINX_R1;
+        server 127.0.0.1:$TEST_NGINX_R2;
+        redis_replica;
+        redis_check interval=100ms timeout=500ms;
+    }
+--- init
+TestRM::wait_error_log(qr/upstream redis_ro master is 127\.0\.0\.1:$ENV{TEST_NGINX_M}\b/);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{"TEST_NGINX_R$_"} in upstream redis_ro is up/)
+    for 1, 2;
+
+my ($session, $port);
+TestRM::wait_until(sub {
+    ($session, $port) = TestRM::redis_session();
+    return $port == $r1->port;
+}, 5, 'a session to r1');
+
+my $from = TestRM::error_log_size();
+$r1->cmd('REPLICAOF', '127.0.0.1', $dead);
+
+Test::More::ok(TestRM::session_closed($session, 2),
+               "the session to the replica that lost its link is closed");
+Test::More::is_deeply(count(reads(4)), { $r2->port => 4 },
+                      "new reads avoid the replica with a broken link");
+
+$r1->cmd('REPLICAOF', '127.0.0.1', $m->port);
+$r1->wait_link_up;
+TestRM::wait_until(sub { grep { $_ == $r1->port } reads(2) }, 5,
+                   'r1 to serve reads again once linked');
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response_like: ^\*2\r\n\$4\r\nport\r\n
+--- error_log
+redis balancer: closed 1 sessions in upstream redis_ro
+
+
+
+=== TEST 3: a replica lagging beyond max_lag is excluded, its link still up
+--- stream_config
+    upstream redis_ro {
+        server 127.0.0.1:$TEST_NGINX_M;
+        server 127.0.0.1:$TEST_NGINX_R5;
+        redis_replica max_lag=2s fallback=none;
+        redis_check interval=100ms timeout=500ms;
+    }
+--- init
+TestRM::wait_until(sub { (reads(1))[0] eq $r5->port }, 5, 'reads on r5');
+
+$relay->pause;
+TestRM::wait_until(sub { (reads(1))[0] eq 'refused' }, 10,
+                   'r5 to be excluded while its master is silent');
+my $info = $r5->info('replication');
+Test::More::is($info->{master_link_status}, 'up', 'r5 still says link up');
+Test::More::cmp_ok($info->{master_last_io_seconds_ago}, '>', 2,
+                   'r5 last heard from its master over max_lag ago');
+
+$relay->resume;
+TestRM::wait_until(sub { (reads(1))[0] eq $r5->port }, 10,
+                   'r5 to serve reads again once fresh');
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_R5})
+--- error_log
+no qualified Redis replica in upstream redis_ro
+
+
+
+=== TEST 4: a replica behind by more than max_lag_bytes is excluded
+--- stream_config
+    upstream redis_ro {
+        server 127.0.0.1:$TEST_NGINX_M;
+        server 127.0.0.1:$TEST_NGINX_R5;
+        redis_replica max_lag_bytes=1k fallback=none;
+        redis_check interval=100ms timeout=500ms;
+    }
+--- init
+TestRM::wait_until(sub { (reads(1))[0] eq $r5->port }, 5, 'reads on r5');
+
+$relay->pause;
+$m->cmd('SET', 'big', 'x' x 8192);
+TestRM::wait_until(sub { (reads(1))[0] eq 'refused' }, 5,
+                   'r5 to be excluded while 8k behind');
+my $info = $r5->info('replication');
+Test::More::is($info->{master_link_status}, 'up', 'r5 still says link up');
+Test::More::cmp_ok($info->{master_last_io_seconds_ago}, '<', 15,
+                   'r5 is within the default max_lag: bytes excluded it');
+
+$relay->resume;
+TestRM::wait_until(sub { (reads(1))[0] eq $r5->port }, 10,
+                   'r5 to serve reads again once caught up');
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_R5})
+--- error_log
+no qualified Redis replica in upstream redis_ro
+
+
+
+=== TEST 5: fallback=master (the default) sends reads to the master
+--- stream_config
+    upstream redis_ro {
+        server 127.0.0.1:$TEST_NGINX_M;
+        server 127.0.0.1:$TEST_NGINX_R4;
+        redis_replica;
+        redis_check interval=100ms timeout=500ms;
+    }
+--- init
+TestRM::wait_error_log(qr/upstream redis_ro master is 127\.0\.0\.1:$ENV{TEST_NGINX_M}\b/);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_R4} in upstream redis_ro is up/);
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_M})
+--- error_log
+redis replica: no qualified replica in upstream redis_ro, falling back to the master
+
+
+
+=== TEST 6: fallback=none refuses, naming the upstream
+--- stream_config
+    upstream redis_ro {
+        server 127.0.0.1:$TEST_NGINX_M;
+        server 127.0.0.1:$TEST_NGINX_R4;
+        redis_replica fallback=none;
+        redis_check interval=100ms timeout=500ms;
+    }
+--- init
+TestRM::wait_error_log(qr/upstream redis_ro master is 127\.0\.0\.1:$ENV{TEST_NGINX_M}\b/);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_R4} in upstream redis_ro is up/);
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- error_log
+no qualified Redis replica in upstream redis_ro
+--- no_error_log
+falling back
+
+
+
+=== TEST 7: a replica doing a full sync is excluded until it has loaded
+--- stream_config
+    upstream redis_ro {
+        server 127.0.0.1:$TEST_NGINX_M;
+        server 127.0.0.1:$TEST_NGINX_R6;
+        redis_replica fallback=none;
+        redis_check interval=50ms timeout=500ms;
+    }
+--- init
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_R6} in upstream redis_ro is up, role replica/);
+
+# a few hundred MB to transfer and load, after a diskless sync delay
+$m->cmd('DEBUG', 'POPULATE', 1500000, 'k', 100);
+$m->cmd('CONFIG', 'SET', 'repl-diskless-sync', 'yes');
+$m->cmd('CONFIG', 'SET', 'repl-diskless-sync-delay', 2);
+$r6->cmd('REPLICAOF', '127.0.0.1', $m->port);
+
+my ($during, @leaked) = (0);
+TestRM::wait_until(sub {
+    my $info = $r6->info('replication');
+    my $syncing = $info->{master_link_status} ne 'up'
+                  || $info->{master_sync_in_progress}
+                  || $r6->info('persistence')->{loading};
+    return 1 unless $syncing;
+    $during++;
+    push @leaked, grep { $_ ne 'refused' } reads(1);
+    return 0;
+}, 60, 'r6 to finish its full sync');
+
+Test::More::cmp_ok($during, '>', 3, "reads tried during the sync ($during)");
+Test::More::is_deeply(\@leaked, [], 'no read reached the syncing replica');
+TestRM::wait_until(sub { (reads(1))[0] eq $r6->port }, 5,
+                   'r6 to serve reads once loaded');
+$m->cmd('FLUSHALL');
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_R6})
+--- timeout: 90
+
+
+
+=== TEST 8: a read and a write pool over the same servers share one probe
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M;
+        server 127.0.0.1:$TEST_NGINX_R1;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+    }
+    upstream redis_ro {
+        server 127.0.0.1:$TEST_NGINX_M;
+        server 127.0.0.1:$TEST_NGINX_R1;
+        redis_replica;
+        redis_check interval=200ms timeout=500ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- stream_server_config2
+    proxy_pass redis_ro;
+--- init
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M} in upstream redis_rw,redis_ro is up/);
+
+my $before = $m->count_calls('info');
+Time::HiRes::sleep(2);
+my $probes = ($m->count_calls('info') - $before - 1) / 2;
+Test::More::cmp_ok($probes, '>=', 6, "about one probe per interval ($probes)");
+Test::More::cmp_ok($probes, '<=', 14, "not one per upstream ($probes)");
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_request2
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_M}) . TestRM::port_reply($ENV{TEST_NGINX_R1})
