@@ -13,32 +13,6 @@
 #include "ngx_stream_redis_master_module.h"
 
 
-typedef struct {
-    /* the round-robin data comes first, as in nginx's own balancers */
-    ngx_stream_upstream_rr_peer_data_t   rrp;
-
-    ngx_stream_redis_master_srv_conf_t  *conf;
-    ngx_stream_session_t                *session;
-    ngx_stream_upstream_rr_peers_t      *peers;
-    ngx_stream_upstream_rr_peer_t       *peer;
-    ngx_uint_t                           index;
-    uintptr_t                           *tried;
-    ngx_queue_t                          queue;
-    unsigned                             linked:1;
-} ngx_stream_redis_master_peer_data_t;
-
-
-#define ngx_stream_redis_master_bit(map, i)                                   \
-    ((map)[(i) / (8 * sizeof(uintptr_t))] & ((uintptr_t) 1 << ((i) % (8 * sizeof(uintptr_t)))))
-
-#define ngx_stream_redis_master_set_bit(map, i)                               \
-    (map)[(i) / (8 * sizeof(uintptr_t))] |=                                   \
-                              ((uintptr_t) 1 << ((i) % (8 * sizeof(uintptr_t))))
-
-#define ngx_stream_redis_master_map_size(n)                                   \
-    (((n) + (8 * sizeof(uintptr_t)) - 1) / (8 * sizeof(uintptr_t)))
-
-
 static ngx_int_t ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_upstream_rr_peers_t *peers);
@@ -64,14 +38,14 @@ static ngx_uint_t ngx_stream_redis_master_pick_replica(
 static ngx_uint_t ngx_stream_redis_master_eligible(
     ngx_stream_redis_master_srv_conf_t *rmcf, uintptr_t *map,
     ngx_log_t *log);
-static ngx_int_t ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
-    ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t index);
 static ngx_stream_upstream_rr_peer_t *ngx_stream_redis_master_peer(
     ngx_stream_upstream_rr_peers_t *peers, ngx_uint_t index,
     ngx_stream_upstream_rr_peers_t **owner);
 static void ngx_stream_redis_master_close_sessions(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
 static void ngx_stream_redis_master_sweep_handler(ngx_event_t *ev);
+static uintptr_t *ngx_stream_redis_master_down_map(ngx_pool_t *pool,
+    ngx_stream_redis_master_srv_conf_t *rmcf);
 
 
 ngx_int_t
@@ -131,6 +105,10 @@ ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
+    if (ngx_stream_redis_master_add_sentinels(cf, rmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     rmmcf = ngx_stream_conf_get_module_main_conf(cf,
                                                ngx_stream_redis_master_module);
 
@@ -150,6 +128,7 @@ ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_upstream_rr_peers_t *peers)
 {
+    ngx_addr_t                           addr;
     ngx_stream_upstream_rr_peer_t       *peer;
     ngx_stream_redis_master_target_t   **tp;
 
@@ -160,8 +139,13 @@ ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
             return NGX_ERROR;
         }
 
-        *tp = ngx_stream_redis_master_add_target(cf, rmcf, peer->sockaddr,
-                                                 peer->socklen, &peer->name);
+        addr.sockaddr = peer->sockaddr;
+        addr.socklen = peer->socklen;
+        addr.name = peer->name;
+
+        *tp = ngx_stream_redis_master_add_target(cf, rmcf,
+                                          NGX_STREAM_REDIS_MASTER_KIND_REDIS,
+                                          &addr, &peer->server, &rmcf->check);
         if (*tp == NULL) {
             return NGX_ERROR;
         }
@@ -188,16 +172,22 @@ ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle)
         n = rmcf->targets.nelts;
 
         ngx_queue_init(&rmcf->sessions);
+        ngx_queue_init(&rmcf->held);
 
         rmcf->snapshot = ngx_pcalloc(cycle->pool,
                                    n * sizeof(ngx_stream_redis_master_node_t));
+        rmcf->sentinel_snapshot = ngx_pcalloc(cycle->pool,
+                                           (rmcf->sentinels.nelts + 1)
+                                           * sizeof(ngx_stream_redis_master_node_t));
+        rmcf->down = ngx_stream_redis_master_down_map(cycle->pool, rmcf);
         rmcf->eligible = ngx_pcalloc(cycle->pool,
                          ngx_stream_redis_master_map_size(n) * sizeof(uintptr_t));
         rmcf->eligible_new = ngx_pcalloc(cycle->pool,
                          ngx_stream_redis_master_map_size(n) * sizeof(uintptr_t));
 
         if (rmcf->snapshot == NULL || rmcf->eligible == NULL
-            || rmcf->eligible_new == NULL)
+            || rmcf->eligible_new == NULL || rmcf->sentinel_snapshot == NULL
+            || rmcf->down == NULL)
         {
             return NGX_ERROR;
         }
@@ -211,6 +201,38 @@ ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle)
     ngx_add_timer(&rmmcf->sweep, NGX_STREAM_REDIS_MASTER_SWEEP);
 
     return NGX_OK;
+}
+
+
+/* servers marked "down" in the upstream never take writes */
+
+static uintptr_t *
+ngx_stream_redis_master_down_map(ngx_pool_t *pool,
+    ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    uintptr_t                       *map;
+    ngx_uint_t                       i;
+    ngx_stream_upstream_rr_peer_t   *peer;
+    ngx_stream_upstream_rr_peers_t  *peers;
+
+    map = ngx_pcalloc(pool,
+                      ngx_stream_redis_master_map_size(rmcf->targets.nelts)
+                      * sizeof(uintptr_t));
+    if (map == NULL) {
+        return NULL;
+    }
+
+    i = 0;
+
+    for (peers = rmcf->upstream->peer.data; peers; peers = peers->next) {
+        for (peer = peers->peer; peer; peer = peer->next, i++) {
+            if (peer->down) {
+                ngx_stream_redis_master_set_bit(map, i);
+            }
+        }
+    }
+
+    return map;
 }
 
 
@@ -286,6 +308,12 @@ ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc, void *data)
     if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER) {
 
         if (master == NGX_STREAM_REDIS_MASTER_NONE
+            && rmcf->wait && pd->deadline == 0)
+        {
+            return ngx_stream_redis_master_hold(pc, pd);
+        }
+
+        if (master == NGX_STREAM_REDIS_MASTER_NONE
             || ngx_stream_redis_master_bit(pd->tried, master))
         {
             ngx_log_error(NGX_LOG_ERR, pc->log, 0,
@@ -329,7 +357,7 @@ ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc, void *data)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t index)
 {
@@ -409,9 +437,10 @@ ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc, void *data,
 
     ngx_stream_upstream_rr_peer_t  *peer;
 
-    if (pd->linked) {
-        ngx_queue_remove(&pd->queue);
-        pd->linked = 0;
+    ngx_stream_redis_master_cleanup(pd);
+
+    if (pc->tries) {
+        pc->tries--;
     }
 
     peer = pd->peer;
@@ -435,10 +464,6 @@ ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc, void *data,
     ngx_stream_upstream_rr_peers_unlock(pd->peers);
 
     pd->peer = NULL;
-
-    if (pc->tries) {
-        pc->tries--;
-    }
 }
 
 
@@ -446,6 +471,11 @@ static void
 ngx_stream_redis_master_cleanup(void *data)
 {
     ngx_stream_redis_master_peer_data_t  *pd = data;
+
+    if (pd->held) {
+        ngx_stream_redis_master_unhold(pd);
+        return;
+    }
 
     if (pd->linked) {
         ngx_queue_remove(&pd->queue);
@@ -502,7 +532,29 @@ ngx_stream_redis_master_claims(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     node = &rmcf->snapshot[i];
 
-    return node->up && node->info.role == NGX_STREAM_REDIS_MASTER_ROLE_MASTER;
+    return node->up && node->info.role == NGX_STREAM_REDIS_MASTER_ROLE_MASTER
+           && !ngx_stream_redis_master_bit(rmcf->down, i)
+           && ngx_stream_redis_master_quorum(rmcf, i);
+}
+
+
+/* whether an upstream of the target lacks a master: probe it faster */
+
+ngx_uint_t
+ngx_stream_redis_master_no_master(ngx_stream_redis_master_target_t *t)
+{
+    ngx_uint_t                            i;
+    ngx_stream_redis_master_srv_conf_t  **pool;
+
+    pool = t->pools.elts;
+
+    for (i = 0; i < t->pools.nelts; i++) {
+        if (pool[i]->route && pool[i]->route->master == NULL) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -781,6 +833,7 @@ ngx_stream_redis_master_reroute(ngx_cycle_t *cycle)
 {
     size_t                                size;
     ngx_uint_t                            i;
+    ngx_uint_t                            master;
     ngx_stream_redis_master_srv_conf_t  **rmcfp, *rmcf;
     ngx_stream_redis_master_main_conf_t  *rmmcf;
 
@@ -798,8 +851,12 @@ ngx_stream_redis_master_reroute(ngx_cycle_t *cycle)
         size = ngx_stream_redis_master_map_size(rmcf->targets.nelts)
                * sizeof(uintptr_t);
 
-        (void) ngx_stream_redis_master_eligible(rmcf, rmcf->eligible_new,
-                                                cycle->log);
+        master = ngx_stream_redis_master_eligible(rmcf, rmcf->eligible_new,
+                                                  cycle->log);
+
+        if (rmcf->nheld) {
+            ngx_stream_redis_master_release(rmcf, master, cycle->log);
+        }
 
         if (ngx_memcmp(rmcf->eligible, rmcf->eligible_new, size) == 0) {
             continue;
@@ -875,6 +932,7 @@ ngx_stream_redis_master_close_sessions(
 static void
 ngx_stream_redis_master_sweep_handler(ngx_event_t *ev)
 {
+    ngx_stream_redis_master_run_kicks((ngx_cycle_t *) ngx_cycle);
     ngx_stream_redis_master_reroute((ngx_cycle_t *) ngx_cycle);
 
     if (!ngx_terminate) {

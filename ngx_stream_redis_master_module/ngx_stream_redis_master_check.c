@@ -26,6 +26,7 @@ struct ngx_stream_redis_master_checker_s {
     size_t                             sent;
     size_t                             received;
     ngx_msec_t                         stale;
+    ngx_uint_t                         kick_seen;
     ngx_stream_redis_master_info_t     info;
     unsigned                           busy:1;
     unsigned                           connecting:1;
@@ -36,8 +37,8 @@ struct ngx_stream_redis_master_checker_s {
 
 static ngx_int_t ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
     ngx_stream_redis_master_checker_t *ck);
-static u_char *ngx_stream_redis_master_command(u_char *p, ngx_uint_t n,
-    ngx_str_t *args);
+static ngx_msec_t ngx_stream_redis_master_next_delay(
+    ngx_stream_redis_master_checker_t *ck);
 static void ngx_stream_redis_master_timer_handler(ngx_event_t *ev);
 static void ngx_stream_redis_master_probe(
     ngx_stream_redis_master_checker_t *ck);
@@ -105,40 +106,48 @@ ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle)
 }
 
 
+/*
+ * A server gets [AUTH,] PING, INFO replication, INFO persistence; a
+ * Sentinel [AUTH,] SENTINEL get-master-addr-by-name.  Built once: the
+ * password stays in this buffer and is never logged.
+ */
+
 static ngx_int_t
 ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
     ngx_stream_redis_master_checker_t *ck)
 {
     u_char                                *p;
-    size_t                                 len;
     ngx_str_t                              args[3];
+    ngx_stream_redis_master_target_t      *t;
     ngx_stream_redis_master_check_conf_t  *cc;
 
-    cc = ck->target->check;
+    t = ck->target;
+    cc = t->check;
 
-    len = 128 + cc->username.len + cc->password.len;
-
-    ck->request.data = ngx_pnalloc(cycle->pool, len);
-    if (ck->request.data == NULL) {
+    p = ngx_pnalloc(cycle->pool, 256 + cc->username.len + cc->password.len
+                                 + t->master_name.len);
+    if (p == NULL) {
         return NGX_ERROR;
     }
 
-    p = ck->request.data;
+    ck->request.data = p;
 
-    if (cc->password.len) {
-        ngx_str_set(&args[0], "AUTH");
-
-        if (cc->username.len) {
-            args[1] = cc->username;
-            args[2] = cc->password;
-            p = ngx_stream_redis_master_command(p, 3, args);
-
-        } else {
-            args[1] = cc->password;
-            p = ngx_stream_redis_master_command(p, 2, args);
-        }
-
+    if (ngx_stream_redis_master_auth_command(cc, args)) {
+        p = ngx_stream_redis_master_command(p, cc->username.len ? 3 : 2,
+                                            args);
         ck->auth = 1;
+    }
+
+    if (t->kind == NGX_STREAM_REDIS_MASTER_KIND_SENTINEL) {
+        ngx_str_set(&args[0], "SENTINEL");
+        ngx_str_set(&args[1], "get-master-addr-by-name");
+        args[2] = t->master_name;
+        p = ngx_stream_redis_master_command(p, 3, args);
+
+        ck->request.len = p - ck->request.data;
+        ck->expect = ck->auth + 1;
+
+        return NGX_OK;
     }
 
     ngx_str_set(&args[0], "PING");
@@ -159,9 +168,33 @@ ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
 }
 
 
+/* AUTH's arguments into args[0..]; returns how many follow "AUTH" */
+
+ngx_uint_t
+ngx_stream_redis_master_auth_command(ngx_stream_redis_master_check_conf_t *cc,
+    ngx_str_t *args)
+{
+    if (cc->password.len == 0) {
+        return 0;
+    }
+
+    ngx_str_set(&args[0], "AUTH");
+
+    if (cc->username.len) {
+        args[1] = cc->username;
+        args[2] = cc->password;
+        return 2;
+    }
+
+    args[1] = cc->password;
+
+    return 1;
+}
+
+
 /* a command as a RESP array of bulk strings */
 
-static u_char *
+u_char *
 ngx_stream_redis_master_command(u_char *p, ngx_uint_t n, ngx_str_t *args)
 {
     ngx_uint_t  i;
@@ -176,6 +209,43 @@ ngx_stream_redis_master_command(u_char *p, ngx_uint_t n, ngx_str_t *args)
 }
 
 
+/*
+ * An event from a Sentinel raised the kick counter of targets: their
+ * owners check them now instead of at the end of the interval.
+ */
+
+void
+ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                            i;
+    ngx_stream_redis_master_checker_t    *ck;
+    ngx_stream_redis_master_target_t    **tp;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+    tp = rmmcf->targets.elts;
+
+    for (i = 0; i < rmmcf->targets.nelts; i++) {
+        ck = tp[i]->checker;
+
+        /* lock-free reads: a stale value only delays the kick by a sweep */
+
+        if (ck == NULL || ck->kick_seen == tp[i]->node->kick
+            || tp[i]->node->owner != ngx_pid)
+        {
+            continue;
+        }
+
+        ck->kick_seen = tp[i]->node->kick;
+
+        if (!ck->busy && !ngx_exiting && !ngx_terminate) {
+            ngx_add_timer(&ck->timer, 1);
+        }
+    }
+}
+
+
 static void
 ngx_stream_redis_master_timer_handler(ngx_event_t *ev)
 {
@@ -185,6 +255,7 @@ ngx_stream_redis_master_timer_handler(ngx_event_t *ev)
 
     if (ngx_exiting || ngx_terminate) {
         ngx_stream_redis_master_close(ck);
+        ngx_stream_redis_master_unsubscribe(ck->target);
         ngx_stream_redis_master_disown((ngx_cycle_t *) ngx_cycle);
         return;
     }
@@ -200,6 +271,7 @@ ngx_stream_redis_master_timer_handler(ngx_event_t *ev)
         /* another worker probes it: do not hold a second connection */
 
         ngx_stream_redis_master_close(ck);
+        ngx_stream_redis_master_unsubscribe(ck->target);
         ngx_add_timer(&ck->timer, ck->target->check->interval);
         return;
     }
@@ -478,6 +550,10 @@ ngx_stream_redis_master_interpret(ngx_stream_redis_master_checker_t *ck,
     if (ck->got < ck->auth) {
         rc = ngx_stream_redis_master_reply_ok(reply, "AUTH", reason, len);
 
+    } else if (ck->target->kind == NGX_STREAM_REDIS_MASTER_KIND_SENTINEL) {
+        rc = ngx_stream_redis_master_reply_master_addr(reply, &ck->info,
+                                                       reason, len);
+
     } else if (ck->got == ck->auth) {
         rc = ngx_stream_redis_master_reply_pong(reply, reason, len);
 
@@ -521,8 +597,6 @@ static void
 ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
     ngx_uint_t ok)
 {
-    ngx_msec_t  interval;
-
     ck->busy = 0;
 
     if (ck->timer.timer_set) {
@@ -544,10 +618,31 @@ ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
         return;
     }
 
-    /* up to a tenth early, so that probes of many servers drift apart */
+    if (ok && ck->target->kind == NGX_STREAM_REDIS_MASTER_KIND_SENTINEL) {
+        ngx_stream_redis_master_subscribe(ck->target);
+    }
+
+    ngx_add_timer(&ck->timer, ngx_stream_redis_master_next_delay(ck));
+}
+
+
+static ngx_msec_t
+ngx_stream_redis_master_next_delay(ngx_stream_redis_master_checker_t *ck)
+{
+    ngx_msec_t  interval;
 
     interval = ck->target->check->interval;
-    ngx_add_timer(&ck->timer, interval - ngx_random() % (interval / 10 + 1));
+
+    /* while no master is known, look ten times as often for the new one */
+
+    if (ngx_stream_redis_master_no_master(ck->target)) {
+        interval = ngx_max(interval / 10, NGX_STREAM_REDIS_MASTER_MIN_FAST);
+        interval = ngx_min(interval, ck->target->check->interval);
+    }
+
+    /* up to a tenth early, so that probes of many servers drift apart */
+
+    return interval - ngx_random() % (interval / 10 + 1);
 }
 
 

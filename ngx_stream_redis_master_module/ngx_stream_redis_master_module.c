@@ -21,15 +21,22 @@ static char *ngx_stream_redis_master_replica(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_stream_redis_master_check(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_stream_redis_master_sentinel(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_stream_redis_master_credential(ngx_conf_t *cf,
+    ngx_str_t *value, ngx_stream_redis_master_check_conf_t *cc,
+    ngx_str_t *file);
+static char *ngx_stream_redis_master_credentials_done(ngx_conf_t *cf,
+    ngx_str_t *directive, ngx_stream_redis_master_check_conf_t *cc,
+    ngx_str_t *file);
 static char *ngx_stream_redis_master_set_balancer(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t balancer);
 static char *ngx_stream_redis_master_bad_param(ngx_conf_t *cf,
     ngx_str_t *value);
 static char *ngx_stream_redis_master_read_password(ngx_conf_t *cf,
-    ngx_str_t *path, ngx_str_t *password);
+    ngx_str_t *directive, ngx_str_t *path, ngx_str_t *password);
 static ngx_int_t ngx_stream_redis_master_target_key(ngx_conf_t *cf,
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_str_t *name,
-    ngx_str_t *key);
+    ngx_stream_redis_master_target_t *t, ngx_str_t *key);
 static ngx_int_t ngx_stream_redis_master_init_process(ngx_cycle_t *cycle);
 static void ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle);
 
@@ -58,6 +65,13 @@ static ngx_command_t  ngx_stream_redis_master_commands[] = {
     { ngx_string("redis_check"),
       NGX_STREAM_UPS_CONF|NGX_CONF_ANY,
       ngx_stream_redis_master_check,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("redis_sentinel"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_2MORE,
+      ngx_stream_redis_master_sentinel,
       NGX_STREAM_SRV_CONF_OFFSET,
       0,
       NULL },
@@ -149,6 +163,7 @@ ngx_stream_redis_master_create_srv_conf(ngx_conf_t *cf)
     rmcf->check.fall = NGX_CONF_UNSET_UINT;
     rmcf->max_lag = NGX_CONF_UNSET;
     rmcf->max_lag_bytes = NGX_CONF_UNSET;
+    rmcf->wait_queue = 1024;
 
     return rmcf;
 }
@@ -245,8 +260,10 @@ ngx_stream_redis_master_master(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_stream_redis_master_srv_conf_t *rmcf = conf;
 
     char        *rv;
-    ngx_str_t   *value;
+    ngx_int_t    n;
+    ngx_str_t   *value, s;
     ngx_uint_t   i;
+    ngx_msec_t   ms;
 
     rv = ngx_stream_redis_master_set_balancer(cf, rmcf,
                                         NGX_STREAM_REDIS_MASTER_BALANCER_MASTER);
@@ -268,10 +285,41 @@ ngx_stream_redis_master_master(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "wait=")) {
+            s.data = value[i].data + 5;
+            s.len = value[i].len - 5;
+
+            ms = ngx_parse_time(&s, 0);
+            if (ms == (ngx_msec_t) NGX_ERROR) {
+                goto invalid;
+            }
+
+            rmcf->wait = ms;
+            continue;
+        }
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "wait_queue=")) {
+            n = ngx_atoi(value[i].data + 11, value[i].len - 11);
+            if (n == NGX_ERROR || n == 0) {
+                goto invalid;
+            }
+
+            rmcf->wait_queue = n;
+            continue;
+        }
+
         return ngx_stream_redis_master_bad_param(cf, &value[i]);
     }
 
     return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"%V\"",
+                       &value[i], &cmd->name);
+
+    return NGX_CONF_ERROR;
 }
 
 
@@ -465,49 +513,18 @@ ngx_stream_redis_master_check(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
-        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "username=")) {
-            rmcf->check.username.data = value[i].data + 9;
-            rmcf->check.username.len = value[i].len - 9;
-            continue;
-        }
-
-        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "password=")) {
-            rmcf->check.password.data = value[i].data + 9;
-            rmcf->check.password.len = value[i].len - 9;
-            continue;
-        }
-
-        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "password_file=")) {
-            file.data = value[i].data + 14;
-            file.len = value[i].len - 14;
+        if (ngx_stream_redis_master_credential(cf, &value[i], &rmcf->check,
+                                               &file)
+            == NGX_OK)
+        {
             continue;
         }
 
         return ngx_stream_redis_master_bad_param(cf, &value[i]);
     }
 
-    if (file.len && rmcf->check.password.len) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"redis_check\" takes \"password=\" or "
-                           "\"password_file=\", not both");
-        return NGX_CONF_ERROR;
-    }
-
-    if (rmcf->check.username.len
-        && rmcf->check.password.len == 0 && file.len == 0)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"redis_check\" with \"username=\" needs "
-                           "\"password=\" or \"password_file=\"");
-        return NGX_CONF_ERROR;
-    }
-
-    if (file.len) {
-        return ngx_stream_redis_master_read_password(cf, &file,
-                                                     &rmcf->check.password);
-    }
-
-    return NGX_CONF_OK;
+    return ngx_stream_redis_master_credentials_done(cf, &cmd->name,
+                                                    &rmcf->check, &file);
 
 invalid:
 
@@ -518,6 +535,160 @@ invalid:
                        &value[i], &cmd->name);
 
     return NGX_CONF_ERROR;
+}
+
+
+/* username=, password= and password_file=, shared by two directives */
+
+static ngx_int_t
+ngx_stream_redis_master_credential(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_stream_redis_master_check_conf_t *cc, ngx_str_t *file)
+{
+    if (NGX_STREAM_REDIS_MASTER_PARAM(value, "username=")) {
+        cc->username.data = value->data + 9;
+        cc->username.len = value->len - 9;
+        return NGX_OK;
+    }
+
+    if (NGX_STREAM_REDIS_MASTER_PARAM(value, "password=")) {
+        cc->password.data = value->data + 9;
+        cc->password.len = value->len - 9;
+        return NGX_OK;
+    }
+
+    if (NGX_STREAM_REDIS_MASTER_PARAM(value, "password_file=")) {
+        file->data = value->data + 14;
+        file->len = value->len - 14;
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static char *
+ngx_stream_redis_master_credentials_done(ngx_conf_t *cf,
+    ngx_str_t *directive, ngx_stream_redis_master_check_conf_t *cc,
+    ngx_str_t *file)
+{
+    if (file->len && cc->password.len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" takes \"password=\" or "
+                           "\"password_file=\", not both", directive);
+        return NGX_CONF_ERROR;
+    }
+
+    if (cc->username.len && cc->password.len == 0 && file->len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" with \"username=\" needs "
+                           "\"password=\" or \"password_file=\"", directive);
+        return NGX_CONF_ERROR;
+    }
+
+    if (file->len) {
+        return ngx_stream_redis_master_read_password(cf, directive, file,
+                                                     &cc->password);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * redis_sentinel name=NAME [username=] [password=|password_file=] ADDR...;
+ * The addresses are resolved now; the Sentinels are checked with the
+ * upstream's redis_check interval and timeout.
+ */
+
+static char *
+ngx_stream_redis_master_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_stream_redis_master_srv_conf_t *rmcf = conf;
+
+    char                                     *rv;
+    ngx_url_t                                *u;
+    ngx_str_t                                *value, file;
+    ngx_uint_t                                i;
+    ngx_stream_redis_master_sentinel_conf_t  *sc;
+
+    if (rmcf->sentinel) {
+        return "is duplicate";
+    }
+
+    sc = ngx_pcalloc(cf->pool, sizeof(ngx_stream_redis_master_sentinel_conf_t));
+    if (sc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_array_init(&sc->addrs, cf->pool, 3, sizeof(ngx_url_t))
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+    ngx_str_null(&file);
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "name=")) {
+            sc->name.data = value[i].data + 5;
+            sc->name.len = value[i].len - 5;
+            continue;
+        }
+
+        if (ngx_stream_redis_master_credential(cf, &value[i], &sc->check,
+                                               &file)
+            == NGX_OK)
+        {
+            continue;
+        }
+
+        if (ngx_strlchr(value[i].data, value[i].data + value[i].len, '=')) {
+            return ngx_stream_redis_master_bad_param(cf, &value[i]);
+        }
+
+        u = ngx_array_push(&sc->addrs);
+        if (u == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(u, sizeof(ngx_url_t));
+        u->url = value[i];
+        u->no_resolve = 0;
+
+        if (ngx_parse_url(cf->pool, u) != NGX_OK || u->no_port) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid Sentinel address \"%V\" in \"%V\"%s%s",
+                               &value[i], &cmd->name,
+                               u->err ? ": " : "", u->err ? u->err : "");
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (sc->name.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"redis_sentinel\" needs \"name=\", the name "
+                           "Sentinels monitor the master under");
+        return NGX_CONF_ERROR;
+    }
+
+    if (sc->addrs.nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"redis_sentinel\" needs at least one address");
+        return NGX_CONF_ERROR;
+    }
+
+    rv = ngx_stream_redis_master_credentials_done(cf, &cmd->name, &sc->check,
+                                                  &file);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    rmcf->sentinel = sc;
+
+    return NGX_CONF_OK;
 }
 
 
@@ -550,8 +721,8 @@ ngx_stream_redis_master_bad_param(ngx_conf_t *cf, ngx_str_t *value)
 
 
 static char *
-ngx_stream_redis_master_read_password(ngx_conf_t *cf, ngx_str_t *path,
-    ngx_str_t *password)
+ngx_stream_redis_master_read_password(ngx_conf_t *cf, ngx_str_t *directive,
+    ngx_str_t *path, ngx_str_t *password)
 {
     u_char           *buf;
     size_t            len;
@@ -569,8 +740,8 @@ ngx_stream_redis_master_read_password(ngx_conf_t *cf, ngx_str_t *path,
     fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "\"redis_check\" cannot open password_file \"%V\"",
-                           &name);
+                           "\"%V\" cannot open password_file \"%V\"",
+                           directive, &name);
         return NGX_CONF_ERROR;
     }
 
@@ -586,8 +757,8 @@ ngx_stream_redis_master_read_password(ngx_conf_t *cf, ngx_str_t *path,
     if (len > 4096) {
         ngx_close_file(fd);
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"redis_check\" password_file \"%V\" is larger "
-                           "than 4096 bytes", &name);
+                           "\"%V\" password_file \"%V\" is larger "
+                           "than 4096 bytes", directive, &name);
         return NGX_CONF_ERROR;
     }
 
@@ -603,8 +774,8 @@ failed:
 
     if (n == NGX_ERROR || (size_t) n != len) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "\"redis_check\" cannot read password_file \"%V\"",
-                           &name);
+                           "\"%V\" cannot read password_file \"%V\"",
+                           directive, &name);
         ngx_close_file(fd);
         return NGX_CONF_ERROR;
     }
@@ -619,8 +790,8 @@ failed:
 
     if (len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"redis_check\" password_file \"%V\" is empty",
-                           &name);
+                           "\"%V\" password_file \"%V\" is empty",
+                           directive, &name);
         return NGX_CONF_ERROR;
     }
 
@@ -632,114 +803,140 @@ failed:
 
 
 /*
- * Returns the probe target for one upstream server address, creating it
- * unless another upstream already has the same address probed with the
- * same settings.
+ * Returns the probe target for one address, creating it unless another
+ * upstream already has the same address probed with the same settings.
  */
 
 ngx_stream_redis_master_target_t *
 ngx_stream_redis_master_add_target(ngx_conf_t *cf,
-    ngx_stream_redis_master_srv_conf_t *rmcf, struct sockaddr *sockaddr,
-    socklen_t socklen, ngx_str_t *name)
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t kind,
+    ngx_addr_t *addr, ngx_str_t *server,
+    ngx_stream_redis_master_check_conf_t *check)
 {
-    u_char                               *p;
-    ngx_str_t                             key;
-    ngx_uint_t                            i;
-    ngx_stream_redis_master_target_t     *t, **tp;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
+    ngx_uint_t                             i;
+    ngx_stream_redis_master_target_t       probe, *t, **tp;
+    ngx_stream_redis_master_srv_conf_t   **pool;
+    ngx_stream_redis_master_main_conf_t   *rmmcf;
 
     rmmcf = ngx_stream_conf_get_module_main_conf(cf,
                                                ngx_stream_redis_master_module);
 
-    if (ngx_stream_redis_master_target_key(cf, rmcf, name, &key) != NGX_OK) {
+    ngx_memzero(&probe, sizeof(ngx_stream_redis_master_target_t));
+
+    probe.kind = kind;
+    probe.name = addr->name;
+    probe.check = check;
+
+    if (kind == NGX_STREAM_REDIS_MASTER_KIND_SENTINEL) {
+        probe.master_name = rmcf->sentinel->name;
+    }
+
+    if (ngx_stream_redis_master_target_key(cf, &probe, &probe.key) != NGX_OK) {
         return NULL;
     }
 
+    t = NULL;
     tp = rmmcf->targets.elts;
 
     for (i = 0; i < rmmcf->targets.nelts; i++) {
-        t = tp[i];
-
-        if (t->key.len != key.len
-            || ngx_memcmp(t->key.data, key.data, key.len) != 0)
-        {
-            continue;
-        }
-
-        /* upstreams are set up one at a time: ours is the last name */
-
-        if (t->upstreams.len >= rmcf->name->len
-            && ngx_strncmp(t->upstreams.data + t->upstreams.len
-                           - rmcf->name->len,
-                           rmcf->name->data, rmcf->name->len)
+        if (tp[i]->key.len == probe.key.len
+            && ngx_memcmp(tp[i]->key.data, probe.key.data, probe.key.len)
                == 0)
         {
-            return t;
+            t = tp[i];
+            break;
         }
+    }
 
-        /* the names of every upstream sharing it, for log lines */
-
-        p = ngx_pnalloc(cf->pool, t->upstreams.len + 1 + rmcf->name->len);
-        if (p == NULL) {
+    if (t == NULL) {
+        t = ngx_palloc(cf->pool, sizeof(ngx_stream_redis_master_target_t));
+        if (t == NULL) {
             return NULL;
         }
 
-        t->upstreams.len = ngx_sprintf(p, "%V,%V", &t->upstreams, rmcf->name)
-                           - p;
-        t->upstreams.data = p;
+        *t = probe;
+        t->server = *server;
+        t->sockaddr = addr->sockaddr;
+        t->socklen = addr->socklen;
 
+        if (ngx_array_init(&t->pools, cf->pool, 2,
+                           sizeof(ngx_stream_redis_master_srv_conf_t *))
+            != NGX_OK)
+        {
+            return NULL;
+        }
+
+        tp = ngx_array_push(&rmmcf->targets);
+        if (tp == NULL) {
+            return NULL;
+        }
+
+        *tp = t;
+    }
+
+    /* upstreams are set up one at a time: ours may be the last one */
+
+    pool = t->pools.elts;
+
+    if (t->pools.nelts && pool[t->pools.nelts - 1] == rmcf) {
         return t;
     }
 
-    t = ngx_pcalloc(cf->pool, sizeof(ngx_stream_redis_master_target_t));
-    if (t == NULL) {
+    pool = ngx_array_push(&t->pools);
+    if (pool == NULL) {
         return NULL;
     }
 
-    tp = ngx_array_push(&rmmcf->targets);
-    if (tp == NULL) {
+    *pool = rmcf;
+
+    /* the names of every upstream sharing it, for log lines */
+
+    if (t->pools.nelts == 1) {
+        t->upstreams = *rmcf->name;
+        return t;
+    }
+
+    probe.upstreams.len = t->upstreams.len + 1 + rmcf->name->len;
+    probe.upstreams.data = ngx_pnalloc(cf->pool, probe.upstreams.len);
+    if (probe.upstreams.data == NULL) {
         return NULL;
     }
 
-    *tp = t;
-
-    t->name = *name;
-    t->sockaddr = sockaddr;
-    t->socklen = socklen;
-    t->key = key;
-    t->upstreams = *rmcf->name;
-    t->check = &rmcf->check;
+    ngx_sprintf(probe.upstreams.data, "%V,%V", &t->upstreams, rmcf->name);
+    t->upstreams = probe.upstreams;
 
     return t;
 }
 
 
 /*
- * The key that identifies a target in the shared zone across reloads: the
- * address and every check setting.  The password enters only as a CRC, so
- * that no secret is stored in shared memory.
+ * The key that identifies a target in the shared zone across reloads: what
+ * it is, the address and every check setting.  The password enters only as
+ * a CRC, so that no secret is stored in shared memory.
  */
 
 static ngx_int_t
 ngx_stream_redis_master_target_key(ngx_conf_t *cf,
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_str_t *name,
-    ngx_str_t *key)
+    ngx_stream_redis_master_target_t *t, ngx_str_t *key)
 {
     size_t                                 len;
     ngx_stream_redis_master_check_conf_t  *cc;
 
-    cc = &rmcf->check;
+    cc = t->check;
 
-    len = name->len + cc->username.len + 5 * NGX_INT_T_LEN + 8;
+    len = t->name.len + t->master_name.len + cc->username.len
+          + 5 * NGX_INT_T_LEN + 16;
 
     key->data = ngx_pnalloc(cf->pool, len);
     if (key->data == NULL) {
         return NGX_ERROR;
     }
 
-    key->len = ngx_snprintf(key->data, len, "%V|%M|%M|%ui|%ui|%V|%08xD",
-                            name, cc->interval, cc->timeout, cc->rise,
-                            cc->fall, &cc->username,
+    key->len = ngx_snprintf(key->data, len, "%s%V|%V|%M|%M|%ui|%ui|%V|%08xD",
+                            t->kind == NGX_STREAM_REDIS_MASTER_KIND_SENTINEL
+                            ? "sentinel:" : "", &t->name, &t->master_name,
+                            cc->interval, cc->timeout, cc->rise, cc->fall,
+                            &cc->username,
                             ngx_crc32_long(cc->password.data,
                                            cc->password.len))
                - key->data;

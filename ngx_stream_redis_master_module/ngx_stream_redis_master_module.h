@@ -22,6 +22,10 @@
 #define NGX_STREAM_REDIS_MASTER_ROLE_UNKNOWN      0
 #define NGX_STREAM_REDIS_MASTER_ROLE_MASTER       1
 #define NGX_STREAM_REDIS_MASTER_ROLE_REPLICA      2
+#define NGX_STREAM_REDIS_MASTER_ROLE_SENTINEL     3
+
+#define NGX_STREAM_REDIS_MASTER_KIND_REDIS        0
+#define NGX_STREAM_REDIS_MASTER_KIND_SENTINEL     1
 
 #define NGX_STREAM_REDIS_MASTER_SPLIT_REFUSE      0
 #define NGX_STREAM_REDIS_MASTER_SPLIT_LINEAGE     1
@@ -45,7 +49,10 @@
 #define NGX_STREAM_REDIS_MASTER_MAX_ELEMENTS      1024
 
 /* how often each worker compares routing with the latest checks */
-#define NGX_STREAM_REDIS_MASTER_SWEEP             100
+#define NGX_STREAM_REDIS_MASTER_SWEEP             50
+
+/* the fastest probing while no master is known (interval / 10) */
+#define NGX_STREAM_REDIS_MASTER_MIN_FAST          50
 
 
 /* what one successful probe tells about a server */
@@ -76,6 +83,7 @@ typedef struct {
     ngx_msec_t                         owner_seen;
     ngx_msec_t                         checked;
     ngx_uint_t                         probes;
+    ngx_uint_t                         kick;
     ngx_uint_t                         successes;
     ngx_uint_t                         failures;
     unsigned                           up:1;
@@ -115,6 +123,8 @@ typedef struct {
 
 typedef struct ngx_stream_redis_master_checker_s
     ngx_stream_redis_master_checker_t;
+typedef struct ngx_stream_redis_master_subscriber_s
+    ngx_stream_redis_master_subscriber_t;
 
 
 /*
@@ -123,15 +133,30 @@ typedef struct ngx_stream_redis_master_checker_s
  * a server listed in a read-write and a read-only upstream is probed once.
  */
 typedef struct {
+    ngx_uint_t                         kind;
     ngx_str_t                          name;
+    ngx_str_t                          server;
     struct sockaddr                   *sockaddr;
     socklen_t                          socklen;
     ngx_str_t                          key;
     ngx_str_t                          upstreams;
+    ngx_str_t                          master_name;
     ngx_stream_redis_master_check_conf_t  *check;
+    ngx_array_t                        pools;
     ngx_stream_redis_master_node_t    *node;
+
+    /* worker-local */
     ngx_stream_redis_master_checker_t *checker;
+    ngx_stream_redis_master_subscriber_t  *subscriber;
 } ngx_stream_redis_master_target_t;
+
+
+/* the Sentinels of an upstream, as redis_sentinel names them */
+typedef struct {
+    ngx_str_t                          name;
+    ngx_stream_redis_master_check_conf_t  check;
+    ngx_array_t                        addrs;
+} ngx_stream_redis_master_sentinel_conf_t;
 
 
 typedef struct {
@@ -141,16 +166,24 @@ typedef struct {
     time_t                             max_lag;
     off_t                              max_lag_bytes;
     ngx_uint_t                         fallback;
+    ngx_msec_t                         wait;
+    ngx_uint_t                         wait_queue;
+    ngx_stream_redis_master_sentinel_conf_t  *sentinel;
     ngx_stream_upstream_srv_conf_t    *upstream;
     ngx_str_t                         *name;
 
     /* flat server index (primary, then backup) -> target */
     ngx_array_t                        targets;
+    ngx_array_t                        sentinels;
     ngx_stream_redis_master_route_t   *route;
 
     /* worker-local */
     ngx_queue_t                        sessions;
+    ngx_queue_t                        held;
+    ngx_uint_t                         nheld;
     ngx_stream_redis_master_node_t    *snapshot;
+    ngx_stream_redis_master_node_t    *sentinel_snapshot;
+    uintptr_t                         *down;
     uintptr_t                         *eligible;
     uintptr_t                         *eligible_new;
 } ngx_stream_redis_master_srv_conf_t;
@@ -166,12 +199,43 @@ typedef struct {
 } ngx_stream_redis_master_main_conf_t;
 
 
+/* a proxied (or held) session, as the balancer tracks it */
+typedef struct {
+    /* the round-robin data comes first, as in nginx's own balancers */
+    ngx_stream_upstream_rr_peer_data_t   rrp;
+
+    ngx_stream_redis_master_srv_conf_t  *conf;
+    ngx_stream_session_t                *session;
+    ngx_stream_upstream_rr_peers_t      *peers;
+    ngx_stream_upstream_rr_peer_t       *peer;
+    ngx_uint_t                           index;
+    uintptr_t                           *tried;
+    ngx_queue_t                          queue;
+    ngx_msec_t                           deadline;
+    unsigned                             linked:1;
+    unsigned                             held:1;
+} ngx_stream_redis_master_peer_data_t;
+
+
+#define ngx_stream_redis_master_map_size(n)                                   \
+    (((n) + (8 * sizeof(uintptr_t)) - 1) / (8 * sizeof(uintptr_t)))
+
+#define ngx_stream_redis_master_bit(map, i)                                   \
+    ((map)[(i) / (8 * sizeof(uintptr_t))]                                     \
+     & ((uintptr_t) 1 << ((i) % (8 * sizeof(uintptr_t)))))
+
+#define ngx_stream_redis_master_set_bit(map, i)                               \
+    (map)[(i) / (8 * sizeof(uintptr_t))] |=                                   \
+                          ((uintptr_t) 1 << ((i) % (8 * sizeof(uintptr_t))))
+
+
 /* directives and configuration */
 extern ngx_module_t  ngx_stream_redis_master_module;
 
 ngx_stream_redis_master_target_t *ngx_stream_redis_master_add_target(
     ngx_conf_t *cf, ngx_stream_redis_master_srv_conf_t *rmcf,
-    struct sockaddr *sockaddr, socklen_t socklen, ngx_str_t *name);
+    ngx_uint_t kind, ngx_addr_t *addr, ngx_str_t *server,
+    ngx_stream_redis_master_check_conf_t *check);
 
 /* shared state */
 ngx_int_t ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone,
@@ -189,9 +253,24 @@ ngx_uint_t ngx_stream_redis_master_announce(
     ngx_stream_redis_master_node_t *master, ngx_uint_t claimants);
 ngx_uint_t ngx_stream_redis_master_announce_fallback(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t fallback);
+void ngx_stream_redis_master_kick_targets(ngx_array_t *targets);
 
 /* checker state machine */
 ngx_int_t ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle);
+void ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle);
+ngx_uint_t ngx_stream_redis_master_auth_command(
+    ngx_stream_redis_master_check_conf_t *cc, ngx_str_t *args);
+u_char *ngx_stream_redis_master_command(u_char *p, ngx_uint_t n,
+    ngx_str_t *args);
+
+/* Sentinel */
+ngx_int_t ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf);
+ngx_uint_t ngx_stream_redis_master_quorum(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
+void ngx_stream_redis_master_subscribe(ngx_stream_redis_master_target_t *t);
+void ngx_stream_redis_master_unsubscribe(
+    ngx_stream_redis_master_target_t *t);
 
 /* reply interpretation */
 void *ngx_stream_redis_master_reader_create(void);
@@ -201,6 +280,10 @@ ngx_int_t ngx_stream_redis_master_reply_pong(void *reply, u_char *reason,
     size_t len);
 ngx_int_t ngx_stream_redis_master_reply_info(void *reply,
     ngx_stream_redis_master_info_t *info, u_char *reason, size_t len);
+ngx_int_t ngx_stream_redis_master_reply_master_addr(void *reply,
+    ngx_stream_redis_master_info_t *info, u_char *reason, size_t len);
+ngx_int_t ngx_stream_redis_master_reply_event(void *reply, ngx_str_t *name,
+    u_char *event, size_t len);
 const char *ngx_stream_redis_master_role_name(ngx_uint_t role);
 
 /* balancer */
@@ -210,6 +293,17 @@ ngx_int_t ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle);
 void ngx_stream_redis_master_reroute(ngx_cycle_t *cycle);
 ngx_uint_t ngx_stream_redis_master_choose(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
+ngx_uint_t ngx_stream_redis_master_no_master(
+    ngx_stream_redis_master_target_t *t);
+ngx_int_t ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
+    ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t index);
+
+/* hold during failover */
+ngx_int_t ngx_stream_redis_master_hold(ngx_peer_connection_t *pc,
+    void *data);
+void ngx_stream_redis_master_release(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t master, ngx_log_t *log);
+void ngx_stream_redis_master_unhold(void *data);
 
 
 #endif /* _NGX_STREAM_REDIS_MASTER_MODULE_H_INCLUDED_ */

@@ -152,6 +152,9 @@ ngx_stream_redis_master_role_name(ngx_uint_t role)
     case NGX_STREAM_REDIS_MASTER_ROLE_REPLICA:
         return "replica";
 
+    case NGX_STREAM_REDIS_MASTER_ROLE_SENTINEL:
+        return "sentinel";
+
     default:
         return "unknown";
     }
@@ -339,6 +342,118 @@ ngx_stream_redis_master_set_field(ngx_stream_redis_master_info_t *info,
         info->loading = (n != 0);
         break;
     }
+}
+
+
+/*
+ * SENTINEL get-master-addr-by-name: the address as an array of two bulk
+ * strings, or nil when the Sentinel monitors no master of that name.
+ */
+
+ngx_int_t
+ngx_stream_redis_master_reply_master_addr(void *reply,
+    ngx_stream_redis_master_info_t *info, u_char *reason, size_t len)
+{
+    ngx_int_t    port;
+    redisReply  *r = reply;
+
+    info->role = NGX_STREAM_REDIS_MASTER_ROLE_SENTINEL;
+
+    if (r->type == REDIS_REPLY_NIL) {
+        return NGX_OK;
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2
+        || r->element[0]->type != REDIS_REPLY_STRING
+        || r->element[1]->type != REDIS_REPLY_STRING)
+    {
+        return ngx_stream_redis_master_reply_error(r, "SENTINEL", reason,
+                                                   len);
+    }
+
+    port = ngx_atoi((u_char *) r->element[1]->str, r->element[1]->len);
+
+    if (port < 1 || port > 65535) {
+        ngx_snprintf(reason, len, "SENTINEL: bad port%Z");
+        return NGX_ERROR;
+    }
+
+    ngx_stream_redis_master_copy_text(info->master_host,
+                                      NGX_STREAM_REDIS_MASTER_HOST_LEN,
+                                      (u_char *) r->element[0]->str,
+                                      r->element[0]->len);
+    info->master_port = (in_port_t) port;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A pub/sub message from a Sentinel; NGX_OK when it is a failover event of
+ * the master "name", written as "channel payload" into "event".
+ *   +switch-master: "<name> <old-ip> <old-port> <new-ip> <new-port>"
+ *   +sdown, +odown: "master <name> <ip> <port> ..."
+ */
+
+ngx_int_t
+ngx_stream_redis_master_reply_event(void *reply, ngx_str_t *name,
+    u_char *event, size_t len)
+{
+    u_char      *p, *last;
+    size_t       skip;
+    redisReply  *r = reply, *kind, *channel, *payload;
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
+        return NGX_DECLINED;
+    }
+
+    kind = r->element[0];
+    channel = r->element[1];
+    payload = r->element[2];
+
+    if (kind->type != REDIS_REPLY_STRING || channel->type != REDIS_REPLY_STRING
+        || payload->type != REDIS_REPLY_STRING
+        || kind->len != 7 || ngx_strncmp(kind->str, "message", 7) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (channel->len == 14
+        && ngx_strncmp(channel->str, "+switch-master", 14) == 0)
+    {
+        skip = 0;
+
+    } else if (payload->len > 7
+               && ngx_strncmp(payload->str, "master ", 7) == 0)
+    {
+        skip = 7;
+
+    } else {
+        return NGX_DECLINED;
+    }
+
+    if (payload->len < skip + name->len + 1
+        || ngx_strncmp(payload->str + skip, name->data, name->len) != 0
+        || payload->str[skip + name->len] != ' ')
+    {
+        return NGX_DECLINED;
+    }
+
+    last = event + len;
+
+    p = event;
+    ngx_stream_redis_master_copy_text(p, len, (u_char *) channel->str,
+                                      channel->len);
+    p += ngx_strlen(p);
+
+    if (p + 2 < last) {
+        *p++ = ' ';
+        ngx_stream_redis_master_copy_text(p, last - p,
+                                          (u_char *) payload->str,
+                                          payload->len);
+    }
+
+    return NGX_OK;
 }
 
 

@@ -288,7 +288,7 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_info_t *info, u_char *reason, size_t len,
     ngx_log_t *log)
 {
-    ngx_uint_t                       old_role, up, down, role;
+    ngx_uint_t                       old_role, up, down, role, named;
     ngx_slab_pool_t                 *shpool;
     ngx_stream_redis_master_node_t  *node;
 
@@ -297,6 +297,7 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     up = 0;
     down = 0;
     role = 0;
+    named = 0;
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -306,6 +307,11 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     old_role = node->info.role;
 
     if (info) {
+        named = (info->role == NGX_STREAM_REDIS_MASTER_ROLE_SENTINEL
+                 && (node->info.master_port != info->master_port
+                     || ngx_strcmp(node->info.master_host, info->master_host)
+                        != 0));
+
         node->failures = 0;
         node->successes++;
         node->info = *info;
@@ -359,6 +365,14 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
                       "redis check: server %V in upstream %V is down: %*s",
                       &t->name, &t->upstreams, len, reason);
     }
+
+    if (named) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "redis sentinel: %V in upstream %V names %s:%d as "
+                      "master \"%V\"", &t->name, &t->upstreams,
+                      info->master_port ? info->master_host : (u_char *) "none",
+                      (int) info->master_port, &t->master_name);
+    }
 }
 
 
@@ -378,6 +392,32 @@ ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf)
 
     for (i = 0; i < rmcf->targets.nelts; i++) {
         rmcf->snapshot[i] = *tp[i]->node;
+    }
+
+    tp = rmcf->sentinels.elts;
+
+    for (i = 0; i < rmcf->sentinels.nelts; i++) {
+        rmcf->sentinel_snapshot[i] = *tp[i]->node;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+void
+ngx_stream_redis_master_kick_targets(ngx_array_t *targets)
+{
+    ngx_uint_t                          i;
+    ngx_slab_pool_t                    *shpool;
+    ngx_stream_redis_master_target_t  **tp;
+
+    shpool = ngx_stream_redis_master_shpool();
+    tp = targets->elts;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < targets->nelts; i++) {
+        tp[i]->node->kick++;
     }
 
     ngx_shmtx_unlock(&shpool->mutex);

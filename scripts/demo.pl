@@ -100,12 +100,25 @@ sub get_and_port {
     return $out =~ /\A(.*)\nport\n(\d+)\z/s ? ($1, $2) : ();
 }
 
-sub elapsed { sprintf '%5.2f s', time - $_[0] }
+sub elapsed { sprintf '%.2f s', time - $_[0] }
+sub since   { sprintf '+%5.2f s', time - $_[0] }
 
-# a process that exists and is not a zombie (nginx is not our child: once
-# its master exits, nobody may reap it)
+# Become the reaper of orphaned descendants (PR_SET_CHILD_SUBREAPER), so
+# that the daemonized nginx master is reparented to this script, which
+# reaps it, rather than to an init that may not.  Best effort.
+sub become_subreaper {
+    eval {
+        local $SIG{__DIE__};
+        require 'syscall.ph';    ## no critic
+        syscall(&SYS_prctl, 36, 1, 0, 0, 0);
+        1;
+    };
+}
+
+# a process that exists and is not a zombie; reaps it if it is our child
 sub running {
     my ($pid) = @_;
+    { local $?; waitpid $pid, POSIX::WNOHANG(); }
     open my $fh, '<', "/proc/$pid/stat" or return 0;
     my $stat = <$fh> // return 0;
     my ($state) = substr($stat, rindex($stat, ')') + 2) =~ /^(\S)/;
@@ -312,7 +325,7 @@ CONF
     my @attempts;    # what write attempts got while there was no master
     my $kill = time;
     $master->kill9;
-    say_ sprintf '+%s  master 127.0.0.1:%d killed', elapsed($kill), $master->port;
+    say_ sprintf '%s  master 127.0.0.1:%d killed', since($kill), $master->port;
 
     my ($promoted, $written, $named);
     wait_until(sub {
@@ -323,9 +336,9 @@ CONF
                 next unless (eval { $r->info('replication')->{role} } // '')
                             eq 'master';
                 $promoted = $r;
-                say_ sprintf '+%s  replica 127.0.0.1:%d reports role:master '
+                say_ sprintf '%s  replica 127.0.0.1:%d reports role:master '
                              . '(promoted by the Sentinels)',
-                             elapsed($kill), $r->port;
+                             since($kill), $r->port;
                 last;
             }
         }
@@ -337,17 +350,17 @@ CONF
             } @sentinels;
             if ($n == @sentinels) {
                 $named = 1;
-                say_ sprintf '+%s  all three Sentinels name 127.0.0.1:%d',
-                             elapsed($kill), $promoted->port;
+                say_ sprintf '%s  all three Sentinels name 127.0.0.1:%d',
+                             since($kill), $promoted->port;
             }
         }
 
         if (!$written) {
             my $r = eval { cli($rw, 'SET', 'demo:after', $value) } // $@;
             if ($r eq 'OK') {
-                $written = 1;
-                say_ sprintf '+%s  SET through nginx (port %d) succeeds again',
-                             elapsed($kill), $rw;
+                $written = time - $kill;
+                say_ sprintf '%s  SET through nginx (port %d) succeeds again',
+                             since($kill), $rw;
             } else {
                 $r =~ s/\n.*//s;
                 push @attempts, $r;
@@ -364,7 +377,8 @@ CONF
 
     my %why;
     $why{ $_ eq '' ? '(no reply)' : $_ }++ for @attempts;
-    say_ scalar(@attempts) . ' write attempts failed in between:' if @attempts;
+    say_ sprintf 'writes through nginx were refused for %.2f s; '
+                 . '%d attempts failed:', $written, scalar @attempts;
     say_ "  $why{$_} x $_" for sort keys %why;
 
     $got = reached($rw) // 'none';
@@ -383,7 +397,7 @@ CONF
     }, 20, "the remaining replica " . $other->port . " to answer reads "
            . "through port $ro")->@*;
     say_ "$v  (answered by replica 127.0.0.1:$port, now a replica of "
-         . $promoted->port . '; ' . elapsed($t) . ')';
+         . $promoted->port . ', after ' . elapsed($t) . ')';
 
     # --- the log ---------------------------------------------------------------
 
@@ -399,6 +413,8 @@ CONF
     stop_all();
     say_ 'done';
 }
+
+become_subreaper();
 
 my $ok = eval { demo(); 1 };
 

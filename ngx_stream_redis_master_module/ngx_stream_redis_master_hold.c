@@ -1,0 +1,245 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ *
+ * Hold during failover (redis_master wait=TIME): while no master
+ * qualifies, a new connection is given to the proxy module as an upstream
+ * connection that is still "connecting".  Its socket is not connected and
+ * not watched, so the proxy waits and reads nothing from the client.  When
+ * a master qualifies the socket is connected to it and the proxy carries
+ * on as after any connect; at the deadline the proxy is told the connect
+ * timed out, and closes the session.
+ */
+
+
+#include "ngx_stream_redis_master_module.h"
+
+
+static ngx_int_t ngx_stream_redis_master_hold_socket(ngx_peer_connection_t *pc,
+    int family);
+static void ngx_stream_redis_master_connect_held(
+    ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t master,
+    ngx_log_t *log);
+static void ngx_stream_redis_master_drop_held(
+    ngx_stream_redis_master_peer_data_t *pd, ngx_log_t *log);
+
+
+ngx_int_t
+ngx_stream_redis_master_hold(ngx_peer_connection_t *pc, void *data)
+{
+    ngx_stream_redis_master_peer_data_t  *pd = data;
+
+    ngx_stream_redis_master_target_t    **tp;
+    ngx_stream_redis_master_srv_conf_t   *rmcf;
+
+    rmcf = pd->conf;
+
+    if (rmcf->nheld >= rmcf->wait_queue) {
+        ngx_log_error(NGX_LOG_ERR, pc->log, 0,
+                      "no Redis master in upstream %V and %ui connections "
+                      "already wait for one (wait_queue): dropping this one",
+                      rmcf->name, rmcf->nheld);
+        return NGX_BUSY;
+    }
+
+    tp = rmcf->targets.elts;
+
+    if (ngx_stream_redis_master_hold_socket(pc, tp[0]->sockaddr->sa_family)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* an address to show until the master is known */
+
+    pc->sockaddr = tp[0]->sockaddr;
+    pc->socklen = tp[0]->socklen;
+    pc->name = rmcf->name;
+
+    pd->deadline = ngx_current_msec + rmcf->wait;
+    pd->held = 1;
+    pd->linked = 1;
+    ngx_queue_insert_tail(&rmcf->held, &pd->queue);
+    rmcf->nheld++;
+
+    ngx_log_error(NGX_LOG_INFO, pc->log, 0,
+                  "no Redis master in upstream %V: waiting up to %Mms",
+                  rmcf->name, rmcf->wait);
+
+    return NGX_AGAIN;
+}
+
+
+/* a socket for the proxy to wait on, kept out of the event loop */
+
+static ngx_int_t
+ngx_stream_redis_master_hold_socket(ngx_peer_connection_t *pc, int family)
+{
+    ngx_socket_t       s;
+    ngx_connection_t  *c;
+
+    s = ngx_socket(family, SOCK_STREAM, 0);
+
+    if (s == (ngx_socket_t) -1) {
+        ngx_log_error(NGX_LOG_CRIT, pc->log, ngx_socket_errno,
+                      ngx_socket_n " failed");
+        return NGX_ERROR;
+    }
+
+    c = ngx_get_connection(s, pc->log);
+
+    if (c == NULL) {
+        if (ngx_close_socket(s) == -1) {
+            ngx_log_error(NGX_LOG_CRIT, pc->log, ngx_socket_errno,
+                          ngx_close_socket_n " failed");
+        }
+
+        return NGX_ERROR;
+    }
+
+    if (ngx_nonblocking(s) == -1) {
+        ngx_log_error(NGX_LOG_CRIT, pc->log, ngx_socket_errno,
+                      ngx_nonblocking_n " failed");
+        ngx_close_connection(c);
+        return NGX_ERROR;
+    }
+
+    c->type = SOCK_STREAM;
+    c->recv = ngx_recv;
+    c->send = ngx_send;
+    c->recv_chain = ngx_recv_chain;
+    c->send_chain = ngx_send_chain;
+    c->sendfile = 1;
+    c->log_error = pc->log_error;
+    c->read->log = pc->log;
+    c->write->log = pc->log;
+    c->number = ngx_atomic_fetch_add(ngx_connection_counter, 1);
+    c->start_time = ngx_current_msec;
+
+    pc->connection = c;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Called whenever this worker looks at routing: hands every waiting
+ * connection to "master", or drops those whose deadline has passed.
+ */
+
+void
+ngx_stream_redis_master_release(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t master, ngx_log_t *log)
+{
+    ngx_queue_t                          *q, *next;
+    ngx_stream_redis_master_peer_data_t  *pd;
+
+    for (q = ngx_queue_head(&rmcf->held);
+         q != ngx_queue_sentinel(&rmcf->held);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        pd = ngx_queue_data(q, ngx_stream_redis_master_peer_data_t, queue);
+
+        if (master != NGX_STREAM_REDIS_MASTER_NONE) {
+            ngx_stream_redis_master_unhold(pd);
+            ngx_stream_redis_master_connect_held(pd, master, log);
+            continue;
+        }
+
+        if ((ngx_msec_int_t) (ngx_current_msec - pd->deadline) >= 0) {
+            ngx_stream_redis_master_unhold(pd);
+            ngx_stream_redis_master_drop_held(pd, log);
+        }
+    }
+}
+
+
+void
+ngx_stream_redis_master_unhold(void *data)
+{
+    ngx_stream_redis_master_peer_data_t  *pd = data;
+
+    if (!pd->held) {
+        return;
+    }
+
+    ngx_queue_remove(&pd->queue);
+    pd->linked = 0;
+    pd->held = 0;
+    pd->conf->nheld--;
+}
+
+
+static void
+ngx_stream_redis_master_connect_held(ngx_stream_redis_master_peer_data_t *pd,
+    ngx_uint_t master, ngx_log_t *log)
+{
+    int                      rc;
+    ngx_err_t                err;
+    ngx_connection_t        *c;
+    ngx_stream_upstream_t   *u;
+    ngx_peer_connection_t   *pc;
+
+    u = pd->session->upstream;
+    pc = &u->peer;
+    c = pc->connection;
+
+    if (ngx_stream_redis_master_use_peer(pc, pd, master) != NGX_OK) {
+        ngx_stream_redis_master_drop_held(pd, log);
+        return;
+    }
+
+    if (u->state) {
+        u->state->peer = pc->name;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                  "Redis master %V of upstream %V is known after waiting "
+                  "%Mms, connecting", pc->name, pd->conf->name,
+                  ngx_current_msec - (pd->deadline - pd->conf->wait));
+
+    rc = connect(c->fd, pc->sockaddr, pc->socklen);
+    err = (rc == -1) ? ngx_socket_errno : 0;
+
+    if (rc == -1 && err != NGX_EINPROGRESS) {
+
+        /* the proxy's connect handler reports it and ends the session */
+
+        ngx_log_error(NGX_LOG_ERR, c->log, err, "connect() to %V failed",
+                      pc->name);
+        c->write->timedout = 1;
+        ngx_post_event(c->write, &ngx_posted_events);
+        return;
+    }
+
+    if (ngx_add_conn(c) == NGX_ERROR) {
+        c->write->timedout = 1;
+        ngx_post_event(c->write, &ngx_posted_events);
+        return;
+    }
+
+    if (rc == 0) {
+        c->write->ready = 1;
+        ngx_post_event(c->write, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_stream_redis_master_drop_held(ngx_stream_redis_master_peer_data_t *pd,
+    ngx_log_t *log)
+{
+    ngx_connection_t  *c;
+
+    c = pd->session->upstream->peer.connection;
+
+    ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                  "no Redis master in upstream %V after waiting %Mms, "
+                  "closing the connection", pd->conf->name, pd->conf->wait);
+
+    /* the proxy's connect handler takes it as a connect timeout */
+
+    c->write->timedout = 1;
+    ngx_post_event(c->write, &ngx_posted_events);
+}

@@ -1,0 +1,439 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ *
+ * Sentinel: each Sentinel of an upstream is a probe target of its own,
+ * asked SENTINEL get-master-addr-by-name on the check interval by the one
+ * worker that owns it.  A server takes writes only while a strict majority
+ * of the Sentinels name it.  The owner also keeps a subscription to the
+ * Sentinel's failover events: an event makes every server and Sentinel of
+ * the upstream be checked again at once.  Events are only a hint, since
+ * pub/sub delivery is not guaranteed; polling goes on.
+ */
+
+
+#include "ngx_stream_redis_master_module.h"
+
+#include <hiredis/hiredis.h>
+
+
+struct ngx_stream_redis_master_subscriber_s {
+    ngx_stream_redis_master_target_t  *target;
+    ngx_peer_connection_t              pc;
+    redisReader                       *reader;
+    ngx_str_t                          request;
+    size_t                             sent;
+    ngx_uint_t                         auth;
+    ngx_uint_t                         pending_auth;
+};
+
+
+static ngx_uint_t ngx_stream_redis_master_names(
+    ngx_stream_redis_master_target_t *t, ngx_stream_redis_master_node_t *s);
+static ngx_int_t ngx_stream_redis_master_subscriber_request(
+    ngx_stream_redis_master_subscriber_t *sub);
+static void ngx_stream_redis_master_subscriber_read(ngx_event_t *ev);
+static void ngx_stream_redis_master_subscriber_write(ngx_event_t *ev);
+static ngx_int_t ngx_stream_redis_master_subscriber_reply(
+    ngx_stream_redis_master_subscriber_t *sub, void *reply);
+static void ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t *t);
+
+
+ngx_int_t
+ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    ngx_uint_t                                i, k;
+    ngx_url_t                                *u;
+    ngx_stream_redis_master_target_t        **tp;
+    ngx_stream_redis_master_sentinel_conf_t  *sc;
+
+    sc = rmcf->sentinel;
+
+    if (sc == NULL) {
+        return NGX_OK;
+    }
+
+    /* Sentinels are checked as often as the servers, with their own AUTH */
+
+    sc->check.interval = rmcf->check.interval;
+    sc->check.timeout = rmcf->check.timeout;
+    sc->check.rise = 1;
+    sc->check.fall = rmcf->check.fall;
+
+    if (ngx_array_init(&rmcf->sentinels, cf->pool, sc->addrs.nelts,
+                       sizeof(ngx_stream_redis_master_target_t *))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    u = sc->addrs.elts;
+
+    for (i = 0; i < sc->addrs.nelts; i++) {
+        for (k = 0; k < u[i].naddrs; k++) {
+
+            tp = ngx_array_push(&rmcf->sentinels);
+            if (tp == NULL) {
+                return NGX_ERROR;
+            }
+
+            *tp = ngx_stream_redis_master_add_target(cf, rmcf,
+                                       NGX_STREAM_REDIS_MASTER_KIND_SENTINEL,
+                                       &u[i].addrs[k], &u[i].url, &sc->check);
+            if (*tp == NULL) {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Whether a strict majority of the upstream's Sentinels name server "i"
+ * (always, without redis_sentinel).  A Sentinel that is down or does not
+ * answer names nobody, so losing Sentinels never hands writes to a server.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_quorum(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    ngx_uint_t                          j, named;
+    ngx_stream_redis_master_target_t  **tp;
+
+    if (rmcf->sentinels.nelts == 0) {
+        return 1;
+    }
+
+    tp = rmcf->targets.elts;
+    named = 0;
+
+    for (j = 0; j < rmcf->sentinels.nelts; j++) {
+        if (ngx_stream_redis_master_names(tp[i],
+                                          &rmcf->sentinel_snapshot[j]))
+        {
+            named++;
+        }
+    }
+
+    return named * 2 > rmcf->sentinels.nelts;
+}
+
+
+/*
+ * Sentinel names a master by the address it announces.  That is matched
+ * against the server's resolved address and against its name as written
+ * in the upstream, so that hostnames Sentinel announces also match.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_names(ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_node_t *s)
+{
+    size_t   len;
+    u_char   addr[NGX_STREAM_REDIS_MASTER_HOST_LEN + NGX_INT_T_LEN + 2];
+
+    if (!s->up || s->info.master_port == 0) {
+        return 0;
+    }
+
+    len = ngx_sprintf(addr, "%s:%d", s->info.master_host,
+                      (int) s->info.master_port)
+          - addr;
+
+    return (len == t->name.len
+            && ngx_strncasecmp(addr, t->name.data, len) == 0)
+           || (len == t->server.len
+               && ngx_strncasecmp(addr, t->server.data, len) == 0);
+}
+
+
+/* the owner of a Sentinel target keeps one subscription to its events */
+
+void
+ngx_stream_redis_master_subscribe(ngx_stream_redis_master_target_t *t)
+{
+    ngx_int_t                              rc;
+    ngx_connection_t                      *c;
+    ngx_stream_redis_master_subscriber_t  *sub;
+
+    sub = t->subscriber;
+
+    if (sub == NULL) {
+        sub = ngx_pcalloc(ngx_cycle->pool,
+                          sizeof(ngx_stream_redis_master_subscriber_t));
+        if (sub == NULL) {
+            return;
+        }
+
+        sub->target = t;
+        t->subscriber = sub;
+
+        if (ngx_stream_redis_master_subscriber_request(sub) != NGX_OK) {
+            t->subscriber = NULL;
+            return;
+        }
+    }
+
+    if (sub->pc.connection) {
+        return;
+    }
+
+    ngx_memzero(&sub->pc, sizeof(ngx_peer_connection_t));
+
+    sub->pc.sockaddr = t->sockaddr;
+    sub->pc.socklen = t->socklen;
+    sub->pc.name = &t->name;
+    sub->pc.get = ngx_event_get_peer;
+    sub->pc.log = ngx_cycle->log;
+    sub->pc.log_error = NGX_ERROR_INFO;
+
+    rc = ngx_event_connect_peer(&sub->pc);
+
+    if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
+        sub->pc.connection = NULL;
+        return;
+    }
+
+    sub->reader = ngx_stream_redis_master_reader_create();
+    if (sub->reader == NULL) {
+        ngx_stream_redis_master_unsubscribe(t);
+        return;
+    }
+
+    c = sub->pc.connection;
+    c->data = sub;
+    c->idle = 1;
+    c->read->handler = ngx_stream_redis_master_subscriber_read;
+    c->write->handler = ngx_stream_redis_master_subscriber_write;
+
+    sub->sent = 0;
+    sub->pending_auth = sub->auth;
+
+    if (rc == NGX_OK) {
+        ngx_stream_redis_master_subscriber_write(c->write);
+    }
+}
+
+
+void
+ngx_stream_redis_master_unsubscribe(ngx_stream_redis_master_target_t *t)
+{
+    ngx_stream_redis_master_subscriber_t  *sub;
+
+    sub = t->subscriber;
+
+    if (sub == NULL) {
+        return;
+    }
+
+    if (sub->pc.connection) {
+        ngx_close_connection(sub->pc.connection);
+        sub->pc.connection = NULL;
+    }
+
+    if (sub->reader) {
+        redisReaderFree(sub->reader);
+        sub->reader = NULL;
+    }
+}
+
+
+/* [AUTH,] SUBSCRIBE to the failover events, built once per worker */
+
+static ngx_int_t
+ngx_stream_redis_master_subscriber_request(
+    ngx_stream_redis_master_subscriber_t *sub)
+{
+    u_char                                *p;
+    ngx_str_t                              args[4];
+    ngx_stream_redis_master_check_conf_t  *cc;
+
+    cc = sub->target->check;
+
+    p = ngx_pnalloc(ngx_cycle->pool,
+                    256 + cc->username.len + cc->password.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    sub->request.data = p;
+    sub->auth = ngx_stream_redis_master_auth_command(cc, args);
+
+    if (sub->auth) {
+        p = ngx_stream_redis_master_command(p, sub->auth + 1, args);
+    }
+
+    ngx_str_set(&args[0], "SUBSCRIBE");
+    ngx_str_set(&args[1], "+switch-master");
+    ngx_str_set(&args[2], "+odown");
+    ngx_str_set(&args[3], "+sdown");
+
+    p = ngx_stream_redis_master_command(p, 4, args);
+
+    sub->request.len = p - sub->request.data;
+    sub->auth = (sub->auth != 0);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_stream_redis_master_subscriber_write(ngx_event_t *ev)
+{
+    ssize_t                                n;
+    ngx_connection_t                      *c;
+    ngx_stream_redis_master_subscriber_t  *sub;
+
+    c = ev->data;
+    sub = c->data;
+
+    if (sub->sent == sub->request.len) {
+        return;
+    }
+
+    n = c->send(c, sub->request.data + sub->sent,
+                sub->request.len - sub->sent);
+
+    if (n == NGX_ERROR) {
+        ngx_stream_redis_master_unsubscribe(sub->target);
+        return;
+    }
+
+    if (n > 0) {
+        sub->sent += n;
+    }
+
+    if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+        ngx_stream_redis_master_unsubscribe(sub->target);
+    }
+}
+
+
+static void
+ngx_stream_redis_master_subscriber_read(ngx_event_t *ev)
+{
+    void                                  *reply;
+    u_char                                 buf[4096];
+    ssize_t                                n;
+    ngx_connection_t                      *c;
+    ngx_stream_redis_master_subscriber_t  *sub;
+
+    c = ev->data;
+    sub = c->data;
+
+    if (c->close) {
+        ngx_stream_redis_master_unsubscribe(sub->target);
+        return;
+    }
+
+    for ( ;; ) {
+        n = c->recv(c, buf, sizeof(buf));
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == 0 || n == NGX_ERROR
+            || redisReaderFeed(sub->reader, (const char *) buf, n) != REDIS_OK)
+        {
+            goto lost;
+        }
+
+        for ( ;; ) {
+            if (redisReaderGetReply(sub->reader, &reply) != REDIS_OK) {
+                goto lost;
+            }
+
+            if (reply == NULL) {
+                break;
+            }
+
+            if (ngx_stream_redis_master_subscriber_reply(sub, reply)
+                != NGX_OK)
+            {
+                goto lost;
+            }
+        }
+    }
+
+    if (ngx_handle_read_event(c->read, 0) == NGX_OK) {
+        return;
+    }
+
+lost:
+
+    /* the next check of the Sentinel subscribes again */
+
+    ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                  "redis sentinel: lost the event subscription to %V "
+                  "in upstream %V", &sub->target->name,
+                  &sub->target->upstreams);
+
+    ngx_stream_redis_master_unsubscribe(sub->target);
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_subscriber_reply(
+    ngx_stream_redis_master_subscriber_t *sub, void *reply)
+{
+    u_char     reason[NGX_STREAM_REDIS_MASTER_REASON_LEN];
+    ngx_int_t  rc;
+
+    if (sub->pending_auth) {
+        sub->pending_auth = 0;
+
+        rc = ngx_stream_redis_master_reply_ok(reply, "AUTH", reason,
+                                              sizeof(reason));
+        freeReplyObject(reply);
+
+        if (rc != NGX_OK) {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "redis sentinel: %V in upstream %V refused the "
+                          "subscription: %s", &sub->target->name,
+                          &sub->target->upstreams, reason);
+        }
+
+        return rc;
+    }
+
+    rc = ngx_stream_redis_master_reply_event(reply, &sub->target->master_name,
+                                             reason, sizeof(reason));
+    freeReplyObject(reply);
+
+    if (rc != NGX_OK) {
+        return NGX_OK;    /* a subscription confirmation, or another master */
+    }
+
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "redis sentinel: %V in upstream %V published \"%s\", "
+                  "checking again now", &sub->target->name,
+                  &sub->target->upstreams, reason);
+
+    ngx_stream_redis_master_kick(sub->target);
+
+    return NGX_OK;
+}
+
+
+/* asks for an immediate check of everything the event concerns */
+
+static void
+ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t *t)
+{
+    ngx_uint_t                            i;
+    ngx_stream_redis_master_srv_conf_t  **pool;
+
+    pool = t->pools.elts;
+
+    for (i = 0; i < t->pools.nelts; i++) {
+        ngx_stream_redis_master_kick_targets(&pool[i]->targets);
+        ngx_stream_redis_master_kick_targets(&pool[i]->sentinels);
+    }
+
+    ngx_stream_redis_master_run_kicks((ngx_cycle_t *) ngx_cycle);
+}
