@@ -500,6 +500,24 @@ ngx_stream_redis_master_choose(ngx_stream_redis_master_srv_conf_t *rmcf,
     chosen = NGX_STREAM_REDIS_MASTER_NONE;
     how = NULL;
 
+    /*
+     * Until every server and Sentinel has answered or failed once, the
+     * first server to answer "master" may not be the only one: choosing it
+     * would spread writes at start-up.
+     */
+
+    for (i = 0; i < rmcf->targets.nelts; i++) {
+        if (rmcf->snapshot[i].probes == 0) {
+            return NGX_STREAM_REDIS_MASTER_NONE;
+        }
+    }
+
+    for (i = 0; i < rmcf->sentinels.nelts; i++) {
+        if (rmcf->sentinel_snapshot[i].probes == 0) {
+            return NGX_STREAM_REDIS_MASTER_NONE;
+        }
+    }
+
     for (i = 0; i < rmcf->targets.nelts; i++) {
         if (ngx_stream_redis_master_claims(rmcf, i)) {
             claimants++;

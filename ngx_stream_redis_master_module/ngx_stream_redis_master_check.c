@@ -98,8 +98,13 @@ ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle)
         ck->timer.log = cycle->log;
         ck->timer.cancelable = 1;
 
-        /* a random first delay keeps workers and servers out of step */
-        ngx_add_timer(&ck->timer, ngx_random() % interval);
+        /*
+         * A random first delay keeps workers and servers out of step; it
+         * stays short even for long intervals, as nothing is routed before
+         * the first check.
+         */
+
+        ngx_add_timer(&ck->timer, ngx_random() % ngx_min(interval, 1000));
     }
 
     return NGX_OK;
