@@ -1,0 +1,138 @@
+# Sentinel: writes go to a server only while its own check says master and
+# a strict majority of the configured Sentinels name it; a Sentinel's
+# failover event makes nginx check again at once, long before the interval.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use TestRM;
+use Test::Nginx::Socket::Lua::Stream;
+
+our $m = start_redis();
+our $r = start_redis(replicaof => $m->port);
+our @s = map { start_sentinel(monitor => ['mymaster', $m->port, 2]) } 1 .. 3;
+
+# a second master that a lone Sentinel monitors under the same name
+our $x = start_redis();
+our $s4 = start_sentinel(monitor => ['mymaster', $x->port, 1]);
+
+# every Sentinel knows the replica and its peers before nginx asks
+wait_until(sub {
+    my @replicas = grep { /^\d+$/ } split /\n/,
+        $s[0]->cmd('SENTINEL', 'REPLICAS', 'mymaster');
+    my $peers = $s[0]->cmd('SENTINEL', 'SENTINELS', 'mymaster');
+    return (() = $peers =~ /^name$/mg) == 2 && @replicas;
+}, 20, 'the Sentinels to discover the replica and each other');
+
+$ENV{TEST_NGINX_M} = $m->port;
+$ENV{TEST_NGINX_R} = $r->port;
+$ENV{TEST_NGINX_X} = $x->port;
+$ENV{"TEST_NGINX_S$_"} = $s[$_ - 1]->port for 1 .. 3;
+$ENV{TEST_NGINX_S4} = $s4->port;
+
+no_shuffle();
+add_block_preprocessor(sub {
+    my ($block) = @_;
+    $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n");
+    $block->set_value('stream_request', "CONFIG GET port\nQUIT\n");
+    $block->set_value('init', 'package main; our ($m, $r, @s, $x, $s4); '
+                              . ($block->init // ''));
+});
+run_tests();
+Test::More::done_testing();
+
+__DATA__
+
+=== TEST 1: the master the Sentinels name takes the writes
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M;
+        server 127.0.0.1:$TEST_NGINX_R;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+        redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_S1
+                       127.0.0.1:$TEST_NGINX_S2 127.0.0.1:$TEST_NGINX_S3;
+    }
+--- init
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_M}\b/);
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_M})
+--- error_log eval
+qr/redis sentinel: 127\.0\.0\.1:$ENV{TEST_NGINX_S2} in upstream redis_rw names 127\.0\.0\.1:$ENV{TEST_NGINX_M} as master "mymaster"/
+
+
+
+=== TEST 2: of two masters, the one a minority of Sentinels names gets no writes
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_X;
+        server 127.0.0.1:$TEST_NGINX_M;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+        redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_S4
+                       127.0.0.1:$TEST_NGINX_S1 127.0.0.1:$TEST_NGINX_S2;
+    }
+--- init
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_M}\b/);
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_M})
+--- error_log eval
+qr/127\.0\.0\.1:$ENV{TEST_NGINX_S4} in upstream redis_rw names 127\.0\.0\.1:$ENV{TEST_NGINX_X} as master/
+--- no_error_log
+claim master
+master is 127.0.0.1:$TEST_NGINX_X
+
+
+
+=== TEST 3: a master named by a minority only is refused
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_X;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+        redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_S4
+                       127.0.0.1:$TEST_NGINX_S1 127.0.0.1:$TEST_NGINX_S2;
+    }
+--- init
+TestRM::wait_error_log(qr/127\.0\.0\.1:$ENV{TEST_NGINX_S4} in upstream redis_rw names 127\.0\.0\.1:$ENV{TEST_NGINX_X} as master/);
+TestRM::wait_error_log(qr/127\.0\.0\.1:$ENV{TEST_NGINX_S2} in upstream redis_rw names 127\.0\.0\.1:$ENV{TEST_NGINX_M} as master/);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_X} in upstream redis_rw is up, role master/);
+--- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- error_log
+no Redis master in upstream redis_rw
+--- no_error_log
+master is
+
+
+
+=== TEST 4: +switch-master reroutes long before the 10 s interval, closing old sessions
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M;
+        server 127.0.0.1:$TEST_NGINX_R;
+        redis_master;
+        redis_check interval=10s timeout=1s;
+        redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_S1
+                       127.0.0.1:$TEST_NGINX_S2 127.0.0.1:$TEST_NGINX_S3;
+    }
+--- init
+my ($M, $R) = ($m->port, $r->port);
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/, 15);
+
+# every server and Sentinel was just checked, so the next checks are due
+# in 10 s (9 s at the earliest, with the jitter): only the subscription can
+# explain a switch within the 6 s allowed below
+my ($session, $reached) = TestRM::redis_session();
+Test::More::is($reached, $M, 'a session to the master');
+
+my $from = TestRM::error_log_size();
+$s[0]->cmd('SENTINEL', 'FAILOVER', 'mymaster');
+
+TestRM::wait_error_log(qr/published "\+switch-master mymaster 127\.0\.0\.1 $M 127\.0\.0\.1 $R", checking again now/, 8, $from);
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$R\b/, 6, $from);
+Test::More::ok(TestRM::session_closed($session, 1),
+               'the session to the old master is closed');
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_R})
+--- timeout: 30
