@@ -1,0 +1,116 @@
+# redis_master wait=TIME: while no master qualifies a new connection waits,
+# unread, and is proxied the moment a master appears, or closed at the
+# deadline; wait_queue bounds how many wait.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use TestRM;
+use Test::Nginx::Socket::Lua::Stream;
+use POSIX ();
+use Time::HiRes qw(time);
+
+# a replica of nobody: no master until the test promotes it
+our $dead = free_port();
+our $a = start_redis(replicaof => $dead, wait_replica_up => 0);
+
+$ENV{TEST_NGINX_A} = $a->port;
+
+# runs CODE in a child once REGEX shows in nginx's error log
+sub when_logged {
+    my ($re, $code) = @_;
+    my $pid = fork // die "fork: $!";
+    return $pid if $pid;
+    eval { wait_error_log($re, 10); $code->() };
+    POSIX::_exit($@ ? 1 : 0);
+}
+
+no_shuffle();
+add_block_preprocessor(sub {
+    my ($block) = @_;
+    $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n");
+    $block->set_value('init', 'package main; our ($a, $dead); '
+                              . ($block->init // ''));
+});
+run_tests();
+Test::More::done_testing();
+
+__DATA__
+
+=== TEST 1: a held connection is proxied once a master appears
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_A;
+        redis_master wait=5s;
+        redis_check interval=1s timeout=500ms;
+    }
+--- init
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_A} in upstream redis_rw is up, role replica/);
+
+# promote the server only once nginx holds the client's connection
+main::when_logged(qr/no Redis master in upstream redis_rw: waiting up to 5000ms/,
+                  sub { $a->cmd('REPLICAOF', 'NO', 'ONE') });
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_A})
+--- error_log eval
+qr/Redis master 127\.0\.0\.1:$ENV{TEST_NGINX_A} of upstream redis_rw is known after waiting \d+ms, connecting/
+--- no_error_log
+[alert]
+closing the connection
+
+
+
+=== TEST 2: a held connection is closed at the deadline
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_A;
+        redis_master wait=700ms;
+        redis_check interval=1s timeout=500ms;
+    }
+--- init
+$a->cmd('REPLICAOF', '127.0.0.1', $dead);
+TestRM::wait_error_log(qr/upstream redis_rw is up, role replica/);
+
+my $t0 = Time::HiRes::time();
+my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                              PeerPort => TestRM::stream_port())
+    or die "connect: $!";
+print {$s} "PING\r\n";
+Test::More::ok(TestRM::session_closed($s, 5), 'the held connection is closed');
+my $held = Time::HiRes::time() - $t0;
+Test::More::cmp_ok($held, '>=', 0.6, "it was held until the deadline ($held s)");
+--- stream_request
+PING
+--- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- error_log
+no Redis master in upstream redis_rw after waiting 700ms, closing the connection
+--- no_error_log
+[alert]
+is known after waiting
+
+
+
+=== TEST 3: beyond wait_queue, a connection is dropped at once and logged
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_A;
+        redis_master wait=3s wait_queue=1;
+        redis_check interval=1s timeout=500ms;
+    }
+--- init
+TestRM::wait_error_log(qr/upstream redis_rw is up, role replica/);
+our $first = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                   PeerPort => TestRM::stream_port())
+    or die "connect: $!";
+TestRM::wait_error_log(qr/waiting up to 3000ms/);
+--- stream_request
+PING
+--- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- error_log
+no Redis master in upstream redis_rw and 1 connections already wait for one (wait_queue): dropping this one
+--- no_error_log
+[alert]
