@@ -108,6 +108,31 @@ my @bad = (
       "upstream u {\n redis_replica;\n server 127.0.0.1:6379 fail_timeout=3s;\n}\n"
       . "server { listen 127.0.0.1:1; proxy_pass u; }",
       qr/balancing method does not support parameter "fail_timeout=3s"/ ],
+    [ 'bad wait',
+      upstream('redis_master wait=later;'),
+      qr/invalid value "wait=later" in "redis_master"/ ],
+    [ 'zero wait_queue',
+      upstream('redis_master wait=1s wait_queue=0;'),
+      qr/invalid value "wait_queue=0" in "redis_master"/ ],
+    [ 'redis_sentinel without name=',
+      upstream('redis_master; redis_sentinel 127.0.0.1:26379 127.0.0.1:26380;'),
+      qr/"redis_sentinel" needs "name=", the name Sentinels monitor the master under/ ],
+    [ 'redis_sentinel without an address',
+      upstream('redis_master; redis_sentinel name=m password=x;'),
+      qr/"redis_sentinel" needs at least one address/ ],
+    [ 'redis_sentinel address without a port',
+      upstream('redis_master; redis_sentinel name=m 127.0.0.1;'),
+      qr/invalid Sentinel address "127\.0\.0\.1" in "redis_sentinel"/ ],
+    [ 'redis_sentinel twice',
+      upstream('redis_master; redis_sentinel name=m 127.0.0.1:1; '
+               . 'redis_sentinel name=m 127.0.0.1:2;'),
+      qr/"redis_sentinel" directive is duplicate/ ],
+    [ 'redis_sentinel unknown parameter hides its value',
+      upstream('redis_master; redis_sentinel name=m pasword=s3cret 127.0.0.1:1;'),
+      qr/invalid parameter "pasword=\.\.\." in "redis_sentinel"/, 's3cret' ],
+    [ 'redis_sentinel unreadable password_file',
+      upstream("redis_master; redis_sentinel name=m password_file=$dir/none 127.0.0.1:1;"),
+      qr/"redis_sentinel" cannot open password_file "\Q$dir\E\/none"/ ],
     [ 'backup server in a master pool',
       "upstream u {\n server 127.0.0.1:6379;\n server 127.0.0.1:6380 backup;\n"
       . " redis_master;\n}\nserver { listen 127.0.0.1:1; proxy_pass u; }",
@@ -137,6 +162,10 @@ my @good = (
     [ 'read pool with every parameter',
       upstream('redis_replica max_lag=3s max_lag_bytes=1m fallback=none; '
                . 'redis_check "password=with # and space";') ],
+    [ 'master pool with Sentinels and a hold',
+      upstream('redis_master wait=5s wait_queue=100; redis_check interval=1s; '
+               . 'redis_sentinel name=mymaster username=s '
+               . "password_file=$dir/password 127.0.0.1:26379 localhost:26380;") ],
     [ 'balancer without redis_check takes the defaults',
       upstream('redis_master;') ],
 );
