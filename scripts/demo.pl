@@ -9,7 +9,8 @@
 #
 # Exits 0 on success, non-zero with a message when a step times out.  nginx
 # and every Redis process are stopped in all cases; DEMO_KEEP=1 keeps the
-# nginx directory (config and error log) for a look afterwards.
+# nginx directory (config and error log) for a look afterwards, and
+# DEMO_NGINX names another nginx binary than /usr/sbin/nginx.
 
 use strict;
 use warnings;
