@@ -28,7 +28,13 @@ static ngx_uint_t ngx_stream_redis_master_arbitrate(
 static void ngx_stream_redis_master_log_choice(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t chosen,
     ngx_uint_t claimants, u_char *how, ngx_log_t *log);
+static ngx_uint_t ngx_stream_redis_master_all_probed(
+    ngx_stream_redis_master_srv_conf_t *rmcf);
 static ngx_uint_t ngx_stream_redis_master_claims(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
+static ngx_uint_t ngx_stream_redis_master_says_master(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
+static ngx_uint_t ngx_stream_redis_master_superseded(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
 static ngx_uint_t ngx_stream_redis_master_qualifies(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i,
@@ -66,16 +72,6 @@ ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
     rmcf = ngx_stream_conf_upstream_srv_conf(us,
                                              ngx_stream_redis_master_module);
     peers = us->peer.data;
-
-    if (peers->next
-        && rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER)
-    {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"redis_master\" does not support backup servers "
-                      "in upstream \"%V\" in %s:%ui",
-                      &us->host, us->file_name, us->line);
-        return NGX_ERROR;
-    }
 
     if (rmcf->check.interval == NGX_CONF_UNSET_MSEC) {
         rmcf->check.interval = 1000;
@@ -464,6 +460,16 @@ ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc, void *data,
     ngx_stream_upstream_rr_peers_unlock(pd->peers);
 
     pd->peer = NULL;
+
+    if (state & NGX_PEER_FAILED) {
+
+        /* a failed connect is news: its server is checked again at once */
+
+        ngx_stream_redis_master_kick(
+                 (ngx_stream_redis_master_target_t **) pd->conf->targets.elts
+                 + pd->index, 1);
+        ngx_stream_redis_master_run_kicks((ngx_cycle_t *) ngx_cycle);
+    }
 }
 
 
@@ -493,9 +499,11 @@ ngx_uint_t
 ngx_stream_redis_master_choose(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_log_t *log)
 {
-    u_char      *how;
-    ngx_uint_t   i, claimants, chosen;
+    u_char                             *how;
+    ngx_uint_t                          i, claimants, chosen;
+    ngx_stream_redis_master_target_t  **tp;
 
+    tp = rmcf->targets.elts;
     claimants = 0;
     chosen = NGX_STREAM_REDIS_MASTER_NONE;
     how = NULL;
@@ -503,19 +511,21 @@ ngx_stream_redis_master_choose(ngx_stream_redis_master_srv_conf_t *rmcf,
     /*
      * Until every server and Sentinel has answered or failed once, the
      * first server to answer "master" may not be the only one: choosing it
-     * would spread writes at start-up.
+     * would spread writes at start-up.  A master chosen before a reload
+     * that added servers stays, while it still qualifies.
      */
 
-    for (i = 0; i < rmcf->targets.nelts; i++) {
-        if (rmcf->snapshot[i].probes == 0) {
-            return NGX_STREAM_REDIS_MASTER_NONE;
-        }
-    }
+    if (!ngx_stream_redis_master_all_probed(rmcf)) {
 
-    for (i = 0; i < rmcf->sentinels.nelts; i++) {
-        if (rmcf->sentinel_snapshot[i].probes == 0) {
-            return NGX_STREAM_REDIS_MASTER_NONE;
+        for (i = 0; i < rmcf->targets.nelts; i++) {
+            if (rmcf->route->master == tp[i]->node
+                && ngx_stream_redis_master_claims(rmcf, i))
+            {
+                return i;
+            }
         }
+
+        return NGX_STREAM_REDIS_MASTER_NONE;
     }
 
     for (i = 0; i < rmcf->targets.nelts; i++) {
@@ -531,9 +541,7 @@ ngx_stream_redis_master_choose(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     if (ngx_stream_redis_master_announce(rmcf,
                              chosen == NGX_STREAM_REDIS_MASTER_NONE
-                             ? NULL : ((ngx_stream_redis_master_target_t **)
-                                       rmcf->targets.elts)[chosen]->node,
-                             claimants))
+                             ? NULL : tp[chosen]->node, claimants))
     {
         ngx_stream_redis_master_log_choice(rmcf, chosen, claimants, how, log);
     }
@@ -543,16 +551,82 @@ ngx_stream_redis_master_choose(ngx_stream_redis_master_srv_conf_t *rmcf,
 
 
 static ngx_uint_t
+ngx_stream_redis_master_all_probed(ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < rmcf->targets.nelts; i++) {
+        if (rmcf->snapshot[i].probes == 0) {
+            return 0;
+        }
+    }
+
+    for (i = 0; i < rmcf->sentinels.nelts; i++) {
+        if (rmcf->sentinel_snapshot[i].probes == 0) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * Server "i" may take writes: its check says master, it is not marked
+ * "down", no server promoted from its lineage says master too, and, with
+ * redis_sentinel, a majority of the Sentinels name it.
+ */
+
+static ngx_uint_t
 ngx_stream_redis_master_claims(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t i)
 {
-    ngx_stream_redis_master_node_t  *node;
-
-    node = &rmcf->snapshot[i];
-
-    return node->up && node->info.role == NGX_STREAM_REDIS_MASTER_ROLE_MASTER
+    return ngx_stream_redis_master_says_master(rmcf, i)
            && !ngx_stream_redis_master_bit(rmcf->down, i)
+           && !ngx_stream_redis_master_superseded(rmcf, i)
            && ngx_stream_redis_master_quorum(rmcf, i);
+}
+
+
+static ngx_uint_t
+ngx_stream_redis_master_says_master(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    return rmcf->snapshot[i].up
+           && rmcf->snapshot[i].info.role
+              == NGX_STREAM_REDIS_MASTER_ROLE_MASTER;
+}
+
+
+/*
+ * A promoted replica's master_replid2 is the replid of the master it took
+ * over from.  Once it says master, the old master is stale, whatever the
+ * Sentinels have yet to publish: writes to it would be discarded when it
+ * is demoted.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_superseded(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    ngx_uint_t                       j;
+    ngx_stream_redis_master_node_t  *snap;
+
+    snap = rmcf->snapshot;
+
+    if (snap[i].info.replid[0] == '\0') {
+        return 0;
+    }
+
+    for (j = 0; j < rmcf->targets.nelts; j++) {
+        if (j != i && ngx_stream_redis_master_says_master(rmcf, j)
+            && ngx_strcmp(snap[j].info.replid2, snap[i].info.replid) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -577,11 +651,11 @@ ngx_stream_redis_master_no_master(ngx_stream_redis_master_target_t *t)
 
 
 /*
- * Several servers say master.  A newer lineage wins: a promoted replica's
- * replid2 is the replid of the master it took over from.  Then the one
- * that more replicas follow.  The replication offset is never used: a
- * stale master keeps growing it.  What is still a tie is refused, unless
- * split_brain=lineage asks for the first server in configuration order.
+ * Several servers claim master, none promoted from another's lineage (see
+ * ngx_stream_redis_master_superseded()): the one that more replicas follow
+ * wins.  The replication offset is never used: a stale master keeps
+ * growing it.  A tie is refused, unless split_brain=lineage asks for the
+ * first server in configuration order.
  */
 
 static ngx_uint_t
@@ -601,19 +675,6 @@ ngx_stream_redis_master_arbitrate(ngx_stream_redis_master_srv_conf_t *rmcf,
 
         if (!ngx_stream_redis_master_claims(rmcf, i)) {
             continue;
-        }
-
-        for (j = 0; j < n; j++) {
-            if (j != i && ngx_stream_redis_master_claims(rmcf, j)
-                && snap[i].info.replid[0] != '\0'
-                && ngx_strcmp(snap[j].info.replid2, snap[i].info.replid) == 0)
-            {
-                break;
-            }
-        }
-
-        if (j < n) {
-            continue;   /* superseded by a server promoted from it */
         }
 
         followers = 0;
@@ -680,6 +741,25 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_srv_conf_t *rmcf,
                       "redis master: %ui servers claim master in upstream "
                       "%V (%*s), chose %s", claimants, rmcf->name,
                       p - list, list, how);
+    }
+
+    /* why servers that say master do not take writes */
+
+    for (i = 0; i < rmcf->targets.nelts; i++) {
+        if (!ngx_stream_redis_master_says_master(rmcf, i)
+            || ngx_stream_redis_master_claims(rmcf, i))
+        {
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "redis master: server %V in upstream %V says master "
+                      "but %s", &tp[i]->name, rmcf->name,
+                      ngx_stream_redis_master_bit(rmcf->down, i)
+                      ? "is marked down"
+                      : ngx_stream_redis_master_superseded(rmcf, i)
+                      ? "a replica promoted from its lineage is master now"
+                      : "a majority of the Sentinels does not name it");
     }
 
     if (chosen == NGX_STREAM_REDIS_MASTER_NONE) {

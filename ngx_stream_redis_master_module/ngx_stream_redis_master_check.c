@@ -113,7 +113,8 @@ ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle)
 
 /*
  * A server gets [AUTH,] PING, INFO replication, INFO persistence; a
- * Sentinel [AUTH,] SENTINEL get-master-addr-by-name.  Built once: the
+ * Sentinel [AUTH,] SENTINEL get-master-addr-by-name and SENTINEL master.
+ * Built once: the
  * password stays in this buffer and is never logged.
  */
 
@@ -149,8 +150,12 @@ ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
         args[2] = t->master_name;
         p = ngx_stream_redis_master_command(p, 3, args);
 
+        /* its flags tell whether the Sentinel sees that master down */
+        ngx_str_set(&args[1], "master");
+        p = ngx_stream_redis_master_command(p, 3, args);
+
         ck->request.len = p - ck->request.data;
-        ck->expect = ck->auth + 1;
+        ck->expect = ck->auth + 2;
 
         return NGX_OK;
     }
@@ -556,8 +561,12 @@ ngx_stream_redis_master_interpret(ngx_stream_redis_master_checker_t *ck,
         rc = ngx_stream_redis_master_reply_ok(reply, "AUTH", reason, len);
 
     } else if (ck->target->kind == NGX_STREAM_REDIS_MASTER_KIND_SENTINEL) {
-        rc = ngx_stream_redis_master_reply_master_addr(reply, &ck->info,
-                                                       reason, len);
+        rc = (ck->got == ck->auth)
+             ? ngx_stream_redis_master_reply_master_addr(reply, &ck->info,
+                                                         reason, len)
+             : ngx_stream_redis_master_reply_sentinel_master(reply,
+                                                             &ck->info,
+                                                             reason, len);
 
     } else if (ck->got == ck->auth) {
         rc = ngx_stream_redis_master_reply_pong(reply, reason, len);

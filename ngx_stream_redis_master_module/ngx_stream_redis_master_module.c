@@ -31,6 +31,8 @@ static char *ngx_stream_redis_master_credentials_done(ngx_conf_t *cf,
     ngx_str_t *file);
 static char *ngx_stream_redis_master_set_balancer(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t balancer);
+static ngx_int_t ngx_stream_redis_master_servers_before(ngx_conf_t *cf,
+    ngx_stream_upstream_srv_conf_t *uscf, ngx_uint_t balancer);
 static char *ngx_stream_redis_master_bad_param(ngx_conf_t *cf,
     ngx_str_t *value);
 static char *ngx_stream_redis_master_read_password(ngx_conf_t *cf,
@@ -201,10 +203,14 @@ ngx_stream_redis_master_init_main_conf(ngx_conf_t *cf, void *conf)
 
         if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_NONE) {
 
-            if (rmcf->check.interval != NGX_CONF_UNSET_MSEC) {
+            if (rmcf->check.interval != NGX_CONF_UNSET_MSEC
+                || rmcf->sentinel)
+            {
                 ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                              "\"redis_check\" in upstream \"%V\" requires "
+                              "\"%s\" in upstream \"%V\" requires "
                               "\"redis_master\" or \"redis_replica\" in %s:%ui",
+                              rmcf->sentinel ? "redis_sentinel"
+                                             : "redis_check",
                               &uscfp[i]->host, uscfp[i]->file_name,
                               uscfp[i]->line);
                 return NGX_CONF_ERROR;
@@ -420,6 +426,10 @@ ngx_stream_redis_master_set_balancer(ngx_conf_t *cf,
 
     uscf = ngx_stream_conf_get_module_srv_conf(cf, ngx_stream_upstream_module);
 
+    if (ngx_stream_redis_master_servers_before(cf, uscf, balancer) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (uscf->peer.init_upstream) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                            "load balancing method redefined");
@@ -447,6 +457,52 @@ ngx_stream_redis_master_set_balancer(ngx_conf_t *cf,
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * nginx checks server parameters against the balancer as each "server"
+ * line is read: those written before redis_master or redis_replica were
+ * let through, and are checked here.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_servers_before(ngx_conf_t *cf,
+    ngx_stream_upstream_srv_conf_t *uscf, ngx_uint_t balancer)
+{
+    ngx_str_t                      *value;
+    ngx_uint_t                      i;
+    ngx_stream_upstream_server_t   *server;
+
+    if (uscf->servers == NULL) {
+        return NGX_OK;
+    }
+
+    value = cf->args->elts;
+    server = uscf->servers->elts;
+
+    for (i = 0; i < uscf->servers->nelts; i++) {
+
+        if (server[i].max_fails != 1 || server[i].fail_timeout != 10) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" does not support \"max_fails=\" and "
+                               "\"fail_timeout=\" (server \"%V\")",
+                               &value[0], &server[i].name);
+            return NGX_ERROR;
+        }
+
+        if (server[i].backup
+            && balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" does not support backup servers "
+                               "(server \"%V\")", &value[0],
+                               &server[i].name);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 

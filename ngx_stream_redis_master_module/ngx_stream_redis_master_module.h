@@ -66,6 +66,7 @@ typedef struct {
     unsigned                           link_up:1;
     unsigned                           sync_in_progress:1;
     unsigned                           loading:1;
+    unsigned                           master_down:1;
     u_char                             master_host[
                                            NGX_STREAM_REDIS_MASTER_HOST_LEN];
     u_char                             replid[
@@ -253,7 +254,8 @@ ngx_uint_t ngx_stream_redis_master_announce(
     ngx_stream_redis_master_node_t *master, ngx_uint_t claimants);
 ngx_uint_t ngx_stream_redis_master_announce_fallback(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t fallback);
-void ngx_stream_redis_master_kick_targets(ngx_array_t *targets);
+void ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t **tp,
+    ngx_uint_t n);
 
 /* checker state machine */
 ngx_int_t ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle);
@@ -281,6 +283,8 @@ ngx_int_t ngx_stream_redis_master_reply_pong(void *reply, u_char *reason,
 ngx_int_t ngx_stream_redis_master_reply_info(void *reply,
     ngx_stream_redis_master_info_t *info, u_char *reason, size_t len);
 ngx_int_t ngx_stream_redis_master_reply_master_addr(void *reply,
+    ngx_stream_redis_master_info_t *info, u_char *reason, size_t len);
+ngx_int_t ngx_stream_redis_master_reply_sentinel_master(void *reply,
     ngx_stream_redis_master_info_t *info, u_char *reason, size_t len);
 ngx_int_t ngx_stream_redis_master_reply_event(void *reply, ngx_str_t *name,
     u_char *event, size_t len);

@@ -389,10 +389,73 @@ ngx_stream_redis_master_reply_master_addr(void *reply,
 
 
 /*
+ * SENTINEL master NAME: a flat array of field names and values.  When the
+ * Sentinel flags as down (s_down or o_down) the very address it names, the
+ * named master is marked down: a failover is probably under way.
+ */
+
+ngx_int_t
+ngx_stream_redis_master_reply_sentinel_master(void *reply,
+    ngx_stream_redis_master_info_t *info, u_char *reason, size_t len)
+{
+    size_t       i;
+    ngx_int_t    port;
+    redisReply  *r = reply, *k, *v, *ip, *flags;
+
+    if (r->type == REDIS_REPLY_ERROR) {
+        return NGX_OK;    /* no such master: get-master-addr said nil */
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements % 2) {
+        return ngx_stream_redis_master_reply_error(r, "SENTINEL master",
+                                                   reason, len);
+    }
+
+    ip = NULL;
+    flags = NULL;
+    port = 0;
+
+    for (i = 0; i < r->elements; i += 2) {
+        k = r->element[i];
+        v = r->element[i + 1];
+
+        if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING) {
+            continue;
+        }
+
+        if (k->len == 2 && ngx_strncmp(k->str, "ip", 2) == 0) {
+            ip = v;
+
+        } else if (k->len == 4 && ngx_strncmp(k->str, "port", 4) == 0) {
+            port = ngx_atoi((u_char *) v->str, v->len);
+
+        } else if (k->len == 5 && ngx_strncmp(k->str, "flags", 5) == 0) {
+            flags = v;
+        }
+    }
+
+    if (ip == NULL || flags == NULL || port != info->master_port
+        || ip->len != ngx_strlen(info->master_host)
+        || ngx_strncmp(ip->str, info->master_host, ip->len) != 0)
+    {
+        return NGX_OK;
+    }
+
+    info->master_down =
+        ngx_strlcasestrn((u_char *) flags->str, (u_char *) flags->str
+                         + flags->len, (u_char *) "s_down", 6 - 1) != NULL
+        || ngx_strlcasestrn((u_char *) flags->str, (u_char *) flags->str
+                            + flags->len, (u_char *) "o_down", 6 - 1) != NULL;
+
+    return NGX_OK;
+}
+
+
+/*
  * A pub/sub message from a Sentinel; NGX_OK when it is a failover event of
  * the master "name", written as "channel payload" into "event".
  *   +switch-master: "<name> <old-ip> <old-port> <new-ip> <new-port>"
- *   +sdown, +odown: "master <name> <ip> <port> ..."
+ *   the others:     "master <name> <ip> <port> ..."
  */
 
 ngx_int_t

@@ -36,7 +36,8 @@ static void ngx_stream_redis_master_subscriber_read(ngx_event_t *ev);
 static void ngx_stream_redis_master_subscriber_write(ngx_event_t *ev);
 static ngx_int_t ngx_stream_redis_master_subscriber_reply(
     ngx_stream_redis_master_subscriber_t *sub, void *reply);
-static void ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t *t);
+static void ngx_stream_redis_master_kick_pools(
+    ngx_stream_redis_master_target_t *t);
 
 
 ngx_int_t
@@ -104,7 +105,7 @@ ngx_stream_redis_master_quorum(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t                          j, named;
     ngx_stream_redis_master_target_t  **tp;
 
-    if (rmcf->sentinels.nelts == 0) {
+    if (rmcf->sentinel == NULL) {
         return 1;
     }
 
@@ -134,14 +135,18 @@ ngx_stream_redis_master_names(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_node_t *s)
 {
     size_t   len;
-    u_char   addr[NGX_STREAM_REDIS_MASTER_HOST_LEN + NGX_INT_T_LEN + 2];
+    u_char   addr[NGX_STREAM_REDIS_MASTER_HOST_LEN + NGX_INT_T_LEN + 4];
 
-    if (!s->up || s->info.master_port == 0) {
+    /* a Sentinel that sees its master down no longer vouches for it */
+
+    if (!s->up || s->info.master_port == 0 || s->info.master_down) {
         return 0;
     }
 
-    len = ngx_sprintf(addr, "%s:%d", s->info.master_host,
-                      (int) s->info.master_port)
+    len = ngx_sprintf(addr,
+                      ngx_strchr(s->info.master_host, ':') ? "[%s]:%d"
+                                                             : "%s:%d",
+                      s->info.master_host, (int) s->info.master_port)
           - addr;
 
     return (len == t->name.len
@@ -249,7 +254,7 @@ ngx_stream_redis_master_subscriber_request(
     ngx_stream_redis_master_subscriber_t *sub)
 {
     u_char                                *p;
-    ngx_str_t                              args[4];
+    ngx_str_t                              args[6];
     ngx_stream_redis_master_check_conf_t  *cc;
 
     cc = sub->target->check;
@@ -267,12 +272,20 @@ ngx_stream_redis_master_subscriber_request(
         p = ngx_stream_redis_master_command(p, sub->auth + 1, args);
     }
 
+    /*
+     * Besides the end of a failover and the master going down, the moment
+     * the leader promotes a replica: checking then finds the promoted
+     * replica before the old master takes writes that would be lost.
+     */
+
     ngx_str_set(&args[0], "SUBSCRIBE");
     ngx_str_set(&args[1], "+switch-master");
     ngx_str_set(&args[2], "+odown");
     ngx_str_set(&args[3], "+sdown");
+    ngx_str_set(&args[4], "+failover-state-wait-promotion");
+    ngx_str_set(&args[5], "+failover-state-reconf-slaves");
 
-    p = ngx_stream_redis_master_command(p, 4, args);
+    p = ngx_stream_redis_master_command(p, 6, args);
 
     sub->request.len = p - sub->request.data;
     sub->auth = (sub->auth != 0);
@@ -414,7 +427,7 @@ ngx_stream_redis_master_subscriber_reply(
                   "checking again now", &sub->target->name,
                   &sub->target->upstreams, reason);
 
-    ngx_stream_redis_master_kick(sub->target);
+    ngx_stream_redis_master_kick_pools(sub->target);
 
     return NGX_OK;
 }
@@ -423,7 +436,7 @@ ngx_stream_redis_master_subscriber_reply(
 /* asks for an immediate check of everything the event concerns */
 
 static void
-ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t *t)
+ngx_stream_redis_master_kick_pools(ngx_stream_redis_master_target_t *t)
 {
     ngx_uint_t                            i;
     ngx_stream_redis_master_srv_conf_t  **pool;
@@ -431,8 +444,10 @@ ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t *t)
     pool = t->pools.elts;
 
     for (i = 0; i < t->pools.nelts; i++) {
-        ngx_stream_redis_master_kick_targets(&pool[i]->targets);
-        ngx_stream_redis_master_kick_targets(&pool[i]->sentinels);
+        ngx_stream_redis_master_kick(pool[i]->targets.elts,
+                                     pool[i]->targets.nelts);
+        ngx_stream_redis_master_kick(pool[i]->sentinels.elts,
+                                     pool[i]->sentinels.nelts);
     }
 
     ngx_stream_redis_master_run_kicks((ngx_cycle_t *) ngx_cycle);

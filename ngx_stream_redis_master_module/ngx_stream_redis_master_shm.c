@@ -309,6 +309,7 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     if (info) {
         named = (info->role == NGX_STREAM_REDIS_MASTER_ROLE_SENTINEL
                  && (node->info.master_port != info->master_port
+                     || node->info.master_down != info->master_down
                      || ngx_strcmp(node->info.master_host, info->master_host)
                         != 0));
 
@@ -366,12 +367,18 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
                       &t->name, &t->upstreams, len, reason);
     }
 
-    if (named) {
+    if (named && info->master_port == 0) {
         ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "redis sentinel: %V in upstream %V names %s:%d as "
-                      "master \"%V\"", &t->name, &t->upstreams,
-                      info->master_port ? info->master_host : (u_char *) "none",
-                      (int) info->master_port, &t->master_name);
+                      "redis sentinel: %V in upstream %V names no master "
+                      "\"%V\"", &t->name, &t->upstreams, &t->master_name);
+
+    } else if (named) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "redis sentinel: %V in upstream %V names %s port %d as "
+                      "master \"%V\"%s", &t->name, &t->upstreams,
+                      info->master_host, (int) info->master_port,
+                      &t->master_name,
+                      info->master_down ? " and sees it down" : "");
     }
 }
 
@@ -404,19 +411,20 @@ ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf)
 }
 
 
+/* asks the owners of these targets to check them now */
+
 void
-ngx_stream_redis_master_kick_targets(ngx_array_t *targets)
+ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t **tp,
+    ngx_uint_t n)
 {
-    ngx_uint_t                          i;
-    ngx_slab_pool_t                    *shpool;
-    ngx_stream_redis_master_target_t  **tp;
+    ngx_uint_t        i;
+    ngx_slab_pool_t  *shpool;
 
     shpool = ngx_stream_redis_master_shpool();
-    tp = targets->elts;
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    for (i = 0; i < targets->nelts; i++) {
+    for (i = 0; i < n; i++) {
         tp[i]->node->kick++;
     }
 

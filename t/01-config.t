@@ -104,6 +104,17 @@ my @bad = (
     [ 'bad fallback',
       upstream('redis_replica fallback=anyone;'),
       qr/invalid parameter "fallback=\.\.\." in "redis_replica"/ ],
+    [ 'max_fails on a server line before redis_master',
+      "upstream u {\n server 127.0.0.1:6379 max_fails=3;\n redis_master;\n}\n"
+      . "server { listen 127.0.0.1:1; proxy_pass u; }",
+      qr/"redis_master" does not support "max_fails=" and "fail_timeout=" \(server "127\.0\.0\.1:6379"\)/ ],
+    [ 'backup on a server line before redis_master',
+      "upstream u {\n server 127.0.0.1:6379 backup;\n redis_master;\n}\n"
+      . "server { listen 127.0.0.1:1; proxy_pass u; }",
+      qr/"redis_master" does not support backup servers \(server "127\.0\.0\.1:6379"\)/ ],
+    [ 'redis_sentinel without a Redis balancer',
+      upstream('redis_sentinel name=m 127.0.0.1:26379;'),
+      qr/"redis_sentinel" in upstream "u" requires "redis_master" or "redis_replica"/ ],
     [ 'fail_timeout in a read pool',
       "upstream u {\n redis_replica;\n server 127.0.0.1:6379 fail_timeout=3s;\n}\n"
       . "server { listen 127.0.0.1:1; proxy_pass u; }",
@@ -133,10 +144,10 @@ my @bad = (
     [ 'redis_sentinel unreadable password_file',
       upstream("redis_master; redis_sentinel name=m password_file=$dir/none 127.0.0.1:1;"),
       qr/"redis_sentinel" cannot open password_file "\Q$dir\E\/none"/ ],
-    [ 'backup server in a master pool',
-      "upstream u {\n server 127.0.0.1:6379;\n server 127.0.0.1:6380 backup;\n"
-      . " redis_master;\n}\nserver { listen 127.0.0.1:1; proxy_pass u; }",
-      qr/"redis_master" does not support backup servers in upstream "u"/ ],
+    [ 'backup server after redis_master',
+      "upstream u {\n redis_master;\n server 127.0.0.1:6379 backup;\n}\n"
+      . "server { listen 127.0.0.1:1; proxy_pass u; }",
+      qr/balancing method does not support parameter "backup"/ ],
     [ 'max_fails in a master pool',
       "upstream u {\n redis_master;\n server 127.0.0.1:6379 max_fails=3;\n}\n"
       . "server { listen 127.0.0.1:1; proxy_pass u; }",

@@ -19,14 +19,17 @@ our $d = start_redis();
 our $e = start_redis();
 $e->cmd('SET', "k$_", 'x' x 100) for 1 .. 50;
 
-$ENV{"TEST_NGINX_\U$_"} = ${ $main::{$_} }->port for qw(a b c d e);
+# a replica of D, listed only where followers are to break the tie
+our $f = start_redis(replicaof => $d->port);
+
+$ENV{"TEST_NGINX_\U$_"} = ${ $main::{$_} }->port for qw(a b c d e f);
 
 no_shuffle();
 add_block_preprocessor(sub {
     my ($block) = @_;
     $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n");
     $block->set_value('stream_request', "CONFIG GET port\nQUIT\n");
-    $block->set_value('init', 'package main; our ($a, $b, $c, $d, $e); '
+    $block->set_value('init', 'package main; our ($a, $b, $c, $d, $e, $f); '
                               . ($block->init // ''));
 });
 run_tests();
@@ -61,7 +64,7 @@ TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$B\b/, 5);
 --- stream_response eval
 TestRM::port_reply($ENV{TEST_NGINX_B})
 --- error_log eval
-qr/redis master: 2 servers claim master in upstream redis_rw \(127\.0\.0\.1:$ENV{TEST_NGINX_A} 127\.0\.0\.1:$ENV{TEST_NGINX_B}\), chose by lineage and replicas/
+qr/redis master: server 127\.0\.0\.1:$ENV{TEST_NGINX_A} in upstream redis_rw says master but a replica promoted from its lineage is master now/
 
 
 
@@ -100,5 +103,25 @@ TestRM::wait_error_log(qr/chose by configuration order, lineage being a tie/);
 TestRM::port_reply($ENV{TEST_NGINX_D})
 --- error_log eval
 qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_D}\b/
+--- no_error_log eval
+qr/master is 127\.0\.0\.1:$ENV{TEST_NGINX_E}\b/
+
+
+
+=== TEST 4: of two unrelated masters, the one its replicas follow wins
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_E;
+        server 127.0.0.1:$TEST_NGINX_D;
+        server 127.0.0.1:$TEST_NGINX_F;
+        redis_master;
+        redis_check interval=100ms timeout=500ms;
+    }
+--- init
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_D}\b/);
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_D})
+--- error_log eval
+qr/redis master: 2 servers claim master in upstream redis_rw \(127\.0\.0\.1:$ENV{TEST_NGINX_E} 127\.0\.0\.1:$ENV{TEST_NGINX_D}\), chose by lineage and replicas/
 --- no_error_log eval
 qr/master is 127\.0\.0\.1:$ENV{TEST_NGINX_E}\b/

@@ -59,7 +59,7 @@ TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGI
 --- stream_response eval
 TestRM::port_reply($ENV{TEST_NGINX_M})
 --- error_log eval
-qr/redis sentinel: 127\.0\.0\.1:$ENV{TEST_NGINX_S2} in upstream redis_rw names 127\.0\.0\.1:$ENV{TEST_NGINX_M} as master "mymaster"/
+qr/redis sentinel: 127\.0\.0\.1:$ENV{TEST_NGINX_S2} in upstream redis_rw names 127\.0\.0\.1 port $ENV{TEST_NGINX_M} as master "mymaster"/
 
 
 
@@ -78,7 +78,7 @@ TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGI
 --- stream_response eval
 TestRM::port_reply($ENV{TEST_NGINX_M})
 --- error_log eval
-qr/127\.0\.0\.1:$ENV{TEST_NGINX_S4} in upstream redis_rw names 127\.0\.0\.1:$ENV{TEST_NGINX_X} as master/
+qr/127\.0\.0\.1:$ENV{TEST_NGINX_S4} in upstream redis_rw names 127\.0\.0\.1 port $ENV{TEST_NGINX_X} as master/
 --- no_error_log
 claim master
 master is 127.0.0.1:$TEST_NGINX_X
@@ -95,8 +95,8 @@ master is 127.0.0.1:$TEST_NGINX_X
                        127.0.0.1:$TEST_NGINX_S1 127.0.0.1:$TEST_NGINX_S2;
     }
 --- init
-TestRM::wait_error_log(qr/127\.0\.0\.1:$ENV{TEST_NGINX_S4} in upstream redis_rw names 127\.0\.0\.1:$ENV{TEST_NGINX_X} as master/);
-TestRM::wait_error_log(qr/127\.0\.0\.1:$ENV{TEST_NGINX_S2} in upstream redis_rw names 127\.0\.0\.1:$ENV{TEST_NGINX_M} as master/);
+TestRM::wait_error_log(qr/127\.0\.0\.1:$ENV{TEST_NGINX_S4} in upstream redis_rw names 127\.0\.0\.1 port $ENV{TEST_NGINX_X} as master/);
+TestRM::wait_error_log(qr/127\.0\.0\.1:$ENV{TEST_NGINX_S2} in upstream redis_rw names 127\.0\.0\.1 port $ENV{TEST_NGINX_M} as master/);
 TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_X} in upstream redis_rw is up, role master/);
 --- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
 --- error_log
