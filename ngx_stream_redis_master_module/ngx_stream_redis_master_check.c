@@ -27,6 +27,7 @@ struct ngx_stream_redis_master_checker_s {
     size_t                             received;
     ngx_msec_t                         stale;
     ngx_uint_t                         kick_seen;
+    ngx_msec_t                         fast_until;
     ngx_stream_redis_master_info_t     info;
     unsigned                           busy:1;
     unsigned                           connecting:1;
@@ -248,6 +249,14 @@ ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle)
         }
 
         ck->kick_seen = tp[i]->node->kick;
+
+        /*
+         * What the event announces may take a moment to happen (a
+         * promotion is published as it is sent): keep checking fast for
+         * two intervals.
+         */
+
+        ck->fast_until = ngx_current_msec + 2 * tp[i]->check->interval;
 
         if (!ck->busy && !ngx_exiting && !ngx_terminate) {
             ngx_add_timer(&ck->timer, 1);
@@ -647,9 +656,14 @@ ngx_stream_redis_master_next_delay(ngx_stream_redis_master_checker_t *ck)
 
     interval = ck->target->check->interval;
 
-    /* while no master is known, look ten times as often for the new one */
+    /*
+     * While no master is known, or just after a failover event, look ten
+     * times as often for the new one.
+     */
 
-    if (ngx_stream_redis_master_no_master(ck->target)) {
+    if (ngx_stream_redis_master_no_master(ck->target)
+        || (ngx_msec_int_t) (ck->fast_until - ngx_current_msec) > 0)
+    {
         interval = ngx_max(interval / 10, NGX_STREAM_REDIS_MASTER_MIN_FAST);
         interval = ngx_min(interval, ck->target->check->interval);
     }

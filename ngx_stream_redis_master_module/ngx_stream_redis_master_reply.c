@@ -455,14 +455,16 @@ ngx_stream_redis_master_reply_sentinel_master(void *reply,
  * A pub/sub message from a Sentinel; NGX_OK when it is a failover event of
  * the master "name", written as "channel payload" into "event".
  *   +switch-master: "<name> <old-ip> <old-port> <new-ip> <new-port>"
- *   the others:     "master <name> <ip> <port> ..."
+ *   about a master: "master <name> <ip> <port> ..."
+ *   about a replica, such as the one being promoted:
+ *                   "slave <ip:port> <ip> <port> @ <name> <ip> <port>"
  */
 
 ngx_int_t
 ngx_stream_redis_master_reply_event(void *reply, ngx_str_t *name,
     u_char *event, size_t len)
 {
-    u_char      *p, *last;
+    u_char      *p, *last, *at;
     size_t       skip;
     redisReply  *r = reply, *kind, *channel, *payload;
 
@@ -490,6 +492,16 @@ ngx_stream_redis_master_reply_event(void *reply, ngx_str_t *name,
                && ngx_strncmp(payload->str, "master ", 7) == 0)
     {
         skip = 7;
+
+    } else if (payload->len > 6
+               && ngx_strncmp(payload->str, "slave ", 6) == 0
+               && (at = ngx_strlcasestrn((u_char *) payload->str,
+                                         (u_char *) payload->str
+                                         + payload->len,
+                                         (u_char *) " @ ", 3 - 1))
+                  != NULL)
+    {
+        skip = at + 3 - (u_char *) payload->str;
 
     } else {
         return NGX_DECLINED;
