@@ -9,8 +9,11 @@ use lib 't/lib';
 use TestRM;
 use Test::Nginx::Socket::Lua::Stream;
 
-our $m = start_redis();
-our $r = start_redis(replicaof => $m->port);
+# a check user that still gets in when the "default" user is cut off
+our @acl = ('user checker on >checkpass +ping +info',
+            'user admin on >adminpass ~* &* +@all');
+our $m = start_redis(conf => [@acl]);
+our $r = start_redis(replicaof => $m->port, conf => [@acl]);
 our @s = map { start_sentinel(monitor => ['mymaster', $m->port, 2]) } 1 .. 3;
 
 # a second master that a lone Sentinel monitors under the same name
@@ -136,3 +139,49 @@ Test::More::ok(TestRM::session_closed($session, 1),
 --- stream_response eval
 TestRM::port_reply($ENV{TEST_NGINX_R})
 --- timeout: 30
+
+
+
+=== TEST 5: a partition: writes stop once the Sentinels see the master down, before the failover
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M;
+        server 127.0.0.1:$TEST_NGINX_R;
+        redis_master;
+        redis_check interval=1s timeout=500ms username=checker password=checkpass;
+        redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_S1
+                       127.0.0.1:$TEST_NGINX_S2 127.0.0.1:$TEST_NGINX_S3;
+    }
+--- init
+# after TEST 4 the master is R: cut it off from the Sentinels and from M,
+# while nginx's check user still reaches it
+my ($M, $R) = ($m->port, $r->port);
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$R\b/, 15);
+
+# the Sentinels turn the old master into a replica some seconds after TEST 4
+TestRM::wait_until(sub {
+    my $info = $m->info('replication');
+    return ($info->{master_port} // 0) == $R
+           && ($info->{master_link_status} // '') eq 'up';
+}, 30, 'the old master to follow the new one');
+
+my $from = TestRM::error_log_size();
+$r->set_auth(user => 'admin', pass => 'adminpass');
+$r->cmd('ACL', 'SETUSER', 'default', 'off');
+$r->cmd('CLIENT', 'KILL', 'USER', 'default');
+
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/, 20, $from);
+
+open my $fh, '<', TestRM::error_log() or die $!;
+seek $fh, $from, 0;
+my @lines = <$fh>;
+my ($down) = grep { $lines[$_] =~ /names 127\.0\.0\.1 port $R as master "mymaster" and sees it down/ } 0 .. $#lines;
+my ($stop) = grep { $lines[$_] =~ /upstream redis_rw has no master/ } 0 .. $#lines;
+my ($switch) = grep { $lines[$_] =~ /published "\+switch-master/ } 0 .. $#lines;
+Test::More::ok(defined $down && defined $stop && defined $switch,
+               'a Sentinel saw the master down, writes stopped, then the switch');
+Test::More::cmp_ok($stop // 1e9, '<', $switch // -1,
+                   'writes to the cut-off master stopped before +switch-master');
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_M})
+--- timeout: 40
