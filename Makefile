@@ -24,7 +24,7 @@ STREAM_FLAGS := --with-stream=dynamic --with-stream_ssl_module \
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 
-.PHONY: all deps test demo clean
+.PHONY: all deps test demo bench clean
 
 all: $(MODULE)
 
@@ -57,6 +57,15 @@ test: deps
 demo: deps
 	$(MAKE) $(MODULE)
 	perl -I$(CURDIR)/t/lib scripts/demo.pl
+
+# the failover drill against the HAProxy recipe (see docs/failover.md)
+bench: deps
+	@dpkg-query -W -f='$${Status}\n' haproxy python3-redis 2>/dev/null \
+	    | grep -c '^install ok installed' | grep -q 2 \
+	    || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -q --no-install-recommends haproxy python3-redis)
+	$(MAKE) $(MODULE)
+	perl bench/failover
 
 clean:
 	rm -rf $(BUILD) t/servroot*

@@ -220,6 +220,34 @@ ngx_stream_redis_master_command(u_char *p, ngx_uint_t n, ngx_str_t *args)
 }
 
 
+/* on exit: hiredis's readers are not in a pool, so they are freed here */
+
+void
+ngx_stream_redis_master_close_checkers(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                            i;
+    ngx_stream_redis_master_target_t    **tp;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+
+    if (rmmcf == NULL) {
+        return;
+    }
+
+    tp = rmmcf->targets.elts;
+
+    for (i = 0; i < rmmcf->targets.nelts; i++) {
+        if (tp[i]->checker) {
+            ngx_stream_redis_master_close(tp[i]->checker);
+        }
+
+        ngx_stream_redis_master_unsubscribe(tp[i]);
+    }
+}
+
+
 /*
  * An event from a Sentinel raised the kick counter of targets: their
  * owners check them now instead of at the end of the interval.

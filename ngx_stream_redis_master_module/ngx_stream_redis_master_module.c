@@ -1030,5 +1030,6 @@ ngx_stream_redis_master_init_process(ngx_cycle_t *cycle)
 static void
 ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_stream_redis_master_close_checkers(cycle);
     ngx_stream_redis_master_disown(cycle);
 }

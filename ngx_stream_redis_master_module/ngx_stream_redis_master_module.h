@@ -260,6 +260,7 @@ void ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t **tp,
 /* checker state machine */
 ngx_int_t ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle);
 void ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle);
+void ngx_stream_redis_master_close_checkers(ngx_cycle_t *cycle);
 ngx_uint_t ngx_stream_redis_master_auth_command(
     ngx_stream_redis_master_check_conf_t *cc, ngx_str_t *args);
 u_char *ngx_stream_redis_master_command(u_char *p, ngx_uint_t n,
