@@ -12,7 +12,7 @@ SOURCES    := config $(wildcard ngx_stream_redis_master_module/*.[ch])
 # Debian packages the build, tests and demo need
 APT_PKGS := nginx nginx-dev libnginx-mod-stream libnginx-mod-http-lua \
             libhiredis-dev libpcre2-dev libssl-dev zlib1g-dev dpkg-dev gcc \
-            make redis-server redis-tools perl libtest-base-perl \
+            make redis-server redis-tools valgrind perl libtest-base-perl \
             libipc-run-perl libtext-diff-perl libtest-longstring-perl \
             liblist-moreutils-perl liburi-perl libwww-perl \
             libhttp-message-perl
