@@ -23,7 +23,7 @@ from redis.retry import Retry
 def connect(host, port, user, password):
     # like most applications: one retry when the connection breaks
     return redis.Redis(host=host, port=port, username=user,
-                       password=password, socket_timeout=1,
+                       password=password, socket_timeout=5,
                        socket_connect_timeout=6,
                        retry=Retry(NoBackoff(), 1),
                        retry_on_error=[redis.exceptions.ConnectionError])

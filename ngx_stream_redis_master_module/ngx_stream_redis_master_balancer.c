@@ -525,6 +525,16 @@ ngx_stream_redis_master_choose(ngx_stream_redis_master_srv_conf_t *rmcf,
             }
         }
 
+        /* the master known before is gone: say so, and probe faster */
+
+        if (rmcf->route->master
+            && ngx_stream_redis_master_announce(rmcf, NULL, 0))
+        {
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "redis master: upstream %V has no master",
+                          rmcf->name);
+        }
+
         return NGX_STREAM_REDIS_MASTER_NONE;
     }
 
@@ -700,7 +710,7 @@ ngx_stream_redis_master_arbitrate(ngx_stream_redis_master_srv_conf_t *rmcf,
     }
 
     if (ties == 0) {
-        *how = (u_char *) "by lineage and replicas";
+        *how = (u_char *) "the one most replicas follow";
         return best;
     }
 

@@ -125,6 +125,7 @@ ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
 {
     u_char                                *p;
     ngx_str_t                              args[3];
+    ngx_uint_t                             n;
     ngx_stream_redis_master_target_t      *t;
     ngx_stream_redis_master_check_conf_t  *cc;
 
@@ -139,9 +140,10 @@ ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
 
     ck->request.data = p;
 
-    if (ngx_stream_redis_master_auth_command(cc, args)) {
-        p = ngx_stream_redis_master_command(p, cc->username.len ? 3 : 2,
-                                            args);
+    n = ngx_stream_redis_master_auth_command(cc, args);
+
+    if (n) {
+        p = ngx_stream_redis_master_command(p, n + 1, args);
         ck->auth = 1;
     }
 
@@ -257,6 +259,7 @@ void
 ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle)
 {
     ngx_uint_t                            i;
+    ngx_msec_int_t                        elapsed;
     ngx_stream_redis_master_checker_t    *ck;
     ngx_stream_redis_master_target_t    **tp;
     ngx_stream_redis_master_main_conf_t  *rmmcf;
@@ -286,8 +289,14 @@ ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle)
 
         ck->fast_until = ngx_current_msec + 2 * tp[i]->check->interval;
 
+        /* many failed connects must not become back-to-back probes */
+
         if (!ck->busy && !ngx_exiting && !ngx_terminate) {
-            ngx_add_timer(&ck->timer, 1);
+            elapsed = (ngx_msec_int_t) (ngx_current_msec
+                                        - tp[i]->node->checked);
+            ngx_add_timer(&ck->timer,
+                          elapsed >= NGX_STREAM_REDIS_MASTER_MIN_FAST
+                          ? 1 : NGX_STREAM_REDIS_MASTER_MIN_FAST - elapsed);
         }
     }
 }

@@ -402,9 +402,13 @@ ngx_stream_redis_master_reply_sentinel_master(void *reply,
     ngx_int_t    port;
     redisReply  *r = reply, *k, *v, *ip, *flags;
 
-    if (r->type == REDIS_REPLY_ERROR) {
-        return NGX_OK;    /* no such master: get-master-addr said nil */
+    if (r->type == REDIS_REPLY_ERROR
+        && r->len >= 18 && ngx_strncmp(r->str, "ERR No such master", 18) == 0)
+    {
+        return NGX_OK;    /* get-master-addr-by-name said nil already */
     }
+
+    /* any other refusal (NOPERM...) fails the probe: it vouches for none */
 
     if (r->type != REDIS_REPLY_ARRAY || r->elements % 2) {
         return ngx_stream_redis_master_reply_error(r, "SENTINEL master",

@@ -44,9 +44,9 @@ ngx_int_t
 ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf)
 {
-    ngx_uint_t                                i, k;
+    ngx_uint_t                                i, j, k;
     ngx_url_t                                *u;
-    ngx_stream_redis_master_target_t        **tp;
+    ngx_stream_redis_master_target_t         *t, **tp;
     ngx_stream_redis_master_sentinel_conf_t  *sc;
 
     sc = rmcf->sentinel;
@@ -74,17 +74,33 @@ ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
     for (i = 0; i < sc->addrs.nelts; i++) {
         for (k = 0; k < u[i].naddrs; k++) {
 
+            t = ngx_stream_redis_master_add_target(cf, rmcf,
+                                       NGX_STREAM_REDIS_MASTER_KIND_SENTINEL,
+                                       &u[i].addrs[k], &u[i].url, &sc->check);
+            if (t == NULL) {
+                return NGX_ERROR;
+            }
+
+            /* a Sentinel listed twice still has one vote */
+
+            tp = rmcf->sentinels.elts;
+
+            for (j = 0; j < rmcf->sentinels.nelts; j++) {
+                if (tp[j] == t) {
+                    break;
+                }
+            }
+
+            if (j < rmcf->sentinels.nelts) {
+                continue;
+            }
+
             tp = ngx_array_push(&rmcf->sentinels);
             if (tp == NULL) {
                 return NGX_ERROR;
             }
 
-            *tp = ngx_stream_redis_master_add_target(cf, rmcf,
-                                       NGX_STREAM_REDIS_MASTER_KIND_SENTINEL,
-                                       &u[i].addrs[k], &u[i].url, &sc->check);
-            if (*tp == NULL) {
-                return NGX_ERROR;
-            }
+            *tp = t;
         }
     }
 
@@ -255,6 +271,7 @@ ngx_stream_redis_master_subscriber_request(
 {
     u_char                                *p;
     ngx_str_t                              args[6];
+    ngx_uint_t                             n;
     ngx_stream_redis_master_check_conf_t  *cc;
 
     cc = sub->target->check;
@@ -266,10 +283,12 @@ ngx_stream_redis_master_subscriber_request(
     }
 
     sub->request.data = p;
-    sub->auth = ngx_stream_redis_master_auth_command(cc, args);
 
-    if (sub->auth) {
-        p = ngx_stream_redis_master_command(p, sub->auth + 1, args);
+    n = ngx_stream_redis_master_auth_command(cc, args);
+
+    if (n) {
+        p = ngx_stream_redis_master_command(p, n + 1, args);
+        sub->auth = 1;
     }
 
     /*
@@ -288,7 +307,6 @@ ngx_stream_redis_master_subscriber_request(
     p = ngx_stream_redis_master_command(p, 6, args);
 
     sub->request.len = p - sub->request.data;
-    sub->auth = (sub->auth != 0);
 
     return NGX_OK;
 }

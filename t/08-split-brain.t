@@ -122,6 +122,6 @@ TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGI
 --- stream_response eval
 TestRM::port_reply($ENV{TEST_NGINX_D})
 --- error_log eval
-qr/redis master: 2 servers claim master in upstream redis_rw \(127\.0\.0\.1:$ENV{TEST_NGINX_E} 127\.0\.0\.1:$ENV{TEST_NGINX_D}\), chose by lineage and replicas/
+qr/redis master: 2 servers claim master in upstream redis_rw \(127\.0\.0\.1:$ENV{TEST_NGINX_E} 127\.0\.0\.1:$ENV{TEST_NGINX_D}\), chose the one most replicas follow/
 --- no_error_log eval
 qr/master is 127\.0\.0\.1:$ENV{TEST_NGINX_E}\b/
