@@ -318,3 +318,40 @@ CONFIG GET port
 QUIT
 --- stream_response eval
 TestRM::port_reply($ENV{TEST_NGINX_M}) . TestRM::port_reply($ENV{TEST_NGINX_R1})
+
+
+
+=== TEST 9: "down" and "backup" work as in any nginx upstream
+--- stream_config
+    upstream redis_ro {
+        server 127.0.0.1:$TEST_NGINX_M;
+        server 127.0.0.1:$TEST_NGINX_R1 down;
+        server 127.0.0.1:$TEST_NGINX_R2;
+        server 127.0.0.1:$TEST_NGINX_R5 backup;
+        redis_replica fallback=none;
+        redis_check interval=100ms timeout=500ms;
+    }
+--- init
+TestRM::wait_error_log(qr/upstream redis_ro master is 127\.0\.0\.1:$ENV{TEST_NGINX_M}\b/);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{"TEST_NGINX_R$_"} in upstream redis_ro is up/)
+    for 1, 2, 5;
+
+Test::More::is_deeply(count(reads(4)), { $r2->port => 4 },
+                      'the down replica gets nothing, the backup waits');
+
+# the only primary replica loses its link: the backup takes the reads
+$r2->cmd('REPLICAOF', '127.0.0.1', $dead);
+TestRM::wait_until(sub { (reads(1))[0] eq $r5->port }, 5,
+                   'the backup to serve reads');
+Test::More::is_deeply(count(reads(4)), { $r5->port => 4 },
+                      'reads go to the backup only');
+
+$r2->cmd('REPLICAOF', '127.0.0.1', $m->port);
+$r2->wait_link_up;
+TestRM::wait_until(sub { (reads(1))[0] eq $r2->port }, 5,
+                   'the primary replica to take the reads back');
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_R2})

@@ -114,3 +114,27 @@ PING
 no Redis master in upstream redis_rw and 1 connections already wait for one (wait_queue): dropping this one
 --- no_error_log
 [alert]
+
+
+
+=== TEST 4: with no master, servers are checked every interval/10
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_A;
+        redis_master;
+        redis_check interval=10s timeout=500ms;
+    }
+--- init
+$a->cmd('REPLICAOF', '127.0.0.1', $dead);
+TestRM::wait_error_log(qr/upstream redis_rw is up, role replica/);
+
+# the next regular check is 9 to 10 s away: only the faster checks while
+# no master is known can see the promotion within 3 s
+my $from = TestRM::error_log_size();
+$a->cmd('REPLICAOF', 'NO', 'ONE');
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_A}\b/, 3, $from);
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_A})
