@@ -154,7 +154,7 @@ ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
 ngx_int_t
 ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle)
 {
-    size_t                                n;
+    size_t                                n, map, node;
     ngx_uint_t                            i;
     ngx_stream_redis_master_srv_conf_t  **rmcfp, *rmcf;
     ngx_stream_redis_master_main_conf_t  *rmmcf;
@@ -162,24 +162,22 @@ ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle)
     rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
                                                ngx_stream_redis_master_module);
     rmcfp = rmmcf->upstreams.elts;
+    node = sizeof(ngx_stream_redis_master_node_t);
 
     for (i = 0; i < rmmcf->upstreams.nelts; i++) {
         rmcf = rmcfp[i];
         n = rmcf->targets.nelts;
+        map = ngx_stream_redis_master_map_size(n) * sizeof(uintptr_t);
 
         ngx_queue_init(&rmcf->sessions);
         ngx_queue_init(&rmcf->held);
 
-        rmcf->snapshot = ngx_pcalloc(cycle->pool,
-                                   n * sizeof(ngx_stream_redis_master_node_t));
+        rmcf->snapshot = ngx_pcalloc(cycle->pool, n * node);
         rmcf->sentinel_snapshot = ngx_pcalloc(cycle->pool,
-                                           (rmcf->sentinels.nelts + 1)
-                                           * sizeof(ngx_stream_redis_master_node_t));
+                                       (rmcf->sentinels.nelts + 1) * node);
         rmcf->down = ngx_stream_redis_master_down_map(cycle->pool, rmcf);
-        rmcf->eligible = ngx_pcalloc(cycle->pool,
-                         ngx_stream_redis_master_map_size(n) * sizeof(uintptr_t));
-        rmcf->eligible_new = ngx_pcalloc(cycle->pool,
-                         ngx_stream_redis_master_map_size(n) * sizeof(uintptr_t));
+        rmcf->eligible = ngx_pcalloc(cycle->pool, map);
+        rmcf->eligible_new = ngx_pcalloc(cycle->pool, map);
 
         if (rmcf->snapshot == NULL || rmcf->eligible == NULL
             || rmcf->eligible_new == NULL || rmcf->sentinel_snapshot == NULL
@@ -890,7 +888,7 @@ static ngx_uint_t
 ngx_stream_redis_master_eligible(ngx_stream_redis_master_srv_conf_t *rmcf,
     uintptr_t *map, ngx_log_t *log)
 {
-    ngx_uint_t  i, n, master, any;
+    ngx_uint_t  i, n, master;
 
     n = rmcf->targets.nelts;
 
@@ -908,12 +906,9 @@ ngx_stream_redis_master_eligible(ngx_stream_redis_master_srv_conf_t *rmcf,
         return master;
     }
 
-    any = 0;
-
     for (i = 0; i < n; i++) {
         if (ngx_stream_redis_master_qualifies(rmcf, i, master)) {
             ngx_stream_redis_master_set_bit(map, i);
-            any = 1;
         }
     }
 
@@ -924,8 +919,6 @@ ngx_stream_redis_master_eligible(ngx_stream_redis_master_srv_conf_t *rmcf,
     {
         ngx_stream_redis_master_set_bit(map, master);
     }
-
-    (void) any;
 
     return master;
 }

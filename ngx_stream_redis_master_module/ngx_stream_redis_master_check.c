@@ -547,8 +547,8 @@ ngx_stream_redis_master_feed(ngx_stream_redis_master_checker_t *ck,
     ck->received += n;
 
     if (ck->received > NGX_STREAM_REDIS_MASTER_MAX_REPLY) {
-        ngx_stream_redis_master_fail(ck, 0, "reply larger than %uz bytes",
-                                     (size_t) NGX_STREAM_REDIS_MASTER_MAX_REPLY);
+        ngx_stream_redis_master_fail(ck, 0, "reply larger than %d bytes",
+                                     NGX_STREAM_REDIS_MASTER_MAX_REPLY);
         return NGX_ERROR;
     }
 

@@ -225,7 +225,8 @@ ngx_stream_redis_master_init_main_conf(ngx_conf_t *cf, void *conf)
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                           "\"%s\" in upstream \"%V\" is overridden by another "
                           "load balancing method in %s:%ui",
-                          rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER
+                          rmcf->balancer
+                          == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER
                           ? "redis_master" : "redis_replica",
                           &uscfp[i]->host, uscfp[i]->file_name,
                           uscfp[i]->line);
@@ -272,7 +273,7 @@ ngx_stream_redis_master_master(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_msec_t   ms;
 
     rv = ngx_stream_redis_master_set_balancer(cf, rmcf,
-                                        NGX_STREAM_REDIS_MASTER_BALANCER_MASTER);
+                                       NGX_STREAM_REDIS_MASTER_BALANCER_MASTER);
     if (rv != NGX_CONF_OK) {
         return rv;
     }
@@ -342,7 +343,7 @@ ngx_stream_redis_master_replica(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_uint_t   i;
 
     rv = ngx_stream_redis_master_set_balancer(cf, rmcf,
-                                       NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA);
+                                      NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA);
     if (rv != NGX_CONF_OK) {
         return rv;
     }

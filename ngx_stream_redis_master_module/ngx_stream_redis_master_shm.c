@@ -60,8 +60,8 @@ ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                 return NGX_ERROR;
             }
 
-            ngx_sprintf(rmmcf->shpool->log_ctx, " in redis_master zone \"%V\"%Z",
-                        &shm_zone->shm.name);
+            ngx_sprintf(rmmcf->shpool->log_ctx,
+                        " in redis_master zone \"%V\"%Z", &shm_zone->shm.name);
         }
     }
 
