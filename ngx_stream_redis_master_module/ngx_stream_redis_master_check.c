@@ -123,29 +123,22 @@ static ngx_int_t
 ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
     ngx_stream_redis_master_checker_t *ck)
 {
-    u_char                                *p;
-    ngx_str_t                              args[3];
-    ngx_uint_t                             n;
-    ngx_stream_redis_master_target_t      *t;
-    ngx_stream_redis_master_check_conf_t  *cc;
+    u_char                            *p;
+    ngx_str_t                          args[3];
+    ngx_stream_redis_master_target_t  *t;
 
     t = ck->target;
-    cc = t->check;
 
-    p = ngx_pnalloc(cycle->pool, 256 + cc->username.len + cc->password.len
-                                 + t->master_name.len);
+    /* the Sentinel commands name the master twice */
+
+    p = ngx_stream_redis_master_request(cycle->pool, t->check,
+                                        128 + 2 * t->master_name.len,
+                                        &ck->request);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    ck->request.data = p;
-
-    n = ngx_stream_redis_master_auth_command(cc, args);
-
-    if (n) {
-        p = ngx_stream_redis_master_command(p, n + 1, args);
-        ck->auth = 1;
-    }
+    ck->auth = (t->check->password.len != 0);
 
     if (t->kind == NGX_STREAM_REDIS_MASTER_KIND_SENTINEL) {
         ngx_str_set(&args[0], "SENTINEL");
@@ -181,27 +174,46 @@ ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
 }
 
 
-/* AUTH's arguments into args[0..]; returns how many follow "AUTH" */
+/*
+ * A request buffer with room for "size" bytes of commands after the AUTH
+ * that the settings ask for, which is written first; returns where the
+ * next command goes.
+ */
 
-ngx_uint_t
-ngx_stream_redis_master_auth_command(ngx_stream_redis_master_check_conf_t *cc,
-    ngx_str_t *args)
+u_char *
+ngx_stream_redis_master_request(ngx_pool_t *pool,
+    ngx_stream_redis_master_check_conf_t *cc, size_t size,
+    ngx_str_t *request)
 {
+    u_char     *p;
+    ngx_str_t   args[3];
+
+    /* three bulk headers, "AUTH" and the credentials */
+
+    size += 64 + cc->username.len + cc->password.len;
+
+    p = ngx_pnalloc(pool, size);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    request->data = p;
+
     if (cc->password.len == 0) {
-        return 0;
+        return p;
     }
 
     ngx_str_set(&args[0], "AUTH");
 
-    if (cc->username.len) {
-        args[1] = cc->username;
-        args[2] = cc->password;
-        return 2;
+    if (cc->username.len == 0) {
+        args[1] = cc->password;
+        return ngx_stream_redis_master_command(p, 2, args);
     }
 
-    args[1] = cc->password;
+    args[1] = cc->username;
+    args[2] = cc->password;
 
-    return 1;
+    return ngx_stream_redis_master_command(p, 3, args);
 }
 
 

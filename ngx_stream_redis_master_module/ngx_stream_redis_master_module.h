@@ -261,8 +261,9 @@ void ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t **tp,
 ngx_int_t ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle);
 void ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle);
 void ngx_stream_redis_master_close_checkers(ngx_cycle_t *cycle);
-ngx_uint_t ngx_stream_redis_master_auth_command(
-    ngx_stream_redis_master_check_conf_t *cc, ngx_str_t *args);
+u_char *ngx_stream_redis_master_request(ngx_pool_t *pool,
+    ngx_stream_redis_master_check_conf_t *cc, size_t size,
+    ngx_str_t *request);
 u_char *ngx_stream_redis_master_command(u_char *p, ngx_uint_t n,
     ngx_str_t *args);
 

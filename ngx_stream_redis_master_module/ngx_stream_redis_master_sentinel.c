@@ -269,27 +269,16 @@ static ngx_int_t
 ngx_stream_redis_master_subscriber_request(
     ngx_stream_redis_master_subscriber_t *sub)
 {
-    u_char                                *p;
-    ngx_str_t                              args[6];
-    ngx_uint_t                             n;
-    ngx_stream_redis_master_check_conf_t  *cc;
+    u_char     *p;
+    ngx_str_t   args[6];
 
-    cc = sub->target->check;
-
-    p = ngx_pnalloc(ngx_cycle->pool,
-                    256 + cc->username.len + cc->password.len);
+    p = ngx_stream_redis_master_request(ngx_cycle->pool, sub->target->check,
+                                        256, &sub->request);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    sub->request.data = p;
-
-    n = ngx_stream_redis_master_auth_command(cc, args);
-
-    if (n) {
-        p = ngx_stream_redis_master_command(p, n + 1, args);
-        sub->auth = 1;
-    }
+    sub->auth = (sub->target->check->password.len != 0);
 
     /*
      * Besides the end of a failover and the master going down, the moment

@@ -33,6 +33,7 @@ $ENV{TEST_NGINX_R} = $r->port;
 $ENV{TEST_NGINX_X} = $x->port;
 $ENV{"TEST_NGINX_S$_"} = $s[$_ - 1]->port for 1 .. 3;
 $ENV{TEST_NGINX_S4} = $s4->port;
+$ENV{TEST_NGINX_LONG} = 'm' x 300;
 
 no_shuffle();
 add_block_preprocessor(sub {
@@ -107,6 +108,27 @@ no Redis master in upstream redis_rw
 --- no_error_log
 master is
 
+
+
+=== TEST 3b: a master name longer than the request's fixed part is sent whole
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M;
+        redis_master;
+        redis_check interval=200ms timeout=500ms username=checker password=checkpass;
+        redis_sentinel name=$TEST_NGINX_LONG 127.0.0.1:$TEST_NGINX_S1;
+    }
+--- init
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_S1} in upstream redis_rw is up, role sentinel/);
+TestRM::wait_error_log(qr/upstream redis_rw has no master/);
+--- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- error_log eval
+[qr/no Redis master in upstream redis_rw/,
+ qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M} in upstream redis_rw says master but a majority of the Sentinels does not name it/]
+--- no_error_log
+[alert]
+probe failed
+master is
 
 
 === TEST 4: +switch-master reroutes long before the 10 s interval, closing old sessions
