@@ -582,7 +582,7 @@ ngx_stream_redis_master_all_probed(ngx_stream_redis_master_srv_conf_t *rmcf)
 /*
  * Server "i" may take writes: its check says master, it is not marked
  * "down", no server promoted from its lineage says master too, and, with
- * redis_sentinel, a majority of the Sentinels name it.
+ * redis_sentinel, the Sentinels agree (ngx_stream_redis_master_quorum()).
  */
 
 static ngx_uint_t
@@ -777,8 +777,12 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_srv_conf_t *rmcf,
     }
 
     ngx_log_error(NGX_LOG_WARN, log, 0,
-                  "redis master: upstream %V master is %V",
-                  rmcf->name, &tp[chosen]->name);
+                  "redis master: upstream %V master is %V%s",
+                  rmcf->name, &tp[chosen]->name,
+                  ngx_stream_redis_master_quorum(rmcf, chosen)
+                  == NGX_STREAM_REDIS_MASTER_QUORUM_PROMOTED
+                  ? ", promoted from a master that a majority of the "
+                    "Sentinels sees down" : "");
 }
 
 

@@ -5,7 +5,8 @@
  * Sentinel: each Sentinel of an upstream is a probe target of its own,
  * asked SENTINEL get-master-addr-by-name on the check interval by the one
  * worker that owns it.  A server takes writes only while a strict majority
- * of the Sentinels name it.  The owner also keeps a subscription to the
+ * of the Sentinels name it, or have left the master it was promoted from
+ * (see ngx_stream_redis_master_quorum()).  The owner also keeps a subscription to the
  * Sentinel's failover events: an event makes every server and Sentinel of
  * the upstream be checked again at once.  Events are only a hint, since
  * pub/sub delivery is not guaranteed; polling goes on.
@@ -28,6 +29,8 @@ struct ngx_stream_redis_master_subscriber_s {
 };
 
 
+static ngx_uint_t ngx_stream_redis_master_votes(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i, ngx_uint_t old);
 static ngx_uint_t ngx_stream_redis_master_names(
     ngx_stream_redis_master_target_t *t, ngx_stream_redis_master_node_t *s);
 static ngx_int_t ngx_stream_redis_master_subscriber_request(
@@ -109,34 +112,96 @@ ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
 
 
 /*
- * Whether a strict majority of the upstream's Sentinels name server "i"
- * (always, without redis_sentinel).  A Sentinel that is down or does not
- * answer names nobody, so losing Sentinels never hands writes to a server.
+ * Whether the Sentinels agree that server "i" is the master (always, without
+ * redis_sentinel):
+ *
+ * NAMED: a strict majority of them name it.
+ *
+ * PROMOTED: it was promoted from the lineage of a master "m" (its
+ * master_replid2 is the replid m had), and a strict majority of the
+ * Sentinels either name it or name m and see m down.  That is a failover in
+ * progress: Sentinels only promote a replica once a majority has elected a
+ * leader, and the others learn the new master from the leader a second or
+ * so later.  Waiting for them would add that second to every crash, while
+ * the old master they abandoned can no longer take writes.
+ *
+ * A Sentinel that is down or does not answer counts for nobody, so losing
+ * Sentinels never hands writes to a server.
  */
 
 ngx_uint_t
 ngx_stream_redis_master_quorum(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t i)
 {
-    ngx_uint_t                          j, named;
-    ngx_stream_redis_master_target_t  **tp;
+    ngx_uint_t                       m, n;
+    ngx_stream_redis_master_node_t  *snap;
 
     if (rmcf->sentinel == NULL) {
-        return 1;
+        return NGX_STREAM_REDIS_MASTER_QUORUM_NAMED;
     }
 
-    tp = rmcf->targets.elts;
-    named = 0;
+    n = rmcf->sentinels.nelts;
 
-    for (j = 0; j < rmcf->sentinels.nelts; j++) {
-        if (ngx_stream_redis_master_names(tp[i],
-                                          &rmcf->sentinel_snapshot[j]))
+    if (ngx_stream_redis_master_votes(rmcf, i, NGX_STREAM_REDIS_MASTER_NONE)
+        * 2 > n)
+    {
+        return NGX_STREAM_REDIS_MASTER_QUORUM_NAMED;
+    }
+
+    snap = rmcf->snapshot;
+
+    if (snap[i].info.replid2[0] == '\0') {
+        return NGX_STREAM_REDIS_MASTER_QUORUM_NONE;
+    }
+
+    for (m = 0; m < rmcf->targets.nelts; m++) {
+
+        if (m == i
+            || snap[m].info.role != NGX_STREAM_REDIS_MASTER_ROLE_MASTER
+            || ngx_strcmp(snap[i].info.replid2, snap[m].info.replid) != 0)
         {
-            named++;
+            continue;
+        }
+
+        if (ngx_stream_redis_master_votes(rmcf, i, m) * 2 > n) {
+            return NGX_STREAM_REDIS_MASTER_QUORUM_PROMOTED;
         }
     }
 
-    return named * 2 > rmcf->sentinels.nelts;
+    return NGX_STREAM_REDIS_MASTER_QUORUM_NONE;
+}
+
+
+/*
+ * The Sentinels that name server "i" and do not see it down, plus, when
+ * "old" is a server, those that name "old" and see it down.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_votes(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i, ngx_uint_t old)
+{
+    ngx_uint_t                          j, votes;
+    ngx_stream_redis_master_node_t     *s;
+    ngx_stream_redis_master_target_t  **tp;
+
+    tp = rmcf->targets.elts;
+    votes = 0;
+
+    for (j = 0; j < rmcf->sentinels.nelts; j++) {
+        s = &rmcf->sentinel_snapshot[j];
+
+        if (ngx_stream_redis_master_names(tp[i], s)) {
+            votes += !s->info.master_down;
+
+        } else if (old != NGX_STREAM_REDIS_MASTER_NONE
+                   && ngx_stream_redis_master_names(tp[old], s))
+        {
+            votes += s->info.master_down;
+        }
+    }
+
+    return votes;
 }
 
 
@@ -153,9 +218,7 @@ ngx_stream_redis_master_names(ngx_stream_redis_master_target_t *t,
     size_t   len;
     u_char   addr[NGX_STREAM_REDIS_MASTER_HOST_LEN + NGX_INT_T_LEN + 4];
 
-    /* a Sentinel that sees its master down no longer vouches for it */
-
-    if (!s->up || s->info.master_port == 0 || s->info.master_down) {
+    if (!s->up || s->info.master_port == 0) {
         return 0;
     }
 

@@ -1,6 +1,7 @@
 # Sentinel: writes go to a server only while its own check says master and
-# a strict majority of the configured Sentinels name it; a Sentinel's
-# failover event makes nginx check again at once, long before the interval.
+# a strict majority of the configured Sentinels name it, or have left the
+# master it was promoted from; a Sentinel's failover event makes nginx check
+# again at once, long before the interval.
 
 use strict;
 use warnings;
@@ -28,11 +29,24 @@ wait_until(sub {
     return (() = $peers =~ /^name$/mg) == 2 && @replicas;
 }, 20, 'the Sentinels to discover the replica and each other');
 
+# a master and replica whose Sentinels never fail over (quorum 4 of 3), so
+# that only a hand-made promotion changes roles; one Sentinel alone sees a
+# dead master down within a second
+our $m2 = start_redis();
+our $r2 = start_redis(replicaof => $m2->port);
+our @q = map {
+    start_sentinel(monitor => ['lonely', $m2->port, 4],
+                   down_after => $_ == 1 ? 1000 : 600000)
+} 1 .. 3;
+
 $ENV{TEST_NGINX_M} = $m->port;
 $ENV{TEST_NGINX_R} = $r->port;
 $ENV{TEST_NGINX_X} = $x->port;
 $ENV{"TEST_NGINX_S$_"} = $s[$_ - 1]->port for 1 .. 3;
 $ENV{TEST_NGINX_S4} = $s4->port;
+$ENV{TEST_NGINX_M2} = $m2->port;
+$ENV{TEST_NGINX_R2} = $r2->port;
+$ENV{"TEST_NGINX_Q$_"} = $q[$_ - 1]->port for 1 .. 3;
 $ENV{TEST_NGINX_LONG} = 'm' x 300;
 
 no_shuffle();
@@ -40,7 +54,7 @@ add_block_preprocessor(sub {
     my ($block) = @_;
     $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n");
     $block->set_value('stream_request', "CONFIG GET port\nQUIT\n");
-    $block->set_value('init', 'package main; our ($m, $r, @s, $x, $s4); '
+    $block->set_value('init', 'package main; our ($m, $r, @s, $x, $s4, $m2, $r2, @q); '
                               . ($block->init // ''));
 });
 run_tests();
@@ -164,7 +178,7 @@ TestRM::port_reply($ENV{TEST_NGINX_R})
 
 
 
-=== TEST 5: a partition: writes stop once the Sentinels see the master down, before the failover
+=== TEST 5: a partition: writes stop once the Sentinels see the master down, before they elect a new one
 --- stream_config
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_M;
@@ -192,18 +206,96 @@ $r->set_auth(user => 'admin', pass => 'adminpass');
 $r->cmd('ACL', 'SETUSER', 'default', 'off');
 $r->cmd('CLIENT', 'KILL', 'USER', 'default');
 
+# the leader publishes these only once it has been elected
+my $elected = qr/published "\+(failover-state-wait-promotion|failover-state-reconf-slaves|switch-master) /;
 TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/, 20, $from);
+TestRM::wait_error_log($elected, 20, $from);
 
 open my $fh, '<', TestRM::error_log() or die $!;
 seek $fh, $from, 0;
 my @lines = <$fh>;
 my ($down) = grep { $lines[$_] =~ /names 127\.0\.0\.1 port $R as master "mymaster" and sees it down/ } 0 .. $#lines;
 my ($stop) = grep { $lines[$_] =~ /upstream redis_rw has no master/ } 0 .. $#lines;
-my ($switch) = grep { $lines[$_] =~ /published "\+switch-master/ } 0 .. $#lines;
-Test::More::ok(defined $down && defined $stop && defined $switch,
-               'a Sentinel saw the master down, writes stopped, then the switch');
-Test::More::cmp_ok($stop // 1e9, '<', $switch // -1,
-                   'writes to the cut-off master stopped before +switch-master');
+my ($leader) = grep { $lines[$_] =~ $elected } 0 .. $#lines;
+my ($chosen) = grep { $lines[$_] =~ /upstream redis_rw master is 127\.0\.0\.1:$M\b/ } 0 .. $#lines;
+Test::More::ok(defined $down && defined $stop,
+               'a Sentinel saw the master down, then writes stopped');
+Test::More::cmp_ok($stop // 1e9, '<', $leader,
+                   'writes to the cut-off master stopped before the election');
+Test::More::cmp_ok($stop // 1e9, '<', $chosen,
+                   'and before the promoted replica took them');
 --- stream_response eval
 TestRM::port_reply($ENV{TEST_NGINX_M})
+--- timeout: 40
+
+
+
+=== TEST 6: a replica promoted by hand while the Sentinels see its master up gets no writes, nor does the master
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M2;
+        server 127.0.0.1:$TEST_NGINX_R2;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+        redis_sentinel name=lonely 127.0.0.1:$TEST_NGINX_Q1
+                       127.0.0.1:$TEST_NGINX_Q2 127.0.0.1:$TEST_NGINX_Q3;
+    }
+--- init
+my ($M, $R) = ($m2->port, $r2->port);
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/);
+$r2->cmd('REPLICAOF', 'NO', 'ONE');
+TestRM::wait_error_log(qr/upstream redis_rw has no master/);
+--- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- error_log eval
+[qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M2} in upstream redis_rw says master but a replica promoted from its lineage is master now/,
+ qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_R2} in upstream redis_rw says master but a majority of the Sentinels does not name it/,
+ qr/no Redis master in upstream redis_rw/]
+--- no_error_log eval
+qr/master is 127\.0\.0\.1:$ENV{TEST_NGINX_R2}/
+
+
+
+=== TEST 7: a replica promoted from a dead master takes writes once a majority of Sentinels sees that master down, before they name it
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M2;
+        server 127.0.0.1:$TEST_NGINX_R2;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+        redis_sentinel name=lonely 127.0.0.1:$TEST_NGINX_Q1
+                       127.0.0.1:$TEST_NGINX_Q2 127.0.0.1:$TEST_NGINX_Q3;
+    }
+--- init
+my ($M, $R) = ($m2->port, $r2->port);
+my ($Q1, $Q2) = ($q[0]->port, $q[1]->port);
+
+# R2 follows M2 again (TEST 6 promoted it by hand)
+$r2->cmd('REPLICAOF', '127.0.0.1', $M);
+TestRM::wait_until(sub {
+    my $info = $r2->info('replication');
+    return ($info->{master_link_status} // '') eq 'up'
+           && $info->{master_replid} eq $m2->info('replication')->{master_replid};
+}, 20, 'the replica to follow its master again');
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/, 10);
+
+# only Q1 sees the dead master down: the promoted replica gets no writes
+$m2->kill9;
+TestRM::wait_error_log(qr/127\.0\.0\.1:$Q1 in upstream redis_rw names 127\.0\.0\.1 port $M as master "lonely" and sees it down/, 10);
+$r2->cmd('REPLICAOF', 'NO', 'ONE');
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$R in upstream redis_rw changed role from replica to master/, 10);
+Test::More::is(TestRM::ask_nginx(), '',
+               'no writes while one Sentinel of three sees the old master down');
+
+# a second Sentinel sees it down: a majority has left the old master
+my $from = TestRM::error_log_size();
+$q[1]->cmd('SENTINEL', 'SET', 'lonely', 'down-after-milliseconds', 1000);
+TestRM::wait_error_log(qr/127\.0\.0\.1:$Q2 in upstream redis_rw names 127\.0\.0\.1 port $M as master "lonely" and sees it down/, 10, $from);
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$R, promoted from a master that a majority of the Sentinels sees down/, 5, $from);
+
+for my $q (@q) {
+    my @addr = split /\n/, $q->cmd('SENTINEL', 'get-master-addr-by-name', 'lonely');
+    Test::More::is($addr[1], $M, 'the Sentinel ' . $q->port . ' still names the dead master');
+}
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_R2})
 --- timeout: 40

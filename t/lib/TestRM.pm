@@ -17,7 +17,7 @@ use RedisTopo qw(:all);
 
 our @EXPORT = qw(
     port_reply error_log wait_error_log error_log_size nginx_pid
-    stream_port redis_session session_closed
+    stream_port redis_session session_closed ask_nginx
     free_port start_redis start_sentinel start_relay start_hostile
     wait_until wait_log log_size children_of stop_all
 );
@@ -92,6 +92,23 @@ sub redis_session {
     }, 5, 'a reply through nginx');
     my ($reached) = $buf =~ /\r\n(\d+)\r\n$/;
     return ($s, $reached);
+}
+
+# ask_nginx(): what a client that sends "CONFIG GET port" then "QUIT" gets
+# back through nginx ('' when nginx closes the connection unanswered)
+sub ask_nginx {
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => stream_port(),
+                                  Timeout  => 5)
+        or die "cannot connect to nginx: $!";
+    print {$s} "CONFIG GET port\r\nQUIT\r\n";
+    my $buf = '';
+    $s->blocking(0);
+    wait_until(sub {
+        my $n = sysread($s, $buf, 4096, length $buf);
+        return defined $n ? $n == 0 : !$!{EAGAIN};
+    }, 10, 'nginx to answer and close');
+    return $buf;
 }
 
 # session_closed(SOCKET, TIMEOUT): true once nginx has closed the session
