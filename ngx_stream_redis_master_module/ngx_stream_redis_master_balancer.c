@@ -277,8 +277,12 @@ ngx_stream_redis_master_init_peer(ngx_stream_session_t *s,
     s->upstream->peer.free = ngx_stream_redis_master_free_peer;
 
     if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER) {
-        /* there is one master: never fall through to another server */
-        s->upstream->peer.tries = 1;
+        /*
+         * There is one master: never fall through to another server.  With
+         * wait=, a failed connect gets one more try, which waits for a
+         * master (see ngx_stream_redis_master_get_peer()).
+         */
+        s->upstream->peer.tries = rmcf->wait ? 2 : 1;
     }
 
     return NGX_OK;
@@ -301,8 +305,15 @@ ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc, void *data)
 
     if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER) {
 
-        if (master == NGX_STREAM_REDIS_MASTER_NONE
-            && rmcf->wait && pd->deadline == 0)
+        /*
+         * A connect to the master that failed is the first sign of a crash
+         * that the checks have yet to confirm: with wait=, the client
+         * waits for the outcome rather than getting an error.
+         */
+
+        if (rmcf->wait && pd->deadline == 0
+            && (master == NGX_STREAM_REDIS_MASTER_NONE
+                || ngx_stream_redis_master_bit(pd->tried, master)))
         {
             return ngx_stream_redis_master_hold(pc, pd);
         }
@@ -449,6 +460,7 @@ ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc, void *data,
     peer->conns--;
 
     if (state & NGX_PEER_FAILED) {
+        pd->failed = ngx_current_msec;
         peer->fails++;
         peer->accessed = ngx_time();
         peer->checked = peer->accessed;

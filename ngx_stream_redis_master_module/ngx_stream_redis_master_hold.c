@@ -3,12 +3,15 @@
  * Copyright (C) The ngx_stream_redis_master_module authors
  *
  * Hold during failover (redis_master wait=TIME): while no master
- * qualifies, a new connection is given to the proxy module as an upstream
- * connection that is still "connecting".  Its socket is not connected and
+ * qualifies, or after a connect to the master failed, a new connection is
+ * given to the proxy module as an upstream connection that is still
+ * "connecting".  Its socket is not connected and
  * not watched, so the proxy waits and reads nothing from the client.  When
  * a master qualifies the socket is connected to it and the proxy carries
  * on as after any connect; at the deadline the proxy is told the connect
- * timed out, and closes the session.
+ * timed out, and closes the session.  A connection whose connect to the
+ * master failed goes back to that server only once it has answered a
+ * check since: until then, the checks have not caught up with the crash.
  */
 
 
@@ -17,6 +20,8 @@
 
 static ngx_int_t ngx_stream_redis_master_hold_socket(ngx_peer_connection_t *pc,
     int family);
+static ngx_uint_t ngx_stream_redis_master_may_connect(
+    ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t master);
 static void ngx_stream_redis_master_connect_held(
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t master,
     ngx_log_t *log);
@@ -62,9 +67,17 @@ ngx_stream_redis_master_hold(ngx_peer_connection_t *pc, void *data)
     ngx_queue_insert_tail(&rmcf->held, &pd->queue);
     rmcf->nheld++;
 
-    ngx_log_error(NGX_LOG_INFO, pc->log, 0,
-                  "no Redis master in upstream %V: waiting up to %Mms",
-                  rmcf->name, rmcf->wait);
+    if (pd->failed) {
+        ngx_log_error(NGX_LOG_INFO, pc->log, 0,
+                      "Redis master of upstream %V failed to connect: "
+                      "waiting up to %Mms for it to answer a check, or for "
+                      "another master", rmcf->name, rmcf->wait);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, pc->log, 0,
+                      "no Redis master in upstream %V: waiting up to %Mms",
+                      rmcf->name, rmcf->wait);
+    }
 
     return NGX_AGAIN;
 }
@@ -124,7 +137,8 @@ ngx_stream_redis_master_hold_socket(ngx_peer_connection_t *pc, int family)
 
 /*
  * Called whenever this worker looks at routing: hands every waiting
- * connection to "master", or drops those whose deadline has passed.
+ * connection that may go to "master" to it, or drops those whose deadline
+ * has passed.
  */
 
 void
@@ -141,7 +155,9 @@ ngx_stream_redis_master_release(ngx_stream_redis_master_srv_conf_t *rmcf,
         next = ngx_queue_next(q);
         pd = ngx_queue_data(q, ngx_stream_redis_master_peer_data_t, queue);
 
-        if (master != NGX_STREAM_REDIS_MASTER_NONE) {
+        if (master != NGX_STREAM_REDIS_MASTER_NONE
+            && ngx_stream_redis_master_may_connect(pd, master))
+        {
             ngx_stream_redis_master_unhold(pd);
             ngx_stream_redis_master_connect_held(pd, master, log);
             continue;
@@ -152,6 +168,29 @@ ngx_stream_redis_master_release(ngx_stream_redis_master_srv_conf_t *rmcf,
             ngx_stream_redis_master_drop_held(pd, log);
         }
     }
+}
+
+
+/*
+ * A held connection may go to "master" unless its connect to that very
+ * server failed and no check has succeeded since (the snapshot is the one
+ * that chose "master").
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_may_connect(ngx_stream_redis_master_peer_data_t *pd,
+    ngx_uint_t master)
+{
+    ngx_stream_redis_master_node_t  *node;
+
+    if (!ngx_stream_redis_master_bit(pd->tried, master)) {
+        return 1;
+    }
+
+    node = &pd->conf->snapshot[master];
+
+    return node->failures == 0
+           && (ngx_msec_int_t) (node->checked - pd->failed) > 0;
 }
 
 
@@ -235,8 +274,10 @@ ngx_stream_redis_master_drop_held(ngx_stream_redis_master_peer_data_t *pd,
     c = pd->session->upstream->peer.connection;
 
     ngx_log_error(NGX_LOG_ERR, c->log, 0,
-                  "no Redis master in upstream %V after waiting %Mms, "
-                  "closing the connection", pd->conf->name, pd->conf->wait);
+                  "%s in upstream %V after waiting %Mms, closing the "
+                  "connection", pd->failed ? "no Redis master that connects"
+                                           : "no Redis master",
+                  pd->conf->name, pd->conf->wait);
 
     /* the proxy's connect handler takes it as a connect timeout */
 

@@ -218,6 +218,7 @@ typedef struct {
     uintptr_t                           *tried;
     ngx_queue_t                          queue;
     ngx_msec_t                           deadline;
+    ngx_msec_t                           failed;
     unsigned                             linked:1;
     unsigned                             held:1;
 } ngx_stream_redis_master_peer_data_t;

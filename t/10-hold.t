@@ -1,6 +1,7 @@
-# redis_master wait=TIME: while no master qualifies a new connection waits,
-# unread, and is proxied the moment a master appears, or closed at the
-# deadline; wait_queue bounds how many wait.
+# redis_master wait=TIME: while no master qualifies, or after its connect
+# to the master failed, a new connection waits, unread, and is proxied the
+# moment a master appears, or closed at the deadline; wait_queue bounds how
+# many wait.
 
 use strict;
 use warnings;
@@ -15,7 +16,16 @@ use Time::HiRes qw(time);
 our $dead = free_port();
 our $a = start_redis(replicaof => $dead, wait_replica_up => 0);
 
+# a master and its replica, to be killed and promoted; and a lone master
+# to be killed and started again on the same port
+our $b = start_redis();
+our $c = start_redis(replicaof => $b->port);
+our $d = start_redis();
+
 $ENV{TEST_NGINX_A} = $a->port;
+$ENV{TEST_NGINX_B} = $b->port;
+$ENV{TEST_NGINX_C} = $c->port;
+$ENV{TEST_NGINX_D} = $d->port;
 
 # runs CODE in a child once REGEX shows in nginx's error log
 sub when_logged {
@@ -30,7 +40,7 @@ no_shuffle();
 add_block_preprocessor(sub {
     my ($block) = @_;
     $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n");
-    $block->set_value('init', 'package main; our ($a, $dead); '
+    $block->set_value('init', 'package main; our ($a, $dead, $b, $c, $d); '
                               . ($block->init // ''));
 });
 run_tests();
@@ -73,7 +83,7 @@ closing the connection
     }
 --- init
 $a->cmd('REPLICAOF', '127.0.0.1', $dead);
-TestRM::wait_error_log(qr/upstream redis_rw is up, role replica/);
+TestRM::wait_error_log(qr/upstream redis_rw (?:is up, role replica|changed role from master to replica)/);
 
 my $t0 = Time::HiRes::time();
 my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
@@ -126,7 +136,7 @@ no Redis master in upstream redis_rw and 1 connections already wait for one (wai
     }
 --- init
 $a->cmd('REPLICAOF', '127.0.0.1', $dead);
-TestRM::wait_error_log(qr/upstream redis_rw is up, role replica/);
+TestRM::wait_error_log(qr/upstream redis_rw (?:is up, role replica|changed role from master to replica)/);
 
 # the next regular check is 9 to 10 s away: only the faster checks while
 # no master is known can see the promotion within 3 s
@@ -138,3 +148,62 @@ CONFIG GET port
 QUIT
 --- stream_response eval
 TestRM::port_reply($ENV{TEST_NGINX_A})
+
+
+
+=== TEST 5: a connection whose connect to the master fails waits, and goes to the promoted replica
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_B;
+        server 127.0.0.1:$TEST_NGINX_C;
+        redis_master wait=5s;
+        redis_check interval=1s timeout=500ms;
+    }
+--- init
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_B}\b/);
+
+# the checks have not seen the crash yet when the client's connect fails
+$b->kill9;
+main::when_logged(qr/Redis master of upstream redis_rw failed to connect: waiting up to 5000ms/,
+                  sub { $c->cmd('REPLICAOF', 'NO', 'ONE') });
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_C})
+--- error_log eval
+[qr/connect\(\) failed \(111: Connection refused\) while connecting to upstream/,
+ qr/Redis master 127\.0\.0\.1:$ENV{TEST_NGINX_C} of upstream redis_rw is known after waiting \d+ms, connecting/]
+--- no_error_log
+[alert]
+closing the connection
+
+
+
+=== TEST 6: ... and goes back to the same master once it answers a check again
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_D;
+        redis_master wait=5s;
+        redis_check interval=1s timeout=500ms;
+    }
+--- init
+my $D = $d->port;
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$D\b/);
+
+$d->kill9;
+my $client = TestRM::ask_nginx_send();
+TestRM::wait_error_log(qr/Redis master of upstream redis_rw failed to connect: waiting up to 5000ms/);
+$d = start_redis(port => $D);
+Test::More::is(TestRM::ask_nginx_answer($client), TestRM::port_reply($D),
+               'the held client reaches the restarted master');
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_D})
+--- error_log eval
+qr/Redis master 127\.0\.0\.1:$ENV{TEST_NGINX_D} of upstream redis_rw is known after waiting \d+ms, connecting/
+--- no_error_log
+[alert]
+closing the connection

@@ -18,6 +18,7 @@ use RedisTopo qw(:all);
 our @EXPORT = qw(
     port_reply error_log wait_error_log error_log_size nginx_pid
     stream_port redis_session session_closed ask_nginx
+    ask_nginx_send ask_nginx_answer
     free_port start_redis start_sentinel start_relay start_hostile
     wait_until wait_log log_size children_of stop_all
 );
@@ -95,13 +96,21 @@ sub redis_session {
 }
 
 # ask_nginx(): what a client that sends "CONFIG GET port" then "QUIT" gets
-# back through nginx ('' when nginx closes the connection unanswered)
-sub ask_nginx {
+# back through nginx ('' when nginx closes the connection unanswered);
+# ask_nginx_send() and ask_nginx_answer(SOCKET) do it in two steps
+sub ask_nginx { ask_nginx_answer(ask_nginx_send()) }
+
+sub ask_nginx_send {
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                   PeerPort => stream_port(),
                                   Timeout  => 5)
         or die "cannot connect to nginx: $!";
     print {$s} "CONFIG GET port\r\nQUIT\r\n";
+    return $s;
+}
+
+sub ask_nginx_answer {
+    my ($s) = @_;
     my $buf = '';
     $s->blocking(0);
     wait_until(sub {
