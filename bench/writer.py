@@ -9,7 +9,7 @@ write HOST PORT USER PASS OUT SECONDS
 
 verify PORT USER PASS OUT
     Reads which acknowledged writes of OUT are missing on the server at
-    PORT; prints their number.
+    PORT; prints their numbers <i>, one a line.
 """
 
 import sys
@@ -59,11 +59,12 @@ def verify(port, user, password, out):
     r = connect("127.0.0.1", int(port), user, password)
     acked = [line.split()[0] for line in open(out)
              if line.split()[3] == "ok"]
-    missing = 0
     for n in range(0, len(acked), 500):
-        keys = ["k:%s" % i for i in acked[n:n + 500]]
-        missing += sum(1 for v in r.mget(keys) if v is None)
-    print(missing)
+        batch = acked[n:n + 500]
+        values = r.mget(["k:%s" % i for i in batch])
+        for i, v in zip(batch, values):
+            if v is None:
+                print(i)
 
 
 if __name__ == "__main__":
