@@ -311,7 +311,7 @@ ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc, void *data)
          * waits for the outcome rather than getting an error.
          */
 
-        if (rmcf->wait && pd->deadline == 0
+        if (rmcf->wait && !pd->waited
             && (master == NGX_STREAM_REDIS_MASTER_NONE
                 || ngx_stream_redis_master_bit(pd->tried, master)))
         {
@@ -440,12 +440,19 @@ ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc, void *data,
 {
     ngx_stream_redis_master_peer_data_t  *pd = data;
 
-    ngx_stream_upstream_rr_peer_t  *peer;
+    ngx_stream_upstream_rr_peer_t      *peer;
+    ngx_stream_redis_master_target_t  **tp;
 
     ngx_stream_redis_master_cleanup(pd);
 
     if (pc->tries) {
         pc->tries--;
+    }
+
+    /* the extra try of wait= is for one wait only */
+
+    if (pd->waited) {
+        pc->tries = 0;
     }
 
     peer = pd->peer;
@@ -460,7 +467,6 @@ ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc, void *data,
     peer->conns--;
 
     if (state & NGX_PEER_FAILED) {
-        pd->failed = ngx_current_msec;
         peer->fails++;
         peer->accessed = ngx_time();
         peer->checked = peer->accessed;
@@ -473,11 +479,20 @@ ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc, void *data,
 
     if (state & NGX_PEER_FAILED) {
 
-        /* a failed connect is news: its server is checked again at once */
+        /*
+         * A failed connect is news: its server is checked again at once.
+         * A connection held after it goes back to that server only after
+         * a probe that started after this kick has succeeded.
+         */
 
-        ngx_stream_redis_master_kick(
-                 (ngx_stream_redis_master_target_t **) pd->conf->targets.elts
-                 + pd->index, 1);
+        tp = (ngx_stream_redis_master_target_t **) pd->conf->targets.elts
+             + pd->index;
+
+        ngx_stream_redis_master_kick(tp, 1);
+
+        pd->kick = (*tp)->node->kick;
+        pd->failed = 1;
+
         ngx_stream_redis_master_run_kicks((ngx_cycle_t *) ngx_cycle);
     }
 }
@@ -779,7 +794,7 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_srv_conf_t *rmcf,
                       ? "is marked down"
                       : ngx_stream_redis_master_superseded(rmcf, i)
                       ? "a replica promoted from its lineage is master now"
-                      : "a majority of the Sentinels does not name it");
+                      : "no majority of the Sentinels agrees on it");
     }
 
     if (chosen == NGX_STREAM_REDIS_MASTER_NONE) {

@@ -27,6 +27,7 @@ struct ngx_stream_redis_master_checker_s {
     size_t                             received;
     ngx_msec_t                         stale;
     ngx_uint_t                         kick_seen;
+    ngx_uint_t                         kick_start;
     ngx_msec_t                         fast_until;
     ngx_stream_redis_master_info_t     info;
     unsigned                           busy:1;
@@ -355,6 +356,7 @@ ngx_stream_redis_master_probe(ngx_stream_redis_master_checker_t *ck)
                    "redis check: probing %V", &ck->target->name);
 
     ck->busy = 1;
+    ck->kick_start = ck->target->node->kick;
     ck->got = 0;
     ck->sent = 0;
     ck->received = 0;
@@ -680,8 +682,8 @@ ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
     }
 
     ngx_stream_redis_master_record(ck->target, ok ? &ck->info : NULL,
-                                   ck->reason, ngx_strlen(ck->reason),
-                                   ngx_cycle->log);
+                                   ck->kick_start, ck->reason,
+                                   ngx_strlen(ck->reason), ngx_cycle->log);
 
     /* this worker reroutes at once; the others on their next sweep */
     ngx_stream_redis_master_reroute((ngx_cycle_t *) ngx_cycle);

@@ -41,8 +41,10 @@ ngx_stream_redis_master_hold(ngx_peer_connection_t *pc, void *data)
 
     if (rmcf->nheld >= rmcf->wait_queue) {
         ngx_log_error(NGX_LOG_ERR, pc->log, 0,
-                      "no Redis master in upstream %V and %ui connections "
-                      "already wait for one (wait_queue): dropping this one",
+                      "%s in upstream %V and %ui connections already wait "
+                      "for one (wait_queue): dropping this one",
+                      pd->failed ? "no Redis master that connects"
+                                 : "no Redis master",
                       rmcf->name, rmcf->nheld);
         return NGX_BUSY;
     }
@@ -62,6 +64,7 @@ ngx_stream_redis_master_hold(ngx_peer_connection_t *pc, void *data)
     pc->name = rmcf->name;
 
     pd->deadline = ngx_current_msec + rmcf->wait;
+    pd->waited = 1;
     pd->held = 1;
     pd->linked = 1;
     ngx_queue_insert_tail(&rmcf->held, &pd->queue);
@@ -173,8 +176,9 @@ ngx_stream_redis_master_release(ngx_stream_redis_master_srv_conf_t *rmcf,
 
 /*
  * A held connection may go to "master" unless its connect to that very
- * server failed and no check has succeeded since (the snapshot is the one
- * that chose "master").
+ * server failed and no probe started since has succeeded (the snapshot is
+ * the one that chose "master").  Kick counters order them, not clocks: a
+ * probe answered just before the crash may be recorded after the failure.
  */
 
 static ngx_uint_t
@@ -190,7 +194,7 @@ ngx_stream_redis_master_may_connect(ngx_stream_redis_master_peer_data_t *pd,
     node = &pd->conf->snapshot[master];
 
     return node->failures == 0
-           && (ngx_msec_int_t) (node->checked - pd->failed) > 0;
+           && (ngx_int_t) (node->kick_probed - pd->kick) >= 0;
 }
 
 

@@ -90,6 +90,7 @@ typedef struct {
     ngx_msec_t                         checked;
     ngx_uint_t                         probes;
     ngx_uint_t                         kick;
+    ngx_uint_t                         kick_probed;
     ngx_uint_t                         successes;
     ngx_uint_t                         failures;
     unsigned                           up:1;
@@ -218,9 +219,11 @@ typedef struct {
     uintptr_t                           *tried;
     ngx_queue_t                          queue;
     ngx_msec_t                           deadline;
-    ngx_msec_t                           failed;
+    ngx_uint_t                           kick;
     unsigned                             linked:1;
     unsigned                             held:1;
+    unsigned                             waited:1;
+    unsigned                             failed:1;
 } ngx_stream_redis_master_peer_data_t;
 
 
@@ -251,8 +254,8 @@ ngx_uint_t ngx_stream_redis_master_own(ngx_stream_redis_master_target_t *t,
     ngx_msec_t stale);
 void ngx_stream_redis_master_disown(ngx_cycle_t *cycle);
 void ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
-    ngx_stream_redis_master_info_t *info, u_char *reason, size_t len,
-    ngx_log_t *log);
+    ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
+    size_t len, ngx_log_t *log);
 void ngx_stream_redis_master_snapshot(
     ngx_stream_redis_master_srv_conf_t *rmcf);
 ngx_uint_t ngx_stream_redis_master_announce(

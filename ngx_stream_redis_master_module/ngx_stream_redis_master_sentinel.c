@@ -6,10 +6,10 @@
  * asked SENTINEL get-master-addr-by-name on the check interval by the one
  * worker that owns it.  A server takes writes only while a strict majority
  * of the Sentinels name it, or have left the master it was promoted from
- * (see ngx_stream_redis_master_quorum()).  The owner also keeps a subscription to the
- * Sentinel's failover events: an event makes every server and Sentinel of
- * the upstream be checked again at once.  Events are only a hint, since
- * pub/sub delivery is not guaranteed; polling goes on.
+ * (see ngx_stream_redis_master_quorum()).  The owner also keeps a
+ * subscription to the Sentinel's failover events: an event makes every
+ * server and Sentinel of the upstream be checked again at once.  Events are
+ * only a hint, since pub/sub delivery is not guaranteed; polling goes on.
  */
 
 
@@ -29,6 +29,8 @@ struct ngx_stream_redis_master_subscriber_s {
 };
 
 
+static ngx_uint_t ngx_stream_redis_master_sole_heir(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i, ngx_uint_t m);
 static ngx_uint_t ngx_stream_redis_master_votes(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i, ngx_uint_t old);
 static ngx_uint_t ngx_stream_redis_master_names(
@@ -118,8 +120,9 @@ ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
  * NAMED: a strict majority of them name it.
  *
  * PROMOTED: it was promoted from the lineage of a master "m" (its
- * master_replid2 is the replid m had), and a strict majority of the
- * Sentinels either name it or name m and see m down.  That is a failover in
+ * master_replid2 is the replid m had), no other server that says master
+ * was, and a strict majority of the Sentinels either name it or name m
+ * and see m down.  That is a failover in
  * progress: Sentinels only promote a replica once a majority has elected a
  * leader, and the others learn the new master from the leader a second or
  * so later.  Waiting for them would add that second to every crash, while
@@ -163,12 +166,46 @@ ngx_stream_redis_master_quorum(ngx_stream_redis_master_srv_conf_t *rmcf,
             continue;
         }
 
-        if (ngx_stream_redis_master_votes(rmcf, i, m) * 2 > n) {
+        if (ngx_stream_redis_master_votes(rmcf, i, m) * 2 > n
+            && ngx_stream_redis_master_sole_heir(rmcf, i, m))
+        {
             return NGX_STREAM_REDIS_MASTER_QUORUM_PROMOTED;
         }
     }
 
     return NGX_STREAM_REDIS_MASTER_QUORUM_NONE;
+}
+
+
+/*
+ * Whether server "i" is the only server that says master and was promoted
+ * from the lineage of "m".  Two of them (one promoted by hand, or by a
+ * failover that was aborted and tried again) leave it to the Sentinels to
+ * name one: a vote for leaving "m" is not a vote for either.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_sole_heir(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i, ngx_uint_t m)
+{
+    ngx_uint_t                          j;
+    ngx_stream_redis_master_node_t     *snap;
+    ngx_stream_redis_master_target_t  **tp;
+
+    snap = rmcf->snapshot;
+    tp = rmcf->targets.elts;
+
+    for (j = 0; j < rmcf->targets.nelts; j++) {
+        if (tp[j]->node != tp[i]->node
+            && snap[j].up
+            && snap[j].info.role == NGX_STREAM_REDIS_MASTER_ROLE_MASTER
+            && ngx_strcmp(snap[j].info.replid2, snap[m].info.replid) == 0)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

@@ -279,14 +279,15 @@ ngx_stream_redis_master_disown(ngx_cycle_t *cycle)
 
 /*
  * Stores the outcome of one probe: "info" on success, else the failure
- * "reason".  rise and fall decide up and down; a role is taken at once,
- * since a demoted master must stop taking writes without delay.
+ * "reason", and the kick counter as it was when the probe started.  rise
+ * and fall decide up and down; a role is taken at once, since a demoted
+ * master must stop taking writes without delay.
  */
 
 void
 ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
-    ngx_stream_redis_master_info_t *info, u_char *reason, size_t len,
-    ngx_log_t *log)
+    ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
+    size_t len, ngx_log_t *log)
 {
     ngx_uint_t                       old_role, up, down, role, named;
     ngx_slab_pool_t                 *shpool;
@@ -304,6 +305,7 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     node->checked = ngx_current_msec;
     node->owner_seen = ngx_current_msec;
     node->probes++;
+    node->kick_probed = kick;
     old_role = node->info.role;
 
     if (info) {

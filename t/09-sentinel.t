@@ -34,6 +34,7 @@ wait_until(sub {
 # dead master down within a second
 our $m2 = start_redis();
 our $r2 = start_redis(replicaof => $m2->port);
+our $r3 = start_redis(replicaof => $m2->port);
 our @q = map {
     start_sentinel(monitor => ['lonely', $m2->port, 4],
                    down_after => $_ == 1 ? 1000 : 600000)
@@ -46,6 +47,7 @@ $ENV{"TEST_NGINX_S$_"} = $s[$_ - 1]->port for 1 .. 3;
 $ENV{TEST_NGINX_S4} = $s4->port;
 $ENV{TEST_NGINX_M2} = $m2->port;
 $ENV{TEST_NGINX_R2} = $r2->port;
+$ENV{TEST_NGINX_R3} = $r3->port;
 $ENV{"TEST_NGINX_Q$_"} = $q[$_ - 1]->port for 1 .. 3;
 $ENV{TEST_NGINX_LONG} = 'm' x 300;
 
@@ -54,7 +56,7 @@ add_block_preprocessor(sub {
     my ($block) = @_;
     $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n");
     $block->set_value('stream_request', "CONFIG GET port\nQUIT\n");
-    $block->set_value('init', 'package main; our ($m, $r, @s, $x, $s4, $m2, $r2, @q); '
+    $block->set_value('init', 'package main; our ($m, $r, @s, $x, $s4, $m2, $r2, $r3, @q); '
                               . ($block->init // ''));
 });
 run_tests();
@@ -138,7 +140,7 @@ TestRM::wait_error_log(qr/upstream redis_rw has no master/);
 --- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
 --- error_log eval
 [qr/no Redis master in upstream redis_rw/,
- qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M} in upstream redis_rw says master but a majority of the Sentinels does not name it/]
+ qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M} in upstream redis_rw says master but no majority of the Sentinels agrees on it/]
 --- no_error_log
 [alert]
 probe failed
@@ -235,6 +237,7 @@ TestRM::port_reply($ENV{TEST_NGINX_M})
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_M2;
         server 127.0.0.1:$TEST_NGINX_R2;
+        server 127.0.0.1:$TEST_NGINX_R3;
         redis_master;
         redis_check interval=200ms timeout=500ms;
         redis_sentinel name=lonely 127.0.0.1:$TEST_NGINX_Q1
@@ -248,18 +251,19 @@ TestRM::wait_error_log(qr/upstream redis_rw has no master/);
 --- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
 --- error_log eval
 [qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M2} in upstream redis_rw says master but a replica promoted from its lineage is master now/,
- qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_R2} in upstream redis_rw says master but a majority of the Sentinels does not name it/,
+ qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_R2} in upstream redis_rw says master but no majority of the Sentinels agrees on it/,
  qr/no Redis master in upstream redis_rw/]
 --- no_error_log eval
 qr/master is 127\.0\.0\.1:$ENV{TEST_NGINX_R2}/
 
 
 
-=== TEST 7: a replica promoted from a dead master takes writes once a majority of Sentinels sees that master down, before they name it
+=== TEST 7: a replica promoted from a dead master takes writes once a majority of Sentinels sees that master down, before they name it; two such replicas do not
 --- stream_config
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_M2;
         server 127.0.0.1:$TEST_NGINX_R2;
+        server 127.0.0.1:$TEST_NGINX_R3;
         redis_master;
         redis_check interval=200ms timeout=500ms;
         redis_sentinel name=lonely 127.0.0.1:$TEST_NGINX_Q1
@@ -296,6 +300,18 @@ for my $q (@q) {
     my @addr = split /\n/, $q->cmd('SENTINEL', 'get-master-addr-by-name', 'lonely');
     Test::More::is($addr[1], $M, 'the Sentinel ' . $q->port . ' still names the dead master');
 }
---- stream_response eval
-TestRM::port_reply($ENV{TEST_NGINX_R2})
+Test::More::is(TestRM::ask_nginx(), TestRM::port_reply($R),
+               'the promoted replica takes the writes');
+
+# a second replica of the dead master promoted: leaving the old master is
+# no vote for either of them
+$from = TestRM::error_log_size();
+$r3->cmd('REPLICAOF', 'NO', 'ONE');
+TestRM::wait_error_log(qr/upstream redis_rw has no master/, 10, $from);
+--- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- error_log eval
+[qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_R2} in upstream redis_rw says master but no majority of the Sentinels agrees on it/,
+ qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_R3} in upstream redis_rw says master but no majority of the Sentinels agrees on it/]
+--- no_error_log
+claim master
 --- timeout: 40
