@@ -9,7 +9,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 
-my @suites = qw(t/06-hostile.t t/03-auth.t t/10-hold.t);
+my @suites = qw(t/06-hostile.t t/03-auth.t t/09-sentinel.t t/10-hold.t);
 
 # make test installs valgrind: its absence is a failure, not a skip
 ok(-x '/usr/bin/valgrind', 'valgrind is installed') or BAIL_OUT('no valgrind');
