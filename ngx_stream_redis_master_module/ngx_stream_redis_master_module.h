@@ -88,6 +88,7 @@ typedef struct {
     ngx_pid_t                          owner;
     ngx_msec_t                         owner_seen;
     ngx_msec_t                         checked;
+    ngx_msec_t                         failure_logged;
     ngx_uint_t                         probes;
     ngx_uint_t                         kick;
     ngx_uint_t                         kick_probed;

@@ -16,6 +16,8 @@ static ngx_stream_redis_master_node_t *ngx_stream_redis_master_node(
 static ngx_stream_redis_master_route_t *ngx_stream_redis_master_route(
     ngx_stream_redis_master_main_conf_t *rmmcf, ngx_str_t *name);
 static ngx_slab_pool_t *ngx_stream_redis_master_shpool(void);
+static ngx_uint_t ngx_stream_redis_master_repeated(
+    ngx_stream_redis_master_target_t *t, u_char *reason, size_t len);
 
 
 ngx_int_t
@@ -289,7 +291,7 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
     size_t len, ngx_log_t *log)
 {
-    ngx_uint_t                       old_role, up, down, role, named;
+    ngx_uint_t                       old_role, up, down, role, named, quiet;
     ngx_slab_pool_t                 *shpool;
     ngx_stream_redis_master_node_t  *node;
 
@@ -299,6 +301,7 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     down = 0;
     role = 0;
     named = 0;
+    quiet = 0;
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -329,6 +332,12 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
         }
 
     } else {
+        quiet = ngx_stream_redis_master_repeated(t, reason, len);
+
+        if (!quiet) {
+            node->failure_logged = ngx_current_msec;
+        }
+
         node->successes = 0;
         node->failures++;
         node->reason_len = ngx_min(len, NGX_STREAM_REDIS_MASTER_REASON_LEN);
@@ -342,10 +351,15 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
 
     ngx_shmtx_unlock(&shpool->mutex);
 
-    if (info == NULL) {
+    if (info == NULL && !quiet) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "redis check: server %V in upstream %V probe failed: "
                       "%*s", &t->name, &t->upstreams, len, reason);
+
+    } else if (info == NULL) {
+        ngx_log_debug3(NGX_LOG_DEBUG_STREAM, log, 0,
+                       "redis check: server %V probe failed again: %*s",
+                       &t->name, len, reason);
     }
 
     if (up) {
@@ -382,6 +396,32 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
                       &t->master_name,
                       info->master_down ? " and sees it down" : "");
     }
+}
+
+
+/*
+ * Whether a failure only repeats the previous probe's, and was logged less
+ * than an interval ago (a tenth early, as probes are): a dead server probed
+ * every interval/10 while there is no master must not flood the log.
+ * Called with the zone locked.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_repeated(ngx_stream_redis_master_target_t *t,
+    u_char *reason, size_t len)
+{
+    ngx_msec_t                       interval;
+    ngx_stream_redis_master_node_t  *node;
+
+    node = t->node;
+    interval = t->check->interval;
+    len = ngx_min(len, NGX_STREAM_REDIS_MASTER_REASON_LEN);
+
+    return node->failures > 0
+           && node->reason_len == len
+           && ngx_memcmp(node->reason, reason, len) == 0
+           && (ngx_msec_int_t) (ngx_current_msec - node->failure_logged)
+              < (ngx_msec_int_t) (interval - interval / 10);
 }
 
 

@@ -1,6 +1,7 @@
 # Routing to the master: the first check decides, a switchover moves new
 # connections and closes the sessions to the demoted server, and with no
-# master a connection is refused with an error naming the upstream.
+# master a connection is refused with an error naming the upstream; a dead
+# server does not flood the log.
 
 use strict;
 use warnings;
@@ -116,6 +117,38 @@ QUIT
 --- error_log eval
 [qr/no Redis master in upstream redis_rw while connecting to upstream/,
  qr/redis check: server 127\.0\.0\.1:$ENV{TEST_NGINX_B} in upstream redis_rw probe failed: connect\(\) failed/]
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 4: a dead server probed every interval/10 is logged about once an interval
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_A;
+        server 127.0.0.1:$TEST_NGINX_B;
+        redis_master;
+        redis_check interval=1s timeout=500ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+# B is dead since TEST 3 and A follows it: there is no master, so both are
+# probed every 100 ms
+my $B = $ENV{TEST_NGINX_B};
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$B in upstream redis_rw probe failed: connect\(\) failed/);
+my $t0 = Time::HiRes::time();
+TestRM::wait_until(sub {
+    TestRM::count_error_log(qr/server 127\.0\.0\.1:$B probe failed again/) >= 20
+}, 10, '20 more failed probes of the dead server');
+my $elapsed = Time::HiRes::time() - $t0;
+my $logged = TestRM::count_error_log(qr/\[error\].*server 127\.0\.0\.1:$B in upstream redis_rw probe failed/);
+Test::More::cmp_ok($logged, '<=', 2 + int($elapsed / 0.9),
+                   "$logged error lines in ${elapsed}s");
+--- stream_request
+PING
+--- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
 --- no_error_log
 [alert]
 [crit]

@@ -17,6 +17,7 @@ use RedisTopo qw(:all);
 
 our @EXPORT = qw(
     port_reply error_log wait_error_log error_log_size nginx_pid
+    count_error_log
     stream_port redis_session session_closed ask_nginx
     ask_nginx_send ask_nginx_answer
     free_port start_redis start_sentinel start_relay start_hostile
@@ -60,6 +61,13 @@ sub error_log_size { log_size(error_log()) }
 sub wait_error_log {
     my ($re, $timeout, $from) = @_;
     return wait_log(error_log(), $re, $timeout // 10, $from // 0);
+}
+
+# count_error_log(REGEX): how many lines of the error log match
+sub count_error_log {
+    my ($re) = @_;
+    open my $fh, '<', error_log() or return 0;
+    return scalar grep { /$re/ } <$fh>;
 }
 
 sub nginx_pid {
