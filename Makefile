@@ -58,7 +58,8 @@ demo: deps
 	$(MAKE) $(MODULE)
 	perl -I$(CURDIR)/t/lib scripts/demo.pl
 
-# the failover drill against the HAProxy recipe (see docs/failover.md)
+# the failover drill against the HAProxy recipe, and how soon sessions to a
+# demoted master are closed (see docs/failover.md)
 bench: deps
 	@dpkg-query -W -f='$${Status}\n' haproxy python3-redis 2>/dev/null \
 	    | grep -c '^install ok installed' | grep -q 2 \
@@ -66,6 +67,7 @@ bench: deps
 	        apt-get install -y -q --no-install-recommends haproxy python3-redis)
 	$(MAKE) $(MODULE)
 	perl bench/failover
+	perl bench/close
 
 clean:
 	rm -rf $(BUILD) t/servroot*
