@@ -22,6 +22,8 @@ static ngx_int_t ngx_stream_redis_master_hold_socket(ngx_peer_connection_t *pc,
     int family);
 static ngx_uint_t ngx_stream_redis_master_may_connect(
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t master);
+static ngx_int_t ngx_stream_redis_master_prepare_held(
+    ngx_stream_redis_master_peer_data_t *pd, ngx_peer_connection_t *pc);
 static void ngx_stream_redis_master_connect_held(
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t master,
     ngx_log_t *log);
@@ -242,6 +244,12 @@ ngx_stream_redis_master_connect_held(ngx_stream_redis_master_peer_data_t *pd,
                   "%Mms, connecting", pc->name, pd->conf->name,
                   ngx_current_msec - (pd->deadline - pd->conf->wait));
 
+    if (ngx_stream_redis_master_prepare_held(pd, pc) != NGX_OK) {
+        c->write->timedout = 1;
+        ngx_post_event(c->write, &ngx_posted_events);
+        return;
+    }
+
     rc = connect(c->fd, pc->sockaddr, pc->socklen);
     err = (rc == -1) ? ngx_socket_errno : 0;
 
@@ -266,6 +274,77 @@ ngx_stream_redis_master_connect_held(ngx_stream_redis_master_peer_data_t *pd,
         c->write->ready = 1;
         ngx_post_event(c->write, &ngx_posted_events);
     }
+}
+
+
+/*
+ * What ngx_event_connect_peer() would have done to a socket for this
+ * master.  The held socket was made for the address family of the
+ * upstream's first server: a master of another family (IPv4 and IPv6
+ * servers mixed, or a unix socket) gets a new socket under the same
+ * descriptor, which the proxy already knows.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_prepare_held(ngx_stream_redis_master_peer_data_t *pd,
+    ngx_peer_connection_t *pc)
+{
+    int                                 family;
+    ngx_socket_t                        s;
+    ngx_connection_t                   *c;
+    ngx_stream_redis_master_target_t  **tp;
+
+    c = pc->connection;
+    tp = pd->conf->targets.elts;
+    family = pc->sockaddr->sa_family;
+
+    if (family != tp[0]->sockaddr->sa_family) {
+
+        s = ngx_socket(family, SOCK_STREAM, 0);
+
+        if (s == (ngx_socket_t) -1) {
+            ngx_log_error(NGX_LOG_CRIT, c->log, ngx_socket_errno,
+                          ngx_socket_n " failed");
+            return NGX_ERROR;
+        }
+
+        if (ngx_nonblocking(s) == -1) {
+            ngx_log_error(NGX_LOG_CRIT, c->log, ngx_socket_errno,
+                          ngx_nonblocking_n " failed");
+            (void) ngx_close_socket(s);
+            return NGX_ERROR;
+        }
+
+        if (dup2(s, c->fd) == -1) {
+            ngx_log_error(NGX_LOG_CRIT, c->log, ngx_socket_errno,
+                          "dup2() failed");
+            (void) ngx_close_socket(s);
+            return NGX_ERROR;
+        }
+
+        if (ngx_close_socket(s) == -1) {
+            ngx_log_error(NGX_LOG_CRIT, c->log, ngx_socket_errno,
+                          ngx_close_socket_n " failed");
+        }
+    }
+
+    if (family == AF_UNIX) {
+        c->tcp_nopush = NGX_TCP_NOPUSH_DISABLED;
+        c->tcp_nodelay = NGX_TCP_NODELAY_DISABLED;
+    }
+
+    /* proxy_bind; "transparent" is not supported for held connections */
+
+    if (pc->local && !pc->transparent
+        && pc->local->sockaddr->sa_family == family
+        && bind(c->fd, pc->local->sockaddr, pc->local->socklen) == -1)
+    {
+        ngx_log_error(NGX_LOG_CRIT, c->log, ngx_socket_errno,
+                      "bind(%V) failed", &pc->local->name);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -10,6 +10,7 @@ use lib 't/lib';
 use TestRM;
 use Test::Nginx::Socket::Lua::Stream;
 use POSIX ();
+use File::Temp ();
 use Time::HiRes qw(time);
 
 # a replica of nobody: no master until the test promotes it
@@ -22,10 +23,19 @@ our $b = start_redis();
 our $c = start_redis(replicaof => $b->port);
 our $d = start_redis();
 
+# a replica of nobody, and another one that nginx reaches on a unix socket
+our $e = start_redis(replicaof => $dead, wait_replica_up => 0);
+our $sockdir = File::Temp::tempdir(CLEANUP => 1);
+our $u = start_redis(replicaof => $dead, wait_replica_up => 0,
+                     conf => ["unixsocket $sockdir/redis.sock",
+                              'unixsocketperm 777']);
+
 $ENV{TEST_NGINX_A} = $a->port;
 $ENV{TEST_NGINX_B} = $b->port;
 $ENV{TEST_NGINX_C} = $c->port;
 $ENV{TEST_NGINX_D} = $d->port;
+$ENV{TEST_NGINX_E} = $e->port;
+$ENV{TEST_NGINX_SOCK} = "$sockdir/redis.sock";
 
 # runs CODE in a child once REGEX shows in nginx's error log
 sub when_logged {
@@ -39,8 +49,9 @@ sub when_logged {
 no_shuffle();
 add_block_preprocessor(sub {
     my ($block) = @_;
-    $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n");
-    $block->set_value('init', 'package main; our ($a, $dead, $b, $c, $d); '
+    $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n")
+        unless defined $block->stream_server_config;
+    $block->set_value('init', 'package main; our ($a, $dead, $b, $c, $d, $e, $u); '
                               . ($block->init // ''));
 });
 run_tests();
@@ -206,4 +217,55 @@ TestRM::port_reply($ENV{TEST_NGINX_D})
 qr/Redis master 127\.0\.0\.1:$ENV{TEST_NGINX_D} of upstream redis_rw is known after waiting \d+ms, connecting/
 --- no_error_log
 [alert]
+closing the connection
+
+
+
+=== TEST 7: a held connection goes to a master of another address family than the first server
+--- stream_config
+    upstream redis_rw {
+        server unix:$TEST_NGINX_SOCK;
+        server 127.0.0.1:$TEST_NGINX_E;
+        redis_master wait=5s;
+        redis_check interval=1s timeout=500ms;
+    }
+--- init
+TestRM::wait_error_log(qr/server unix:\Q$ENV{TEST_NGINX_SOCK}\E in upstream redis_rw is up, role replica/);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_E} in upstream redis_rw is up, role replica/);
+main::when_logged(qr/no Redis master in upstream redis_rw: waiting up to 5000ms/,
+                  sub { $e->cmd('REPLICAOF', 'NO', 'ONE') });
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_E})
+--- no_error_log
+[alert]
+[crit]
+closing the connection
+
+
+
+=== TEST 8: a held connection is bound to the proxy_bind address
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_E;
+        redis_master wait=5s;
+        redis_check interval=1s timeout=500ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+    proxy_bind 127.0.0.2;
+--- init
+$e->cmd('REPLICAOF', '127.0.0.1', $dead);
+TestRM::wait_error_log(qr/upstream redis_rw (?:is up, role replica|changed role from master to replica)/);
+main::when_logged(qr/no Redis master in upstream redis_rw: waiting up to 5000ms/,
+                  sub { $e->cmd('REPLICAOF', 'NO', 'ONE') });
+--- stream_request
+CLIENT INFO
+QUIT
+--- stream_response_like: ^\$\d+\r\nid=\d+ addr=127\.0\.0\.2:\d+ .*\r\n\+OK\r\n$
+--- no_error_log
+[alert]
+[crit]
 closing the connection
