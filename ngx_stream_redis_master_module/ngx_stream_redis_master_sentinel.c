@@ -26,6 +26,8 @@ struct ngx_stream_redis_master_subscriber_s {
     size_t                             sent;
     ngx_uint_t                         auth;
     ngx_uint_t                         pending_auth;
+    ngx_msec_t                         refused;
+    unsigned                           was_refused:1;
 };
 
 
@@ -41,6 +43,8 @@ static void ngx_stream_redis_master_subscriber_read(ngx_event_t *ev);
 static void ngx_stream_redis_master_subscriber_write(ngx_event_t *ev);
 static ngx_int_t ngx_stream_redis_master_subscriber_reply(
     ngx_stream_redis_master_subscriber_t *sub, void *reply);
+static ngx_int_t ngx_stream_redis_master_refused(
+    ngx_stream_redis_master_subscriber_t *sub, u_char *reason);
 static void ngx_stream_redis_master_kick_pools(
     ngx_stream_redis_master_target_t *t);
 
@@ -303,6 +307,14 @@ ngx_stream_redis_master_subscribe(ngx_stream_redis_master_target_t *t)
         return;
     }
 
+    /* a Sentinel that refused is asked again once an interval, not more */
+
+    if (sub->was_refused
+        && ngx_current_msec - sub->refused < t->check->interval)
+    {
+        return;
+    }
+
     ngx_memzero(&sub->pc, sizeof(ngx_peer_connection_t));
 
     sub->pc.sockaddr = t->sockaddr;
@@ -439,6 +451,7 @@ ngx_stream_redis_master_subscriber_read(ngx_event_t *ev)
     void                                  *reply;
     u_char                                 buf[4096];
     ssize_t                                n;
+    ngx_int_t                              rc;
     ngx_connection_t                      *c;
     ngx_stream_redis_master_subscriber_t  *sub;
 
@@ -472,9 +485,14 @@ ngx_stream_redis_master_subscriber_read(ngx_event_t *ev)
                 break;
             }
 
-            if (ngx_stream_redis_master_subscriber_reply(sub, reply)
-                != NGX_OK)
-            {
+            rc = ngx_stream_redis_master_subscriber_reply(sub, reply);
+
+            if (rc == NGX_DECLINED) {
+                ngx_stream_redis_master_unsubscribe(sub->target);
+                return;
+            }
+
+            if (rc != NGX_OK) {
                 goto lost;
             }
         }
@@ -512,13 +530,20 @@ ngx_stream_redis_master_subscriber_reply(
         freeReplyObject(reply);
 
         if (rc != NGX_OK) {
-            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                          "redis sentinel: %V in upstream %V refused the "
-                          "subscription: %s", &sub->target->name,
-                          &sub->target->upstreams, reason);
+            return ngx_stream_redis_master_refused(sub, reason);
         }
 
-        return rc;
+        return NGX_OK;
+    }
+
+    /* a refused SUBSCRIBE (NOPERM...): said once per reconnection */
+
+    if (((redisReply *) reply)->type == REDIS_REPLY_ERROR) {
+        (void) ngx_stream_redis_master_reply_ok(reply, "SUBSCRIBE", reason,
+                                                sizeof(reason));
+        freeReplyObject(reply);
+
+        return ngx_stream_redis_master_refused(sub, reason);
     }
 
     rc = ngx_stream_redis_master_reply_event(reply, &sub->target->master_name,
@@ -541,6 +566,24 @@ ngx_stream_redis_master_subscriber_reply(
 
 
 /* asks for an immediate check of everything the event concerns */
+
+/* NGX_DECLINED: the subscription is closed, and asked again in a while */
+
+static ngx_int_t
+ngx_stream_redis_master_refused(ngx_stream_redis_master_subscriber_t *sub,
+    u_char *reason)
+{
+    ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                  "redis sentinel: %V in upstream %V refused the "
+                  "subscription: %s", &sub->target->name,
+                  &sub->target->upstreams, reason);
+
+    sub->refused = ngx_current_msec;
+    sub->was_refused = 1;
+
+    return NGX_DECLINED;
+}
+
 
 static void
 ngx_stream_redis_master_kick_pools(ngx_stream_redis_master_target_t *t)

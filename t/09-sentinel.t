@@ -21,6 +21,12 @@ our @s = map { start_sentinel(monitor => ['mymaster', $m->port, 2]) } 1 .. 3;
 our $x = start_redis();
 our $s4 = start_sentinel(monitor => ['mymaster', $x->port, 1]);
 
+# a Sentinel whose ACL user may ask but not subscribe
+our $s5 = start_sentinel(monitor => ['solo', $x->port, 1],
+                         conf => ['user checker on >checkpass '
+                                  . '+sentinel|get-master-addr-by-name '
+                                  . '+sentinel|master']);
+
 # every Sentinel knows the replica and its peers before nginx asks
 wait_until(sub {
     my @replicas = grep { /^\d+$/ } split /\n/,
@@ -45,6 +51,7 @@ $ENV{TEST_NGINX_R} = $r->port;
 $ENV{TEST_NGINX_X} = $x->port;
 $ENV{"TEST_NGINX_S$_"} = $s[$_ - 1]->port for 1 .. 3;
 $ENV{TEST_NGINX_S4} = $s4->port;
+$ENV{TEST_NGINX_S5} = $s5->port;
 $ENV{TEST_NGINX_M2} = $m2->port;
 $ENV{TEST_NGINX_R2} = $r2->port;
 $ENV{TEST_NGINX_R3} = $r3->port;
@@ -145,6 +152,36 @@ TestRM::wait_error_log(qr/upstream redis_rw has no master/);
 [alert]
 probe failed
 master is
+
+
+=== TEST 3c: a Sentinel that refuses SUBSCRIBE is logged once an interval, and its answers still count
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_R;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+        redis_sentinel name=solo username=checker password=checkpass
+                       127.0.0.1:$TEST_NGINX_S5;
+    }
+--- init
+# the only server is a replica: no master, so the Sentinel is probed every
+# 50 ms, and asked to subscribe after each probe while it is not
+my $S5 = $ENV{TEST_NGINX_S5};
+TestRM::wait_error_log(qr/redis sentinel: 127\.0\.0\.1:$S5 in upstream redis_rw refused the subscription: SUBSCRIBE: NOPERM/);
+TestRM::wait_error_log(qr/redis sentinel: 127\.0\.0\.1:$S5 in upstream redis_rw names 127\.0\.0\.1 port $ENV{TEST_NGINX_X} as master "solo"/);
+TestRM::wait_until(sub {
+    TestRM::count_error_log(qr/redis check: probing 127\.0\.0\.1:$S5\b/) >= 24
+}, 10, '24 probes of the Sentinel');
+my $probes = TestRM::count_error_log(qr/redis check: probing 127\.0\.0\.1:$S5\b/);
+my $refusals = TestRM::count_error_log(qr/refused the subscription/);
+Test::More::cmp_ok($refusals, '<=', 2 + $probes / 4,
+                   "$refusals refusals logged in $probes probes");
+--- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- no_error_log
+[alert]
+probe failed
+lost the event subscription
+
 
 
 === TEST 4: +switch-master reroutes long before the 10 s interval, closing old sessions
