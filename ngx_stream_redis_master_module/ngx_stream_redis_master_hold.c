@@ -20,6 +20,10 @@
 
 static ngx_int_t ngx_stream_redis_master_hold_socket(ngx_peer_connection_t *pc,
     int family);
+static ngx_socket_t ngx_stream_redis_master_socket(int family,
+    ngx_log_t *log);
+static void ngx_stream_redis_master_close_socket(ngx_socket_t s,
+    ngx_log_t *log);
 static ngx_uint_t ngx_stream_redis_master_may_connect(
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t master);
 static ngx_int_t ngx_stream_redis_master_prepare_held(
@@ -96,29 +100,16 @@ ngx_stream_redis_master_hold_socket(ngx_peer_connection_t *pc, int family)
     ngx_socket_t       s;
     ngx_connection_t  *c;
 
-    s = ngx_socket(family, SOCK_STREAM, 0);
+    s = ngx_stream_redis_master_socket(family, pc->log);
 
     if (s == (ngx_socket_t) -1) {
-        ngx_log_error(NGX_LOG_CRIT, pc->log, ngx_socket_errno,
-                      ngx_socket_n " failed");
         return NGX_ERROR;
     }
 
     c = ngx_get_connection(s, pc->log);
 
     if (c == NULL) {
-        if (ngx_close_socket(s) == -1) {
-            ngx_log_error(NGX_LOG_CRIT, pc->log, ngx_socket_errno,
-                          ngx_close_socket_n " failed");
-        }
-
-        return NGX_ERROR;
-    }
-
-    if (ngx_nonblocking(s) == -1) {
-        ngx_log_error(NGX_LOG_CRIT, pc->log, ngx_socket_errno,
-                      ngx_nonblocking_n " failed");
-        ngx_close_connection(c);
+        ngx_stream_redis_master_close_socket(s, pc->log);
         return NGX_ERROR;
     }
 
@@ -137,6 +128,42 @@ ngx_stream_redis_master_hold_socket(ngx_peer_connection_t *pc, int family)
     pc->connection = c;
 
     return NGX_OK;
+}
+
+
+/* a non-blocking stream socket, or -1 */
+
+static ngx_socket_t
+ngx_stream_redis_master_socket(int family, ngx_log_t *log)
+{
+    ngx_socket_t  s;
+
+    s = ngx_socket(family, SOCK_STREAM, 0);
+
+    if (s == (ngx_socket_t) -1) {
+        ngx_log_error(NGX_LOG_CRIT, log, ngx_socket_errno,
+                      ngx_socket_n " failed");
+        return s;
+    }
+
+    if (ngx_nonblocking(s) == -1) {
+        ngx_log_error(NGX_LOG_CRIT, log, ngx_socket_errno,
+                      ngx_nonblocking_n " failed");
+        ngx_stream_redis_master_close_socket(s, log);
+        return (ngx_socket_t) -1;
+    }
+
+    return s;
+}
+
+
+static void
+ngx_stream_redis_master_close_socket(ngx_socket_t s, ngx_log_t *log)
+{
+    if (ngx_close_socket(s) == -1) {
+        ngx_log_error(NGX_LOG_CRIT, log, ngx_socket_errno,
+                      ngx_close_socket_n " failed");
+    }
 }
 
 
@@ -300,32 +327,20 @@ ngx_stream_redis_master_prepare_held(ngx_stream_redis_master_peer_data_t *pd,
 
     if (family != tp[0]->sockaddr->sa_family) {
 
-        s = ngx_socket(family, SOCK_STREAM, 0);
+        s = ngx_stream_redis_master_socket(family, c->log);
 
         if (s == (ngx_socket_t) -1) {
-            ngx_log_error(NGX_LOG_CRIT, c->log, ngx_socket_errno,
-                          ngx_socket_n " failed");
-            return NGX_ERROR;
-        }
-
-        if (ngx_nonblocking(s) == -1) {
-            ngx_log_error(NGX_LOG_CRIT, c->log, ngx_socket_errno,
-                          ngx_nonblocking_n " failed");
-            (void) ngx_close_socket(s);
             return NGX_ERROR;
         }
 
         if (dup2(s, c->fd) == -1) {
             ngx_log_error(NGX_LOG_CRIT, c->log, ngx_socket_errno,
                           "dup2() failed");
-            (void) ngx_close_socket(s);
+            ngx_stream_redis_master_close_socket(s, c->log);
             return NGX_ERROR;
         }
 
-        if (ngx_close_socket(s) == -1) {
-            ngx_log_error(NGX_LOG_CRIT, c->log, ngx_socket_errno,
-                          ngx_close_socket_n " failed");
-        }
+        ngx_stream_redis_master_close_socket(s, c->log);
     }
 
     if (family == AF_UNIX) {
