@@ -124,27 +124,48 @@ ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_upstream_rr_peers_t *peers)
 {
+    ngx_uint_t                           i;
     ngx_addr_t                           addr;
     ngx_stream_upstream_rr_peer_t       *peer;
-    ngx_stream_redis_master_target_t   **tp;
+    ngx_stream_redis_master_target_t    *t, **tp;
 
     for (peer = peers->peer; peer; peer = peer->next) {
+
+        addr.sockaddr = peer->sockaddr;
+        addr.socklen = peer->socklen;
+        addr.name = peer->name;
+
+        t = ngx_stream_redis_master_add_target(cf, rmcf,
+                                          NGX_STREAM_REDIS_MASTER_KIND_REDIS,
+                                          &addr, &peer->server, &rmcf->check);
+        if (t == NULL) {
+            return NGX_ERROR;
+        }
+
+        /*
+         * One Redis server listed twice would count twice as a follower,
+         * and claim master twice: a tie that refuses every write.
+         */
+
+        tp = rmcf->targets.elts;
+
+        for (i = 0; i < rmcf->targets.nelts; i++) {
+            if (tp[i] == t) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "server \"%V\" in upstream \"%V\" has "
+                                   "the address %V of server \"%V\": list "
+                                   "each Redis server once", &peer->server,
+                                   rmcf->name, &peer->name, &tp[i]->server);
+                return NGX_ERROR;
+            }
+        }
 
         tp = ngx_array_push(&rmcf->targets);
         if (tp == NULL) {
             return NGX_ERROR;
         }
 
-        addr.sockaddr = peer->sockaddr;
-        addr.socklen = peer->socklen;
-        addr.name = peer->name;
-
-        *tp = ngx_stream_redis_master_add_target(cf, rmcf,
-                                          NGX_STREAM_REDIS_MASTER_KIND_REDIS,
-                                          &addr, &peer->server, &rmcf->check);
-        if (*tp == NULL) {
-            return NGX_ERROR;
-        }
+        *tp = t;
     }
 
     return NGX_OK;

@@ -112,6 +112,9 @@ my @bad = (
       "upstream u {\n server 127.0.0.1:6379 backup;\n redis_master;\n}\n"
       . "server { listen 127.0.0.1:1; proxy_pass u; }",
       qr/"redis_master" does not support backup servers \(server "127\.0\.0\.1:6379"\)/ ],
+    [ 'one Redis server listed twice',
+      upstream("server localhost:6379;\n redis_master;"),
+      qr/server "localhost:6379" in upstream "u" has the address 127\.0\.0\.1:6379 of server "127\.0\.0\.1:6379": list each Redis server once/ ],
     [ 'redis_sentinel without a Redis balancer',
       upstream('redis_sentinel name=m 127.0.0.1:26379;'),
       qr/"redis_sentinel" in upstream "u" requires "redis_master" or "redis_replica"/ ],
