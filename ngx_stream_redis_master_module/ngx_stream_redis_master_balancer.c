@@ -126,7 +126,8 @@ ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
 {
     ngx_uint_t                           i;
     ngx_addr_t                           addr;
-    ngx_stream_upstream_rr_peer_t       *peer;
+    ngx_stream_upstream_rr_peer_t       *peer, *other;
+    ngx_stream_upstream_rr_peers_t      *owner;
     ngx_stream_redis_master_target_t    *t, **tp;
 
     for (peer = peers->peer; peer; peer = peer->next) {
@@ -151,11 +152,14 @@ ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
 
         for (i = 0; i < rmcf->targets.nelts; i++) {
             if (tp[i] == t) {
+                other = ngx_stream_redis_master_peer(rmcf->upstream->peer.data,
+                                                     i, &owner);
+
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "server \"%V\" in upstream \"%V\" has "
                                    "the address %V of server \"%V\": list "
                                    "each Redis server once", &peer->server,
-                                   rmcf->name, &peer->name, &tp[i]->server);
+                                   rmcf->name, &peer->name, &other->server);
                 return NGX_ERROR;
             }
         }

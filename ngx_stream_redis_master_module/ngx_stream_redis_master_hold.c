@@ -26,8 +26,13 @@ static void ngx_stream_redis_master_close_socket(ngx_socket_t s,
     ngx_log_t *log);
 static ngx_uint_t ngx_stream_redis_master_may_connect(
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t master);
+static void ngx_stream_redis_master_keepalive(ngx_connection_t *c);
+static ngx_int_t ngx_stream_redis_master_bind(ngx_connection_t *c,
+    ngx_peer_connection_t *pc);
 static ngx_int_t ngx_stream_redis_master_prepare_held(
     ngx_stream_redis_master_peer_data_t *pd, ngx_peer_connection_t *pc);
+static ngx_int_t ngx_stream_redis_master_watch_held(ngx_connection_t *c,
+    ngx_uint_t pending);
 static void ngx_stream_redis_master_connect_held(
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t master,
     ngx_log_t *log);
@@ -291,7 +296,7 @@ ngx_stream_redis_master_connect_held(ngx_stream_redis_master_peer_data_t *pd,
         return;
     }
 
-    if (ngx_add_conn(c) == NGX_ERROR) {
+    if (ngx_stream_redis_master_watch_held(c, rc == -1) != NGX_OK) {
         c->write->timedout = 1;
         ngx_post_event(c->write, &ngx_posted_events);
         return;
@@ -304,9 +309,37 @@ ngx_stream_redis_master_connect_held(ngx_stream_redis_master_peer_data_t *pd,
 }
 
 
+/* the event registration of ngx_event_connect_peer(), for a held socket */
+
+static ngx_int_t
+ngx_stream_redis_master_watch_held(ngx_connection_t *c, ngx_uint_t pending)
+{
+    ngx_uint_t  flags;
+
+    if (ngx_add_conn) {
+        return ngx_add_conn(c);
+    }
+
+    flags = (ngx_event_flags & NGX_USE_CLEAR_EVENT) ? NGX_CLEAR_EVENT
+                                                    : NGX_LEVEL_EVENT;
+
+    if (ngx_add_event(c->read, NGX_READ_EVENT, flags) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (pending && ngx_add_event(c->write, NGX_WRITE_EVENT, flags) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 /*
  * What ngx_event_connect_peer() would have done to a socket for this
- * master.  The held socket was made for the address family of the
+ * master: no TCP options on a unix socket, proxy_socket_keepalive and
+ * proxy_bind.  The held socket was made for the address family of the
  * upstream's first server: a master of another family (IPv4 and IPv6
  * servers mixed, or a unix socket) gets a new socket under the same
  * descriptor, which the proxy already knows.
@@ -348,12 +381,61 @@ ngx_stream_redis_master_prepare_held(ngx_stream_redis_master_peer_data_t *pd,
         c->tcp_nodelay = NGX_TCP_NODELAY_DISABLED;
     }
 
+    if (pc->so_keepalive) {
+        ngx_stream_redis_master_keepalive(c);
+    }
+
     /* proxy_bind; "transparent" is not supported for held connections */
 
-    if (pc->local && !pc->transparent
-        && pc->local->sockaddr->sa_family == family
-        && bind(c->fd, pc->local->sockaddr, pc->local->socklen) == -1)
+    if (pc->local && !pc->transparent) {
+        return ngx_stream_redis_master_bind(c, pc);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_stream_redis_master_keepalive(ngx_connection_t *c)
+{
+    int  value;
+
+    value = 1;
+
+    if (setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE,
+                   (const void *) &value, sizeof(int))
+        == -1)
     {
+        ngx_log_error(NGX_LOG_ALERT, c->log, ngx_socket_errno,
+                      "setsockopt(SO_KEEPALIVE) failed, ignored");
+    }
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_bind(ngx_connection_t *c, ngx_peer_connection_t *pc)
+{
+#if (NGX_HAVE_IP_BIND_ADDRESS_NO_PORT)
+    int        value;
+    in_port_t  port;
+
+    port = ngx_inet_get_port(pc->local->sockaddr);
+
+    if (pc->local->sockaddr->sa_family != AF_UNIX && port == 0) {
+        value = 1;
+
+        if (setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
+                       (const void *) &value, sizeof(int))
+            == -1)
+        {
+            ngx_log_error(NGX_LOG_ALERT, c->log, ngx_socket_errno,
+                          "setsockopt(IP_BIND_ADDRESS_NO_PORT) failed, "
+                          "ignored");
+        }
+    }
+#endif
+
+    if (bind(c->fd, pc->local->sockaddr, pc->local->socklen) == -1) {
         ngx_log_error(NGX_LOG_CRIT, c->log, ngx_socket_errno,
                       "bind(%V) failed", &pc->local->name);
         return NGX_ERROR;

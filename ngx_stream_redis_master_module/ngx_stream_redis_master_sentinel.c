@@ -307,10 +307,14 @@ ngx_stream_redis_master_subscribe(ngx_stream_redis_master_target_t *t)
         return;
     }
 
-    /* a Sentinel that refused is asked again once an interval, not more */
+    /*
+     * A Sentinel that refused is asked again once an interval, not more
+     * (a tenth early, as probes are).
+     */
 
     if (sub->was_refused
-        && ngx_current_msec - sub->refused < t->check->interval)
+        && ngx_current_msec - sub->refused
+           < t->check->interval - t->check->interval / 10)
     {
         return;
     }
@@ -536,7 +540,7 @@ ngx_stream_redis_master_subscriber_reply(
         return NGX_OK;
     }
 
-    /* a refused SUBSCRIBE (NOPERM...): said once per reconnection */
+    /* a refused SUBSCRIBE (NOPERM...) */
 
     if (((redisReply *) reply)->type == REDIS_REPLY_ERROR) {
         (void) ngx_stream_redis_master_reply_ok(reply, "SUBSCRIBE", reason,
@@ -565,8 +569,6 @@ ngx_stream_redis_master_subscriber_reply(
 }
 
 
-/* asks for an immediate check of everything the event concerns */
-
 /* NGX_DECLINED: the subscription is closed, and asked again in a while */
 
 static ngx_int_t
@@ -584,6 +586,8 @@ ngx_stream_redis_master_refused(ngx_stream_redis_master_subscriber_t *sub,
     return NGX_DECLINED;
 }
 
+
+/* asks for an immediate check of everything the event concerns */
 
 static void
 ngx_stream_redis_master_kick_pools(ngx_stream_redis_master_target_t *t)

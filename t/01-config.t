@@ -115,6 +115,11 @@ my @bad = (
     [ 'one Redis server listed twice',
       upstream("server localhost:6379;\n redis_master;"),
       qr/server "localhost:6379" in upstream "u" has the address 127\.0\.0\.1:6379 of server "127\.0\.0\.1:6379": list each Redis server once/ ],
+    [ 'listed twice, the first spelling shared with another upstream',
+      "upstream a {\n server 127.0.0.1:6379;\n redis_master;\n}\n"
+      . "upstream u {\n server localhost:6379;\n server 127.0.0.1:6379;\n"
+      . " redis_master;\n}\nserver { listen 127.0.0.1:1; proxy_pass u; }",
+      qr/server "127\.0\.0\.1:6379" in upstream "u" has the address 127\.0\.0\.1:6379 of server "localhost:6379": list each Redis server once/ ],
     [ 'redis_sentinel without a Redis balancer',
       upstream('redis_sentinel name=m 127.0.0.1:26379;'),
       qr/"redis_sentinel" in upstream "u" requires "redis_master" or "redis_replica"/ ],
