@@ -383,29 +383,17 @@ static ngx_int_t
 ngx_stream_redis_master_connect(ngx_stream_redis_master_checker_t *ck)
 {
     ngx_int_t          rc;
-    ngx_err_t          err;
     ngx_connection_t  *c;
 
-    ngx_memzero(&ck->pc, sizeof(ngx_peer_connection_t));
+    rc = ngx_stream_redis_master_open_link(ck->target, &ck->pc, &ck->reader);
 
-    ck->pc.sockaddr = ck->target->sockaddr;
-    ck->pc.socklen = ck->target->socklen;
-    ck->pc.name = &ck->target->name;
-    ck->pc.get = ngx_event_get_peer;
-    ck->pc.log = ngx_cycle->log;
-    ck->pc.log_error = NGX_ERROR_INFO;
-
-    rc = ngx_event_connect_peer(&ck->pc);
-
-    if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
-        err = ngx_socket_errno;
-        ck->pc.connection = NULL;
-        ngx_stream_redis_master_fail(ck, err, "connect() failed");
+    if (rc == NGX_ERROR) {
+        ngx_stream_redis_master_fail(ck, ngx_socket_errno,
+                                     "connect() failed");
         return NGX_ERROR;
     }
 
-    ck->reader = ngx_stream_redis_master_reader_create();
-    if (ck->reader == NULL) {
+    if (rc == NGX_DECLINED) {
         ngx_stream_redis_master_fail(ck, 0, "cannot create a reply reader");
         return NGX_ERROR;
     }
@@ -415,12 +403,67 @@ ngx_stream_redis_master_connect(ngx_stream_redis_master_checker_t *ck)
     c->read->handler = ngx_stream_redis_master_read_handler;
     c->write->handler = ngx_stream_redis_master_write_handler;
 
-    /* a graceful shutdown closes it and hands the target over at once */
-    c->idle = 1;
-
     ck->connecting = (rc == NGX_AGAIN);
 
     return NGX_OK;
+}
+
+
+/*
+ * A kept-open connection to target "t" and its reply reader, as the
+ * checker and the Sentinel subscriber each hold one.  NGX_OK: connected;
+ * NGX_AGAIN: connecting; NGX_ERROR: the connect failed (the cause is in
+ * ngx_socket_errno); NGX_DECLINED: no reader, and nothing is left open.
+ */
+
+ngx_int_t
+ngx_stream_redis_master_open_link(ngx_stream_redis_master_target_t *t,
+    ngx_peer_connection_t *pc, redisReader **reader)
+{
+    ngx_int_t  rc;
+
+    ngx_memzero(pc, sizeof(ngx_peer_connection_t));
+
+    pc->sockaddr = t->sockaddr;
+    pc->socklen = t->socklen;
+    pc->name = &t->name;
+    pc->get = ngx_event_get_peer;
+    pc->log = ngx_cycle->log;
+    pc->log_error = NGX_ERROR_INFO;
+
+    rc = ngx_event_connect_peer(pc);
+
+    if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
+        pc->connection = NULL;
+        return NGX_ERROR;
+    }
+
+    *reader = ngx_stream_redis_master_reader_create();
+    if (*reader == NULL) {
+        ngx_stream_redis_master_close_link(pc, reader);
+        return NGX_DECLINED;
+    }
+
+    /* a graceful shutdown closes it and hands the target over at once */
+    pc->connection->idle = 1;
+
+    return rc;
+}
+
+
+void
+ngx_stream_redis_master_close_link(ngx_peer_connection_t *pc,
+    redisReader **reader)
+{
+    if (pc->connection) {
+        ngx_close_connection(pc->connection);
+        pc->connection = NULL;
+    }
+
+    if (*reader) {
+        redisReaderFree(*reader);
+        *reader = NULL;
+    }
 }
 
 
@@ -728,15 +771,6 @@ ngx_stream_redis_master_next_delay(ngx_stream_redis_master_checker_t *ck)
 static void
 ngx_stream_redis_master_close(ngx_stream_redis_master_checker_t *ck)
 {
-    if (ck->pc.connection) {
-        ngx_close_connection(ck->pc.connection);
-        ck->pc.connection = NULL;
-    }
-
-    if (ck->reader) {
-        redisReaderFree(ck->reader);
-        ck->reader = NULL;
-    }
-
+    ngx_stream_redis_master_close_link(&ck->pc, &ck->reader);
     ck->connecting = 0;
 }

@@ -240,6 +240,10 @@ typedef struct {
                           ((uintptr_t) 1 << ((i) % (8 * sizeof(uintptr_t))))
 
 
+/* hiredis's reply reader, as the checker and the subscriber hold one */
+struct redisReader;
+
+
 /* directives and configuration */
 extern ngx_module_t  ngx_stream_redis_master_module;
 
@@ -276,6 +280,11 @@ u_char *ngx_stream_redis_master_request(ngx_pool_t *pool,
     ngx_str_t *request);
 u_char *ngx_stream_redis_master_command(u_char *p, ngx_uint_t n,
     ngx_str_t *args);
+ngx_int_t ngx_stream_redis_master_open_link(
+    ngx_stream_redis_master_target_t *t, ngx_peer_connection_t *pc,
+    struct redisReader **reader);
+void ngx_stream_redis_master_close_link(ngx_peer_connection_t *pc,
+    struct redisReader **reader);
 
 /* Sentinel */
 ngx_int_t ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,

@@ -319,31 +319,14 @@ ngx_stream_redis_master_subscribe(ngx_stream_redis_master_target_t *t)
         return;
     }
 
-    ngx_memzero(&sub->pc, sizeof(ngx_peer_connection_t));
+    rc = ngx_stream_redis_master_open_link(t, &sub->pc, &sub->reader);
 
-    sub->pc.sockaddr = t->sockaddr;
-    sub->pc.socklen = t->socklen;
-    sub->pc.name = &t->name;
-    sub->pc.get = ngx_event_get_peer;
-    sub->pc.log = ngx_cycle->log;
-    sub->pc.log_error = NGX_ERROR_INFO;
-
-    rc = ngx_event_connect_peer(&sub->pc);
-
-    if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
-        sub->pc.connection = NULL;
-        return;
-    }
-
-    sub->reader = ngx_stream_redis_master_reader_create();
-    if (sub->reader == NULL) {
-        ngx_stream_redis_master_unsubscribe(t);
+    if (rc == NGX_ERROR || rc == NGX_DECLINED) {
         return;
     }
 
     c = sub->pc.connection;
     c->data = sub;
-    c->idle = 1;
     c->read->handler = ngx_stream_redis_master_subscriber_read;
     c->write->handler = ngx_stream_redis_master_subscriber_write;
 
@@ -363,18 +346,8 @@ ngx_stream_redis_master_unsubscribe(ngx_stream_redis_master_target_t *t)
 
     sub = t->subscriber;
 
-    if (sub == NULL) {
-        return;
-    }
-
-    if (sub->pc.connection) {
-        ngx_close_connection(sub->pc.connection);
-        sub->pc.connection = NULL;
-    }
-
-    if (sub->reader) {
-        redisReaderFree(sub->reader);
-        sub->reader = NULL;
+    if (sub) {
+        ngx_stream_redis_master_close_link(&sub->pc, &sub->reader);
     }
 }
 
