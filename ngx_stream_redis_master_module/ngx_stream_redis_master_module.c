@@ -39,6 +39,9 @@ static char *ngx_stream_redis_master_read_password(ngx_conf_t *cf,
     ngx_str_t *directive, ngx_str_t *path, ngx_str_t *password);
 static ngx_int_t ngx_stream_redis_master_target_key(ngx_conf_t *cf,
     ngx_stream_redis_master_target_t *t, ngx_str_t *key);
+static ngx_uint_t ngx_stream_redis_master_same_check(
+    ngx_stream_redis_master_check_conf_t *a,
+    ngx_stream_redis_master_check_conf_t *b);
 static ngx_int_t ngx_stream_redis_master_init_process(ngx_cycle_t *cycle);
 static void ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle);
 
@@ -750,28 +753,37 @@ ngx_stream_redis_master_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 /*
- * An unknown parameter may be a mistyped "password=": only the part before
- * "=" is echoed, so that a secret never reaches the error log.
+ * An unknown parameter may be a mistyped "password=" ("password:s3cret"),
+ * or a secret written on its own: only its leading name, letters and "_"
+ * up to an "=" or any other character, is echoed, so that a secret never
+ * reaches the error log.
  */
 
 static char *
 ngx_stream_redis_master_bad_param(ngx_conf_t *cf, ngx_str_t *value)
 {
-    u_char     *eq;
-    ngx_str_t  *args, name;
+    u_char      c;
+    size_t      len;
+    ngx_str_t  *args;
 
     args = cf->args->elts;
 
-    name = *value;
+    for (len = 0; len < value->len && len < 32; len++) {
+        c = (u_char) (value->data[len] | 0x20);
 
-    eq = ngx_strlchr(value->data, value->data + value->len, '=');
-    if (eq) {
-        name.len = eq - value->data + 1;
+        if ((c < 'a' || c > 'z') && value->data[len] != '_') {
+            break;
+        }
+    }
+
+    if (len < value->len && value->data[len] == '=') {
+        len++;
     }
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid parameter \"%V%s\" in \"%V\"",
-                       &name, eq ? "..." : "", &args[0]);
+                       "invalid parameter \"%*s%s\" in \"%V\"",
+                       len, value->data, len < value->len ? "..." : "",
+                       &args[0]);
 
     return NGX_CONF_ERROR;
 }
@@ -794,7 +806,22 @@ ngx_stream_redis_master_read_password(ngx_conf_t *cf, ngx_str_t *directive,
         return NGX_CONF_ERROR;
     }
 
-    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    /*
+     * Opening a FIFO for reading would block the master until a writer
+     * comes: only a regular file is opened, and it must still be one then.
+     */
+
+    if (ngx_file_info(name.data, &fi) != NGX_FILE_ERROR
+        && !ngx_is_file(&fi))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" password_file \"%V\" is not a regular "
+                           "file", directive, &name);
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(name.data, NGX_FILE_RDONLY|NGX_FILE_NONBLOCK,
+                       NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            "\"%V\" cannot open password_file \"%V\"",
@@ -807,6 +834,21 @@ ngx_stream_redis_master_read_password(ngx_conf_t *cf, ngx_str_t *directive,
 
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
         goto failed;
+    }
+
+    if (!ngx_is_file(&fi)) {
+        ngx_close_file(fd);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" password_file \"%V\" is not a regular "
+                           "file", directive, &name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_file_access(&fi) & S_IROTH) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"%V\" password_file \"%V\" can be read by any "
+                           "user: make it readable only by nginx's master "
+                           "(chmod 600 or 640)", directive, &name);
     }
 
     len = (size_t) ngx_file_size(&fi);
@@ -861,7 +903,7 @@ failed:
 
 /*
  * Returns the probe target for one address, creating it unless another
- * upstream already has the same address probed with the same settings.
+ * upstream already has it; that upstream must check it the same way.
  */
 
 ngx_stream_redis_master_target_t *
@@ -903,6 +945,20 @@ ngx_stream_redis_master_add_target(ngx_conf_t *cf,
             t = tp[i];
             break;
         }
+    }
+
+    if (t && t->check != check
+        && !ngx_stream_redis_master_same_check(t->check, check))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%V\" in upstream \"%V\" is checked with "
+                           "other settings or credentials than in upstream "
+                           "\"%V\": each server is probed once, with one set "
+                           "of settings", kind
+                           == NGX_STREAM_REDIS_MASTER_KIND_SENTINEL
+                           ? "Sentinel" : "server", server, rmcf->name,
+                           &t->upstreams);
+        return NULL;
     }
 
     if (t == NULL) {
@@ -968,37 +1024,50 @@ ngx_stream_redis_master_add_target(ngx_conf_t *cf,
 
 /*
  * The key that identifies a target in the shared zone across reloads: what
- * it is, the address and every check setting.  The password enters only as
- * a CRC, so that no secret is stored in shared memory.
+ * it is and its address, never its settings.  Workers of an older
+ * configuration go on reading the state that the new one's workers
+ * refresh, whatever a reload changed in redis_check, the credentials
+ * included; and no secret, nor a username, is stored in shared memory.
  */
 
 static ngx_int_t
 ngx_stream_redis_master_target_key(ngx_conf_t *cf,
     ngx_stream_redis_master_target_t *t, ngx_str_t *key)
 {
-    size_t                                 len;
-    ngx_stream_redis_master_check_conf_t  *cc;
+    size_t  len;
 
-    cc = t->check;
-
-    len = t->name.len + t->master_name.len + cc->username.len
-          + 5 * NGX_INT_T_LEN + 16;
+    len = sizeof("sentinel:||") + t->name.len + t->master_name.len;
 
     key->data = ngx_pnalloc(cf->pool, len);
     if (key->data == NULL) {
         return NGX_ERROR;
     }
 
-    key->len = ngx_snprintf(key->data, len, "%s%V|%V|%M|%M|%ui|%ui|%V|%08xD",
+    key->len = ngx_snprintf(key->data, len, "%s%V|%V",
                             t->kind == NGX_STREAM_REDIS_MASTER_KIND_SENTINEL
-                            ? "sentinel:" : "", &t->name, &t->master_name,
-                            cc->interval, cc->timeout, cc->rise, cc->fall,
-                            &cc->username,
-                            ngx_crc32_long(cc->password.data,
-                                           cc->password.len))
+                            ? "sentinel:" : "", &t->name, &t->master_name)
                - key->data;
 
     return NGX_OK;
+}
+
+
+/* whether two upstreams check one server the same way */
+
+static ngx_uint_t
+ngx_stream_redis_master_same_check(ngx_stream_redis_master_check_conf_t *a,
+    ngx_stream_redis_master_check_conf_t *b)
+{
+    return a->interval == b->interval
+           && a->timeout == b->timeout
+           && a->rise == b->rise
+           && a->fall == b->fall
+           && a->username.len == b->username.len
+           && ngx_strncmp(a->username.data, b->username.data,
+                          a->username.len) == 0
+           && a->password.len == b->password.len
+           && ngx_strncmp(a->password.data, b->password.data,
+                          a->password.len) == 0;
 }
 
 

@@ -10,6 +10,7 @@ use TestRM;
 use Test::More;
 use File::Temp qw(tempdir);
 use IPC::Open3 qw(open3);
+use POSIX ();
 
 my $dir = tempdir(CLEANUP => 1);
 my @modules = grep { /stream|redis/ } split ' ', $ENV{TEST_NGINX_LOAD_MODULES};
@@ -17,6 +18,16 @@ my @modules = grep { /stream|redis/ } split ' ', $ENV{TEST_NGINX_LOAD_MODULES};
 open my $pw, '>', "$dir/password" or die $!;
 print {$pw} "from-a-file\n";
 close $pw;
+chmod 0600, "$dir/password" or die $!;
+
+# the same password, readable by everybody
+open $pw, '>', "$dir/open-password" or die $!;
+print {$pw} "from-a-file\n";
+close $pw;
+chmod 0644, "$dir/open-password" or die $!;
+
+# a FIFO: opening it for reading would block nginx's master
+POSIX::mkfifo("$dir/fifo", 0600) or die "mkfifo: $!";
 
 sub nginx_t {
     my ($stream) = @_;
@@ -50,6 +61,31 @@ my @bad = (
     [ 'mistyped password keyword does not echo the secret',
       upstream('redis_master; redis_check pasword=s3cret;'),
       qr/invalid parameter "pasword=\.\.\." in "redis_check"/, 's3cret' ],
+    [ 'a secret typed with ":" instead of "=" is not echoed',
+      upstream('redis_master; redis_check password:s3cret;'),
+      qr/invalid parameter "password\.\.\." in "redis_check"/, 's3cret' ],
+    [ 'a bare secret is not echoed',
+      upstream('redis_master; redis_check s3cret42;'),
+      qr/invalid parameter "s\.\.\." in "redis_check"/, 's3cret' ],
+    [ 'password_file that is a FIFO',
+      upstream("redis_master; redis_check password_file=$dir/fifo;"),
+      qr/"redis_check" password_file "\Q$dir\E\/fifo" is not a regular file/ ],
+    [ 'password_file that is a directory',
+      upstream("redis_master; redis_check password_file=$dir;"),
+      qr/"redis_check" password_file "\Q$dir\E" is not a regular file/ ],
+    [ 'one server checked two ways by two upstreams',
+      upstream('redis_master; redis_check interval=1s;')
+      . "\nupstream v {\n server 127.0.0.1:6379;\n redis_replica;\n"
+      . " redis_check interval=2s;\n}\n"
+      . "server { listen 127.0.0.1:2; proxy_pass v; }",
+      qr/server "127\.0\.0\.1:6379" in upstream "v" is checked with other settings or credentials than in upstream "u"/ ],
+    [ 'one server checked with two passwords by two upstreams',
+      upstream('redis_master; redis_check password=one-s3cret;')
+      . "\nupstream v {\n server 127.0.0.1:6379;\n redis_replica;\n"
+      . " redis_check password=two-s3cret;\n}\n"
+      . "server { listen 127.0.0.1:2; proxy_pass v; }",
+      qr/server "127\.0\.0\.1:6379" in upstream "v" is checked with other settings or credentials than in upstream "u"/,
+      's3cret' ],
     [ 'bad time',
       upstream('redis_master; redis_check interval=fast;'),
       qr/invalid value "interval=fast" in "redis_check"/ ],
@@ -194,6 +230,31 @@ for my $case (@good) {
     my ($status, $said) = nginx_t($stream);
 
     is($status, 0, "$name: nginx -t passes") or diag $said;
+    unlike($said, qr/can be read by any user/,
+           "$name: no warning about the password file");
+}
+
+# a password file others can read works, with a warning
+{
+    my ($status, $said) = nginx_t(upstream(
+        "redis_master; redis_check password_file=$dir/open-password;"));
+
+    is($status, 0, 'a password_file readable by all: nginx -t passes')
+        or diag $said;
+    like($said, qr/\[warn\].*"redis_check" password_file "\Q$dir\E\/open-password" can be read by any user/,
+         'a password_file readable by all: a warning names it');
+}
+
+# one server in two upstreams checked the same way is probed once: fine
+{
+    my ($status, $said) = nginx_t(
+        upstream('redis_master; redis_check interval=1s password=x;')
+        . "\nupstream v {\n server 127.0.0.1:6379;\n redis_replica;\n"
+        . " redis_check interval=1s password=x;\n}\n"
+        . "server { listen 127.0.0.1:2; proxy_pass v; }");
+
+    is($status, 0, 'one server checked alike by two upstreams: nginx -t passes')
+        or diag $said;
 }
 
 done_testing();
