@@ -661,7 +661,7 @@ ngx_stream_redis_master_interpret(ngx_stream_redis_master_checker_t *ck,
     len = NGX_STREAM_REDIS_MASTER_REASON_LEN;
 
     if (ck->got < ck->auth) {
-        rc = ngx_stream_redis_master_reply_ok(reply, "AUTH", reason, len);
+        rc = ngx_stream_redis_master_reply_auth(reply, reason, len);
 
     } else if (ck->target->kind == NGX_STREAM_REDIS_MASTER_KIND_SENTINEL) {
         rc = (ck->got == ck->auth)
@@ -714,7 +714,23 @@ static void
 ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
     ngx_uint_t ok)
 {
+    ngx_stream_redis_master_info_t        *info;
+    ngx_stream_redis_master_check_conf_t  *cc;
+
     ck->busy = 0;
+
+    /* whatever the server said, no byte of the credentials is kept */
+
+    cc = ck->target->check;
+    info = &ck->info;
+
+    ngx_stream_redis_master_redact(ck->reason, ngx_strlen(ck->reason), cc);
+    ngx_stream_redis_master_redact(info->master_host,
+                                   ngx_strlen(info->master_host), cc);
+    ngx_stream_redis_master_redact(info->replid, ngx_strlen(info->replid),
+                                   cc);
+    ngx_stream_redis_master_redact(info->replid2, ngx_strlen(info->replid2),
+                                   cc);
 
     if (ck->timer.timer_set) {
         ngx_del_timer(&ck->timer);

@@ -299,6 +299,8 @@ void ngx_stream_redis_master_unsubscribe(
 void *ngx_stream_redis_master_reader_create(void);
 ngx_int_t ngx_stream_redis_master_reply_ok(void *reply, const char *what,
     u_char *reason, size_t len);
+ngx_int_t ngx_stream_redis_master_reply_auth(void *reply, u_char *reason,
+    size_t len);
 ngx_int_t ngx_stream_redis_master_reply_pong(void *reply, u_char *reason,
     size_t len);
 ngx_int_t ngx_stream_redis_master_reply_info(void *reply,
@@ -310,6 +312,8 @@ ngx_int_t ngx_stream_redis_master_reply_sentinel_master(void *reply,
 ngx_int_t ngx_stream_redis_master_reply_event(void *reply, ngx_str_t *name,
     u_char *event, size_t len);
 const char *ngx_stream_redis_master_role_name(ngx_uint_t role);
+void ngx_stream_redis_master_redact(u_char *text, size_t len,
+    ngx_stream_redis_master_check_conf_t *cc);
 
 /* balancer */
 ngx_int_t ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,

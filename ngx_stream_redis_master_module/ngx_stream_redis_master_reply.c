@@ -49,6 +49,8 @@ static void ngx_stream_redis_master_set_field(
     ngx_stream_redis_master_field_e field, u_char *val, size_t vlen);
 static void ngx_stream_redis_master_copy_text(u_char *dst, size_t size,
     u_char *src, size_t len);
+static size_t ngx_stream_redis_master_common_run(u_char *text, size_t len,
+    ngx_str_t *secret);
 
 
 /* Valkey and KeyDB spellings stand beside Redis's own */
@@ -81,6 +83,26 @@ static ngx_stream_redis_master_field_t  ngx_stream_redis_master_fields[] = {
       NGX_STREAM_REDIS_MASTER_F_LAST_IO },
     { ngx_string("loading"), NGX_STREAM_REDIS_MASTER_F_LOADING },
     { ngx_null_string, 0 }
+};
+
+
+/*
+ * The AUTH errors of Redis and Valkey whose text is fixed: any other text
+ * may echo the command's arguments ("ERR unknown command 'AUTH', with args
+ * beginning with: 'user' 'password'"), and only its error code is kept.
+ */
+
+static ngx_str_t  ngx_stream_redis_master_auth_errors[] = {
+    ngx_string("WRONGPASS invalid username-password pair or user is "
+               "disabled."),
+    ngx_string("WRONGPASS invalid username-password pair"),
+    ngx_string("ERR invalid password"),
+    ngx_string("ERR invalid username-password pair"),
+    ngx_string("ERR Client sent AUTH, but no password is set"),
+    ngx_string("ERR AUTH <password> called without any password configured "
+               "for the default user. Are you sure your configuration is "
+               "correct?"),
+    ngx_null_string
 };
 
 
@@ -176,6 +198,55 @@ ngx_stream_redis_master_reply_ok(void *reply, const char *what,
     }
 
     return ngx_stream_redis_master_reply_error(r, what, reason, len);
+}
+
+
+/*
+ * The reply to AUTH: an error's text is kept only when it is one of the
+ * fixed texts above; otherwise only its code ("ERR", "NOPERM"...) is.
+ */
+
+ngx_int_t
+ngx_stream_redis_master_reply_auth(void *reply, u_char *reason, size_t len)
+{
+    u_char      *p, *last;
+    size_t       n;
+    ngx_str_t   *known;
+    redisReply  *r = reply;
+
+    if (r->type != REDIS_REPLY_ERROR) {
+        return ngx_stream_redis_master_reply_ok(reply, "AUTH", reason, len);
+    }
+
+    for (known = ngx_stream_redis_master_auth_errors; known->len; known++) {
+        if (r->len == known->len
+            && ngx_strncmp(r->str, known->data, known->len) == 0)
+        {
+            return ngx_stream_redis_master_reply_error(r, "AUTH", reason,
+                                                       len);
+        }
+    }
+
+    for (n = 0; n < r->len && n < 16; n++) {
+        if (r->str[n] < 'A' || r->str[n] > 'Z') {
+            break;
+        }
+    }
+
+    if (n == 0 || (n < r->len && r->str[n] != ' ')) {
+        n = 0;
+    }
+
+    last = reason + len;
+
+    p = ngx_slprintf(reason, last, "AUTH: %*s (the rest of the error is not "
+                     "shown: it may repeat the credentials)",
+                     n ? n : sizeof("error") - 1,
+                     n ? (u_char *) r->str : (u_char *) "error");
+
+    *ngx_min(p, last - 1) = '\0';
+
+    return NGX_ERROR;
 }
 
 
@@ -581,4 +652,64 @@ ngx_stream_redis_master_copy_text(u_char *dst, size_t size, u_char *src,
     }
 
     dst[len] = '\0';
+}
+
+
+/*
+ * Masks with "*" every run of 4 or more bytes of "text" that also occurs in
+ * the username or the password of "cc": a server may repeat what it was
+ * sent, in full, cut short or in pieces, in any reply.
+ */
+
+void
+ngx_stream_redis_master_redact(u_char *text, size_t len,
+    ngx_stream_redis_master_check_conf_t *cc)
+{
+    size_t  i, run, masked;
+
+    if (cc->password.len == 0) {
+        return;
+    }
+
+    masked = 0;
+
+    for (i = 0; i < len; i++) {
+
+        run = ngx_max(ngx_stream_redis_master_common_run(text + i, len - i,
+                                                         &cc->password),
+                      ngx_stream_redis_master_common_run(text + i, len - i,
+                                                         &cc->username));
+        if (run >= 4) {
+            masked = ngx_max(masked, i + run);
+        }
+
+        if (i < masked) {
+            text[i] = '*';
+        }
+    }
+}
+
+
+/* the longest prefix of "text" that occurs somewhere in "secret" */
+
+static size_t
+ngx_stream_redis_master_common_run(u_char *text, size_t len,
+    ngx_str_t *secret)
+{
+    size_t  j, m, best;
+
+    best = 0;
+
+    for (j = 0; j < secret->len; j++) {
+        for (m = 0;
+             m < len && j + m < secret->len && text[m] == secret->data[j + m];
+             m++)
+        {
+            /* void */
+        }
+
+        best = ngx_max(best, m);
+    }
+
+    return best;
 }

@@ -22,12 +22,16 @@ struct ngx_stream_redis_master_subscriber_s {
     ngx_stream_redis_master_target_t  *target;
     ngx_peer_connection_t              pc;
     redisReader                       *reader;
+    ngx_event_t                        deadline;
     ngx_str_t                          request;
     size_t                             sent;
+    size_t                             partial;
     ngx_uint_t                         auth;
     ngx_uint_t                         pending_auth;
-    ngx_msec_t                         refused;
-    unsigned                           was_refused:1;
+    ngx_msec_t                         dropped;
+    ngx_msec_t                         logged;
+    ngx_uint_t                         quiet;
+    unsigned                           was_dropped:1;
 };
 
 
@@ -43,8 +47,13 @@ static void ngx_stream_redis_master_subscriber_read(ngx_event_t *ev);
 static void ngx_stream_redis_master_subscriber_write(ngx_event_t *ev);
 static ngx_int_t ngx_stream_redis_master_subscriber_reply(
     ngx_stream_redis_master_subscriber_t *sub, void *reply);
-static ngx_int_t ngx_stream_redis_master_refused(
-    ngx_stream_redis_master_subscriber_t *sub, u_char *reason);
+static ngx_int_t ngx_stream_redis_master_subscriber_feed(
+    ngx_stream_redis_master_subscriber_t *sub, u_char *buf, size_t n);
+static void ngx_stream_redis_master_subscriber_timeout(ngx_event_t *ev);
+static void ngx_stream_redis_master_subscriber_drop(
+    ngx_stream_redis_master_subscriber_t *sub, const char *fmt, ...);
+static ngx_uint_t ngx_stream_redis_master_subscriber_may_log(
+    ngx_stream_redis_master_subscriber_t *sub);
 static void ngx_stream_redis_master_kick_pools(
     ngx_stream_redis_master_target_t *t);
 
@@ -295,6 +304,10 @@ ngx_stream_redis_master_subscribe(ngx_stream_redis_master_target_t *t)
         }
 
         sub->target = t;
+        sub->deadline.handler = ngx_stream_redis_master_subscriber_timeout;
+        sub->deadline.data = sub;
+        sub->deadline.log = ngx_cycle->log;
+        sub->deadline.cancelable = 1;
         t->subscriber = sub;
 
         if (ngx_stream_redis_master_subscriber_request(sub) != NGX_OK) {
@@ -308,12 +321,12 @@ ngx_stream_redis_master_subscribe(ngx_stream_redis_master_target_t *t)
     }
 
     /*
-     * A Sentinel that refused is asked again once an interval, not more
-     * (a tenth early, as probes are).
+     * A Sentinel that refused, or broke the protocol's limits, is asked
+     * again once an interval, not more (a tenth early, as probes are).
      */
 
-    if (sub->was_refused
-        && ngx_current_msec - sub->refused
+    if (sub->was_dropped
+        && ngx_current_msec - sub->dropped
            < t->check->interval - t->check->interval / 10)
     {
         return;
@@ -331,6 +344,7 @@ ngx_stream_redis_master_subscribe(ngx_stream_redis_master_target_t *t)
     c->write->handler = ngx_stream_redis_master_subscriber_write;
 
     sub->sent = 0;
+    sub->partial = 0;
     sub->pending_auth = sub->auth;
 
     if (rc == NGX_OK) {
@@ -346,9 +360,15 @@ ngx_stream_redis_master_unsubscribe(ngx_stream_redis_master_target_t *t)
 
     sub = t->subscriber;
 
-    if (sub) {
-        ngx_stream_redis_master_close_link(&sub->pc, &sub->reader);
+    if (sub == NULL) {
+        return;
     }
+
+    if (sub->deadline.timer_set) {
+        ngx_del_timer(&sub->deadline);
+    }
+
+    ngx_stream_redis_master_close_link(&sub->pc, &sub->reader);
 }
 
 
@@ -408,7 +428,9 @@ ngx_stream_redis_master_subscriber_write(ngx_event_t *ev)
                 sub->request.len - sub->sent);
 
     if (n == NGX_ERROR) {
-        ngx_stream_redis_master_unsubscribe(sub->target);
+        ngx_stream_redis_master_subscriber_drop(sub, "lost the event "
+                                                "subscription: send() "
+                                                "failed");
         return;
     }
 
@@ -417,7 +439,9 @@ ngx_stream_redis_master_subscriber_write(ngx_event_t *ev)
     }
 
     if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
-        ngx_stream_redis_master_unsubscribe(sub->target);
+        ngx_stream_redis_master_subscriber_drop(sub, "lost the event "
+                                                "subscription: cannot wait "
+                                                "to write");
     }
 }
 
@@ -425,10 +449,8 @@ ngx_stream_redis_master_subscriber_write(ngx_event_t *ev)
 static void
 ngx_stream_redis_master_subscriber_read(ngx_event_t *ev)
 {
-    void                                  *reply;
     u_char                                 buf[4096];
     ssize_t                                n;
-    ngx_int_t                              rc;
     ngx_connection_t                      *c;
     ngx_stream_redis_master_subscriber_t  *sub;
 
@@ -447,50 +469,116 @@ ngx_stream_redis_master_subscriber_read(ngx_event_t *ev)
             break;
         }
 
-        if (n == 0 || n == NGX_ERROR
-            || redisReaderFeed(sub->reader, (const char *) buf, n) != REDIS_OK)
-        {
-            goto lost;
+        if (n == 0 || n == NGX_ERROR) {
+            ngx_stream_redis_master_subscriber_drop(sub, "lost the event "
+                                                "subscription: %s",
+                                                n ? "recv() failed"
+                                                  : "connection closed");
+            return;
         }
 
-        for ( ;; ) {
-            if (redisReaderGetReply(sub->reader, &reply) != REDIS_OK) {
-                goto lost;
-            }
-
-            if (reply == NULL) {
-                break;
-            }
-
-            rc = ngx_stream_redis_master_subscriber_reply(sub, reply);
-
-            if (rc == NGX_DECLINED) {
-                ngx_stream_redis_master_unsubscribe(sub->target);
-                return;
-            }
-
-            if (rc != NGX_OK) {
-                goto lost;
-            }
+        if (ngx_stream_redis_master_subscriber_feed(sub, buf, n) != NGX_OK) {
+            return;
         }
     }
 
-    if (ngx_handle_read_event(c->read, 0) == NGX_OK) {
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ngx_stream_redis_master_subscriber_drop(sub, "lost the event "
+                                                "subscription: cannot wait "
+                                                "to read");
         return;
     }
 
-lost:
+    /* a reply begun must end in time, however slowly its bytes come */
 
-    /* the next check of the Sentinel subscribes again */
+    if (sub->partial == 0) {
+        if (sub->deadline.timer_set) {
+            ngx_del_timer(&sub->deadline);
+        }
 
-    ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                  "redis sentinel: lost the event subscription to %V "
-                  "in upstream %V", &sub->target->name,
-                  &sub->target->upstreams);
-
-    ngx_stream_redis_master_unsubscribe(sub->target);
+    } else if (!sub->deadline.timer_set) {
+        ngx_add_timer(&sub->deadline, sub->target->check->timeout);
+    }
 }
 
+
+/*
+ * Takes the replies that "buf" completes.  The reply in progress may grow
+ * to the probes' limit and no further: hiredis would buffer an endless
+ * bulk string, or build ever more objects for nested arrays, without one.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_subscriber_feed(
+    ngx_stream_redis_master_subscriber_t *sub, u_char *buf, size_t n)
+{
+    void         *reply;
+    ngx_int_t     rc;
+    redisReader  *reader;
+
+    reader = sub->reader;
+    sub->partial += n;
+
+    if (redisReaderFeed(reader, (const char *) buf, n) != REDIS_OK) {
+        ngx_stream_redis_master_subscriber_drop(sub, "lost the event "
+                                                "subscription: cannot buffer "
+                                                "the reply");
+        return NGX_ERROR;
+    }
+
+    for ( ;; ) {
+        if (redisReaderGetReply(reader, &reply) != REDIS_OK) {
+            ngx_stream_redis_master_subscriber_drop(sub, "broke the protocol, "
+                                              "dropping the event "
+                                              "subscription: %s%s",
+                                              reader->errstr,
+                                              reader->err == REDIS_ERR_OOM
+                                              ? " (reply over the size limits)"
+                                              : "");
+            return NGX_ERROR;
+        }
+
+        if (reply == NULL) {
+            break;
+        }
+
+        /* what is left unread belongs to the next reply */
+        sub->partial = reader->len - reader->pos;
+
+        rc = ngx_stream_redis_master_subscriber_reply(sub, reply);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    if (sub->partial > NGX_STREAM_REDIS_MASTER_MAX_REPLY) {
+        ngx_stream_redis_master_subscriber_drop(sub, "sent a reply larger "
+                                                "than %d bytes, dropping "
+                                                "the event subscription",
+                                            NGX_STREAM_REDIS_MASTER_MAX_REPLY);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_stream_redis_master_subscriber_timeout(ngx_event_t *ev)
+{
+    ngx_stream_redis_master_subscriber_t  *sub;
+
+    sub = ev->data;
+
+    ngx_stream_redis_master_subscriber_drop(sub, "left a reply incomplete "
+                                            "for %Mms, dropping the event "
+                                            "subscription",
+                                            sub->target->check->timeout);
+}
+
+
+/* NGX_OK, or the subscription was dropped */
 
 static ngx_int_t
 ngx_stream_redis_master_subscriber_reply(
@@ -502,12 +590,15 @@ ngx_stream_redis_master_subscriber_reply(
     if (sub->pending_auth) {
         sub->pending_auth = 0;
 
-        rc = ngx_stream_redis_master_reply_ok(reply, "AUTH", reason,
-                                              sizeof(reason));
+        rc = ngx_stream_redis_master_reply_auth(reply, reason,
+                                                sizeof(reason));
         freeReplyObject(reply);
 
         if (rc != NGX_OK) {
-            return ngx_stream_redis_master_refused(sub, reason);
+            ngx_stream_redis_master_subscriber_drop(sub, "refused the "
+                                                    "subscription: %s",
+                                                    reason);
+            return NGX_ERROR;
         }
 
         return NGX_OK;
@@ -520,7 +611,9 @@ ngx_stream_redis_master_subscriber_reply(
                                                 sizeof(reason));
         freeReplyObject(reply);
 
-        return ngx_stream_redis_master_refused(sub, reason);
+        ngx_stream_redis_master_subscriber_drop(sub, "refused the "
+                                                "subscription: %s", reason);
+        return NGX_ERROR;
     }
 
     rc = ngx_stream_redis_master_reply_event(reply, &sub->target->master_name,
@@ -531,10 +624,22 @@ ngx_stream_redis_master_subscriber_reply(
         return NGX_OK;    /* a subscription confirmation, or another master */
     }
 
-    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                  "redis sentinel: %V in upstream %V published \"%s\", "
-                  "checking again now", &sub->target->name,
-                  &sub->target->upstreams, reason);
+    /* a Sentinel that publishes without end is not logged without end */
+
+    if (ngx_stream_redis_master_subscriber_may_log(sub)) {
+        ngx_stream_redis_master_redact(reason, ngx_strlen(reason),
+                                       sub->target->check);
+
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "redis sentinel: %V in upstream %V published \"%s\", "
+                      "checking again now%s", &sub->target->name,
+                      &sub->target->upstreams, reason,
+                      sub->quiet ? " (more events were not logged)" : "");
+        sub->quiet = 0;
+
+    } else {
+        sub->quiet++;
+    }
 
     ngx_stream_redis_master_kick_pools(sub->target);
 
@@ -542,21 +647,65 @@ ngx_stream_redis_master_subscriber_reply(
 }
 
 
-/* NGX_DECLINED: the subscription is closed, and asked again in a while */
+/*
+ * Closes the subscription, logged at most once an interval, and asks again
+ * at the next check of the Sentinel once an interval has passed.
+ */
 
-static ngx_int_t
-ngx_stream_redis_master_refused(ngx_stream_redis_master_subscriber_t *sub,
-    u_char *reason)
+static void
+ngx_stream_redis_master_subscriber_drop(
+    ngx_stream_redis_master_subscriber_t *sub, const char *fmt, ...)
 {
-    ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                  "redis sentinel: %V in upstream %V refused the "
-                  "subscription: %s", &sub->target->name,
-                  &sub->target->upstreams, reason);
+    u_char   *p, *last;
+    u_char    reason[NGX_STREAM_REDIS_MASTER_REASON_LEN + 64];
+    va_list   args;
 
-    sub->refused = ngx_current_msec;
-    sub->was_refused = 1;
+    if (ngx_stream_redis_master_subscriber_may_log(sub)) {
+        last = reason + sizeof(reason);
 
-    return NGX_DECLINED;
+        va_start(args, fmt);
+        p = ngx_vslprintf(reason, last, fmt, args);
+        va_end(args);
+
+        ngx_stream_redis_master_redact(reason, p - reason,
+                                       sub->target->check);
+
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "redis sentinel: %V in upstream %V %*s",
+                      &sub->target->name,
+                      &sub->target->upstreams, p - reason, reason);
+    }
+
+    sub->dropped = ngx_current_msec;
+    sub->was_dropped = 1;
+
+    ngx_stream_redis_master_unsubscribe(sub->target);
+}
+
+
+/* once an interval, a tenth early, as probes are */
+
+static ngx_uint_t
+ngx_stream_redis_master_subscriber_may_log(
+    ngx_stream_redis_master_subscriber_t *sub)
+{
+    ngx_msec_t  interval;
+
+    interval = sub->target->check->interval;
+
+    if (sub->logged != 0
+        && ngx_current_msec - sub->logged < interval - interval / 10)
+    {
+        return 0;
+    }
+
+    sub->logged = ngx_current_msec;
+
+    if (sub->logged == 0) {
+        sub->logged = 1;
+    }
+
+    return 1;
 }
 
 

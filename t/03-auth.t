@@ -1,6 +1,7 @@
 # AUTH before the checks: with the default user's password, with an ACL
 # user, and with a wrong password (the server is down, Redis's reason is
-# logged, the password is not).
+# logged, the password is not).  A server that repeats the credentials in
+# its error gets only its error code logged.
 
 use strict;
 use warnings;
@@ -14,6 +15,12 @@ our $r = start_redis(requirepass => 'pa#ss word',
                      conf => ['user checker on >checkpass +ping +info']);
 
 $ENV{TEST_NGINX_R} = $r->port;
+
+# a server whose AUTH command is renamed away: it answers AUTH with
+# "ERR unknown command 'AUTH', with args beginning with: 'USER' 'PASSWORD'"
+our $n = start_redis(conf => ['rename-command AUTH ""']);
+
+$ENV{TEST_NGINX_N} = $n->port;
 
 no_shuffle();
 run_tests();
@@ -113,3 +120,41 @@ QUIT
 --- no_error_log
 checkpass
 probe failed
+
+
+
+=== TEST 5: AUTH renamed away: its error repeats the credentials, only its code is logged
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_N;
+        redis_master;
+        redis_check interval=200ms username=checkuser-Vq4
+                    password_file=renamed.pass;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- user_files
+>>> ../conf/renamed.pass
+file-s3cret-Jw8
+--- init
+TestRM::wait_error_log(qr/probe failed: AUTH: ERR \(the rest of the error is not shown: it may repeat the credentials\)/);
+# the server did repeat them: that is what this test is about
+my $said = join ' ', $main::n->cmd('AUTH', 'checkuser-Vq4', 'file-s3cret-Jw8');
+$said .= ' ' . ($main::n->last_err // '');
+Test::More::like($said, qr/file-s3cret-Jw8/, 'the server repeats the password');
+for my $pid (TestRM::worker_pids()) {
+    for my $secret (qw(file-s3cret-Jw8 checkuser-Vq4)) {
+        Test::More::ok(!TestRM::shared_memory_has($pid, $secret),
+                       "the shared zone has no $secret");
+    }
+}
+--- stream_request
+PING
+--- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- error_log
+no Redis master in upstream redis_rw
+--- no_error_log
+file-s3cret
+s3cret-Jw8
+checkuser
+is up

@@ -11,9 +11,40 @@ use Test::Nginx::Socket::Lua::Stream;
 
 our %fake;
 
-for my $mode (qw(garbage wrongtype error huge drip silence)) {
+for my $mode (qw(garbage wrongtype error huge drip silence echo
+                 sentinel-endless sentinel-nested sentinel-stall)) {
     $fake{$mode} = start_hostile(mode => $mode);
-    $ENV{"TEST_NGINX_\U$mode"} = $fake{$mode}->port;
+    (my $var = "TEST_NGINX_\U$mode") =~ tr/-/_/;
+    $ENV{$var} = $fake{$mode}->port;
+}
+
+# a port nobody listens on: a server that is never up
+$ENV{TEST_NGINX_NOBODY} = free_port();
+
+# what a hostile server may repeat, and must never reach a log or the zone
+$ENV{TEST_NGINX_USER} = 'probe-user-Qx7';
+$ENV{TEST_NGINX_SECRET} = 'hunter2-Zk9#pass';
+
+# a worker that buffers an endless reply grows past this; one that drops it
+# stays far below
+our $RSS_LIMIT_KB = 64 * 1024;
+
+sub worker_rss_ok {
+    my ($what) = @_;
+    for my $pid (worker_pids()) {
+        my $kb = rss_kb($pid);
+        Test::More::cmp_ok($kb, '<', $RSS_LIMIT_KB,
+                           "$what: worker $pid stays at $kb KiB");
+    }
+}
+
+sub zone_has_no_secret {
+    for my $pid (worker_pids()) {
+        for my $secret ($ENV{TEST_NGINX_SECRET}, $ENV{TEST_NGINX_USER}) {
+            Test::More::ok(!shared_memory_has($pid, $secret),
+                           "the shared zone of worker $pid has no \"$secret\"");
+        }
+    }
 }
 
 master_on();
@@ -27,7 +58,8 @@ add_block_preprocessor(sub {
     $block->set_value('stream_request', "PING\n");
     $block->set_value('stream_response_like',
         qr/^(receive stream response error: connection reset by peer\n)?$/);
-    $block->set_value('no_error_log', "[alert]\n[crit]\nis up\n");
+    $block->set_value('no_error_log', "[alert]\n[crit]\nis up\n")
+        unless defined $block->no_error_log;
 });
 
 run_tests();
@@ -116,3 +148,107 @@ no Redis master in upstream redis_rw
 TestRM::wait_error_log(qr/probe failed: timed out after 300ms/);
 --- error_log
 no Redis master in upstream redis_rw
+
+
+
+=== TEST 7: a server that repeats the credentials in its errors: they are masked
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_ECHO;
+        redis_master;
+        redis_check interval=100ms timeout=500ms
+                    username=$TEST_NGINX_USER password=$TEST_NGINX_SECRET;
+    }
+--- init
+TestRM::wait_error_log(qr/probe failed: PING: ERR you sent me: [* ]{9,}/);
+main::zone_has_no_secret();
+--- error_log
+no Redis master in upstream redis_rw
+--- no_error_log eval
+["[alert]", "[crit]", "is up", $ENV{TEST_NGINX_SECRET}, $ENV{TEST_NGINX_USER},
+ "hunter", "Zk9#", "Qx7"]
+
+
+
+=== TEST 8: a Sentinel that repeats its credentials as the master's address and in events: masked
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_NOBODY;
+        redis_master;
+        redis_check interval=100ms timeout=500ms;
+        redis_sentinel name=mymaster username=$TEST_NGINX_USER
+                       password=$TEST_NGINX_SECRET
+                       127.0.0.1:$TEST_NGINX_ECHO;
+    }
+--- init
+TestRM::wait_error_log(qr/redis sentinel: 127\.0\.0\.1:$ENV{TEST_NGINX_ECHO} in upstream redis_rw names [* ]{9,} port 6379 as master "mymaster"/);
+TestRM::wait_error_log(qr/published "\+switch-master mymaster [* ]{9,} 6379/);
+main::zone_has_no_secret();
+--- error_log
+no Redis master in upstream redis_rw
+--- no_error_log eval
+["[alert]", "[crit]", $ENV{TEST_NGINX_SECRET}, $ENV{TEST_NGINX_USER},
+ "hunter", "Zk9#", "Qx7"]
+
+
+
+=== TEST 9: a Sentinel that sends a bulk string without end loses its subscription, and memory stays bounded
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_NOBODY;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+        redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_SENTINEL_ENDLESS;
+    }
+--- init
+my $re = qr/redis sentinel: 127\.0\.0\.1:\d+ in upstream redis_rw sent a reply larger than 262144 bytes, dropping the event subscription/;
+TestRM::wait_error_log($re, 30);
+# the subscription is asked again an interval later, and dropped again
+my $at = TestRM::error_log_size();
+TestRM::wait_error_log($re, 30, $at);
+main::worker_rss_ok('an endless bulk string');
+--- error_log
+no Redis master in upstream redis_rw
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 10: a Sentinel that nests arrays without end loses its subscription, and memory stays bounded
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_NOBODY;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+        redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_SENTINEL_NESTED;
+    }
+--- init
+my $re = qr/redis sentinel: 127\.0\.0\.1:\d+ in upstream redis_rw sent a reply larger than 262144 bytes, dropping the event subscription/;
+TestRM::wait_error_log($re, 30);
+my $at = TestRM::error_log_size();
+TestRM::wait_error_log($re, 30, $at);
+main::worker_rss_ok('arrays nested without end');
+--- error_log
+no Redis master in upstream redis_rw
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 11: a Sentinel that leaves a reply half sent loses its subscription at the deadline
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_NOBODY;
+        redis_master;
+        redis_check interval=200ms timeout=400ms;
+        redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_SENTINEL_STALL;
+    }
+--- init
+TestRM::wait_error_log(qr/redis sentinel: 127\.0\.0\.1:\d+ in upstream redis_rw left a reply incomplete for 400ms, dropping the event subscription/, 30);
+--- error_log
+no Redis master in upstream redis_rw
+--- no_error_log
+[alert]
+[crit]

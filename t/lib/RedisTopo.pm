@@ -473,7 +473,17 @@ sub start_relay {
 }
 
 # start_hostile(mode => MODE, [port => P]) -> RedisTopo::Hostile
-my %HOSTILE_MODES = map { $_ => 1 } qw(garbage wrongtype huge drip silence error);
+#   garbage wrongtype huge drip silence error: a fake Redis server
+#   echo: answers AUTH with +OK, then repeats the credentials it was sent in
+#         every other reply: PING gets an error quoting them; as a Sentinel
+#         it names them as the master's host and publishes them in events
+#   sentinel-endless, sentinel-nested, sentinel-stall: a Sentinel that
+#         answers its probes (no such master) and confirms SUBSCRIBE, then
+#         sends a bulk string that never ends, arrays nested without end,
+#         or the start of a reply and nothing more
+my %HOSTILE_MODES = map { $_ => 1 }
+    qw(garbage wrongtype huge drip silence error echo
+       sentinel-endless sentinel-nested sentinel-stall);
 
 sub start_hostile {
     my (%opt) = @_;
@@ -676,6 +686,92 @@ sub _take_commands {
     return $count;
 }
 
+# Take the complete RESP commands out of $$bufref: a list of [ARGS...].
+sub _take_args {
+    my ($bufref) = @_;
+    my @cmds;
+    while ($$bufref =~ /\A\*(\d+)\r\n/) {
+        my ($n, $pos, @args) = ($1, $+[0]);
+        for (1 .. $n) {
+            pos($$bufref) = $pos;
+            last unless $$bufref =~ /\G\$(\d+)\r\n/gc;
+            my $start = pos($$bufref);
+            last if $start + $1 + 2 > length $$bufref;
+            push @args, substr($$bufref, $start, $1);
+            $pos = $start + $1 + 2;
+        }
+        last if @args < $n;
+        substr($$bufref, 0, $pos, '');
+        push @cmds, \@args;
+    }
+    return @cmds;
+}
+
+sub _bulk { '$' . length($_[0]) . "\r\n$_[0]\r\n" }
+
+# The replies of the hostile Sentinels and of 'echo' to one command.
+sub _hostile_reply {
+    my ($mode, $c, $args) = @_;
+    my $cmd = uc($args->[0] // '');
+    my $sub = lc($args->[1] // '');
+
+    if ($cmd eq 'AUTH') {
+        $c->{creds} = join ' ', @$args[1 .. $#$args];
+        return "+OK\r\n";
+    }
+
+    my $creds = $c->{creds} // 'none';
+
+    if ($cmd eq 'SENTINEL' && $sub eq 'get-master-addr-by-name') {
+        return $mode eq 'echo' ? "*2\r\n" . _bulk($creds) . _bulk('6379')
+                               : "*-1\r\n";
+    }
+
+    if ($cmd eq 'SENTINEL') {
+        return "-ERR No such master with that name\r\n";
+    }
+
+    if ($cmd eq 'SUBSCRIBE') {
+        my $out = '';
+        for my $i (1 .. $#$args) {
+            $out .= "*3\r\n" . _bulk('subscribe') . _bulk($args->[$i])
+                  . ":$i\r\n";
+        }
+        $c->{flood} = $mode;
+        $c->{out_after} = $mode eq 'echo'
+            ? "*3\r\n" . _bulk('message') . _bulk('+switch-master')
+              . _bulk("mymaster $creds 6379 $creds 6380")
+            : $mode eq 'sentinel-stall' ? "\$100\r\nonly a part"
+            : $mode eq 'sentinel-endless' ? "\$99999999999\r\n"
+            : '';
+        return $out;
+    }
+
+    return "-ERR you sent me: $creds\r\n";
+}
+
+# An endless stream for a flooding Sentinel: 'x' after the endless bulk
+# header, or arrays of 1024 elements nested 5 deep, whose leaves are ":1".
+sub _flood_chunk {
+    my ($c) = @_;
+    return 'x' x 65536 if $c->{flood} eq 'sentinel-endless';
+    return '' unless $c->{flood} eq 'sentinel-nested';
+    my $out = '';
+    my $stack = $c->{stack} //= [];
+    while (length $out < 65536) {
+        if (@$stack < 5) {
+            $out .= "*1024\r\n";
+            push @$stack, 1024;
+            next;
+        }
+        $out .= ":1\r\n";
+        while (@$stack && --$stack->[-1] == 0) {
+            pop @$stack;
+        }
+    }
+    return $out;
+}
+
 sub _hostile_main {
     my ($mode, $listener, $state_file, $parent) = @_;
     $listener->blocking(0);
@@ -699,7 +795,8 @@ sub _hostile_main {
         for my $c (values %conns) {
             $rsel->add($c->{fh});
             $wsel->add($c->{fh})
-                if length $c->{out} || ($c->{huge_left} && $c->{huge_left} > 0);
+                if length $c->{out} || ($c->{huge_left} && $c->{huge_left} > 0)
+                   || ($c->{flood} && $c->{flood} =~ /endless|nested/);
             if (defined $c->{drip_at}) {
                 my $d = $c->{drip_at} - $now;
                 $timeout = $d < 0 ? 0 : $d if $d < $timeout;
@@ -739,6 +836,12 @@ sub _hostile_main {
                     $c->{out} = "\$$huge_len\r\n";
                     $c->{huge_left} = $huge_len;
                 }
+            } elsif ($mode eq 'echo' || $mode =~ /^sentinel-/) {
+                $c->{in} .= $data;
+                $c->{out} .= _hostile_reply($mode, $c, $_)
+                    for _take_args(\$c->{in});
+                $c->{out} .= delete $c->{out_after}
+                    if defined $c->{out_after};
             } elsif ($mode eq 'drip') {
                 if (!defined $c->{drip_at}) {
                     $c->{drip_at}  = _now();    # first byte right away
@@ -750,6 +853,8 @@ sub _hostile_main {
 
         for my $fh (@{ $w || [] }) {
             my $c = $conns{ fileno $fh } or next;
+            $c->{out} = _flood_chunk($c)
+                if !length $c->{out} && $c->{flood};
             if (!length $c->{out} && $c->{huge_left}) {
                 # Refill the stream of 'x'; the final "\r\n" ends the bulk.
                 my $chunk = $c->{huge_left} < 65536 ? $c->{huge_left} : 65536;

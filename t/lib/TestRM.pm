@@ -22,6 +22,7 @@ our @EXPORT = qw(
     ask_nginx_send ask_nginx_answer
     free_port start_redis start_sentinel start_relay start_hostile
     wait_until wait_log log_size children_of stop_all
+    worker_pids rss_kb shared_memory_has
 );
 
 my $ROOT;
@@ -76,6 +77,44 @@ sub nginx_pid {
     my $pid = <$fh>;
     chomp $pid;
     return $pid;
+}
+
+# the worker processes of the nginx under test
+sub worker_pids { children_of(nginx_pid()) }
+
+# rss_kb(PID): the resident set of a process, in KiB
+sub rss_kb {
+    my ($pid) = @_;
+    open my $fh, '<', "/proc/$pid/status" or return 0;
+    while (<$fh>) {
+        return $1 if /^VmRSS:\s+(\d+)/;
+    }
+    return 0;
+}
+
+# shared_memory_has(PID, STRING): whether STRING is anywhere in the shared
+# anonymous mappings (nginx's shared zones) of process PID
+sub shared_memory_has {
+    my ($pid, $needle) = @_;
+    open my $maps, '<', "/proc/$pid/maps" or die "no /proc/$pid/maps: $!";
+    open my $mem, '<:raw', "/proc/$pid/mem" or die "no /proc/$pid/mem: $!";
+    my $seen = 0;
+    while (my $line = <$maps>) {
+        my ($from, $to, $perms, $name) =
+            $line =~ /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/
+            or next;
+        next unless $perms =~ /^rw.s/ && $name =~ m{^/dev/zero|^$|SYSV};
+        ($from, $to) = map { no warnings 'portable'; hex } $from, $to;
+        my $size = $to - $from;
+        sysseek $mem, $from, 0 or next;
+        my $buf;
+        my $got = sysread $mem, $buf, $size;
+        next unless $got;
+        $seen++;
+        return 1 if index($buf, $needle) >= 0;
+    }
+    die "no shared mapping found in process $pid\n" unless $seen;
+    return 0;
 }
 
 # the stream server of Test::Nginx::Socket::Lua::Stream (first, 2nd, 3rd)
