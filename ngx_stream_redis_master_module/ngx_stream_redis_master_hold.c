@@ -38,6 +38,10 @@ static void ngx_stream_redis_master_connect_held(
     ngx_log_t *log);
 static void ngx_stream_redis_master_drop_held(
     ngx_stream_redis_master_peer_data_t *pd, ngx_log_t *log);
+static ngx_uint_t ngx_stream_redis_master_client_left(
+    ngx_stream_redis_master_peer_data_t *pd);
+static void ngx_stream_redis_master_forget_held(
+    ngx_stream_redis_master_peer_data_t *pd);
 
 
 ngx_int_t
@@ -61,6 +65,16 @@ ngx_stream_redis_master_hold(ngx_peer_connection_t *pc, void *data)
     }
 
     tp = rmcf->targets.elts;
+
+    /*
+     * The proxy reads what the client sends meanwhile, and so learns when
+     * the client leaves: a client that left is never connected (see
+     * ngx_stream_redis_master_release()).
+     */
+
+    if (ngx_handle_read_event(pd->session->connection->read, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     if (ngx_stream_redis_master_hold_socket(pc, tp[0]->sockaddr->sa_family)
         != NGX_OK)
@@ -173,9 +187,11 @@ ngx_stream_redis_master_close_socket(ngx_socket_t s, ngx_log_t *log)
 
 
 /*
- * Called whenever this worker looks at routing: hands every waiting
- * connection that may go to "master" to it, or drops those whose deadline
- * has passed.
+ * Called whenever this worker looks at routing: forgets every waiting
+ * connection whose client has left, hands every other one that may go to
+ * "master" to it, and drops those whose deadline has passed.  A client
+ * that left must not have its commands run: it may have retried them
+ * elsewhere.
  */
 
 void
@@ -191,6 +207,12 @@ ngx_stream_redis_master_release(ngx_stream_redis_master_srv_conf_t *rmcf,
     {
         next = ngx_queue_next(q);
         pd = ngx_queue_data(q, ngx_stream_redis_master_peer_data_t, queue);
+
+        if (ngx_stream_redis_master_client_left(pd)) {
+            ngx_stream_redis_master_unhold(pd);
+            ngx_stream_redis_master_forget_held(pd);
+            continue;
+        }
 
         if (master != NGX_STREAM_REDIS_MASTER_NONE
             && ngx_stream_redis_master_may_connect(pd, master))
@@ -463,4 +485,45 @@ ngx_stream_redis_master_drop_held(ngx_stream_redis_master_peer_data_t *pd,
 
     c->write->timedout = 1;
     ngx_post_event(c->write, &ngx_posted_events);
+}
+
+
+/* whether the client of a held connection has closed it, or it failed */
+
+static ngx_uint_t
+ngx_stream_redis_master_client_left(ngx_stream_redis_master_peer_data_t *pd)
+{
+    ngx_connection_t  *c;
+
+    c = pd->session->connection;
+
+    return c->read->eof || c->read->error || c->error;
+}
+
+
+/*
+ * Ends a held session whose client left, without connecting it: the held
+ * socket is closed here, since the proxy would connect a socket it knows.
+ */
+
+static void
+ngx_stream_redis_master_forget_held(ngx_stream_redis_master_peer_data_t *pd)
+{
+    ngx_stream_session_t   *s;
+    ngx_stream_upstream_t  *u;
+
+    s = pd->session;
+    u = s->upstream;
+
+    ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                  "client left while waiting for a Redis master in upstream "
+                  "%V: dropped, nothing it sent is forwarded",
+                  pd->conf->name);
+
+    if (u->peer.connection) {
+        ngx_close_connection(u->peer.connection);
+        u->peer.connection = NULL;
+    }
+
+    ngx_stream_finalize_session(s, NGX_STREAM_OK);
 }

@@ -37,12 +37,18 @@ $ENV{TEST_NGINX_D} = $d->port;
 $ENV{TEST_NGINX_E} = $e->port;
 $ENV{TEST_NGINX_SOCK} = "$sockdir/redis.sock";
 
-# runs CODE in a child once REGEX shows in nginx's error log
+# a replica of nobody, for the client that leaves while held
+our $g = start_redis(replicaof => $dead, wait_replica_up => 0);
+
+$ENV{TEST_NGINX_G} = $g->port;
+
+# runs CODE in a child once REGEX shows in nginx's error log (after byte
+# offset FROM)
 sub when_logged {
-    my ($re, $code) = @_;
+    my ($re, $code, $from) = @_;
     my $pid = fork // die "fork: $!";
     return $pid if $pid;
-    eval { wait_error_log($re, 10); $code->() };
+    eval { wait_error_log($re, 10, $from); $code->() };
     POSIX::_exit($@ ? 1 : 0);
 }
 
@@ -51,7 +57,7 @@ add_block_preprocessor(sub {
     my ($block) = @_;
     $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n")
         unless defined $block->stream_server_config;
-    $block->set_value('init', 'package main; our ($a, $dead, $b, $c, $d, $e, $u); '
+    $block->set_value('init', 'package main; our ($a, $dead, $b, $c, $d, $e, $u, $g); '
                               . ($block->init // ''));
 });
 run_tests();
@@ -268,4 +274,43 @@ QUIT
 --- no_error_log
 [alert]
 [crit]
+closing the connection
+
+
+
+=== TEST 8: a held client that leaves is dropped at once: its command never runs, its place in wait_queue is free
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_G;
+        redis_master wait=10s wait_queue=1;
+        redis_check interval=1s timeout=500ms;
+    }
+--- init
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_G} in upstream redis_rw is up, role replica/);
+
+# a client sends a write, gives up while held, and leaves
+my $at = TestRM::error_log_size();
+my $gone = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                 PeerPort => TestRM::stream_port())
+    or die "connect: $!";
+print {$gone} "INCR counter\r\n";
+TestRM::wait_error_log(qr/no Redis master in upstream redis_rw: waiting up to 10000ms/, 10, $at);
+close $gone;
+TestRM::wait_error_log(qr/client left while waiting for a Redis master in upstream redis_rw: dropped/, 10, $at);
+
+# the next client takes the one place in wait_queue; the server is promoted
+# once it is held
+$at = TestRM::error_log_size();
+main::when_logged(qr/no Redis master in upstream redis_rw: waiting up to 10000ms/,
+                  sub { $g->cmd('REPLICAOF', 'NO', 'ONE') }, $at);
+--- stream_request
+INCR counter
+QUIT
+--- stream_response eval
+":1\r\n+OK\r\n"
+--- error_log eval
+qr/Redis master 127\.0\.0\.1:$ENV{TEST_NGINX_G} of upstream redis_rw is known after waiting \d+ms, connecting/
+--- no_error_log
+[alert]
+wait_queue
 closing the connection
