@@ -577,7 +577,7 @@ ngx_stream_redis_master_choose(ngx_stream_redis_master_srv_conf_t *rmcf,
 
         /* the master known before is gone: say so, and probe faster */
 
-        if (rmcf->route->master
+        if (rmcf->route->master && !ngx_exiting
             && ngx_stream_redis_master_announce(rmcf, NULL, 0))
         {
             ngx_log_error(NGX_LOG_WARN, log, 0,
@@ -599,7 +599,14 @@ ngx_stream_redis_master_choose(ngx_stream_redis_master_srv_conf_t *rmcf,
         chosen = ngx_stream_redis_master_arbitrate(rmcf, &how);
     }
 
-    if (ngx_stream_redis_master_announce(rmcf,
+    /*
+     * The workers of an older configuration, still serving sessions after
+     * a reload, act on the choice but leave announcing it to the current
+     * ones: their server lists may differ, and the record would flip.
+     */
+
+    if (!ngx_exiting
+        && ngx_stream_redis_master_announce(rmcf,
                              chosen == NGX_STREAM_REDIS_MASTER_NONE
                              ? NULL : tp[chosen]->node, claimants))
     {
@@ -652,9 +659,7 @@ static ngx_uint_t
 ngx_stream_redis_master_says_master(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t i)
 {
-    return rmcf->snapshot[i].up
-           && rmcf->snapshot[i].info.role
-              == NGX_STREAM_REDIS_MASTER_ROLE_MASTER;
+    return ngx_stream_redis_master_is_master(&rmcf->snapshot[i]);
 }
 
 

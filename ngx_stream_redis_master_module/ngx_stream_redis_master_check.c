@@ -32,6 +32,7 @@ struct ngx_stream_redis_master_checker_s {
     ngx_stream_redis_master_info_t     info;
     unsigned                           busy:1;
     unsigned                           connecting:1;
+    unsigned                           stalled:1;
     u_char                             reason[
                                        NGX_STREAM_REDIS_MASTER_REASON_LEN];
 };
@@ -330,8 +331,14 @@ ngx_stream_redis_master_timer_handler(ngx_event_t *ev)
     }
 
     if (ck->busy) {
-        ngx_stream_redis_master_fail(ck, 0, "timed out after %Mms",
-                                     ck->target->check->timeout);
+
+        /* connected, and no answer: a stall, not yet a lost server */
+
+        ck->stalled = !ck->connecting;
+
+        ngx_stream_redis_master_fail(ck, 0, "timed out after %Mms%s",
+                                     ck->target->check->timeout,
+                                     ck->connecting ? " connecting" : "");
         return;
     }
 
@@ -356,6 +363,7 @@ ngx_stream_redis_master_probe(ngx_stream_redis_master_checker_t *ck)
                    "redis check: probing %V", &ck->target->name);
 
     ck->busy = 1;
+    ck->stalled = 0;
     ck->kick_start = ck->target->node->kick;
     ck->got = 0;
     ck->sent = 0;
@@ -742,7 +750,8 @@ ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
 
     ngx_stream_redis_master_record(ck->target, ok ? &ck->info : NULL,
                                    ck->kick_start, ck->reason,
-                                   ngx_strlen(ck->reason), ngx_cycle->log);
+                                   ngx_strlen(ck->reason), ck->stalled,
+                                   ngx_cycle->log);
 
     /* this worker reroutes at once; the others on their next sweep */
     ngx_stream_redis_master_reroute((ngx_cycle_t *) ngx_cycle);

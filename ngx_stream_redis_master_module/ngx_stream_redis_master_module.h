@@ -88,13 +88,16 @@ typedef struct {
     ngx_pid_t                          owner;
     ngx_msec_t                         owner_seen;
     ngx_msec_t                         checked;
+    ngx_msec_t                         fresh;
     ngx_msec_t                         failure_logged;
     ngx_uint_t                         probes;
     ngx_uint_t                         kick;
     ngx_uint_t                         kick_probed;
     ngx_uint_t                         successes;
     ngx_uint_t                         failures;
+    ngx_uint_t                         hard_failures;
     unsigned                           up:1;
+    unsigned                           stalled:1;
     ngx_stream_redis_master_info_t     info;
     size_t                             reason_len;
     u_char                             reason[
@@ -228,6 +231,16 @@ typedef struct {
 } ngx_stream_redis_master_peer_data_t;
 
 
+/*
+ * A server whose last answer was "master" and that has not been lost since:
+ * up, or "stalled" (its probes time out on connections it still accepts,
+ * as when a slow command blocks it), which is no evidence that writes
+ * must stop there.
+ */
+#define ngx_stream_redis_master_is_master(node)                               \
+    (((node)->up || (node)->stalled)                                          \
+     && (node)->info.role == NGX_STREAM_REDIS_MASTER_ROLE_MASTER)
+
 #define ngx_stream_redis_master_map_size(n)                                   \
     (((n) + (8 * sizeof(uintptr_t)) - 1) / (8 * sizeof(uintptr_t)))
 
@@ -260,7 +273,7 @@ ngx_uint_t ngx_stream_redis_master_own(ngx_stream_redis_master_target_t *t,
 void ngx_stream_redis_master_disown(ngx_cycle_t *cycle);
 void ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
-    size_t len, ngx_log_t *log);
+    size_t len, ngx_uint_t stalled, ngx_log_t *log);
 void ngx_stream_redis_master_snapshot(
     ngx_stream_redis_master_srv_conf_t *rmcf);
 ngx_uint_t ngx_stream_redis_master_announce(

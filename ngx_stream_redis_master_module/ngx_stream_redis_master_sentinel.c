@@ -210,8 +210,7 @@ ngx_stream_redis_master_sole_heir(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     for (j = 0; j < rmcf->targets.nelts; j++) {
         if (tp[j]->node != tp[i]->node
-            && snap[j].up
-            && snap[j].info.role == NGX_STREAM_REDIS_MASTER_ROLE_MASTER
+            && ngx_stream_redis_master_is_master(&snap[j])
             && ngx_strcmp(snap[j].info.replid2, snap[m].info.replid) == 0)
         {
             return 0;

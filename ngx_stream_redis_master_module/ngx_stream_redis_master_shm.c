@@ -18,6 +18,9 @@ static ngx_stream_redis_master_route_t *ngx_stream_redis_master_route(
 static ngx_slab_pool_t *ngx_stream_redis_master_shpool(void);
 static ngx_uint_t ngx_stream_redis_master_repeated(
     ngx_stream_redis_master_target_t *t, u_char *reason, size_t len);
+static void ngx_stream_redis_master_copy_node(
+    ngx_stream_redis_master_node_t *copy,
+    ngx_stream_redis_master_node_t *node);
 
 
 ngx_int_t
@@ -281,17 +284,21 @@ ngx_stream_redis_master_disown(ngx_cycle_t *cycle)
 
 /*
  * Stores the outcome of one probe: "info" on success, else the failure
- * "reason", and the kick counter as it was when the probe started.  rise
+ * "reason" ("stalled" when it timed out on a connection the server
+ * accepted), and the kick counter as it was when the probe started.  rise
  * and fall decide up and down; a role is taken at once, since a demoted
- * master must stop taking writes without delay.
+ * master must stop taking writes without delay.  A server that is down
+ * only because it stalls keeps its role: a slow command, a fork or a long
+ * script must cost clients latency, not their sessions.
  */
 
 void
 ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
-    size_t len, ngx_log_t *log)
+    size_t len, ngx_uint_t stalled, ngx_log_t *log)
 {
     ngx_uint_t                       old_role, up, down, role, named, quiet;
+    ngx_uint_t                       lost, stall;
     ngx_slab_pool_t                 *shpool;
     ngx_stream_redis_master_node_t  *node;
 
@@ -302,6 +309,8 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     role = 0;
     named = 0;
     quiet = 0;
+    lost = 0;
+    stall = 0;
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -311,6 +320,9 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     node->kick_probed = kick;
     old_role = node->info.role;
 
+    /* what nobody refreshes for this long stops counting */
+    node->fresh = 3 * (t->check->interval + t->check->timeout);
+
     if (info) {
         named = (info->role == NGX_STREAM_REDIS_MASTER_ROLE_SENTINEL
                  && (node->info.master_port != info->master_port
@@ -319,6 +331,8 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
                         != 0));
 
         node->failures = 0;
+        node->hard_failures = 0;
+        node->stalled = 0;
         node->successes++;
         node->info = *info;
         node->reason_len = 0;
@@ -340,12 +354,19 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
 
         node->successes = 0;
         node->failures++;
+        node->hard_failures += !stalled;
         node->reason_len = ngx_min(len, NGX_STREAM_REDIS_MASTER_REASON_LEN);
         ngx_memcpy(node->reason, reason, node->reason_len);
 
         if (node->up && node->failures >= t->check->fall) {
             node->up = 0;
-            down = 1;
+            node->stalled = (node->hard_failures < t->check->fall);
+            down = !node->stalled;
+            stall = node->stalled;
+
+        } else if (node->stalled && node->hard_failures >= t->check->fall) {
+            node->stalled = 0;
+            lost = 1;
         }
     }
 
@@ -381,6 +402,20 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "redis check: server %V in upstream %V is down: %*s",
                       &t->name, &t->upstreams, len, reason);
+    }
+
+    if (stall) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "redis check: server %V in upstream %V stalls: %*s; "
+                      "it accepts connections, so it keeps its role and "
+                      "sessions until it fails otherwise or another server "
+                      "takes over", &t->name, &t->upstreams, len, reason);
+    }
+
+    if (lost) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "redis check: server %V in upstream %V is down after "
+                      "stalling: %*s", &t->name, &t->upstreams, len, reason);
     }
 
     if (named && info->master_port == 0) {
@@ -440,16 +475,41 @@ ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf)
     ngx_shmtx_lock(&shpool->mutex);
 
     for (i = 0; i < rmcf->targets.nelts; i++) {
-        rmcf->snapshot[i] = *tp[i]->node;
+        ngx_stream_redis_master_copy_node(&rmcf->snapshot[i], tp[i]->node);
     }
 
     tp = rmcf->sentinels.elts;
 
     for (i = 0; i < rmcf->sentinels.nelts; i++) {
-        rmcf->sentinel_snapshot[i] = *tp[i]->node;
+        ngx_stream_redis_master_copy_node(&rmcf->sentinel_snapshot[i],
+                                          tp[i]->node);
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * A node that no worker has refreshed for a while (a server a reload
+ * removed, read by the workers of the older configuration) counts as a
+ * server that is down and says nothing.
+ */
+
+static void
+ngx_stream_redis_master_copy_node(ngx_stream_redis_master_node_t *copy,
+    ngx_stream_redis_master_node_t *node)
+{
+    *copy = *node;
+
+    if (node->probes
+        && (ngx_msec_int_t) (ngx_current_msec - node->checked)
+           > (ngx_msec_int_t) node->fresh)
+    {
+        copy->up = 0;
+        copy->stalled = 0;
+        copy->info.role = NGX_STREAM_REDIS_MASTER_ROLE_UNKNOWN;
+        copy->info.master_port = 0;
+    }
 }
 
 

@@ -14,6 +14,44 @@ our $r = start_redis(replicaof => $m->port);
 $ENV{TEST_NGINX_M} = $m->port;
 $ENV{TEST_NGINX_R} = $r->port;
 
+# a master and its replica for each block that demotes a master
+our %pair;
+for my $n (2 .. 4) {
+    my @acl = (conf => ['user checker on >old-s3cret >new-s3cret '
+                        . '+ping +info']);
+    my $master = start_redis(@acl);
+    my $replica = start_redis(replicaof => $master->port, @acl);
+    $pair{$n} = [$master, $replica];
+    $ENV{"TEST_NGINX_M$n"} = $master->port;
+    $ENV{"TEST_NGINX_R$n"} = $replica->port;
+}
+
+# reload(EDIT): rewrite nginx.conf with EDIT (a sub on $_), reload, and
+# wait until new workers run beside the old ones (kept by live sessions)
+sub reload {
+    my ($edit) = @_;
+    my $conf = "$ENV{TEST_NGINX_SERVROOT}/conf/nginx.conf";
+    local $_ = do { local (@ARGV, $/) = ($conf); <> };
+    $edit->();
+    open my $fh, '>', $conf or die "$conf: $!";
+    print {$fh} $_;
+    close $fh;
+
+    my $master = nginx_pid();
+    my %old = map { $_ => 1 } children_of($master);
+    kill 'HUP', $master;
+    wait_until(sub { grep { !$old{$_} } children_of($master) }, 20,
+               'new workers after the reload');
+}
+
+# demote(N): the replica of pair N becomes master, the master its replica
+sub demote {
+    my ($n) = @_;
+    my ($master, $replica) = @{ $pair{$n} };
+    $replica->cmd('REPLICAOF', 'NO', 'ONE');
+    $master->cmd('REPLICAOF', '127.0.0.1', $replica->port);
+}
+
 master_on();
 workers(2);
 no_shuffle();
@@ -66,3 +104,124 @@ reconfiguring
 [crit]
 [alert]
 no Redis master
+
+
+
+=== TEST 2: a reload that changes redis_check: a session kept by an old worker is closed when its master is demoted
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M2;
+        server 127.0.0.1:$TEST_NGINX_R2;
+        redis_master;
+        redis_check interval=200ms timeout=300ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+package main;
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_M2}\b/);
+my ($s, $reached) = TestRM::redis_session();
+Test::More::is($reached, $ENV{TEST_NGINX_M2}, 'the session reached the master');
+
+my $at = TestRM::error_log_size();
+main::reload(sub { s/interval=200ms timeout=300ms/interval=300ms timeout=400ms/ });
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_M2}\b/, 10, $at);
+
+main::demote(2);
+Test::More::ok(TestRM::session_closed($s, 10),
+               'the old worker closes the session to the demoted master');
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_R2}\b/, 10, $at);
+my $said = TestRM::count_error_log(qr/upstream redis_rw (?:master is|has no master)/);
+Test::More::cmp_ok($said, '<=', 5, "each choice is logged once ($said lines)");
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_R2})
+--- error_log
+reconfiguring
+--- no_error_log
+[crit]
+[alert]
+
+
+
+=== TEST 3: a reload that rotates the password in password_file: a session kept by an old worker is closed when its master is demoted
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M3;
+        server 127.0.0.1:$TEST_NGINX_R3;
+        redis_master;
+        redis_check interval=200ms timeout=300ms username=checker
+                    password_file=checker.pass;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- user_files
+>>> ../conf/checker.pass
+old-s3cret
+--- init
+package main;
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_M3}\b/);
+my ($s, $reached) = TestRM::redis_session();
+Test::More::is($reached, $ENV{TEST_NGINX_M3}, 'the session reached the master');
+
+my $file = "$ENV{TEST_NGINX_SERVROOT}/conf/checker.pass";
+open my $fh, '>', $file or die "$file: $!";
+print {$fh} "new-s3cret\n";
+close $fh;
+
+my $at = TestRM::error_log_size();
+main::reload(sub { });
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_M3}\b/, 10, $at);
+
+main::demote(3);
+Test::More::ok(TestRM::session_closed($s, 10),
+               'the old worker closes the session to the demoted master');
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_R3}\b/, 10, $at);
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_R3})
+--- error_log
+reconfiguring
+--- no_error_log
+[crit]
+[alert]
+probe failed
+s3cret
+
+
+
+=== TEST 4: a reload that removes the master's server: the old worker stops counting it and closes its session
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M4;
+        server 127.0.0.1:$TEST_NGINX_R4;
+        redis_master;
+        redis_check interval=200ms timeout=300ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+package main;
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_M4}\b/);
+my ($s, $reached) = TestRM::redis_session();
+Test::More::is($reached, $ENV{TEST_NGINX_M4}, 'the session reached the master');
+
+# nobody probes the removed server any more: its state goes stale
+my $at = TestRM::error_log_size();
+main::reload(sub { s/\n\s*server 127\.0\.0\.1:$ENV{TEST_NGINX_M4};// or die 'no master line' });
+TestRM::wait_error_log(qr/upstream redis_rw has no master/, 10, $at);
+Test::More::ok(TestRM::session_closed($s, 10),
+               'the old worker closes the session to the removed server');
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- error_log
+reconfiguring
+--- no_error_log
+[crit]
+[alert]
