@@ -42,6 +42,7 @@ static ngx_int_t ngx_stream_redis_master_target_key(ngx_conf_t *cf,
 static ngx_uint_t ngx_stream_redis_master_same_check(
     ngx_stream_redis_master_check_conf_t *a,
     ngx_stream_redis_master_check_conf_t *b);
+static ngx_int_t ngx_stream_redis_master_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_stream_redis_master_init_process(ngx_cycle_t *cycle);
 static void ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle);
 
@@ -103,7 +104,7 @@ ngx_module_t  ngx_stream_redis_master_module = {
     ngx_stream_redis_master_commands,      /* module directives */
     NGX_STREAM_MODULE,                     /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_stream_redis_master_init_module,   /* init module */
     ngx_stream_redis_master_init_process,  /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -132,6 +133,12 @@ ngx_stream_redis_master_create_main_conf(ngx_conf_t *cf)
 
     if (ngx_array_init(&rmmcf->targets, cf->pool, 8,
                        sizeof(ngx_stream_redis_master_target_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    if (ngx_array_init(&rmmcf->created, cf->pool, 8, sizeof(ngx_queue_t *))
         != NGX_OK)
     {
         return NULL;
@@ -188,6 +195,7 @@ ngx_stream_redis_master_init_main_conf(ngx_conf_t *cf, void *conf)
     size_t                               size;
     ngx_str_t                            name;
     ngx_uint_t                           i;
+    ngx_pool_cleanup_t                  *cln;
     ngx_stream_upstream_srv_conf_t     **uscfp;
     ngx_stream_redis_master_srv_conf_t  *rmcf;
     ngx_stream_upstream_main_conf_t     *umcf;
@@ -258,6 +266,16 @@ ngx_stream_redis_master_init_main_conf(ngx_conf_t *cf, void *conf)
 
     rmmcf->shm_zone->init = ngx_stream_redis_master_init_zone;
     rmmcf->shm_zone->data = rmmcf;
+
+    /* a reload that fails after the zone was set up takes back its part */
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_stream_redis_master_forget_zone;
+    cln->data = rmmcf;
 
     return NGX_CONF_OK;
 }
@@ -1068,6 +1086,24 @@ ngx_stream_redis_master_same_check(ngx_stream_redis_master_check_conf_t *a,
            && a->password.len == b->password.len
            && ngx_strncmp(a->password.data, b->password.data,
                           a->password.len) == 0;
+}
+
+
+/* the configuration is committed: what it added to the zone stays */
+
+static ngx_int_t
+ngx_stream_redis_master_init_module(ngx_cycle_t *cycle)
+{
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+
+    if (rmmcf) {
+        rmmcf->committed = 1;
+    }
+
+    return NGX_OK;
 }
 
 

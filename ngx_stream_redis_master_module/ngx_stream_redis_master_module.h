@@ -206,6 +206,12 @@ typedef struct {
     ngx_shm_zone_t                    *shm_zone;
     ngx_slab_pool_t                   *shpool;
     ngx_stream_redis_master_shctx_t   *sh;
+
+    /* what this configuration added to a zone it took over */
+    ngx_array_t                        created;
+    unsigned                           reused:1;
+    unsigned                           committed:1;
+
     ngx_event_t                        sweep;
 } ngx_stream_redis_master_main_conf_t;
 
@@ -268,6 +274,7 @@ ngx_stream_redis_master_target_t *ngx_stream_redis_master_add_target(
 /* shared state */
 ngx_int_t ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
+void ngx_stream_redis_master_forget_zone(void *data);
 ngx_uint_t ngx_stream_redis_master_own(ngx_stream_redis_master_target_t *t,
     ngx_msec_t stale);
 void ngx_stream_redis_master_disown(ngx_cycle_t *cycle);

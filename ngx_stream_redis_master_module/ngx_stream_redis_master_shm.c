@@ -16,6 +16,10 @@ static ngx_stream_redis_master_node_t *ngx_stream_redis_master_node(
 static ngx_stream_redis_master_route_t *ngx_stream_redis_master_route(
     ngx_stream_redis_master_main_conf_t *rmmcf, ngx_str_t *name);
 static ngx_slab_pool_t *ngx_stream_redis_master_shpool(void);
+static ngx_int_t ngx_stream_redis_master_created(
+    ngx_stream_redis_master_main_conf_t *rmmcf, ngx_queue_t *q);
+static void ngx_stream_redis_master_log_zone(ngx_shm_zone_t *shm_zone,
+    ngx_stream_redis_master_main_conf_t *rmmcf);
 static ngx_uint_t ngx_stream_redis_master_repeated(
     ngx_stream_redis_master_target_t *t, u_char *reason, size_t len);
 static void ngx_stream_redis_master_copy_node(
@@ -39,6 +43,7 @@ ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     if (octx) {
         rmmcf->sh = octx->sh;
         rmmcf->shpool = octx->shpool;
+        rmmcf->reused = 1;
 
     } else {
         rmmcf->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
@@ -95,6 +100,8 @@ ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ngx_shmtx_unlock(&rmmcf->shpool->mutex);
 
+    ngx_stream_redis_master_log_zone(shm_zone, rmmcf);
+
     return NGX_OK;
 
 failed:
@@ -138,6 +145,11 @@ ngx_stream_redis_master_node(ngx_stream_redis_master_main_conf_t *rmmcf,
         return NULL;
     }
 
+    if (ngx_stream_redis_master_created(rmmcf, &node->queue) != NGX_OK) {
+        ngx_slab_free_locked(rmmcf->shpool, node);
+        return NULL;
+    }
+
     node->key.data = (u_char *) node + sizeof(ngx_stream_redis_master_node_t);
     node->key.len = key->len;
     ngx_memcpy(node->key.data, key->data, key->len);
@@ -177,6 +189,11 @@ ngx_stream_redis_master_route(ngx_stream_redis_master_main_conf_t *rmmcf,
         return NULL;
     }
 
+    if (ngx_stream_redis_master_created(rmmcf, &route->queue) != NGX_OK) {
+        ngx_slab_free_locked(rmmcf->shpool, route);
+        return NULL;
+    }
+
     route->name.data = (u_char *) route
                        + sizeof(ngx_stream_redis_master_route_t);
     route->name.len = name->len;
@@ -185,6 +202,100 @@ ngx_stream_redis_master_route(ngx_stream_redis_master_main_conf_t *rmmcf,
     ngx_queue_insert_tail(&rmmcf->sh->routes, &route->queue);
 
     return route;
+}
+
+
+/*
+ * Remembers an entry this configuration added to a zone it took over from
+ * the running one: should the reload fail after all, the entry is freed
+ * (nginx frees a zone of its own whole).  The entry's queue link is first
+ * in it.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_created(ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_queue_t *q)
+{
+    ngx_queue_t  **entry;
+
+    if (!rmmcf->reused) {
+        return NGX_OK;
+    }
+
+    entry = ngx_array_push(&rmmcf->created);
+    if (entry == NULL) {
+        return NGX_ERROR;
+    }
+
+    *entry = q;
+
+    return NGX_OK;
+}
+
+
+/* the pool cleanup of a configuration: runs when its cycle is destroyed */
+
+void
+ngx_stream_redis_master_forget_zone(void *data)
+{
+    ngx_stream_redis_master_main_conf_t  *rmmcf = data;
+
+    ngx_uint_t     i;
+    ngx_queue_t  **entry;
+
+    if (rmmcf->committed || rmmcf->created.nelts == 0) {
+        return;
+    }
+
+    entry = rmmcf->created.elts;
+
+    ngx_shmtx_lock(&rmmcf->shpool->mutex);
+
+    for (i = 0; i < rmmcf->created.nelts; i++) {
+        ngx_queue_remove(entry[i]);
+        ngx_slab_free_locked(rmmcf->shpool, entry[i]);
+    }
+
+    ngx_shmtx_unlock(&rmmcf->shpool->mutex);
+
+    rmmcf->created.nelts = 0;
+}
+
+
+/* how full the zone is, at each start and reload */
+
+static void
+ngx_stream_redis_master_log_zone(ngx_shm_zone_t *shm_zone,
+    ngx_stream_redis_master_main_conf_t *rmmcf)
+{
+    ngx_uint_t    nodes, routes;
+    ngx_queue_t  *q;
+
+    nodes = 0;
+    routes = 0;
+
+    ngx_shmtx_lock(&rmmcf->shpool->mutex);
+
+    for (q = ngx_queue_head(&rmmcf->sh->nodes);
+         q != ngx_queue_sentinel(&rmmcf->sh->nodes);
+         q = ngx_queue_next(q))
+    {
+        nodes++;
+    }
+
+    for (q = ngx_queue_head(&rmmcf->sh->routes);
+         q != ngx_queue_sentinel(&rmmcf->sh->routes);
+         q = ngx_queue_next(q))
+    {
+        routes++;
+    }
+
+    ngx_shmtx_unlock(&rmmcf->shpool->mutex);
+
+    ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
+                  "redis_master zone \"%V\": %ui servers, %ui upstreams, "
+                  "%ui free pages", &shm_zone->shm.name, nodes, routes,
+                  rmmcf->shpool->pfree);
 }
 
 

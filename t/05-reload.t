@@ -26,9 +26,8 @@ for my $n (2 .. 4) {
     $ENV{"TEST_NGINX_R$n"} = $replica->port;
 }
 
-# reload(EDIT): rewrite nginx.conf with EDIT (a sub on $_), reload, and
-# wait until new workers run beside the old ones (kept by live sessions)
-sub reload {
+# edit_conf(EDIT): rewrite nginx.conf with EDIT (a sub on $_)
+sub edit_conf {
     my ($edit) = @_;
     my $conf = "$ENV{TEST_NGINX_SERVROOT}/conf/nginx.conf";
     local $_ = do { local (@ARGV, $/) = ($conf); <> };
@@ -36,6 +35,13 @@ sub reload {
     open my $fh, '>', $conf or die "$conf: $!";
     print {$fh} $_;
     close $fh;
+}
+
+# reload(EDIT): edit_conf(EDIT), reload, and wait until new workers run
+# beside the old ones (kept by live sessions)
+sub reload {
+    my ($edit) = @_;
+    edit_conf($edit);
 
     my $master = nginx_pid();
     my %old = map { $_ => 1 } children_of($master);
@@ -225,3 +231,50 @@ reconfiguring
 --- no_error_log
 [crit]
 [alert]
+
+
+
+=== TEST 5: a reload that fails after the zone was set up gives back what it took there
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M;
+        redis_master;
+        redis_check interval=200ms timeout=300ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+package main;
+my $zone = qr/redis_master zone "redis_master": (\d+) servers, (\d+) upstreams, \d+ free pages/;
+TestRM::wait_error_log($zone);
+my $conf = "$ENV{TEST_NGINX_SERVROOT}/conf/nginx.conf";
+my $good = do { local (@ARGV, $/) = ($conf); <> };
+
+# thirty more servers, and a listen on a port in use: the new zone entries
+# are made, then binding fails and the reload with them
+my $busy = $ENV{TEST_NGINX_M};
+my $at = TestRM::error_log_size();
+main::edit_conf(sub {
+    my $more = join '', map { "        server 127.0.0.2:$_;\n" } 30001 .. 30030;
+    s/(server 127\.0\.0\.1:$ENV{TEST_NGINX_M};\n)/$1$more/ or die 'no server';
+    s/(\nstream \{\n)/$1    server { listen 127.0.0.1:$busy; proxy_pass redis_rw; }\n/
+        or die 'no stream block';
+});
+kill 'HUP', TestRM::nginx_pid();
+my $failed = TestRM::wait_error_log(qr/bind\(\) to 127\.0\.0\.1:$busy failed/, 20, $at);
+my @said = TestRM::wait_error_log(qr/redis_master zone "redis_master": 31 servers/, 20, $at);
+
+# back to the first configuration: the zone holds its one server only
+main::edit_conf(sub { $_ = $good });
+$at = TestRM::error_log_size();
+kill 'HUP', TestRM::nginx_pid();
+my $line = TestRM::wait_error_log($zone, 20, $at);
+my ($servers) = $line =~ $zone;
+Test::More::is($servers, 1, "the zone keeps no server of the failed reload ($line)");
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_M})
+--- error_log
+reconfiguring
