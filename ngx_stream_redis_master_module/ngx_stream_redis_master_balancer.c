@@ -394,12 +394,17 @@ ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
     ngx_stream_upstream_rr_peer_t   *peer;
     ngx_stream_upstream_rr_peers_t  *peers;
 
-    ngx_stream_upstream_rr_peers_wlock(pd->rrp.peers);
+    /*
+     * A backup server's counters are guarded by the backup list's lock, as
+     * in ngx_stream_redis_master_free_peer() and nginx's own balancers.
+     */
 
     peer = ngx_stream_redis_master_peer(pd->rrp.peers, index, &peers);
 
+    ngx_stream_upstream_rr_peers_wlock(peers);
+
     if (peer->max_conns && peer->conns >= peer->max_conns) {
-        ngx_stream_upstream_rr_peers_unlock(pd->rrp.peers);
+        ngx_stream_upstream_rr_peers_unlock(peers);
 
         ngx_log_error(NGX_LOG_ERR, pc->log, 0,
                       "server %V in upstream %V is at max_conns",
@@ -413,7 +418,7 @@ ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
     pc->socklen = peer->socklen;
     pc->name = &peer->name;
 
-    ngx_stream_upstream_rr_peers_unlock(pd->rrp.peers);
+    ngx_stream_upstream_rr_peers_unlock(peers);
 
     /* round robin's notify and SSL session hooks read "current" */
     pd->rrp.current = peer;
@@ -902,13 +907,13 @@ ngx_stream_redis_master_pick_replica(ngx_stream_redis_master_peer_data_t *pd,
     best = NGX_STREAM_REDIS_MASTER_NONE;
     base = 0;
 
-    ngx_stream_upstream_rr_peers_wlock(pd->rrp.peers);
-
     /* primary servers first; backup servers only when none qualifies */
 
     for (peers = pd->rrp.peers; peers; peers = peers->next) {
         total = 0;
         bestp = NULL;
+
+        ngx_stream_upstream_rr_peers_wlock(peers);
 
         for (peer = peers->peer, i = base; peer; peer = peer->next, i++) {
 
@@ -931,13 +936,14 @@ ngx_stream_redis_master_pick_replica(ngx_stream_redis_master_peer_data_t *pd,
 
         if (bestp) {
             bestp->current_weight -= total;
+            ngx_stream_upstream_rr_peers_unlock(peers);
             break;
         }
 
+        ngx_stream_upstream_rr_peers_unlock(peers);
+
         base += peers->number;
     }
-
-    ngx_stream_upstream_rr_peers_unlock(pd->rrp.peers);
 
     return best;
 }

@@ -308,6 +308,17 @@ ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle)
         if (!ck->busy && !ngx_exiting && !ngx_terminate) {
             elapsed = (ngx_msec_int_t) (ngx_current_msec
                                         - tp[i]->node->checked);
+
+            /*
+             * ngx_add_timer() keeps a timer that is already set within
+             * NGX_TIMER_LAZY_DELAY (300ms) of the new time: "now" could
+             * come that much late.
+             */
+
+            if (ck->timer.timer_set) {
+                ngx_del_timer(&ck->timer);
+            }
+
             ngx_add_timer(&ck->timer,
                           elapsed >= NGX_STREAM_REDIS_MASTER_MIN_FAST
                           ? 1 : NGX_STREAM_REDIS_MASTER_MIN_FAST - elapsed);
