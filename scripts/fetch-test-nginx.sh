@@ -2,23 +2,50 @@
 # Fetch openresty's Test::Nginx (Debian package libtest-nginx-perl, only in
 # the sid suite) into a project-local directory, without touching the
 # machine's apt sources: a private apt configuration with its own lists and
-# cache, naming the archive URI the machine already uses.
+# cache, naming the archive URI the machine already uses, whose downloads
+# apt verifies with Debian's archive keyring.
 set -euo pipefail
 
 dest=${1:?usage: fetch-test-nginx.sh DEST}
+apt_etc=${APT_ETC:-/etc/apt}    # another directory only for the tests
 [ -f "$dest/usr/share/perl5/Test/Nginx/Socket.pm" ] && exit 0
 
-uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null \
-      | grep -oE 'https?://[^ ]*/debian/?( |$)' | awk 'NR == 1 {print $1}' \
-      || true)
-uri=${uri:-http://deb.debian.org/debian}
+# the Debian archive this machine already uses: the first "URIs:" of a
+# deb822 .sources file, or the first "deb" line of a .list file, whose path
+# ends in /debian (not /debian-security)
+uri=$(
+    {
+        sed -n 's/^[[:space:]]*URIs:[[:space:]]*//p' \
+            "$apt_etc"/sources.list.d/*.sources 2>/dev/null
+        sed -nE 's/^[[:space:]]*deb[[:space:]]+(\[[^]]*\][[:space:]]+)?//p' \
+            "$apt_etc"/sources.list "$apt_etc"/sources.list.d/*.list \
+            2>/dev/null \
+            | awk '{ print $1 }'
+    } | tr -s ' \t' '\n\n' | grep -E '^https?://[^ ]+/debian/?$' | head -n 1
+) || true
+
+if [ -z "$uri" ]; then
+    echo "fetch-test-nginx.sh: no Debian archive found in this machine's apt" \
+         "sources ($apt_etc/sources.list, $apt_etc/sources.list.d/*.list or" \
+         "*.sources); add the Debian archive there, or put openresty's" \
+         "Test::Nginx under $dest/usr/share/perl5 by hand" >&2
+    exit 1
+fi
+
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+
+if [ ! -r "$keyring" ]; then
+    echo "fetch-test-nginx.sh: $keyring is missing: install" \
+         "debian-archive-keyring, which verifies what is downloaded" >&2
+    exit 1
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/lists/partial" "$work/cache/archives/partial" \
          "$work/etc/preferences.d" "$dest"
 
-echo "deb [trusted=yes] $uri sid main" > "$work/etc/sources.list"
+echo "deb [signed-by=$keyring] $uri sid main" > "$work/etc/sources.list"
 cat > "$work/apt.conf" <<CONF
 Dir::Etc::SourceList "$work/etc/sources.list";
 Dir::Etc::SourceParts "/dev/null";
