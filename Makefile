@@ -24,7 +24,7 @@ STREAM_FLAGS := --with-stream=dynamic --with-stream_ssl_module \
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 
-.PHONY: all deps test demo bench clean
+.PHONY: all deps test demo bench bench-reload clean
 
 all: $(MODULE)
 
@@ -58,8 +58,9 @@ demo: deps
 	$(MAKE) $(MODULE)
 	perl -I$(CURDIR)/t/lib scripts/demo.pl
 
-# the failover drill against the HAProxy recipe, and how soon sessions to a
-# demoted master are closed (see docs/failover.md)
+# the failover drill against the HAProxy recipe, how soon sessions to a
+# demoted master are closed (see docs/failover.md), and reloads and worker
+# deaths under load (see docs/testing.md)
 bench: deps
 	@dpkg-query -W -f='$${Status}\n' haproxy python3-redis 2>/dev/null \
 	    | grep -c '^install ok installed' | grep -q 2 \
@@ -68,6 +69,12 @@ bench: deps
 	$(MAKE) $(MODULE)
 	perl bench/failover
 	perl bench/close
+	perl bench/reload
+
+# reloads and worker deaths under redis-benchmark (redis-tools) alone
+bench-reload: deps
+	$(MAKE) $(MODULE)
+	perl bench/reload
 
 clean:
 	rm -rf $(BUILD) t/servroot*
