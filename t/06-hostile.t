@@ -12,7 +12,8 @@ use Test::Nginx::Socket::Lua::Stream;
 our %fake;
 
 for my $mode (qw(garbage wrongtype error huge drip silence echo
-                 sentinel-endless sentinel-nested sentinel-stall)) {
+                 sentinel-endless sentinel-nested sentinel-stall
+                 sentinel-chatty)) {
     $fake{$mode} = start_hostile(mode => $mode);
     (my $var = "TEST_NGINX_\U$mode") =~ tr/-/_/;
     $ENV{$var} = $fake{$mode}->port;
@@ -247,6 +248,29 @@ no Redis master in upstream redis_rw
     }
 --- init
 TestRM::wait_error_log(qr/redis sentinel: 127\.0\.0\.1:\d+ in upstream redis_rw left a reply incomplete for 400ms, dropping the event subscription/, 30);
+--- error_log
+no Redis master in upstream redis_rw
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 12: a Sentinel that publishes without end is logged once an interval
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_NOBODY;
+        redis_master;
+        redis_check interval=500ms timeout=500ms;
+        redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_SENTINEL_CHATTY;
+    }
+--- init
+# each logged event says the events between were not: wait for three
+TestRM::wait_until(sub {
+    TestRM::count_error_log(qr/published "\+sdown master mymaster 127\.0\.0\.1 6379", checking again now \(more events were not logged\)/) >= 3
+}, 30, 'three logged events with more not logged');
+my $lines = TestRM::count_error_log(qr/published "/);
+Test::More::cmp_ok($lines, '<=', 10, "$lines event lines for thousands of events");
 --- error_log
 no Redis master in upstream redis_rw
 --- no_error_log

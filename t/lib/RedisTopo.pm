@@ -477,13 +477,14 @@ sub start_relay {
 #   echo: answers AUTH with +OK, then repeats the credentials it was sent in
 #         every other reply: PING gets an error quoting them; as a Sentinel
 #         it names them as the master's host and publishes them in events
-#   sentinel-endless, sentinel-nested, sentinel-stall: a Sentinel that
-#         answers its probes (no such master) and confirms SUBSCRIBE, then
-#         sends a bulk string that never ends, arrays nested without end,
-#         or the start of a reply and nothing more
+#   sentinel-endless, sentinel-nested, sentinel-stall, sentinel-chatty: a
+#         Sentinel that answers its probes (no such master) and confirms
+#         SUBSCRIBE, then sends a bulk string that never ends, arrays
+#         nested without end, the start of a reply and nothing more, or
+#         +sdown events about "mymaster" without end
 my %HOSTILE_MODES = map { $_ => 1 }
     qw(garbage wrongtype huge drip silence error echo
-       sentinel-endless sentinel-nested sentinel-stall);
+       sentinel-endless sentinel-nested sentinel-stall sentinel-chatty);
 
 sub start_hostile {
     my (%opt) = @_;
@@ -755,6 +756,9 @@ sub _hostile_reply {
 sub _flood_chunk {
     my ($c) = @_;
     return 'x' x 65536 if $c->{flood} eq 'sentinel-endless';
+    return ("*3\r\n" . _bulk('message') . _bulk('+sdown')
+            . _bulk('master mymaster 127.0.0.1 6379')) x 512
+        if $c->{flood} eq 'sentinel-chatty';
     return '' unless $c->{flood} eq 'sentinel-nested';
     my $out = '';
     my $stack = $c->{stack} //= [];
@@ -796,7 +800,7 @@ sub _hostile_main {
             $rsel->add($c->{fh});
             $wsel->add($c->{fh})
                 if length $c->{out} || ($c->{huge_left} && $c->{huge_left} > 0)
-                   || ($c->{flood} && $c->{flood} =~ /endless|nested/);
+                   || ($c->{flood} && $c->{flood} =~ /endless|nested|chatty/);
             if (defined $c->{drip_at}) {
                 my $d = $c->{drip_at} - $now;
                 $timeout = $d < 0 ? 0 : $d if $d < $timeout;
