@@ -24,7 +24,7 @@ STREAM_FLAGS := --with-stream=dynamic --with-stream_ssl_module \
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 
-.PHONY: all deps test demo bench fuzz fuzz-deps fuzz-build clean
+.PHONY: all deps test demo bench fuzz fuzz-deps fuzz-build fuzz-seeds clean
 
 all: $(MODULE)
 
@@ -127,6 +127,14 @@ fuzz-run-%: $(FUZZ)/%
 	echo "fuzz $*: $(FUZZ_RUNS) runs in $$(( $$(date +%s) - start )) s," \
 	    "corpus $$(ls $(FUZZ)/corpus/$* | wc -l) files" \
 	    | tee -a $(FUZZ)/$*.log
+
+# capture the seed corpus again from a real Redis 7 and Sentinel
+fuzz-seeds:
+	@dpkg-query -W -f='$${Status}\n' redis-server 2>/dev/null \
+	    | grep -q '^install ok installed' \
+	    || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -q --no-install-recommends redis-server)
+	perl fuzz/capture-seeds fuzz/corpus
 
 clean:
 	rm -rf $(BUILD) t/servroot*
