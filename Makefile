@@ -24,7 +24,8 @@ STREAM_FLAGS := --with-stream=dynamic --with-stream_ssl_module \
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 
-.PHONY: all deps test demo bench fuzz fuzz-deps fuzz-build fuzz-seeds clean
+.PHONY: all deps test demo bench fuzz fuzz-deps fuzz-build fuzz-coverage \
+        fuzz-seeds clean
 
 all: $(MODULE)
 
@@ -127,6 +128,41 @@ fuzz-run-%: $(FUZZ)/%
 	echo "fuzz $*: $(FUZZ_RUNS) runs in $$(( $$(date +%s) - start )) s," \
 	    "corpus $$(ls $(FUZZ)/corpus/$* | wc -l) files" \
 	    | tee -a $(FUZZ)/$*.log
+
+# line and branch coverage of the reply code by the corpus that "make fuzz"
+# left in build/fuzz/corpus, or else by the seeds (clang's source-based
+# coverage, no sanitizers)
+$(FUZZ)/cov-%: fuzz/ngx_stream_redis_master_fuzz_%.c $(FUZZ_SOURCES) \
+               $(FUZZ_HEADERS) $(BUILD)/Makefile
+	@mkdir -p $(FUZZ)
+	clang -g -O0 -fsanitize=fuzzer -fprofile-instr-generate \
+	    -fcoverage-mapping $(WARN) $(FUZZ_INCS) -o $@ $< $(FUZZ_SOURCES) \
+	    -l:libhiredis.a
+
+fuzz-coverage: fuzz-deps
+	@dpkg-query -W -f='$${Status}\n' llvm-14 2>/dev/null \
+	    | grep -q '^install ok installed' \
+	    || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -q --no-install-recommends llvm-14)
+	$(MAKE) $(BUILD)/Makefile
+	$(MAKE) $(addprefix $(FUZZ)/cov-,$(FUZZ_TARGETS))
+	set -e; for t in $(FUZZ_TARGETS); do \
+	    corpus=$(FUZZ)/corpus/$$t; \
+	    [ -d $$corpus ] || corpus=fuzz/corpus/$$t; \
+	    LLVM_PROFILE_FILE=$(FUZZ)/cov-$$t.profraw $(FUZZ)/cov-$$t -runs=0 \
+	        $$corpus > $(FUZZ)/cov-$$t.log 2>&1; \
+	    llvm-profdata-14 merge -o $(FUZZ)/cov-$$t.profdata \
+	        $(FUZZ)/cov-$$t.profraw; \
+	    echo "== $$t: $$(ls $$corpus | wc -l) inputs in $$corpus"; \
+	    llvm-cov-14 report $(FUZZ)/cov-$$t \
+	        -instr-profile=$(FUZZ)/cov-$$t.profdata $(FUZZ_MODULE)_reply.c; \
+	done
+	llvm-profdata-14 merge -o $(FUZZ)/cov-all.profdata \
+	    $(addprefix $(FUZZ)/cov-,$(addsuffix .profraw,$(FUZZ_TARGETS)))
+	@echo "== all three targets"
+	llvm-cov-14 report -show-functions $(FUZZ)/cov-probe \
+	    $(addprefix -object $(FUZZ)/cov-,sentinel pubsub) \
+	    -instr-profile=$(FUZZ)/cov-all.profdata $(FUZZ_MODULE)_reply.c
 
 # capture the seed corpus again from a real Redis 7 and Sentinel
 fuzz-seeds:
