@@ -124,7 +124,7 @@ fuzz-run-%: $(FUZZ)/%
 	$(FUZZ)/$* -runs=$(FUZZ_RUNS) -dict=fuzz/$*.dict \
 	    -print_final_stats=1 -artifact_prefix=$(FUZZ)/artifacts/$*- \
 	    $(FUZZ)/corpus/$* 2>&1 | tee $(FUZZ)/$*.log \
-	    | { grep -v -e " NEW " -e " REDUCE " || true; }; \
+	    | { grep -v -e " NEW " -e " REDUCE " -e "# Uses: " || true; }; \
 	echo "fuzz $*: $(FUZZ_RUNS) runs in $$(( $$(date +%s) - start )) s," \
 	    "corpus $$(ls $(FUZZ)/corpus/$* | wc -l) files" \
 	    | tee -a $(FUZZ)/$*.log
