@@ -24,7 +24,8 @@ STREAM_FLAGS := --with-stream=dynamic --with-stream_ssl_module \
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 
-.PHONY: all deps test demo bench bench-reload clean
+.PHONY: all deps test demo bench bench-reload fuzz fuzz-deps fuzz-build \
+        fuzz-coverage fuzz-seeds clean
 
 all: $(MODULE)
 
@@ -75,6 +76,108 @@ bench: deps
 bench-reload: deps
 	$(MAKE) $(MODULE)
 	perl bench/reload
+
+# libFuzzer targets under AddressSanitizer and UBSan, each run FUZZ_RUNS
+# times on a copy of its seed corpus (see docs/testing.md)
+FUZZ         := $(BUILD)/fuzz
+FUZZ_RUNS    ?= 10000000
+FUZZ_TARGETS := probe sentinel pubsub
+FUZZ_BINS    := $(addprefix $(FUZZ)/,$(FUZZ_TARGETS))
+FUZZ_PKGS    := clang libclang-rt-14-dev libhiredis-dev nginx-dev \
+                libpcre2-dev libssl-dev zlib1g-dev dpkg-dev make
+FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=undefined $(WARN)
+FUZZ_INCS    := $(addprefix -I$(NGX_SRC)/src/,core event event/modules \
+                os/unix stream) -I$(BUILD) \
+                -I$(CURDIR)/ngx_stream_redis_master_module -I$(CURDIR)/fuzz
+# the module's reply code itself, unchanged, and the test double of the
+# nginx core functions it calls
+FUZZ_MODULE  := ngx_stream_redis_master_module/ngx_stream_redis_master
+FUZZ_SOURCES := $(FUZZ_MODULE)_reply.c fuzz/ngx_stream_redis_master_fuzz.c \
+                fuzz/ngx_stub.c
+FUZZ_HEADERS := $(FUZZ_MODULE)_module.h fuzz/ngx_stream_redis_master_fuzz.h
+
+fuzz-deps:
+	@missing=$$(for p in $(FUZZ_PKGS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	        | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:" $$missing; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+# hiredis is linked statically, as the module uses it; it is not
+# instrumented (Debian's build), but ASan sees its allocations
+$(FUZZ_BINS): $(FUZZ)/%: fuzz/ngx_stream_redis_master_fuzz_%.c \
+              $(FUZZ_SOURCES) $(FUZZ_HEADERS) $(BUILD)/Makefile
+	@mkdir -p $(FUZZ)
+	clang $(FUZZ_CFLAGS) $(FUZZ_INCS) -o $@ $< $(FUZZ_SOURCES) \
+	    -l:libhiredis.a
+
+fuzz-build: fuzz-deps
+	$(MAKE) $(BUILD)/Makefile
+	$(MAKE) $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(MAKE) $(addprefix fuzz-run-,$(FUZZ_TARGETS))
+
+# libFuzzer exits non-zero on a crash, a leak or a timeout; the input is
+# left in build/fuzz/artifacts/
+fuzz-run-%: $(FUZZ)/%
+	rm -rf $(FUZZ)/corpus/$* && mkdir -p $(FUZZ)/corpus $(FUZZ)/artifacts
+	cp -r fuzz/corpus/$* $(FUZZ)/corpus/$*
+	set -o pipefail; start=$$(date +%s); \
+	$(FUZZ)/$* -runs=$(FUZZ_RUNS) -dict=fuzz/$*.dict \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ)/artifacts/$*- \
+	    $(FUZZ)/corpus/$* 2>&1 | tee $(FUZZ)/$*.log \
+	    | { grep -v -e " NEW " -e " REDUCE " -e "# Uses: " || true; }; \
+	echo "fuzz $*: $(FUZZ_RUNS) runs in $$(( $$(date +%s) - start )) s," \
+	    "corpus $$(ls $(FUZZ)/corpus/$* | wc -l) files" \
+	    | tee -a $(FUZZ)/$*.log
+
+# line and branch coverage of the reply code by the corpus that "make fuzz"
+# left in build/fuzz/corpus, or else by the seeds (clang's source-based
+# coverage, no sanitizers)
+$(FUZZ)/cov-%: fuzz/ngx_stream_redis_master_fuzz_%.c $(FUZZ_SOURCES) \
+               $(FUZZ_HEADERS) $(BUILD)/Makefile
+	@mkdir -p $(FUZZ)
+	clang -g -O0 -fsanitize=fuzzer -fprofile-instr-generate \
+	    -fcoverage-mapping $(WARN) $(FUZZ_INCS) -o $@ $< $(FUZZ_SOURCES) \
+	    -l:libhiredis.a
+
+fuzz-coverage: fuzz-deps
+	@dpkg-query -W -f='$${Status}\n' llvm-14 2>/dev/null \
+	    | grep -q '^install ok installed' \
+	    || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -q --no-install-recommends llvm-14)
+	$(MAKE) $(BUILD)/Makefile
+	$(MAKE) $(addprefix $(FUZZ)/cov-,$(FUZZ_TARGETS))
+	set -e; for t in $(FUZZ_TARGETS); do \
+	    corpus=$(FUZZ)/corpus/$$t; \
+	    [ -d $$corpus ] || corpus=fuzz/corpus/$$t; \
+	    LLVM_PROFILE_FILE=$(FUZZ)/cov-$$t.profraw $(FUZZ)/cov-$$t -runs=0 \
+	        $$corpus > $(FUZZ)/cov-$$t.log 2>&1; \
+	    llvm-profdata-14 merge -o $(FUZZ)/cov-$$t.profdata \
+	        $(FUZZ)/cov-$$t.profraw; \
+	    echo "== $$t: $$(ls $$corpus | wc -l) inputs in $$corpus"; \
+	    llvm-cov-14 report $(FUZZ)/cov-$$t \
+	        -instr-profile=$(FUZZ)/cov-$$t.profdata $(FUZZ_MODULE)_reply.c; \
+	done
+	llvm-profdata-14 merge -o $(FUZZ)/cov-all.profdata \
+	    $(addprefix $(FUZZ)/cov-,$(addsuffix .profraw,$(FUZZ_TARGETS)))
+	@echo "== all three targets"
+	llvm-cov-14 report -show-functions $(FUZZ)/cov-probe \
+	    $(addprefix -object $(FUZZ)/cov-,sentinel pubsub) \
+	    -instr-profile=$(FUZZ)/cov-all.profdata $(FUZZ_MODULE)_reply.c
+
+# capture the seed corpus again from a real Redis 7 and Sentinel
+fuzz-seeds:
+	@dpkg-query -W -f='$${Status}\n' redis-server 2>/dev/null \
+	    | grep -q '^install ok installed' \
+	    || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -q --no-install-recommends redis-server)
+	perl fuzz/capture-seeds fuzz/corpus
 
 clean:
 	rm -rf $(BUILD) t/servroot*

@@ -1,0 +1,298 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ *
+ * A TEST DOUBLE, for the fuzz targets only: the few nginx core functions
+ * that ngx_stream_redis_master_reply.c links against (see "nm -u"), written
+ * for this project from their documented behaviour, because Debian ships
+ * nginx's headers but not its .c files.  It is not nginx's code and it is
+ * never linked into the module.
+ *
+ *   ngx_atoi(), ngx_atoof()   decimal digits only, NGX_ERROR when empty, on
+ *                             any other byte or on overflow;
+ *   ngx_strlcasestrn()        "s2" of n + 1 bytes, lowercase, searched for
+ *                             in [s1, last) regardless of case;
+ *   ngx_vslprintf()           the directives the module's reply and check
+ *                             code use: %s %*s %V %d %i %z (with "u" for
+ *                             unsigned, an optional width and "0" padding),
+ *                             %c %Z %%; output stops at "last".  Any other
+ *                             directive aborts, so that a new one in the
+ *                             module shows up here instead of printing
+ *                             something nginx would not.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+static u_char *ngx_stream_redis_master_fuzz_num(u_char *buf, u_char *last,
+    uint64_t ui64, ngx_uint_t negative, u_char zero, size_t width);
+
+
+ngx_int_t
+ngx_atoi(u_char *line, size_t n)
+{
+    ngx_int_t  value, cutoff, cutlim;
+
+    if (n == 0) {
+        return NGX_ERROR;
+    }
+
+    cutoff = NGX_MAX_INT_T_VALUE / 10;
+    cutlim = NGX_MAX_INT_T_VALUE % 10;
+
+    for (value = 0; n--; line++) {
+        if (*line < '0' || *line > '9') {
+            return NGX_ERROR;
+        }
+
+        if (value > cutoff || (value == cutoff && *line - '0' > cutlim)) {
+            return NGX_ERROR;
+        }
+
+        value = value * 10 + (*line - '0');
+    }
+
+    return value;
+}
+
+
+off_t
+ngx_atoof(u_char *line, size_t n)
+{
+    off_t  value, cutoff, cutlim;
+
+    if (n == 0) {
+        return NGX_ERROR;
+    }
+
+    cutoff = NGX_MAX_OFF_T_VALUE / 10;
+    cutlim = NGX_MAX_OFF_T_VALUE % 10;
+
+    for (value = 0; n--; line++) {
+        if (*line < '0' || *line > '9') {
+            return NGX_ERROR;
+        }
+
+        if (value > cutoff || (value == cutoff && *line - '0' > cutlim)) {
+            return NGX_ERROR;
+        }
+
+        value = value * 10 + (*line - '0');
+    }
+
+    return value;
+}
+
+
+u_char *
+ngx_strlcasestrn(u_char *s1, u_char *last, u_char *s2, size_t n)
+{
+    size_t  i;
+
+    /* s2 has n + 1 bytes */
+
+    if ((size_t) (last - s1) <= n) {
+        return NULL;
+    }
+
+    last -= n;
+
+    for ( /* void */ ; s1 < last; s1++) {
+
+        for (i = 0; i <= n; i++) {
+            if (ngx_tolower(s1[i]) != s2[i]) {
+                break;
+            }
+        }
+
+        if (i > n) {
+            return s1;
+        }
+    }
+
+    return NULL;
+}
+
+
+u_char * ngx_cdecl
+ngx_snprintf(u_char *buf, size_t max, const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + max, fmt, args);
+    va_end(args);
+
+    return p;
+}
+
+
+u_char * ngx_cdecl
+ngx_slprintf(u_char *buf, u_char *last, const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, last, fmt, args);
+    va_end(args);
+
+    return p;
+}
+
+
+u_char *
+ngx_vslprintf(u_char *buf, u_char *last, const char *fmt, va_list args)
+{
+    u_char      *s, zero;
+    size_t       width, slen;
+    int64_t      i64;
+    uint64_t     ui64;
+    ngx_str_t   *v;
+    ngx_uint_t   sign;
+
+    while (*fmt && buf < last) {
+
+        if (*fmt != '%') {
+            *buf++ = *fmt++;
+            continue;
+        }
+
+        fmt++;
+
+        zero = (u_char) ((*fmt == '0') ? '0' : ' ');
+        width = 0;
+        i64 = 0;
+        ui64 = 0;
+        sign = 1;
+        slen = (size_t) -1;
+
+        while (*fmt >= '0' && *fmt <= '9') {
+            width = width * 10 + (*fmt++ - '0');
+        }
+
+        for ( ;; ) {
+            if (*fmt == 'u') {
+                sign = 0;
+                fmt++;
+                continue;
+            }
+
+            if (*fmt == '*') {
+                slen = va_arg(args, size_t);
+                fmt++;
+                continue;
+            }
+
+            break;
+        }
+
+        switch (*fmt) {
+
+        case 'V':
+            v = va_arg(args, ngx_str_t *);
+            slen = ngx_min((size_t) (last - buf), v->len);
+            buf = ngx_cpymem(buf, v->data, slen);
+            fmt++;
+            continue;
+
+        case 's':
+            s = va_arg(args, u_char *);
+
+            while (slen-- && *s && buf < last) {
+                *buf++ = *s++;
+            }
+
+            fmt++;
+            continue;
+
+        case 'c':
+            *buf++ = (u_char) va_arg(args, int);
+            fmt++;
+            continue;
+
+        case 'Z':
+            *buf++ = '\0';
+            fmt++;
+            continue;
+
+        case '%':
+            *buf++ = '%';
+            fmt++;
+            continue;
+
+        case 'd':
+            if (sign) {
+                i64 = va_arg(args, int);
+            } else {
+                ui64 = va_arg(args, u_int);
+            }
+            break;
+
+        case 'i':
+            if (sign) {
+                i64 = va_arg(args, ngx_int_t);
+            } else {
+                ui64 = va_arg(args, ngx_uint_t);
+            }
+            break;
+
+        case 'z':
+            if (sign) {
+                i64 = va_arg(args, ssize_t);
+            } else {
+                ui64 = va_arg(args, size_t);
+            }
+            break;
+
+        default:
+            fprintf(stderr, "ngx_stub.c: format directive \"%%%c\" is not "
+                    "implemented by the test double\n", *fmt);
+            abort();
+        }
+
+        fmt++;
+
+        if (sign) {
+            ui64 = (i64 < 0) ? (uint64_t) 0 - (uint64_t) i64 : (uint64_t) i64;
+        }
+
+        buf = ngx_stream_redis_master_fuzz_num(buf, last, ui64,
+                                               sign && i64 < 0, zero, width);
+    }
+
+    return buf;
+}
+
+
+static u_char *
+ngx_stream_redis_master_fuzz_num(u_char *buf, u_char *last, uint64_t ui64,
+    ngx_uint_t negative, u_char zero, size_t width)
+{
+    u_char  *p, temp[NGX_INT64_LEN + 1];
+    size_t   len;
+
+    if (negative && buf < last) {
+        *buf++ = '-';
+    }
+
+    p = temp + sizeof(temp);
+
+    do {
+        *--p = (u_char) (ui64 % 10 + '0');
+        ui64 /= 10;
+    } while (ui64);
+
+    len = (temp + sizeof(temp)) - p;
+
+    for ( /* void */ ; len < width && buf < last; width--) {
+        *buf++ = zero;
+    }
+
+    len = ngx_min((size_t) (last - buf), len);
+
+    return ngx_cpymem(buf, p, len);
+}
