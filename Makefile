@@ -24,8 +24,8 @@ STREAM_FLAGS := --with-stream=dynamic --with-stream_ssl_module \
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 
-.PHONY: all deps test demo bench bench-reload fuzz fuzz-deps fuzz-build \
-        fuzz-coverage fuzz-seeds clean
+.PHONY: all deps test unit demo bench bench-reload fuzz fuzz-deps \
+        fuzz-build fuzz-coverage fuzz-seeds clean
 
 all: $(MODULE)
 
@@ -53,6 +53,7 @@ $(MODULE): $(BUILD)/Makefile $(SOURCES)
 
 test: deps
 	$(MAKE) $(MODULE)
+	$(MAKE) unit
 	PERL5LIB=$(TEST_NGINX):$(CURDIR)/t/lib prove -r t
 
 demo: deps
@@ -76,6 +77,24 @@ bench: deps
 bench-reload: deps
 	$(MAKE) $(MODULE)
 	perl bench/reload
+
+# unit tests of the policy layer: tables of snapshots and the decisions
+# expected, without nginx or Redis (unit/), under ASan and UBSan
+UNIT         := $(BUILD)/unit
+UNIT_MODULE  := ngx_stream_redis_master_module/ngx_stream_redis_master
+UNIT_SOURCES := $(UNIT_MODULE)_policy.c fuzz/ngx_stub.c
+UNIT_INCS    := $(addprefix -I$(NGX_SRC)/src/,core event event/modules \
+                os/unix stream) -I$(BUILD) \
+                -I$(CURDIR)/ngx_stream_redis_master_module
+
+$(UNIT)/policy: unit/ngx_stream_redis_master_policy_test.c $(UNIT_SOURCES) \
+                $(UNIT_MODULE)_module.h $(BUILD)/Makefile
+	@mkdir -p $(UNIT)
+	$(CC) -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    $(WARN) $(UNIT_INCS) -o $@ $< $(UNIT_SOURCES)
+
+unit: $(UNIT)/policy
+	$(UNIT)/policy
 
 # libFuzzer targets under AddressSanitizer and UBSan, each run FUZZ_RUNS
 # times on a copy of its seed corpus (see docs/testing.md)

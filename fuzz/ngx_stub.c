@@ -2,16 +2,22 @@
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
  *
- * A TEST DOUBLE, for the fuzz targets only: the few nginx core functions
- * that ngx_stream_redis_master_reply.c links against (see "nm -u"), written
- * for this project from their documented behaviour, because Debian ships
- * nginx's headers but not its .c files.  It is not nginx's code and it is
- * never linked into the module.
+ * A TEST DOUBLE, for the fuzz targets and the unit tests only: the few
+ * nginx core functions that the module's reply and policy code link
+ * against (see "nm -u"), written for this project from their documented
+ * behaviour, because Debian ships nginx's headers but not its .c files.
+ * It is not nginx's code and it is never linked into the module.
  *
  *   ngx_atoi(), ngx_atoof()   decimal digits only, NGX_ERROR when empty, on
  *                             any other byte or on overflow;
  *   ngx_strlcasestrn()        "s2" of n + 1 bytes, lowercase, searched for
  *                             in [s1, last) regardless of case;
+ *   ngx_strncasecmp()         ASCII letters compared regardless of case;
+ *   ngx_cpystrn()             at most n - 1 bytes and a NUL, stopping at a
+ *                             NUL; returns where the NUL went;
+ *   ngx_sprintf(), ngx_snprintf(), ngx_slprintf()
+ *                             ngx_vslprintf() with no limit, a size or an
+ *                             end;
  *   ngx_vslprintf()           the directives the module's reply and check
  *                             code use: %s %*s %V %d %i %z (with "u" for
  *                             unsigned, an optional width and "0" padding),
@@ -113,6 +119,62 @@ ngx_strlcasestrn(u_char *s1, u_char *last, u_char *s2, size_t n)
     }
 
     return NULL;
+}
+
+
+ngx_int_t
+ngx_strncasecmp(u_char *s1, u_char *s2, size_t n)
+{
+    ngx_uint_t  c1, c2;
+
+    while (n--) {
+        c1 = (ngx_uint_t) *s1++;
+        c2 = (ngx_uint_t) *s2++;
+
+        c1 = (c1 >= 'A' && c1 <= 'Z') ? (c1 | 0x20) : c1;
+        c2 = (c2 >= 'A' && c2 <= 'Z') ? (c2 | 0x20) : c2;
+
+        if (c1 != c2) {
+            return c1 - c2;
+        }
+
+        if (c1 == 0) {
+            return 0;
+        }
+    }
+
+    return 0;
+}
+
+
+u_char *
+ngx_cpystrn(u_char *dst, u_char *src, size_t n)
+{
+    if (n == 0) {
+        return dst;
+    }
+
+    while (--n && *src) {
+        *dst++ = *src++;
+    }
+
+    *dst = '\0';
+
+    return dst;
+}
+
+
+u_char * ngx_cdecl
+ngx_sprintf(u_char *buf, const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, (void *) -1, fmt, args);
+    va_end(args);
+
+    return p;
 }
 
 

@@ -23,27 +23,11 @@ static ngx_int_t ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc,
 static void ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc,
     void *data, ngx_uint_t state);
 static void ngx_stream_redis_master_cleanup(void *data);
-static ngx_uint_t ngx_stream_redis_master_arbitrate(
-    ngx_stream_redis_master_srv_conf_t *rmcf, u_char **how);
 static void ngx_stream_redis_master_log_choice(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t chosen,
-    ngx_uint_t claimants, u_char *how, ngx_log_t *log);
-static ngx_uint_t ngx_stream_redis_master_all_probed(
-    ngx_stream_redis_master_srv_conf_t *rmcf);
-static ngx_uint_t ngx_stream_redis_master_claims(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
-static ngx_uint_t ngx_stream_redis_master_says_master(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
-static ngx_uint_t ngx_stream_redis_master_superseded(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
-static ngx_uint_t ngx_stream_redis_master_qualifies(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i,
-    ngx_uint_t master);
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_decision_t *d, ngx_log_t *log);
 static ngx_uint_t ngx_stream_redis_master_pick_replica(
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t master);
-static ngx_uint_t ngx_stream_redis_master_eligible(
-    ngx_stream_redis_master_srv_conf_t *rmcf, uintptr_t *map,
-    ngx_log_t *log);
 static ngx_stream_upstream_rr_peer_t *ngx_stream_redis_master_peer(
     ngx_stream_upstream_rr_peers_t *peers, ngx_uint_t index,
     ngx_stream_upstream_rr_peers_t **owner);
@@ -324,9 +308,7 @@ ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc, void *data)
 
     rmcf = pd->conf;
 
-    ngx_stream_redis_master_snapshot(rmcf);
-
-    master = ngx_stream_redis_master_choose(rmcf, pc->log);
+    master = ngx_stream_redis_master_update_route(rmcf, pc->log);
 
     if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER) {
 
@@ -546,43 +528,38 @@ ngx_stream_redis_master_cleanup(void *data)
 
 
 /*
- * The master of an upstream, from its servers' latest checks (taken by
- * ngx_stream_redis_master_snapshot()), or NGX_STREAM_REDIS_MASTER_NONE.
+ * Takes a snapshot of an upstream's servers and decides its master (see
+ * ngx_stream_redis_master_decide()); a decision that changes is recorded
+ * in the zone and logged, once, by the first worker that sees it.
  */
 
 ngx_uint_t
-ngx_stream_redis_master_choose(ngx_stream_redis_master_srv_conf_t *rmcf,
+ngx_stream_redis_master_update_route(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_log_t *log)
 {
-    u_char                             *how;
-    ngx_uint_t                          i, claimants, chosen;
-    ngx_stream_redis_master_target_t  **tp;
+    ngx_stream_redis_master_target_t    **tp;
+    ngx_stream_redis_master_decision_t    d;
 
     tp = rmcf->targets.elts;
-    claimants = 0;
-    chosen = NGX_STREAM_REDIS_MASTER_NONE;
-    how = NULL;
+
+    ngx_stream_redis_master_snapshot(rmcf);
+    ngx_stream_redis_master_decide(rmcf, rmcf->route->master, &d);
 
     /*
-     * Until every server and Sentinel has answered or failed once, the
-     * first server to answer "master" may not be the only one: choosing it
-     * would spread writes at start-up.  A master chosen before a reload
-     * that added servers stays, while it still qualifies.
+     * The workers of an older configuration, still serving sessions after
+     * a reload, act on the decision but leave announcing it to the current
+     * ones: their server lists may differ, and the record would flip.
      */
 
-    if (!ngx_stream_redis_master_all_probed(rmcf)) {
+    if (d.rule == NGX_STREAM_REDIS_MASTER_RULE_KEPT || ngx_exiting) {
+        return d.master;
+    }
 
-        for (i = 0; i < rmcf->targets.nelts; i++) {
-            if (rmcf->route->master == tp[i]->node
-                && ngx_stream_redis_master_claims(rmcf, i))
-            {
-                return i;
-            }
-        }
+    if (d.rule == NGX_STREAM_REDIS_MASTER_RULE_UNPROBED) {
 
         /* the master known before is gone: say so, and probe faster */
 
-        if (rmcf->route->master && !ngx_exiting
+        if (rmcf->route->master
             && ngx_stream_redis_master_announce(rmcf, NULL, 0))
         {
             ngx_log_error(NGX_LOG_WARN, log, 0,
@@ -590,113 +567,17 @@ ngx_stream_redis_master_choose(ngx_stream_redis_master_srv_conf_t *rmcf,
                           rmcf->name);
         }
 
-        return NGX_STREAM_REDIS_MASTER_NONE;
+        return d.master;
     }
 
-    for (i = 0; i < rmcf->targets.nelts; i++) {
-        if (ngx_stream_redis_master_claims(rmcf, i)) {
-            claimants++;
-            chosen = i;
-        }
-    }
-
-    if (claimants > 1) {
-        chosen = ngx_stream_redis_master_arbitrate(rmcf, &how);
-    }
-
-    /*
-     * The workers of an older configuration, still serving sessions after
-     * a reload, act on the choice but leave announcing it to the current
-     * ones: their server lists may differ, and the record would flip.
-     */
-
-    if (!ngx_exiting
-        && ngx_stream_redis_master_announce(rmcf,
-                             chosen == NGX_STREAM_REDIS_MASTER_NONE
-                             ? NULL : tp[chosen]->node, claimants))
+    if (ngx_stream_redis_master_announce(rmcf,
+                             d.master == NGX_STREAM_REDIS_MASTER_NONE
+                             ? NULL : tp[d.master]->node, d.claimants))
     {
-        ngx_stream_redis_master_log_choice(rmcf, chosen, claimants, how, log);
+        ngx_stream_redis_master_log_choice(rmcf, &d, log);
     }
 
-    return chosen;
-}
-
-
-static ngx_uint_t
-ngx_stream_redis_master_all_probed(ngx_stream_redis_master_srv_conf_t *rmcf)
-{
-    ngx_uint_t  i;
-
-    for (i = 0; i < rmcf->targets.nelts; i++) {
-        if (rmcf->snapshot[i].probes == 0) {
-            return 0;
-        }
-    }
-
-    for (i = 0; i < rmcf->sentinels.nelts; i++) {
-        if (rmcf->sentinel_snapshot[i].probes == 0) {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-/*
- * Server "i" may take writes: its check says master, it is not marked
- * "down", no server promoted from its lineage says master too, and, with
- * redis_sentinel, the Sentinels agree (ngx_stream_redis_master_quorum()).
- */
-
-static ngx_uint_t
-ngx_stream_redis_master_claims(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t i)
-{
-    return ngx_stream_redis_master_says_master(rmcf, i)
-           && !ngx_stream_redis_master_bit(rmcf->down, i)
-           && !ngx_stream_redis_master_superseded(rmcf, i)
-           && ngx_stream_redis_master_quorum(rmcf, i);
-}
-
-
-static ngx_uint_t
-ngx_stream_redis_master_says_master(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t i)
-{
-    return ngx_stream_redis_master_is_master(&rmcf->snapshot[i]);
-}
-
-
-/*
- * A promoted replica's master_replid2 is the replid of the master it took
- * over from.  Once it says master, the old master is stale, whatever the
- * Sentinels have yet to publish: writes to it would be discarded when it
- * is demoted.
- */
-
-static ngx_uint_t
-ngx_stream_redis_master_superseded(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t i)
-{
-    ngx_uint_t                       j;
-    ngx_stream_redis_master_node_t  *snap;
-
-    snap = rmcf->snapshot;
-
-    if (snap[i].info.replid[0] == '\0') {
-        return 0;
-    }
-
-    for (j = 0; j < rmcf->targets.nelts; j++) {
-        if (j != i && ngx_stream_redis_master_says_master(rmcf, j)
-            && ngx_strcmp(snap[j].info.replid2, snap[i].info.replid) == 0)
-        {
-            return 1;
-        }
-    }
-
-    return 0;
+    return d.master;
 }
 
 
@@ -720,83 +601,26 @@ ngx_stream_redis_master_no_master(ngx_stream_redis_master_target_t *t)
 }
 
 
-/*
- * Several servers claim master, none promoted from another's lineage (see
- * ngx_stream_redis_master_superseded()): the one that more replicas follow
- * wins.  The replication offset is never used: a stale master keeps
- * growing it.  A tie is refused, unless split_brain=lineage asks for the
- * first server in configuration order.
- */
-
-static ngx_uint_t
-ngx_stream_redis_master_arbitrate(ngx_stream_redis_master_srv_conf_t *rmcf,
-    u_char **how)
-{
-    ngx_uint_t                       i, j, n, best, ties, followers, most;
-    ngx_stream_redis_master_node_t  *snap;
-
-    snap = rmcf->snapshot;
-    n = rmcf->targets.nelts;
-    best = NGX_STREAM_REDIS_MASTER_NONE;
-    most = 0;
-    ties = 0;
-
-    for (i = 0; i < n; i++) {
-
-        if (!ngx_stream_redis_master_claims(rmcf, i)) {
-            continue;
-        }
-
-        followers = 0;
-
-        for (j = 0; j < n; j++) {
-            if (snap[j].up
-                && snap[j].info.role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
-                && snap[j].info.link_up
-                && ngx_strcmp(snap[j].info.replid, snap[i].info.replid) == 0)
-            {
-                followers++;
-            }
-        }
-
-        if (best == NGX_STREAM_REDIS_MASTER_NONE || followers > most) {
-            best = i;
-            most = followers;
-            ties = 0;
-
-        } else if (followers == most) {
-            ties++;
-        }
-    }
-
-    if (ties == 0) {
-        *how = (u_char *) "the one most replicas follow";
-        return best;
-    }
-
-    if (rmcf->split_brain == NGX_STREAM_REDIS_MASTER_SPLIT_LINEAGE) {
-        *how = (u_char *) "by configuration order, lineage being a tie";
-        return best;
-    }
-
-    *how = (u_char *) "none: lineage is a tie and split_brain=refuse";
-
-    return NGX_STREAM_REDIS_MASTER_NONE;
-}
-
-
 static void
 ngx_stream_redis_master_log_choice(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t chosen, ngx_uint_t claimants, u_char *how, ngx_log_t *log)
+    ngx_stream_redis_master_decision_t *d, ngx_log_t *log)
 {
     u_char                             *p, *last;
     u_char                              list[512];
-    ngx_uint_t                          i;
+    ngx_uint_t                          i, chosen;
+    const char                         *how;
     ngx_stream_redis_master_target_t  **tp;
 
     tp = rmcf->targets.elts;
+    chosen = d->master;
 
-    if (claimants > 1) {
+    if (d->claimants > 1) {
+        how = (d->rule == NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS)
+              ? "the one most replicas follow"
+              : (d->rule == NGX_STREAM_REDIS_MASTER_RULE_ORDER)
+              ? "by configuration order, lineage being a tie"
+              : "none: lineage is a tie and split_brain=refuse";
+
         p = list;
         last = list + sizeof(list);
 
@@ -809,14 +633,14 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_srv_conf_t *rmcf,
 
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "redis master: %ui servers claim master in upstream "
-                      "%V (%*s), chose %s", claimants, rmcf->name,
+                      "%V (%*s), chose %s", d->claimants, rmcf->name,
                       p - list, list, how);
     }
 
     /* why servers that say master do not take writes */
 
     for (i = 0; i < rmcf->targets.nelts; i++) {
-        if (!ngx_stream_redis_master_says_master(rmcf, i)
+        if (!ngx_stream_redis_master_is_master(&rmcf->snapshot[i])
             || ngx_stream_redis_master_claims(rmcf, i))
         {
             continue;
@@ -845,49 +669,6 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_srv_conf_t *rmcf,
                   == NGX_STREAM_REDIS_MASTER_QUORUM_PROMOTED
                   ? ", promoted from a master that a majority of the "
                     "Sentinels sees down" : "");
-}
-
-
-/*
- * A replica serves reads only while it is a fresh follower of the current
- * master: linked, not syncing or loading, on the master's replication id
- * (host and port are not compared: NAT and hostnames make them unreliable),
- * and within max_lag and max_lag_bytes.
- */
-
-static ngx_uint_t
-ngx_stream_redis_master_qualifies(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t i, ngx_uint_t master)
-{
-    ngx_stream_redis_master_info_t  *info, *m;
-
-    if (master == NGX_STREAM_REDIS_MASTER_NONE || !rmcf->snapshot[i].up) {
-        return 0;
-    }
-
-    info = &rmcf->snapshot[i].info;
-    m = &rmcf->snapshot[master].info;
-
-    if (info->role != NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
-        || !info->link_up || info->sync_in_progress || info->loading
-        || info->replid[0] == '\0'
-        || ngx_strcmp(info->replid, m->replid) != 0)
-    {
-        return 0;
-    }
-
-    if (info->master_last_io < 0 || info->master_last_io > rmcf->max_lag) {
-        return 0;
-    }
-
-    if (rmcf->max_lag_bytes != NGX_CONF_UNSET
-        && m->master_repl_offset - info->slave_repl_offset
-           > rmcf->max_lag_bytes)
-    {
-        return 0;
-    }
-
-    return 1;
 }
 
 
@@ -949,48 +730,6 @@ ngx_stream_redis_master_pick_replica(ngx_stream_redis_master_peer_data_t *pd,
 }
 
 
-/* which servers may hold sessions now; returns the master's index */
-
-static ngx_uint_t
-ngx_stream_redis_master_eligible(ngx_stream_redis_master_srv_conf_t *rmcf,
-    uintptr_t *map, ngx_log_t *log)
-{
-    ngx_uint_t  i, n, master;
-
-    n = rmcf->targets.nelts;
-
-    ngx_memzero(map, ngx_stream_redis_master_map_size(n) * sizeof(uintptr_t));
-
-    ngx_stream_redis_master_snapshot(rmcf);
-
-    master = ngx_stream_redis_master_choose(rmcf, log);
-
-    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER) {
-        if (master != NGX_STREAM_REDIS_MASTER_NONE) {
-            ngx_stream_redis_master_set_bit(map, master);
-        }
-
-        return master;
-    }
-
-    for (i = 0; i < n; i++) {
-        if (ngx_stream_redis_master_qualifies(rmcf, i, master)) {
-            ngx_stream_redis_master_set_bit(map, i);
-        }
-    }
-
-    /* sessions that fell back to the master may stay while it is master */
-
-    if (rmcf->fallback == NGX_STREAM_REDIS_MASTER_FALLBACK_MASTER
-        && master != NGX_STREAM_REDIS_MASTER_NONE)
-    {
-        ngx_stream_redis_master_set_bit(map, master);
-    }
-
-    return master;
-}
-
-
 /*
  * Compares every upstream's eligible servers with what this worker last
  * saw, and closes the sessions it proxies to servers that lost their place.
@@ -1019,8 +758,9 @@ ngx_stream_redis_master_reroute(ngx_cycle_t *cycle)
         size = ngx_stream_redis_master_map_size(rmcf->targets.nelts)
                * sizeof(uintptr_t);
 
-        master = ngx_stream_redis_master_eligible(rmcf, rmcf->eligible_new,
-                                                  cycle->log);
+        master = ngx_stream_redis_master_update_route(rmcf, cycle->log);
+
+        ngx_stream_redis_master_eligible(rmcf, master, rmcf->eligible_new);
 
         if (rmcf->nheld) {
             ngx_stream_redis_master_release(rmcf, master, cycle->log);

@@ -35,6 +35,15 @@
 #define NGX_STREAM_REDIS_MASTER_QUORUM_NAMED      1
 #define NGX_STREAM_REDIS_MASTER_QUORUM_PROMOTED   2
 
+/* the rule that chose an upstream's master, or its want of one */
+#define NGX_STREAM_REDIS_MASTER_RULE_UNPROBED     0
+#define NGX_STREAM_REDIS_MASTER_RULE_KEPT         1
+#define NGX_STREAM_REDIS_MASTER_RULE_NONE         2
+#define NGX_STREAM_REDIS_MASTER_RULE_SOLE         3
+#define NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS    4
+#define NGX_STREAM_REDIS_MASTER_RULE_ORDER        5
+#define NGX_STREAM_REDIS_MASTER_RULE_TIE          6
+
 #define NGX_STREAM_REDIS_MASTER_FALLBACK_MASTER   0
 #define NGX_STREAM_REDIS_MASTER_FALLBACK_NONE     1
 
@@ -216,6 +225,14 @@ typedef struct {
 } ngx_stream_redis_master_main_conf_t;
 
 
+/* what the policy decides for one upstream */
+typedef struct {
+    ngx_uint_t                         master;
+    ngx_uint_t                         claimants;
+    ngx_uint_t                         rule;
+} ngx_stream_redis_master_decision_t;
+
+
 /* a proxied (or held) session, as the balancer tracks it */
 typedef struct {
     /* the round-robin data comes first, as in nginx's own balancers */
@@ -309,11 +326,25 @@ void ngx_stream_redis_master_close_link(ngx_peer_connection_t *pc,
 /* Sentinel */
 ngx_int_t ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf);
-ngx_uint_t ngx_stream_redis_master_quorum(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
 void ngx_stream_redis_master_subscribe(ngx_stream_redis_master_target_t *t);
 void ngx_stream_redis_master_unsubscribe(
     ngx_stream_redis_master_target_t *t);
+
+/* policy */
+void ngx_stream_redis_master_decide(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_node_t *previous,
+    ngx_stream_redis_master_decision_t *d);
+void ngx_stream_redis_master_eligible(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t master, uintptr_t *map);
+ngx_uint_t ngx_stream_redis_master_claims(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
+ngx_uint_t ngx_stream_redis_master_superseded(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
+ngx_uint_t ngx_stream_redis_master_quorum(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
+ngx_uint_t ngx_stream_redis_master_qualifies(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i,
+    ngx_uint_t master);
 
 /* reply interpretation */
 void *ngx_stream_redis_master_reader_create(void);
@@ -340,7 +371,7 @@ ngx_int_t ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
     ngx_stream_upstream_srv_conf_t *us);
 ngx_int_t ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle);
 void ngx_stream_redis_master_reroute(ngx_cycle_t *cycle);
-ngx_uint_t ngx_stream_redis_master_choose(
+ngx_uint_t ngx_stream_redis_master_update_route(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
 ngx_uint_t ngx_stream_redis_master_no_master(
     ngx_stream_redis_master_target_t *t);

@@ -1,0 +1,395 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ *
+ * Unit tests of the policy layer (ngx_stream_redis_master_policy.c): each
+ * case is a snapshot of an upstream, written as a table of servers and
+ * Sentinels, and the decision expected for it.  No nginx, no Redis: the
+ * module's own policy code is linked with the test double of nginx's string
+ * functions (fuzz/ngx_stub.c).  Prints TAP.
+ */
+
+
+#include "ngx_stream_redis_master_module.h"
+
+#include <stdio.h>
+
+
+#define T_MAX        8
+
+#define T_DOWN       0
+#define T_MASTER     1
+#define T_REPLICA    2
+#define T_STALLED    3
+#define T_UNPROBED   4
+
+
+/* one server of a case */
+typedef struct {
+    int                                state;
+    const char                        *replid;
+    const char                        *replid2;
+    int                                link_up;
+    int                                last_io;
+    off_t                              offset;
+    unsigned                           syncing:1;
+    unsigned                           loading:1;
+    unsigned                           marked_down:1;
+} t_server_t;
+
+
+/* one Sentinel: the server it names (-1: none), and whether it sees it down */
+typedef struct {
+    int                                names;
+    int                                sees_down;
+    int                                unprobed;
+} t_sentinel_t;
+
+
+typedef struct {
+    const char                        *name;
+    ngx_uint_t                         balancer;
+    ngx_uint_t                         split_brain;
+    int                                sentinels;
+    t_server_t                         server[T_MAX];
+    t_sentinel_t                       sentinel[T_MAX];
+    int                                previous;
+    ngx_uint_t                         master;
+    ngx_uint_t                         rule;
+    const char                        *eligible;
+} t_case_t;
+
+
+#define NONE  NGX_STREAM_REDIS_MASTER_NONE
+#define M     NGX_STREAM_REDIS_MASTER_BALANCER_MASTER
+#define R     NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA
+
+#define A     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define B     "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define C     "cccccccccccccccccccccccccccccccccccccccc"
+
+#define END   { 0, NULL, NULL, 0, 0, 0, 0, 0, 0 }
+
+
+static t_case_t  t_cases[] = {
+
+    { "a master and its replica: the sole claimant", M, 0, 0,
+      { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0 },
+        { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0 }, END },
+      { { 0, 0, 0 } }, -1,
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10" },
+
+    { "two unrelated masters, one follower each: a tie, refused", M, 0, 0,
+      { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0 },
+        { T_MASTER, B, "", 0, -1, 500, 0, 0, 0 },
+        { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0 },
+        { T_REPLICA, B, "", 1, 1, 500, 0, 0, 0 }, END },
+      { { 0, 0, 0 } }, -1,
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_TIE, "0000" },
+
+    { "the same tie with split_brain=lineage: the first in order", M,
+      NGX_STREAM_REDIS_MASTER_SPLIT_LINEAGE, 0,
+      { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0 },
+        { T_MASTER, B, "", 0, -1, 500, 0, 0, 0 },
+        { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0 },
+        { T_REPLICA, B, "", 1, 1, 500, 0, 0, 0 }, END },
+      { { 0, 0, 0 } }, -1,
+      0, NGX_STREAM_REDIS_MASTER_RULE_ORDER, "1000" },
+
+    { "two masters: the one more replicas follow, never the higher offset",
+      M, 0, 0,
+      { { T_MASTER, A, "", 0, -1, 900, 0, 0, 0 },
+        { T_MASTER, B, "", 0, -1, 100, 0, 0, 0 },
+        { T_REPLICA, B, "", 1, 1, 100, 0, 0, 0 },
+        { T_REPLICA, B, "", 1, 1, 100, 0, 0, 0 },
+        { T_REPLICA, A, "", 1, 1, 900, 0, 0, 0 }, END },
+      { { 0, 0, 0 } }, -1,
+      1, NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS, "01000" },
+
+    { "a replica promoted from a stale master supersedes it", M, 0, 0,
+      { { T_MASTER, A, "", 0, -1, 900, 0, 0, 0 },
+        { T_MASTER, B, A, 0, -1, 100, 0, 0, 0 },
+        { T_REPLICA, A, "", 1, 1, 900, 0, 0, 0 }, END },
+      { { 0, 0, 0 } }, -1,
+      1, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "010" },
+
+    { "a server marked down never takes writes", M, 0, 0,
+      { { T_MASTER, A, "", 0, -1, 100, 0, 0, 1 },
+        { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0 }, END },
+      { { 0, 0, 0 } }, -1,
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "00" },
+
+    { "a master that only stalls stays master", M, 0, 0,
+      { { T_STALLED, A, "", 0, -1, 100, 0, 0, 0 },
+        { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0 }, END },
+      { { 0, 0, 0 } }, -1,
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10" },
+
+    { "a master that is down is no master", M, 0, 0,
+      { { T_DOWN, A, "", 0, -1, 100, 0, 0, 0 },
+        { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0 }, END },
+      { { 0, 0, 0 } }, -1,
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "00" },
+
+    { "a server not probed yet: no master is chosen", M, 0, 0,
+      { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0 },
+        { T_UNPROBED, "", "", 0, -1, 0, 0, 0, 0 }, END },
+      { { 0, 0, 0 } }, -1,
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_UNPROBED, "00" },
+
+    { "a server not probed yet: the master announced before stays", M, 0, 0,
+      { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0 },
+        { T_UNPROBED, "", "", 0, -1, 0, 0, 0, 0 }, END },
+      { { 0, 0, 0 } }, 0,
+      0, NGX_STREAM_REDIS_MASTER_RULE_KEPT, "10" },
+
+    { "Sentinels: a majority names the master", M, 0, 3,
+      { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0 },
+        { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0 }, END },
+      { { 0, 0, 0 }, { 0, 0, 0 }, { -1, 0, 0 } }, -1,
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10" },
+
+    { "Sentinels split: one names each master, one none: no master", M, 0, 3,
+      { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0 },
+        { T_MASTER, B, "", 0, -1, 100, 0, 0, 0 }, END },
+      { { 0, 0, 0 }, { 1, 0, 0 }, { -1, 0, 0 } }, -1,
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "00" },
+
+    { "Sentinels: a majority names it but sees it down: no master", M, 0, 3,
+      { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0 }, END },
+      { { 0, 1, 0 }, { 0, 1, 0 }, { 0, 0, 0 } }, -1,
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "0" },
+
+    { "Sentinels that do not answer count for nobody", M, 0, 3,
+      { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0 }, END },
+      { { 0, 0, 0 }, { -1, 0, 1 }, { -1, 0, 1 } }, -1,
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_UNPROBED, "0" },
+
+    { "Sentinels see the old master down: its promoted heir takes writes", M,
+      0, 3,
+      { { T_DOWN, A, "", 0, -1, 100, 0, 0, 0 },
+        { T_MASTER, B, A, 0, -1, 100, 0, 0, 0 },
+        { T_REPLICA, A, "", 0, -1, 100, 0, 0, 0 }, END },
+      { { 0, 1, 0 }, { 0, 1, 0 }, { 0, 0, 0 } }, -1,
+      1, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "010" },
+
+    { "the old master down to Sentinels, two heirs: neither takes writes", M,
+      0, 3,
+      { { T_DOWN, A, "", 0, -1, 100, 0, 0, 0 },
+        { T_MASTER, B, A, 0, -1, 100, 0, 0, 0 },
+        { T_MASTER, C, A, 0, -1, 100, 0, 0, 0 }, END },
+      { { 0, 1, 0 }, { 0, 1, 0 }, { 0, 0, 0 } }, -1,
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "000" },
+
+    { "reads: fresh replicas qualify, the master does not", R, 0, 0,
+      { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0 },
+        { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0 },
+        { T_REPLICA, A, "", 1, 2, 100, 0, 0, 0 }, END },
+      { { 0, 0, 0 } }, -1,
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "011" },
+
+    { "reads: lagging, syncing, loading, unlinked, stalled or foreign "
+      "replicas do not qualify", R, 0, 0,
+      { { T_MASTER, A, "", 0, -1, 5000, 0, 0, 0 },
+        { T_REPLICA, A, "", 1, 20, 5000, 0, 0, 0 },
+        { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0 },
+        { T_REPLICA, A, "", 1, 1, 5000, 1, 0, 0 },
+        { T_REPLICA, A, "", 1, 1, 5000, 0, 1, 0 },
+        { T_REPLICA, A, "", 0, 1, 5000, 0, 0, 0 },
+        { T_STALLED, A, "", 1, 1, 5000, 0, 0, 0 },
+        { T_REPLICA, B, "", 1, 1, 5000, 0, 0, 0 } },
+      { { 0, 0, 0 } }, -1,
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "00000000" },
+
+    { "reads: with no master no replica qualifies", R, 0, 0,
+      { { T_DOWN, A, "", 0, -1, 100, 0, 0, 0 },
+        { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0 }, END },
+      { { 0, 0, 0 } }, -1,
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "00" },
+};
+
+
+static ngx_uint_t  t_failed;
+static ngx_uint_t  t_number;
+
+
+static void
+t_ok(int ok, const char *what, const char *name)
+{
+    t_number++;
+
+    printf("%sok %u - %s: %s\n", ok ? "" : "not ", (unsigned) t_number,
+           name, what);
+
+    if (!ok) {
+        t_failed++;
+    }
+}
+
+
+/* the snapshot of server "s" as the zone would hold it */
+
+static void
+t_node(ngx_stream_redis_master_node_t *node, t_server_t *s)
+{
+    ngx_stream_redis_master_info_t  *info;
+
+    ngx_memzero(node, sizeof(ngx_stream_redis_master_node_t));
+
+    info = &node->info;
+
+    if (s->state == T_UNPROBED) {
+        return;
+    }
+
+    node->probes = 1;
+    node->up = (s->state == T_MASTER || s->state == T_REPLICA);
+    node->stalled = (s->state == T_STALLED);
+
+    if (s->state == T_DOWN) {
+        node->failures = 2;
+        node->hard_failures = 2;
+    }
+
+    /* a server down or stalled keeps the role it last answered */
+
+    if (s->state == T_REPLICA
+        || ((s->state == T_DOWN || s->state == T_STALLED) && s->link_up))
+    {
+        info->role = NGX_STREAM_REDIS_MASTER_ROLE_REPLICA;
+
+    } else {
+        info->role = NGX_STREAM_REDIS_MASTER_ROLE_MASTER;
+    }
+
+    info->link_up = s->link_up;
+    info->master_last_io = s->last_io;
+    info->sync_in_progress = s->syncing;
+    info->loading = s->loading;
+    info->master_repl_offset = s->offset;
+    info->slave_repl_offset = s->offset;
+
+    ngx_cpystrn(info->replid, (u_char *) s->replid,
+                NGX_STREAM_REDIS_MASTER_REPLID_LEN + 1);
+    ngx_cpystrn(info->replid2, (u_char *) s->replid2,
+                NGX_STREAM_REDIS_MASTER_REPLID_LEN + 1);
+}
+
+
+static void
+t_run(t_case_t *tc)
+{
+    char                                 got[T_MAX + 1];
+    uintptr_t                            map[1], eligible[1];
+    ngx_uint_t                           i, n;
+    ngx_stream_redis_master_node_t       nodes[T_MAX], snap[T_MAX];
+    ngx_stream_redis_master_node_t       sent[T_MAX];
+    ngx_stream_redis_master_target_t     target[T_MAX], *tp[T_MAX];
+    ngx_stream_redis_master_target_t    *stp[T_MAX];
+    ngx_stream_redis_master_decision_t   d;
+    ngx_stream_redis_master_srv_conf_t   rmcf;
+    ngx_stream_redis_master_sentinel_conf_t  sc;
+    u_char                               names[T_MAX][32];
+
+    ngx_memzero(&rmcf, sizeof(rmcf));
+    ngx_memzero(target, sizeof(target));
+    ngx_memzero(map, sizeof(map));
+
+    for (n = 0; n < T_MAX && tc->server[n].replid; n++) {
+        t_node(&snap[n], &tc->server[n]);
+        nodes[n] = snap[n];
+
+        target[n].node = &nodes[n];
+        target[n].name.data = names[n];
+        target[n].name.len = ngx_sprintf(names[n], "127.0.0.1:%ui", 7000 + n)
+                             - names[n];
+        target[n].server = target[n].name;
+        tp[n] = &target[n];
+
+        if (tc->server[n].marked_down) {
+            map[0] |= (uintptr_t) 1 << n;
+        }
+    }
+
+    rmcf.balancer = tc->balancer;
+    rmcf.split_brain = tc->split_brain;
+    rmcf.fallback = NGX_STREAM_REDIS_MASTER_FALLBACK_NONE;
+    rmcf.max_lag = 10;
+    rmcf.max_lag_bytes = 1000;
+    rmcf.targets.elts = tp;
+    rmcf.targets.nelts = n;
+    rmcf.snapshot = snap;
+    rmcf.down = map;
+
+    if (tc->sentinels) {
+        ngx_memzero(&sc, sizeof(sc));
+        rmcf.sentinel = &sc;
+        rmcf.sentinels.elts = stp;
+        rmcf.sentinels.nelts = tc->sentinels;
+        rmcf.sentinel_snapshot = sent;
+
+        for (i = 0; i < (ngx_uint_t) tc->sentinels; i++) {
+            ngx_memzero(&sent[i], sizeof(sent[i]));
+            stp[i] = NULL;
+
+            if (tc->sentinel[i].unprobed) {
+                continue;
+            }
+
+            sent[i].probes = 1;
+            sent[i].up = 1;
+            sent[i].info.role = NGX_STREAM_REDIS_MASTER_ROLE_SENTINEL;
+            sent[i].info.master_down = tc->sentinel[i].sees_down;
+
+            if (tc->sentinel[i].names >= 0) {
+                ngx_cpystrn(sent[i].info.master_host, (u_char *) "127.0.0.1",
+                            NGX_STREAM_REDIS_MASTER_HOST_LEN);
+                sent[i].info.master_port =
+                                    (in_port_t) (7000 + tc->sentinel[i].names);
+            }
+        }
+    }
+
+    ngx_stream_redis_master_decide(&rmcf,
+                                   tc->previous >= 0
+                                   ? &nodes[tc->previous] : NULL, &d);
+
+    t_ok(d.master == tc->master, "the master", tc->name);
+    t_ok(d.rule == tc->rule, "the rule", tc->name);
+
+    if (d.master != tc->master || d.rule != tc->rule) {
+        printf("# got master %ld rule %lu\n", (long) d.master,
+               (unsigned long) d.rule);
+    }
+
+    ngx_stream_redis_master_eligible(&rmcf, d.master, eligible);
+
+    for (i = 0; i < n; i++) {
+        got[i] = ngx_stream_redis_master_bit(eligible, i) ? '1' : '0';
+    }
+
+    got[n] = '\0';
+
+    t_ok(strcmp(got, tc->eligible) == 0, "the servers it may use", tc->name);
+
+    if (strcmp(got, tc->eligible) != 0) {
+        printf("# got %s, expected %s\n", got, tc->eligible);
+    }
+}
+
+
+int
+main(void)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < sizeof(t_cases) / sizeof(t_cases[0]); i++) {
+        t_run(&t_cases[i]);
+    }
+
+    printf("1..%u\n", (unsigned) t_number);
+    printf("%u passed, %u failed\n", (unsigned) (t_number - t_failed),
+           (unsigned) t_failed);
+
+    return t_failed ? 1 : 0;
+}
