@@ -53,6 +53,7 @@ $(MODULE): $(BUILD)/Makefile $(SOURCES)
 
 test: deps
 	$(MAKE) $(MODULE)
+	perl scripts/check-layers
 	$(MAKE) unit
 	PERL5LIB=$(TEST_NGINX):$(CURDIR)/t/lib prove -r t
 
@@ -88,7 +89,8 @@ UNIT_INCS    := $(addprefix -I$(NGX_SRC)/src/,core event event/modules \
                 -I$(CURDIR)/ngx_stream_redis_master_module
 
 $(UNIT)/policy: unit/ngx_stream_redis_master_policy_test.c $(UNIT_SOURCES) \
-                $(UNIT_MODULE)_module.h $(BUILD)/Makefile
+                $(UNIT_MODULE)_module.h $(UNIT_MODULE)_policy.h \
+                $(BUILD)/Makefile
 	@mkdir -p $(UNIT)
 	$(CC) -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    $(WARN) $(UNIT_INCS) -o $@ $< $(UNIT_SOURCES)
@@ -114,7 +116,8 @@ FUZZ_INCS    := $(addprefix -I$(NGX_SRC)/src/,core event event/modules \
 FUZZ_MODULE  := ngx_stream_redis_master_module/ngx_stream_redis_master
 FUZZ_SOURCES := $(FUZZ_MODULE)_reply.c fuzz/ngx_stream_redis_master_fuzz.c \
                 fuzz/ngx_stub.c
-FUZZ_HEADERS := $(FUZZ_MODULE)_module.h fuzz/ngx_stream_redis_master_fuzz.h
+FUZZ_HEADERS := $(FUZZ_MODULE)_module.h $(FUZZ_MODULE)_wire.h \
+                fuzz/ngx_stream_redis_master_fuzz.h
 
 fuzz-deps:
 	@missing=$$(for p in $(FUZZ_PKGS); do \

@@ -10,154 +10,25 @@
  */
 
 
-#include "ngx_stream_redis_master_module.h"
+#include "ngx_stream_redis_master_balancer.h"
 
 
-static ngx_int_t ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
-    ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_upstream_rr_peers_t *peers);
-static ngx_int_t ngx_stream_redis_master_init_peer(ngx_stream_session_t *s,
-    ngx_stream_upstream_srv_conf_t *us);
 static ngx_int_t ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc,
     void *data);
 static void ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc,
     void *data, ngx_uint_t state);
 static void ngx_stream_redis_master_cleanup(void *data);
+static ngx_uint_t ngx_stream_redis_master_update_route(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
 static void ngx_stream_redis_master_log_choice(
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_decision_t *d, ngx_log_t *log);
 static ngx_uint_t ngx_stream_redis_master_pick_replica(
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t master);
-static ngx_stream_upstream_rr_peer_t *ngx_stream_redis_master_peer(
-    ngx_stream_upstream_rr_peers_t *peers, ngx_uint_t index,
-    ngx_stream_upstream_rr_peers_t **owner);
 static void ngx_stream_redis_master_close_sessions(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
-static void ngx_stream_redis_master_sweep_handler(ngx_event_t *ev);
 static uintptr_t *ngx_stream_redis_master_down_map(ngx_pool_t *pool,
     ngx_stream_redis_master_srv_conf_t *rmcf);
-
-
-ngx_int_t
-ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
-    ngx_stream_upstream_srv_conf_t *us)
-{
-    ngx_uint_t                            n;
-    ngx_stream_upstream_rr_peers_t       *peers;
-    ngx_stream_redis_master_srv_conf_t   *rmcf, **rmcfp;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
-
-    if (ngx_stream_upstream_init_round_robin(cf, us) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    us->peer.init = ngx_stream_redis_master_init_peer;
-
-    rmcf = ngx_stream_conf_upstream_srv_conf(us,
-                                             ngx_stream_redis_master_module);
-    peers = us->peer.data;
-
-    if (rmcf->check.interval == NGX_CONF_UNSET_MSEC) {
-        rmcf->check.interval = 1000;
-        rmcf->check.timeout = 1000;
-        rmcf->check.rise = 1;
-        rmcf->check.fall = 2;
-    }
-
-    ngx_conf_init_value(rmcf->max_lag, 15);
-
-    n = peers->number + (peers->next ? peers->next->number : 0);
-
-    if (ngx_array_init(&rmcf->targets, cf->pool, n,
-                       sizeof(ngx_stream_redis_master_target_t *))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ngx_stream_redis_master_add_peers(cf, rmcf, peers) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (peers->next
-        && ngx_stream_redis_master_add_peers(cf, rmcf, peers->next) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (ngx_stream_redis_master_add_sentinels(cf, rmcf) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    rmmcf = ngx_stream_conf_get_module_main_conf(cf,
-                                               ngx_stream_redis_master_module);
-
-    rmcfp = ngx_array_push(&rmmcf->upstreams);
-    if (rmcfp == NULL) {
-        return NGX_ERROR;
-    }
-
-    *rmcfp = rmcf;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
-    ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_upstream_rr_peers_t *peers)
-{
-    ngx_uint_t                           i;
-    ngx_addr_t                           addr;
-    ngx_stream_upstream_rr_peer_t       *peer, *other;
-    ngx_stream_upstream_rr_peers_t      *owner;
-    ngx_stream_redis_master_target_t    *t, **tp;
-
-    for (peer = peers->peer; peer; peer = peer->next) {
-
-        addr.sockaddr = peer->sockaddr;
-        addr.socklen = peer->socklen;
-        addr.name = peer->name;
-
-        t = ngx_stream_redis_master_add_target(cf, rmcf,
-                                          NGX_STREAM_REDIS_MASTER_KIND_REDIS,
-                                          &addr, &peer->server, &rmcf->check);
-        if (t == NULL) {
-            return NGX_ERROR;
-        }
-
-        /*
-         * One Redis server listed twice would count twice as a follower,
-         * and claim master twice: a tie that refuses every write.
-         */
-
-        tp = rmcf->targets.elts;
-
-        for (i = 0; i < rmcf->targets.nelts; i++) {
-            if (tp[i] == t) {
-                other = ngx_stream_redis_master_peer(rmcf->upstream->peer.data,
-                                                     i, &owner);
-
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "server \"%V\" in upstream \"%V\" has "
-                                   "the address %V of server \"%V\": list "
-                                   "each Redis server once", &peer->server,
-                                   rmcf->name, &peer->name, &other->server);
-                return NGX_ERROR;
-            }
-        }
-
-        tp = ngx_array_push(&rmcf->targets);
-        if (tp == NULL) {
-            return NGX_ERROR;
-        }
-
-        *tp = t;
-    }
-
-    return NGX_OK;
-}
 
 
 ngx_int_t
@@ -196,13 +67,6 @@ ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle)
         }
     }
 
-    rmmcf->sweep.handler = ngx_stream_redis_master_sweep_handler;
-    rmmcf->sweep.data = rmmcf;
-    rmmcf->sweep.log = cycle->log;
-    rmmcf->sweep.cancelable = 1;
-
-    ngx_add_timer(&rmmcf->sweep, NGX_STREAM_REDIS_MASTER_SWEEP);
-
     return NGX_OK;
 }
 
@@ -239,7 +103,7 @@ ngx_stream_redis_master_down_map(ngx_pool_t *pool,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_stream_redis_master_init_peer(ngx_stream_session_t *s,
     ngx_stream_upstream_srv_conf_t *us)
 {
@@ -369,83 +233,6 @@ ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc, void *data)
 }
 
 
-ngx_int_t
-ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
-    ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t index)
-{
-    ngx_stream_upstream_rr_peer_t   *peer;
-    ngx_stream_upstream_rr_peers_t  *peers;
-
-    /*
-     * A backup server's counters are guarded by the backup list's lock, as
-     * in ngx_stream_redis_master_free_peer() and nginx's own balancers.
-     */
-
-    peer = ngx_stream_redis_master_peer(pd->rrp.peers, index, &peers);
-
-    ngx_stream_upstream_rr_peers_wlock(peers);
-
-    if (peer->max_conns && peer->conns >= peer->max_conns) {
-        ngx_stream_upstream_rr_peers_unlock(peers);
-
-        ngx_log_error(NGX_LOG_ERR, pc->log, 0,
-                      "server %V in upstream %V is at max_conns",
-                      &peer->name, pd->conf->name);
-        return NGX_BUSY;
-    }
-
-    peer->conns++;
-
-    pc->sockaddr = peer->sockaddr;
-    pc->socklen = peer->socklen;
-    pc->name = &peer->name;
-
-    ngx_stream_upstream_rr_peers_unlock(peers);
-
-    /* round robin's notify and SSL session hooks read "current" */
-    pd->rrp.current = peer;
-
-    pd->peers = peers;
-    pd->peer = peer;
-    pd->index = index;
-    ngx_stream_redis_master_set_bit(pd->tried, index);
-
-    if (!pd->linked) {
-        ngx_queue_insert_tail(&pd->conf->sessions, &pd->queue);
-        pd->linked = 1;
-    }
-
-    ngx_log_debug2(NGX_LOG_DEBUG_STREAM, pc->log, 0,
-                   "redis balancer: upstream %V peer %V",
-                   pd->conf->name, &peer->name);
-
-    return NGX_OK;
-}
-
-
-/* the server at a flat index: primary servers first, then backup */
-
-static ngx_stream_upstream_rr_peer_t *
-ngx_stream_redis_master_peer(ngx_stream_upstream_rr_peers_t *peers,
-    ngx_uint_t index, ngx_stream_upstream_rr_peers_t **owner)
-{
-    ngx_stream_upstream_rr_peer_t  *peer;
-
-    if (index >= peers->number) {
-        index -= peers->number;
-        peers = peers->next;
-    }
-
-    *owner = peers;
-
-    for (peer = peers->peer; index; index--) {
-        peer = peer->next;
-    }
-
-    return peer;
-}
-
-
 static void
 ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc, void *data,
     ngx_uint_t state)
@@ -500,12 +287,8 @@ ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc, void *data,
         tp = (ngx_stream_redis_master_target_t **) pd->conf->targets.elts
              + pd->index;
 
-        ngx_stream_redis_master_kick(tp, 1);
-
-        pd->kick = (*tp)->node->kick;
+        pd->kick = ngx_stream_redis_master_kick(tp, 1);
         pd->failed = 1;
-
-        ngx_stream_redis_master_run_kicks((ngx_cycle_t *) ngx_cycle);
     }
 }
 
@@ -533,7 +316,7 @@ ngx_stream_redis_master_cleanup(void *data)
  * in the zone and logged, once, by the first worker that sees it.
  */
 
-ngx_uint_t
+static ngx_uint_t
 ngx_stream_redis_master_update_route(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_log_t *log)
 {
@@ -578,26 +361,6 @@ ngx_stream_redis_master_update_route(ngx_stream_redis_master_srv_conf_t *rmcf,
     }
 
     return d.master;
-}
-
-
-/* whether an upstream of the target lacks a master: probe it faster */
-
-ngx_uint_t
-ngx_stream_redis_master_no_master(ngx_stream_redis_master_target_t *t)
-{
-    ngx_uint_t                            i;
-    ngx_stream_redis_master_srv_conf_t  **pool;
-
-    pool = t->pools.elts;
-
-    for (i = 0; i < t->pools.nelts; i++) {
-        if (pool[i]->route && pool[i]->route->master == NULL) {
-            return 1;
-        }
-    }
-
-    return 0;
 }
 
 
@@ -837,13 +600,3 @@ ngx_stream_redis_master_close_sessions(
 }
 
 
-static void
-ngx_stream_redis_master_sweep_handler(ngx_event_t *ev)
-{
-    ngx_stream_redis_master_run_kicks((ngx_cycle_t *) ngx_cycle);
-    ngx_stream_redis_master_reroute((ngx_cycle_t *) ngx_cycle);
-
-    if (!ngx_terminate) {
-        ngx_add_timer(ev, NGX_STREAM_REDIS_MASTER_SWEEP);
-    }
-}

@@ -15,7 +15,7 @@
  */
 
 
-#include "ngx_stream_redis_master_module.h"
+#include "ngx_stream_redis_master_hold.h"
 
 
 static ngx_int_t ngx_stream_redis_master_hold_socket(ngx_peer_connection_t *pc,

@@ -8,7 +8,10 @@
  */
 
 
-#include "ngx_stream_redis_master_module.h"
+#include "ngx_stream_redis_master_state.h"
+#include "ngx_stream_redis_master_peer.h"
+#include "ngx_stream_redis_master_balancer.h"
+#include "ngx_stream_redis_master_check.h"
 
 
 static void *ngx_stream_redis_master_create_main_conf(ngx_conf_t *cf);
@@ -42,9 +45,21 @@ static ngx_int_t ngx_stream_redis_master_target_key(ngx_conf_t *cf,
 static ngx_uint_t ngx_stream_redis_master_same_check(
     ngx_stream_redis_master_check_conf_t *a,
     ngx_stream_redis_master_check_conf_t *b);
+static ngx_int_t ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
+    ngx_stream_upstream_srv_conf_t *us);
+static ngx_int_t ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_upstream_rr_peers_t *peers);
+static ngx_int_t ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf);
+static ngx_stream_redis_master_target_t *ngx_stream_redis_master_add_target(
+    ngx_conf_t *cf, ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t kind, ngx_addr_t *addr, ngx_str_t *server,
+    ngx_stream_redis_master_check_conf_t *check);
 static ngx_int_t ngx_stream_redis_master_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_stream_redis_master_init_process(ngx_cycle_t *cycle);
 static void ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle);
+static void ngx_stream_redis_master_sweep_handler(ngx_event_t *ev);
 
 
 #define NGX_STREAM_REDIS_MASTER_PARAM(value, lit)                             \
@@ -919,12 +934,202 @@ failed:
 }
 
 
+static ngx_int_t
+ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
+    ngx_stream_upstream_srv_conf_t *us)
+{
+    ngx_uint_t                            n;
+    ngx_stream_upstream_rr_peers_t       *peers;
+    ngx_stream_redis_master_srv_conf_t   *rmcf, **rmcfp;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    if (ngx_stream_upstream_init_round_robin(cf, us) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    us->peer.init = ngx_stream_redis_master_init_peer;
+
+    rmcf = ngx_stream_conf_upstream_srv_conf(us,
+                                             ngx_stream_redis_master_module);
+    peers = us->peer.data;
+
+    if (rmcf->check.interval == NGX_CONF_UNSET_MSEC) {
+        rmcf->check.interval = 1000;
+        rmcf->check.timeout = 1000;
+        rmcf->check.rise = 1;
+        rmcf->check.fall = 2;
+    }
+
+    ngx_conf_init_value(rmcf->max_lag, 15);
+
+    n = peers->number + (peers->next ? peers->next->number : 0);
+
+    if (ngx_array_init(&rmcf->targets, cf->pool, n,
+                       sizeof(ngx_stream_redis_master_target_t *))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_stream_redis_master_add_peers(cf, rmcf, peers) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (peers->next
+        && ngx_stream_redis_master_add_peers(cf, rmcf, peers->next) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_stream_redis_master_add_sentinels(cf, rmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    rmmcf = ngx_stream_conf_get_module_main_conf(cf,
+                                               ngx_stream_redis_master_module);
+
+    rmcfp = ngx_array_push(&rmmcf->upstreams);
+    if (rmcfp == NULL) {
+        return NGX_ERROR;
+    }
+
+    *rmcfp = rmcf;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_upstream_rr_peers_t *peers)
+{
+    ngx_uint_t                           i;
+    ngx_addr_t                           addr;
+    ngx_stream_upstream_rr_peer_t       *peer, *other;
+    ngx_stream_upstream_rr_peers_t      *owner;
+    ngx_stream_redis_master_target_t    *t, **tp;
+
+    for (peer = peers->peer; peer; peer = peer->next) {
+
+        addr.sockaddr = peer->sockaddr;
+        addr.socklen = peer->socklen;
+        addr.name = peer->name;
+
+        t = ngx_stream_redis_master_add_target(cf, rmcf,
+                                          NGX_STREAM_REDIS_MASTER_KIND_REDIS,
+                                          &addr, &peer->server, &rmcf->check);
+        if (t == NULL) {
+            return NGX_ERROR;
+        }
+
+        /*
+         * One Redis server listed twice would count twice as a follower,
+         * and claim master twice: a tie that refuses every write.
+         */
+
+        tp = rmcf->targets.elts;
+
+        for (i = 0; i < rmcf->targets.nelts; i++) {
+            if (tp[i] == t) {
+                other = ngx_stream_redis_master_peer(rmcf->upstream->peer.data,
+                                                     i, &owner);
+
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "server \"%V\" in upstream \"%V\" has "
+                                   "the address %V of server \"%V\": list "
+                                   "each Redis server once", &peer->server,
+                                   rmcf->name, &peer->name, &other->server);
+                return NGX_ERROR;
+            }
+        }
+
+        tp = ngx_array_push(&rmcf->targets);
+        if (tp == NULL) {
+            return NGX_ERROR;
+        }
+
+        *tp = t;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    ngx_uint_t                                i, j, k;
+    ngx_url_t                                *u;
+    ngx_stream_redis_master_target_t         *t, **tp;
+    ngx_stream_redis_master_sentinel_conf_t  *sc;
+
+    sc = rmcf->sentinel;
+
+    if (sc == NULL) {
+        return NGX_OK;
+    }
+
+    /* Sentinels are checked as often as the servers, with their own AUTH */
+
+    sc->check.interval = rmcf->check.interval;
+    sc->check.timeout = rmcf->check.timeout;
+    sc->check.rise = 1;
+    sc->check.fall = rmcf->check.fall;
+
+    if (ngx_array_init(&rmcf->sentinels, cf->pool, sc->addrs.nelts,
+                       sizeof(ngx_stream_redis_master_target_t *))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    u = sc->addrs.elts;
+
+    for (i = 0; i < sc->addrs.nelts; i++) {
+        for (k = 0; k < u[i].naddrs; k++) {
+
+            t = ngx_stream_redis_master_add_target(cf, rmcf,
+                                       NGX_STREAM_REDIS_MASTER_KIND_SENTINEL,
+                                       &u[i].addrs[k], &u[i].url, &sc->check);
+            if (t == NULL) {
+                return NGX_ERROR;
+            }
+
+            /* a Sentinel listed twice still has one vote */
+
+            tp = rmcf->sentinels.elts;
+
+            for (j = 0; j < rmcf->sentinels.nelts; j++) {
+                if (tp[j] == t) {
+                    break;
+                }
+            }
+
+            if (j < rmcf->sentinels.nelts) {
+                continue;
+            }
+
+            tp = ngx_array_push(&rmcf->sentinels);
+            if (tp == NULL) {
+                return NGX_ERROR;
+            }
+
+            *tp = t;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 /*
  * Returns the probe target for one address, creating it unless another
  * upstream already has it; that upstream must check it the same way.
  */
 
-ngx_stream_redis_master_target_t *
+static ngx_stream_redis_master_target_t *
 ngx_stream_redis_master_add_target(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t kind,
     ngx_addr_t *addr, ngx_str_t *server,
@@ -1125,11 +1330,29 @@ ngx_stream_redis_master_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    /* the layers below trigger these through their callbacks */
+
+    ngx_stream_redis_master_recorded = ngx_stream_redis_master_reroute;
+    ngx_stream_redis_master_kicked = ngx_stream_redis_master_run_kicks;
+
     if (ngx_stream_redis_master_init_balancer(cycle) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    return ngx_stream_redis_master_init_checkers(cycle);
+    if (ngx_stream_redis_master_init_checkers(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* every worker compares routing with the latest checks this often */
+
+    rmmcf->sweep.handler = ngx_stream_redis_master_sweep_handler;
+    rmmcf->sweep.data = rmmcf;
+    rmmcf->sweep.log = cycle->log;
+    rmmcf->sweep.cancelable = 1;
+
+    ngx_add_timer(&rmmcf->sweep, NGX_STREAM_REDIS_MASTER_SWEEP);
+
+    return NGX_OK;
 }
 
 
@@ -1138,4 +1361,21 @@ ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle)
 {
     ngx_stream_redis_master_close_checkers(cycle);
     ngx_stream_redis_master_disown(cycle);
+}
+
+
+/*
+ * Each sweep runs the checks other workers asked for, then acts on what
+ * the checks of every worker recorded.
+ */
+
+static void
+ngx_stream_redis_master_sweep_handler(ngx_event_t *ev)
+{
+    ngx_stream_redis_master_run_kicks((ngx_cycle_t *) ngx_cycle);
+    ngx_stream_redis_master_reroute((ngx_cycle_t *) ngx_cycle);
+
+    if (!ngx_terminate) {
+        ngx_add_timer(ev, NGX_STREAM_REDIS_MASTER_SWEEP);
+    }
 }

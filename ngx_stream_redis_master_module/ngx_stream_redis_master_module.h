@@ -1,6 +1,9 @@
 
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
+ *
+ * The module's types, shared by every layer (see docs/architecture.md);
+ * each layer's functions are in a header of its own.
  */
 
 
@@ -280,110 +283,11 @@ typedef struct {
 struct redisReader;
 
 
-/* directives and configuration */
+/* a step that a lower layer triggers in a higher one, set at start-up */
+typedef void (*ngx_stream_redis_master_handler_pt)(ngx_cycle_t *cycle);
+
+
 extern ngx_module_t  ngx_stream_redis_master_module;
-
-ngx_stream_redis_master_target_t *ngx_stream_redis_master_add_target(
-    ngx_conf_t *cf, ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t kind, ngx_addr_t *addr, ngx_str_t *server,
-    ngx_stream_redis_master_check_conf_t *check);
-
-/* shared state */
-ngx_int_t ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone,
-    void *data);
-void ngx_stream_redis_master_forget_zone(void *data);
-ngx_uint_t ngx_stream_redis_master_own(ngx_stream_redis_master_target_t *t,
-    ngx_msec_t stale);
-void ngx_stream_redis_master_disown(ngx_cycle_t *cycle);
-void ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
-    ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
-    size_t len, ngx_uint_t stalled, ngx_log_t *log);
-void ngx_stream_redis_master_snapshot(
-    ngx_stream_redis_master_srv_conf_t *rmcf);
-ngx_uint_t ngx_stream_redis_master_announce(
-    ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_node_t *master, ngx_uint_t claimants);
-ngx_uint_t ngx_stream_redis_master_announce_fallback(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t fallback);
-void ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t **tp,
-    ngx_uint_t n);
-
-/* checker state machine */
-ngx_int_t ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle);
-void ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle);
-void ngx_stream_redis_master_close_checkers(ngx_cycle_t *cycle);
-u_char *ngx_stream_redis_master_request(ngx_pool_t *pool,
-    ngx_stream_redis_master_check_conf_t *cc, size_t size,
-    ngx_str_t *request);
-u_char *ngx_stream_redis_master_command(u_char *p, ngx_uint_t n,
-    ngx_str_t *args);
-ngx_int_t ngx_stream_redis_master_open_link(
-    ngx_stream_redis_master_target_t *t, ngx_peer_connection_t *pc,
-    struct redisReader **reader);
-void ngx_stream_redis_master_close_link(ngx_peer_connection_t *pc,
-    struct redisReader **reader);
-
-/* Sentinel */
-ngx_int_t ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
-    ngx_stream_redis_master_srv_conf_t *rmcf);
-void ngx_stream_redis_master_subscribe(ngx_stream_redis_master_target_t *t);
-void ngx_stream_redis_master_unsubscribe(
-    ngx_stream_redis_master_target_t *t);
-
-/* policy */
-void ngx_stream_redis_master_decide(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_node_t *previous,
-    ngx_stream_redis_master_decision_t *d);
-void ngx_stream_redis_master_eligible(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t master, uintptr_t *map);
-ngx_uint_t ngx_stream_redis_master_claims(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
-ngx_uint_t ngx_stream_redis_master_superseded(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
-ngx_uint_t ngx_stream_redis_master_quorum(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
-ngx_uint_t ngx_stream_redis_master_qualifies(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i,
-    ngx_uint_t master);
-
-/* reply interpretation */
-void *ngx_stream_redis_master_reader_create(void);
-ngx_int_t ngx_stream_redis_master_reply_ok(void *reply, const char *what,
-    u_char *reason, size_t len);
-ngx_int_t ngx_stream_redis_master_reply_auth(void *reply, u_char *reason,
-    size_t len);
-ngx_int_t ngx_stream_redis_master_reply_pong(void *reply, u_char *reason,
-    size_t len);
-ngx_int_t ngx_stream_redis_master_reply_info(void *reply,
-    ngx_stream_redis_master_info_t *info, u_char *reason, size_t len);
-ngx_int_t ngx_stream_redis_master_reply_master_addr(void *reply,
-    ngx_stream_redis_master_info_t *info, u_char *reason, size_t len);
-ngx_int_t ngx_stream_redis_master_reply_sentinel_master(void *reply,
-    ngx_stream_redis_master_info_t *info, u_char *reason, size_t len);
-ngx_int_t ngx_stream_redis_master_reply_event(void *reply, ngx_str_t *name,
-    u_char *event, size_t len);
-const char *ngx_stream_redis_master_role_name(ngx_uint_t role);
-void ngx_stream_redis_master_redact(u_char *text, size_t len,
-    ngx_stream_redis_master_check_conf_t *cc);
-
-/* balancer */
-ngx_int_t ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
-    ngx_stream_upstream_srv_conf_t *us);
-ngx_int_t ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle);
-void ngx_stream_redis_master_reroute(ngx_cycle_t *cycle);
-ngx_uint_t ngx_stream_redis_master_update_route(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
-ngx_uint_t ngx_stream_redis_master_no_master(
-    ngx_stream_redis_master_target_t *t);
-ngx_int_t ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
-    ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t index);
-
-/* hold during failover */
-ngx_int_t ngx_stream_redis_master_hold(ngx_peer_connection_t *pc,
-    void *data);
-void ngx_stream_redis_master_release(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t master, ngx_log_t *log);
-void ngx_stream_redis_master_unhold(void *data);
 
 
 #endif /* _NGX_STREAM_REDIS_MASTER_MODULE_H_INCLUDED_ */

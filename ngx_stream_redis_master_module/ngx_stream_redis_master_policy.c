@@ -10,7 +10,7 @@
  */
 
 
-#include "ngx_stream_redis_master_module.h"
+#include "ngx_stream_redis_master_policy.h"
 
 
 static ngx_uint_t ngx_stream_redis_master_all_probed(
@@ -137,6 +137,7 @@ ngx_stream_redis_master_all_probed(ngx_stream_redis_master_srv_conf_t *rmcf)
     return 1;
 }
 
+
 /*
  * Server "i" may take writes: its check says master, it is not marked
  * "down", no server promoted from its lineage says master too, and, with
@@ -153,12 +154,14 @@ ngx_stream_redis_master_claims(ngx_stream_redis_master_srv_conf_t *rmcf,
            && ngx_stream_redis_master_quorum(rmcf, i);
 }
 
+
 static ngx_uint_t
 ngx_stream_redis_master_says_master(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t i)
 {
     return ngx_stream_redis_master_is_master(&rmcf->snapshot[i]);
 }
+
 
 /*
  * A promoted replica's master_replid2 is the replid of the master it took
@@ -190,6 +193,7 @@ ngx_stream_redis_master_superseded(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     return 0;
 }
+
 
 /*
  * Several servers claim master, none promoted from another's lineage (see
@@ -255,6 +259,7 @@ ngx_stream_redis_master_arbitrate(ngx_stream_redis_master_srv_conf_t *rmcf,
     return NGX_STREAM_REDIS_MASTER_NONE;
 }
 
+
 /*
  * Whether the Sentinels agree that server "i" is the master (always, without
  * redis_sentinel):
@@ -318,6 +323,7 @@ ngx_stream_redis_master_quorum(ngx_stream_redis_master_srv_conf_t *rmcf,
     return NGX_STREAM_REDIS_MASTER_QUORUM_NONE;
 }
 
+
 /*
  * Whether server "i" is the only server that says master and was promoted
  * from the lineage of "m".  Two of them (one promoted by hand, or by a
@@ -347,6 +353,7 @@ ngx_stream_redis_master_sole_heir(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     return 1;
 }
+
 
 /*
  * The Sentinels that name server "i" and do not see it down, plus, when
@@ -380,6 +387,7 @@ ngx_stream_redis_master_votes(ngx_stream_redis_master_srv_conf_t *rmcf,
     return votes;
 }
 
+
 /*
  * Sentinel names a master by the address it announces.  That is matched
  * against the server's resolved address and against its name as written
@@ -408,6 +416,7 @@ ngx_stream_redis_master_names(ngx_stream_redis_master_target_t *t,
            || (len == t->server.len
                && ngx_strncasecmp(addr, t->server.data, len) == 0);
 }
+
 
 /*
  * A replica serves reads only while it is a fresh follower of the current

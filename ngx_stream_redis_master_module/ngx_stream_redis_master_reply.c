@@ -8,7 +8,7 @@
  */
 
 
-#include "ngx_stream_redis_master_module.h"
+#include "ngx_stream_redis_master_wire.h"
 
 #include <hiredis/hiredis.h>
 

@@ -13,7 +13,7 @@
  */
 
 
-#include "ngx_stream_redis_master_module.h"
+#include "ngx_stream_redis_master_sentinel.h"
 
 #include <hiredis/hiredis.h>
 
@@ -50,74 +50,6 @@ static ngx_uint_t ngx_stream_redis_master_subscriber_may_log(
     ngx_stream_redis_master_subscriber_t *sub);
 static void ngx_stream_redis_master_kick_pools(
     ngx_stream_redis_master_target_t *t);
-
-
-ngx_int_t
-ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
-    ngx_stream_redis_master_srv_conf_t *rmcf)
-{
-    ngx_uint_t                                i, j, k;
-    ngx_url_t                                *u;
-    ngx_stream_redis_master_target_t         *t, **tp;
-    ngx_stream_redis_master_sentinel_conf_t  *sc;
-
-    sc = rmcf->sentinel;
-
-    if (sc == NULL) {
-        return NGX_OK;
-    }
-
-    /* Sentinels are checked as often as the servers, with their own AUTH */
-
-    sc->check.interval = rmcf->check.interval;
-    sc->check.timeout = rmcf->check.timeout;
-    sc->check.rise = 1;
-    sc->check.fall = rmcf->check.fall;
-
-    if (ngx_array_init(&rmcf->sentinels, cf->pool, sc->addrs.nelts,
-                       sizeof(ngx_stream_redis_master_target_t *))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    u = sc->addrs.elts;
-
-    for (i = 0; i < sc->addrs.nelts; i++) {
-        for (k = 0; k < u[i].naddrs; k++) {
-
-            t = ngx_stream_redis_master_add_target(cf, rmcf,
-                                       NGX_STREAM_REDIS_MASTER_KIND_SENTINEL,
-                                       &u[i].addrs[k], &u[i].url, &sc->check);
-            if (t == NULL) {
-                return NGX_ERROR;
-            }
-
-            /* a Sentinel listed twice still has one vote */
-
-            tp = rmcf->sentinels.elts;
-
-            for (j = 0; j < rmcf->sentinels.nelts; j++) {
-                if (tp[j] == t) {
-                    break;
-                }
-            }
-
-            if (j < rmcf->sentinels.nelts) {
-                continue;
-            }
-
-            tp = ngx_array_push(&rmcf->sentinels);
-            if (tp == NULL) {
-                return NGX_ERROR;
-            }
-
-            *tp = t;
-        }
-    }
-
-    return NGX_OK;
-}
 
 
 /* the owner of a Sentinel target keeps one subscription to its events */
@@ -560,6 +492,4 @@ ngx_stream_redis_master_kick_pools(ngx_stream_redis_master_target_t *t)
         ngx_stream_redis_master_kick(pool[i]->sentinels.elts,
                                      pool[i]->sentinels.nelts);
     }
-
-    ngx_stream_redis_master_run_kicks((ngx_cycle_t *) ngx_cycle);
 }

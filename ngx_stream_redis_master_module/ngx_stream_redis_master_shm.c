@@ -8,7 +8,11 @@
  */
 
 
-#include "ngx_stream_redis_master_module.h"
+#include "ngx_stream_redis_master_state.h"
+
+
+/* what a kick triggers in the layers above: set at start-up */
+ngx_stream_redis_master_handler_pt  ngx_stream_redis_master_kicked;
 
 
 static ngx_stream_redis_master_node_t *ngx_stream_redis_master_node(
@@ -624,26 +628,56 @@ ngx_stream_redis_master_copy_node(ngx_stream_redis_master_node_t *copy,
 }
 
 
-/* asks the owners of these targets to check them now */
+/*
+ * Asks the owners of these targets to check them now; returns the kick
+ * counter of the last one.  The owners notice it at their next sweep, or
+ * at once through ngx_stream_redis_master_kicked, set at start-up.
+ */
 
-void
+ngx_uint_t
 ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t **tp,
     ngx_uint_t n)
 {
-    ngx_uint_t        i;
+    ngx_uint_t        i, kick;
     ngx_slab_pool_t  *shpool;
 
     shpool = ngx_stream_redis_master_shpool();
+    kick = 0;
 
     ngx_shmtx_lock(&shpool->mutex);
 
     for (i = 0; i < n; i++) {
-        tp[i]->node->kick++;
+        kick = ++tp[i]->node->kick;
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
+
+    if (ngx_stream_redis_master_kicked) {
+        ngx_stream_redis_master_kicked((ngx_cycle_t *) ngx_cycle);
+    }
+
+    return kick;
 }
 
+
+/* whether an upstream of the target lacks a master: probe it faster */
+
+ngx_uint_t
+ngx_stream_redis_master_lacks_master(ngx_stream_redis_master_target_t *t)
+{
+    ngx_uint_t                            i;
+    ngx_stream_redis_master_srv_conf_t  **pool;
+
+    pool = t->pools.elts;
+
+    for (i = 0; i < t->pools.nelts; i++) {
+        if (pool[i]->route && pool[i]->route->master == NULL) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
 
 /*
  * Records a routing decision of an upstream; returns 1 only to the first

@@ -10,7 +10,7 @@
  */
 
 
-#include "ngx_stream_redis_master_module.h"
+#include "ngx_stream_redis_master_policy.h"
 
 #include <stdio.h>
 

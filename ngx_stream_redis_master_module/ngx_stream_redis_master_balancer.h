@@ -1,0 +1,25 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ *
+ * Layer 5, entry points: the balancer, for each proxied connection, and
+ * the closing of sessions that lost their place.
+ */
+
+
+#ifndef _NGX_STREAM_REDIS_MASTER_BALANCER_H_INCLUDED_
+#define _NGX_STREAM_REDIS_MASTER_BALANCER_H_INCLUDED_
+
+
+#include "ngx_stream_redis_master_state.h"
+#include "ngx_stream_redis_master_policy.h"
+#include "ngx_stream_redis_master_hold.h"
+
+
+ngx_int_t ngx_stream_redis_master_init_peer(ngx_stream_session_t *s,
+    ngx_stream_upstream_srv_conf_t *us);
+ngx_int_t ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle);
+void ngx_stream_redis_master_reroute(ngx_cycle_t *cycle);
+
+
+#endif /* _NGX_STREAM_REDIS_MASTER_BALANCER_H_INCLUDED_ */

@@ -1,0 +1,26 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ *
+ * Layer 5, entry points: the checker, which probes its targets on timers.
+ */
+
+
+#ifndef _NGX_STREAM_REDIS_MASTER_CHECK_H_INCLUDED_
+#define _NGX_STREAM_REDIS_MASTER_CHECK_H_INCLUDED_
+
+
+#include "ngx_stream_redis_master_wire.h"
+#include "ngx_stream_redis_master_state.h"
+#include "ngx_stream_redis_master_sentinel.h"
+
+
+ngx_int_t ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle);
+void ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle);
+void ngx_stream_redis_master_close_checkers(ngx_cycle_t *cycle);
+
+/* acts on a recorded probe: the balancer's reroute, set at start-up */
+extern ngx_stream_redis_master_handler_pt  ngx_stream_redis_master_recorded;
+
+
+#endif /* _NGX_STREAM_REDIS_MASTER_CHECK_H_INCLUDED_ */

@@ -1,0 +1,88 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ *
+ * Peers: a server of an upstream by its flat index (primary servers, then
+ * backup ones), and the round-robin accounting of a connection given to
+ * it, shared by the balancer and by the hold of wait=.
+ */
+
+
+#include "ngx_stream_redis_master_peer.h"
+
+
+ngx_int_t
+ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
+    ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t index)
+{
+    ngx_stream_upstream_rr_peer_t   *peer;
+    ngx_stream_upstream_rr_peers_t  *peers;
+
+    /*
+     * A backup server's counters are guarded by the backup list's lock, as
+     * in ngx_stream_redis_master_free_peer() and nginx's own balancers.
+     */
+
+    peer = ngx_stream_redis_master_peer(pd->rrp.peers, index, &peers);
+
+    ngx_stream_upstream_rr_peers_wlock(peers);
+
+    if (peer->max_conns && peer->conns >= peer->max_conns) {
+        ngx_stream_upstream_rr_peers_unlock(peers);
+
+        ngx_log_error(NGX_LOG_ERR, pc->log, 0,
+                      "server %V in upstream %V is at max_conns",
+                      &peer->name, pd->conf->name);
+        return NGX_BUSY;
+    }
+
+    peer->conns++;
+
+    pc->sockaddr = peer->sockaddr;
+    pc->socklen = peer->socklen;
+    pc->name = &peer->name;
+
+    ngx_stream_upstream_rr_peers_unlock(peers);
+
+    /* round robin's notify and SSL session hooks read "current" */
+    pd->rrp.current = peer;
+
+    pd->peers = peers;
+    pd->peer = peer;
+    pd->index = index;
+    ngx_stream_redis_master_set_bit(pd->tried, index);
+
+    if (!pd->linked) {
+        ngx_queue_insert_tail(&pd->conf->sessions, &pd->queue);
+        pd->linked = 1;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_STREAM, pc->log, 0,
+                   "redis balancer: upstream %V peer %V",
+                   pd->conf->name, &peer->name);
+
+    return NGX_OK;
+}
+
+
+/* the server at a flat index: primary servers first, then backup */
+
+ngx_stream_upstream_rr_peer_t *
+ngx_stream_redis_master_peer(ngx_stream_upstream_rr_peers_t *peers,
+    ngx_uint_t index, ngx_stream_upstream_rr_peers_t **owner)
+{
+    ngx_stream_upstream_rr_peer_t  *peer;
+
+    if (index >= peers->number) {
+        index -= peers->number;
+        peers = peers->next;
+    }
+
+    *owner = peers;
+
+    for (peer = peers->peer; index; index--) {
+        peer = peer->next;
+    }
+
+    return peer;
+}

@@ -1,0 +1,24 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ *
+ * Layer 4, mechanisms: an upstream's server by index, and the accounting
+ * of a connection given to it.
+ */
+
+
+#ifndef _NGX_STREAM_REDIS_MASTER_PEER_H_INCLUDED_
+#define _NGX_STREAM_REDIS_MASTER_PEER_H_INCLUDED_
+
+
+#include "ngx_stream_redis_master_module.h"
+
+
+ngx_stream_upstream_rr_peer_t *ngx_stream_redis_master_peer(
+    ngx_stream_upstream_rr_peers_t *peers, ngx_uint_t index,
+    ngx_stream_upstream_rr_peers_t **owner);
+ngx_int_t ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
+    ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t index);
+
+
+#endif /* _NGX_STREAM_REDIS_MASTER_PEER_H_INCLUDED_ */

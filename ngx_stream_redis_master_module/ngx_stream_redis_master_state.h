@@ -1,0 +1,42 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ *
+ * Layer 2, state: the shared zone, with every target's state and every
+ * upstream's routing record.
+ */
+
+
+#ifndef _NGX_STREAM_REDIS_MASTER_STATE_H_INCLUDED_
+#define _NGX_STREAM_REDIS_MASTER_STATE_H_INCLUDED_
+
+
+#include "ngx_stream_redis_master_wire.h"
+
+
+ngx_int_t ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+void ngx_stream_redis_master_forget_zone(void *data);
+ngx_uint_t ngx_stream_redis_master_own(ngx_stream_redis_master_target_t *t,
+    ngx_msec_t stale);
+void ngx_stream_redis_master_disown(ngx_cycle_t *cycle);
+void ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
+    size_t len, ngx_uint_t stalled, ngx_log_t *log);
+void ngx_stream_redis_master_snapshot(
+    ngx_stream_redis_master_srv_conf_t *rmcf);
+ngx_uint_t ngx_stream_redis_master_announce(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_node_t *master, ngx_uint_t claimants);
+ngx_uint_t ngx_stream_redis_master_announce_fallback(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t fallback);
+ngx_uint_t ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t **tp,
+    ngx_uint_t n);
+ngx_uint_t ngx_stream_redis_master_lacks_master(
+    ngx_stream_redis_master_target_t *t);
+
+/* runs the checks a kick asked for: the checker's, set at start-up */
+extern ngx_stream_redis_master_handler_pt  ngx_stream_redis_master_kicked;
+
+
+#endif /* _NGX_STREAM_REDIS_MASTER_STATE_H_INCLUDED_ */

@@ -1,0 +1,48 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ *
+ * Layer 1, wire: requests, the kept-open link to a target, and what a
+ * parsed reply means.
+ */
+
+
+#ifndef _NGX_STREAM_REDIS_MASTER_WIRE_H_INCLUDED_
+#define _NGX_STREAM_REDIS_MASTER_WIRE_H_INCLUDED_
+
+
+#include "ngx_stream_redis_master_module.h"
+
+
+u_char *ngx_stream_redis_master_request(ngx_pool_t *pool,
+    ngx_stream_redis_master_check_conf_t *cc, size_t size,
+    ngx_str_t *request);
+u_char *ngx_stream_redis_master_command(u_char *p, ngx_uint_t n,
+    ngx_str_t *args);
+ngx_int_t ngx_stream_redis_master_open_link(
+    ngx_stream_redis_master_target_t *t, ngx_peer_connection_t *pc,
+    struct redisReader **reader);
+void ngx_stream_redis_master_close_link(ngx_peer_connection_t *pc,
+    struct redisReader **reader);
+
+void *ngx_stream_redis_master_reader_create(void);
+ngx_int_t ngx_stream_redis_master_reply_ok(void *reply, const char *what,
+    u_char *reason, size_t len);
+ngx_int_t ngx_stream_redis_master_reply_auth(void *reply, u_char *reason,
+    size_t len);
+ngx_int_t ngx_stream_redis_master_reply_pong(void *reply, u_char *reason,
+    size_t len);
+ngx_int_t ngx_stream_redis_master_reply_info(void *reply,
+    ngx_stream_redis_master_info_t *info, u_char *reason, size_t len);
+ngx_int_t ngx_stream_redis_master_reply_master_addr(void *reply,
+    ngx_stream_redis_master_info_t *info, u_char *reason, size_t len);
+ngx_int_t ngx_stream_redis_master_reply_sentinel_master(void *reply,
+    ngx_stream_redis_master_info_t *info, u_char *reason, size_t len);
+ngx_int_t ngx_stream_redis_master_reply_event(void *reply, ngx_str_t *name,
+    u_char *event, size_t len);
+const char *ngx_stream_redis_master_role_name(ngx_uint_t role);
+void ngx_stream_redis_master_redact(u_char *text, size_t len,
+    ngx_stream_redis_master_check_conf_t *cc);
+
+
+#endif /* _NGX_STREAM_REDIS_MASTER_WIRE_H_INCLUDED_ */
