@@ -242,3 +242,36 @@ ngx_stream_redis_master_fuzz_info_check(ngx_stream_redis_master_info_t *info)
                                         NGX_STREAM_REDIS_MASTER_REPLID_LEN + 1,
                                         "replid2");
 }
+
+
+/*
+ * As the checker and the subscriber do before anything is logged or
+ * stored: masks what repeats the credentials, and then no 4 bytes of them
+ * may be left in "text".
+ */
+
+void
+ngx_stream_redis_master_fuzz_secrets(u_char *text, const char *what)
+{
+    size_t                                 i, k;
+    ngx_str_t                             *secret;
+    ngx_stream_redis_master_check_conf_t   cc;
+
+    ngx_memzero(&cc, sizeof(cc));
+    ngx_str_set(&cc.username, NGX_STREAM_REDIS_MASTER_FUZZ_USER);
+    ngx_str_set(&cc.password, NGX_STREAM_REDIS_MASTER_FUZZ_PASSWORD);
+
+    ngx_stream_redis_master_redact(text, ngx_strlen(text), &cc);
+
+    for (k = 0; k < 2; k++) {
+        secret = k ? &cc.password : &cc.username;
+
+        for (i = 0; i + 4 <= secret->len; i++) {
+            if (memmem(text, ngx_strlen(text), secret->data + i, 4)) {
+                ngx_stream_redis_master_fuzz_fail("%s: 4 bytes of a "
+                                                  "credential left in "
+                                                  "\"%s\"", what, text);
+            }
+        }
+    }
+}

@@ -26,6 +26,10 @@
 /* what a reason or an event buffer holds before a call */
 #define NGX_STREAM_REDIS_MASTER_FUZZ_CANARY       0xa5
 
+/* the credentials the module sent, which a server may repeat */
+#define NGX_STREAM_REDIS_MASTER_FUZZ_USER         "fuzz-user"
+#define NGX_STREAM_REDIS_MASTER_FUZZ_PASSWORD     "fuzz-s3cret-pass"
+
 
 typedef struct {
     const u_char                      *data;
@@ -53,6 +57,7 @@ void ngx_stream_redis_master_fuzz_reason_check(u_char *buf, size_t len,
     ngx_int_t rc, const char *what);
 void ngx_stream_redis_master_fuzz_text_check(u_char *text, size_t size,
     const char *what);
+void ngx_stream_redis_master_fuzz_secrets(u_char *text, const char *what);
 void ngx_stream_redis_master_fuzz_info_check(
     ngx_stream_redis_master_info_t *info);
 

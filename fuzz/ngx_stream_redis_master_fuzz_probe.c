@@ -134,7 +134,7 @@ ngx_stream_redis_master_fuzz_interpret(void *reply, ngx_uint_t auth,
 
     if (got < auth) {
         what = "AUTH";
-        rc = ngx_stream_redis_master_reply_ok(reply, "AUTH", reason, len);
+        rc = ngx_stream_redis_master_reply_auth(reply, reason, len);
 
     } else if (got == auth) {
         what = "PING";
@@ -149,6 +149,16 @@ ngx_stream_redis_master_fuzz_interpret(void *reply, ngx_uint_t auth,
 
     ngx_stream_redis_master_fuzz_reason_check(reason, len, rc, what);
     ngx_stream_redis_master_fuzz_info_check(info);
+
+    /* what the checker masks before it logs or stores anything */
+
+    if (rc != NGX_OK) {
+        ngx_stream_redis_master_fuzz_secrets(reason, what);
+    }
+
+    ngx_stream_redis_master_fuzz_secrets(info->master_host, "master_host");
+    ngx_stream_redis_master_fuzz_secrets(info->replid, "replid");
+    ngx_stream_redis_master_fuzz_secrets(info->replid2, "replid2");
 
     if (info->role == NGX_STREAM_REDIS_MASTER_ROLE_SENTINEL) {
         ngx_stream_redis_master_fuzz_fail("a server probe found a Sentinel");

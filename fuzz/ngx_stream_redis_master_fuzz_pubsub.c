@@ -147,10 +147,14 @@ ngx_stream_redis_master_fuzz_reply(redisReply *reply, ngx_str_t *name,
     if (*pending_auth) {
         *pending_auth = 0;
 
-        rc = ngx_stream_redis_master_reply_ok(reply, "AUTH", reason, len);
+        rc = ngx_stream_redis_master_reply_auth(reply, reason, len);
         freeReplyObject(reply);
 
         ngx_stream_redis_master_fuzz_reason_check(reason, len, rc, "AUTH");
+
+        if (rc != NGX_OK) {
+            ngx_stream_redis_master_fuzz_secrets(reason, "AUTH");
+        }
 
         return (rc == NGX_OK) ? NGX_OK : NGX_DECLINED;
     }
@@ -166,6 +170,7 @@ ngx_stream_redis_master_fuzz_reply(redisReply *reply, ngx_str_t *name,
 
         ngx_stream_redis_master_fuzz_reason_check(reason, len, rc,
                                                   "SUBSCRIBE");
+        ngx_stream_redis_master_fuzz_secrets(reason, "SUBSCRIBE");
 
         return NGX_DECLINED;
     }
@@ -236,6 +241,9 @@ ngx_stream_redis_master_fuzz_event(redisReply *reply, ngx_str_t *name,
         ngx_stream_redis_master_fuzz_fail("the event does not start with "
                                           "its channel");
     }
+
+    /* the subscriber masks the event before it logs it */
+    ngx_stream_redis_master_fuzz_secrets(event, "event");
 
     return NGX_OK;
 }

@@ -130,7 +130,7 @@ ngx_stream_redis_master_fuzz_interpret(redisReply *reply, ngx_uint_t auth,
     ngx_stream_redis_master_fuzz_reason_init(reason, len);
 
     if (got < auth) {
-        rc = ngx_stream_redis_master_reply_ok(reply, "AUTH", reason, len);
+        rc = ngx_stream_redis_master_reply_auth(reply, reason, len);
         ngx_stream_redis_master_fuzz_reason_check(reason, len, rc, "AUTH");
 
     } else if (got == auth) {
@@ -145,6 +145,14 @@ ngx_stream_redis_master_fuzz_interpret(redisReply *reply, ngx_uint_t auth,
     freeReplyObject(reply);
 
     ngx_stream_redis_master_fuzz_info_check(info);
+
+    /* what the checker masks before it logs or stores anything */
+
+    if (rc != NGX_OK) {
+        ngx_stream_redis_master_fuzz_secrets(reason, "SENTINEL");
+    }
+
+    ngx_stream_redis_master_fuzz_secrets(info->master_host, "master_host");
 
     return rc;
 }
