@@ -18,6 +18,8 @@ static ngx_int_t ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc,
 static void ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc,
     void *data, ngx_uint_t state);
 static void ngx_stream_redis_master_cleanup(void *data);
+static ngx_uint_t ngx_stream_redis_master_decision(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
 static ngx_uint_t ngx_stream_redis_master_update_route(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
 static void ngx_stream_redis_master_log_choice(
@@ -172,7 +174,7 @@ ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc, void *data)
 
     rmcf = pd->conf;
 
-    master = ngx_stream_redis_master_update_route(rmcf, pc->log);
+    master = ngx_stream_redis_master_decision(rmcf, pc->log);
 
     if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER) {
 
@@ -307,6 +309,44 @@ ngx_stream_redis_master_cleanup(void *data)
         ngx_queue_remove(&pd->queue);
         pd->linked = 0;
     }
+}
+
+
+/*
+ * The upstream's master as this worker last decided it, with the servers
+ * the upstream may use in rmcf->eligible_new.  It is decided again only
+ * when a probe recorded something the decision depends on (the route's
+ * versions moved), and once a second for state that goes stale: on the
+ * common path a connection reads two words of the zone, without its
+ * mutex, and copies nothing.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_decision(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_log_t *log)
+{
+    ngx_uint_t  version;
+
+    version = ngx_stream_redis_master_version(rmcf);
+
+    if (rmcf->fresh
+        && version == rmcf->version
+        && ngx_current_msec - rmcf->decided < NGX_STREAM_REDIS_MASTER_RECHECK)
+    {
+        return rmcf->master;
+    }
+
+    /* the version is read first: a change meanwhile brings one more turn */
+
+    rmcf->version = version;
+    rmcf->decided = ngx_current_msec;
+    rmcf->fresh = 1;
+
+    rmcf->master = ngx_stream_redis_master_update_route(rmcf, log);
+
+    ngx_stream_redis_master_eligible(rmcf, rmcf->master, rmcf->eligible_new);
+
+    return rmcf->master;
 }
 
 
@@ -464,7 +504,8 @@ ngx_stream_redis_master_pick_replica(ngx_stream_redis_master_peer_data_t *pd,
             if (peer->down
                 || ngx_stream_redis_master_bit(pd->tried, i)
                 || (peer->max_conns && peer->conns >= peer->max_conns)
-                || !ngx_stream_redis_master_qualifies(rmcf, i, master))
+                || i == master
+                || !ngx_stream_redis_master_bit(rmcf->eligible_new, i))
             {
                 continue;
             }
@@ -521,9 +562,7 @@ ngx_stream_redis_master_reroute(ngx_cycle_t *cycle)
         size = ngx_stream_redis_master_map_size(rmcf->targets.nelts)
                * sizeof(uintptr_t);
 
-        master = ngx_stream_redis_master_update_route(rmcf, cycle->log);
-
-        ngx_stream_redis_master_eligible(rmcf, master, rmcf->eligible_new);
+        master = ngx_stream_redis_master_decision(rmcf, cycle->log);
 
         if (rmcf->nheld) {
             ngx_stream_redis_master_release(rmcf, master, cycle->log);

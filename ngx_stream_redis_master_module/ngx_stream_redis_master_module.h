@@ -68,6 +68,9 @@
 /* how often each worker compares routing with the latest checks */
 #define NGX_STREAM_REDIS_MASTER_SWEEP             50
 
+/* a decision is made again at least this often (state that goes stale) */
+#define NGX_STREAM_REDIS_MASTER_RECHECK           1000
+
 /* the fastest probing while no master is known (interval / 10) */
 #define NGX_STREAM_REDIS_MASTER_MIN_FAST          50
 
@@ -117,12 +120,19 @@ typedef struct {
 } ngx_stream_redis_master_node_t;
 
 
-/* the shared routing record of one upstream: what was last announced */
+/*
+ * The shared routing record of one upstream: what was last announced, and
+ * two versions that a probe raises when it records something its decision
+ * depends on: a role, a replication id, up or down...; or only a lag.  A
+ * worker decides again only when they have moved.
+ */
 typedef struct {
     ngx_queue_t                        queue;
     ngx_str_t                          name;
     ngx_stream_redis_master_node_t    *master;
     ngx_uint_t                         claimants;
+    ngx_atomic_t                       role_version;
+    ngx_atomic_t                       lag_version;
     unsigned                           announced:1;
     unsigned                           fallback:1;
 } ngx_stream_redis_master_route_t;
@@ -209,6 +219,12 @@ typedef struct {
     uintptr_t                         *down;
     uintptr_t                         *eligible;
     uintptr_t                         *eligible_new;
+
+    /* worker-local: the last decision, and the versions it was made at */
+    ngx_uint_t                         master;
+    ngx_uint_t                         version;
+    ngx_msec_t                         decided;
+    unsigned                           fresh:1;
 } ngx_stream_redis_master_srv_conf_t;
 
 

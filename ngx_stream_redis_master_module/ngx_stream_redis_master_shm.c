@@ -26,6 +26,8 @@ static void ngx_stream_redis_master_log_zone(ngx_shm_zone_t *shm_zone,
     ngx_stream_redis_master_main_conf_t *rmmcf);
 static ngx_uint_t ngx_stream_redis_master_repeated(
     ngx_stream_redis_master_target_t *t, u_char *reason, size_t len);
+static ngx_uint_t ngx_stream_redis_master_differs(
+    ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b);
 static void ngx_stream_redis_master_copy_node(
     ngx_stream_redis_master_node_t *copy,
     ngx_stream_redis_master_node_t *node);
@@ -412,10 +414,12 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
     size_t len, ngx_uint_t stalled, ngx_log_t *log)
 {
-    ngx_uint_t                       old_role, up, down, role, named, quiet;
-    ngx_uint_t                       lost, stall;
-    ngx_slab_pool_t                 *shpool;
-    ngx_stream_redis_master_node_t  *node;
+    ngx_uint_t                            old_role, up, down, role, named;
+    ngx_uint_t                            quiet, lost, stall, i, decisive;
+    ngx_uint_t                            lagging;
+    ngx_slab_pool_t                      *shpool;
+    ngx_stream_redis_master_node_t       *node, before;
+    ngx_stream_redis_master_srv_conf_t  **pool;
 
     shpool = ngx_stream_redis_master_shpool();
     node = t->node;
@@ -428,6 +432,8 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     stall = 0;
 
     ngx_shmtx_lock(&shpool->mutex);
+
+    before = *node;
 
     node->checked = ngx_current_msec;
     node->owner_seen = ngx_current_msec;
@@ -483,6 +489,32 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
             node->stalled = 0;
             lost = 1;
         }
+    }
+
+    /* the upstreams of the target decide again only if this matters */
+
+    decisive = before.probes == 0
+               || before.up != node->up
+               || before.stalled != node->stalled
+               || (before.failures == 0) != (node->failures == 0)
+               || before.kick_probed != node->kick_probed
+               || ngx_stream_redis_master_differs(&before.info, &node->info);
+
+    lagging = before.info.master_last_io != node->info.master_last_io
+              || before.info.master_repl_offset
+                 != node->info.master_repl_offset
+              || before.info.slave_repl_offset
+                 != node->info.slave_repl_offset;
+
+    pool = t->pools.elts;
+
+    for (i = 0; i < t->pools.nelts; i++) {
+        if (pool[i]->route == NULL) {
+            continue;
+        }
+
+        pool[i]->route->role_version += decisive;
+        pool[i]->route->lag_version += lagging;
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
@@ -660,6 +692,46 @@ ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t **tp,
 }
 
 
+/*
+ * What an upstream's decision was last made from: the role version, and
+ * for a read pool the lag version too.  Read without the lock: a value
+ * read just before a probe raises it only makes that decision come a
+ * little later, on the next connection or sweep.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_version(ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    ngx_stream_redis_master_route_t  *route;
+
+    route = rmcf->route;
+
+    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
+        return route->role_version + route->lag_version;
+    }
+
+    return route->role_version;
+}
+
+
+/* whether two probes differ in what a decision reads, lag apart */
+
+static ngx_uint_t
+ngx_stream_redis_master_differs(ngx_stream_redis_master_info_t *a,
+    ngx_stream_redis_master_info_t *b)
+{
+    return a->role != b->role
+           || a->link_up != b->link_up
+           || a->sync_in_progress != b->sync_in_progress
+           || a->loading != b->loading
+           || a->master_down != b->master_down
+           || a->master_port != b->master_port
+           || ngx_strcmp(a->master_host, b->master_host) != 0
+           || ngx_strcmp(a->replid, b->replid) != 0
+           || ngx_strcmp(a->replid2, b->replid2) != 0;
+}
+
+
 /* whether an upstream of the target lacks a master: probe it faster */
 
 ngx_uint_t
@@ -723,6 +795,12 @@ ngx_stream_redis_master_announce_fallback(
 
     shpool = ngx_stream_redis_master_shpool();
     route = rmcf->route;
+
+    /* asked for each connection of a read pool: no lock when unchanged */
+
+    if (route->fallback == fallback) {
+        return 0;
+    }
 
     ngx_shmtx_lock(&shpool->mutex);
 

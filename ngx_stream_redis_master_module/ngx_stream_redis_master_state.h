@@ -32,6 +32,8 @@ ngx_uint_t ngx_stream_redis_master_announce_fallback(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t fallback);
 ngx_uint_t ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t **tp,
     ngx_uint_t n);
+ngx_uint_t ngx_stream_redis_master_version(
+    ngx_stream_redis_master_srv_conf_t *rmcf);
 ngx_uint_t ngx_stream_redis_master_lacks_master(
     ngx_stream_redis_master_target_t *t);
 
