@@ -18,6 +18,8 @@ static ngx_int_t ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc,
 static void ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc,
     void *data, ngx_uint_t state);
 static void ngx_stream_redis_master_cleanup(void *data);
+static void ngx_stream_redis_master_reroute_upstream(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
 static ngx_uint_t ngx_stream_redis_master_decision(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
 static ngx_uint_t ngx_stream_redis_master_update_route(
@@ -542,10 +544,8 @@ ngx_stream_redis_master_pick_replica(ngx_stream_redis_master_peer_data_t *pd,
 void
 ngx_stream_redis_master_reroute(ngx_cycle_t *cycle)
 {
-    size_t                                size;
     ngx_uint_t                            i;
-    ngx_uint_t                            master;
-    ngx_stream_redis_master_srv_conf_t  **rmcfp, *rmcf;
+    ngx_stream_redis_master_srv_conf_t  **rmcfp;
     ngx_stream_redis_master_main_conf_t  *rmmcf;
 
     rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
@@ -553,29 +553,54 @@ ngx_stream_redis_master_reroute(ngx_cycle_t *cycle)
     rmcfp = rmmcf->upstreams.elts;
 
     for (i = 0; i < rmmcf->upstreams.nelts; i++) {
-        rmcf = rmcfp[i];
-
-        if (rmcf->snapshot == NULL) {
-            continue;
-        }
-
-        size = ngx_stream_redis_master_map_size(rmcf->targets.nelts)
-               * sizeof(uintptr_t);
-
-        master = ngx_stream_redis_master_decision(rmcf, cycle->log);
-
-        if (rmcf->nheld) {
-            ngx_stream_redis_master_release(rmcf, master, cycle->log);
-        }
-
-        if (ngx_memcmp(rmcf->eligible, rmcf->eligible_new, size) == 0) {
-            continue;
-        }
-
-        ngx_memcpy(rmcf->eligible, rmcf->eligible_new, size);
-
-        ngx_stream_redis_master_close_sessions(rmcf, cycle->log);
+        ngx_stream_redis_master_reroute_upstream(rmcfp[i], cycle->log);
     }
+}
+
+
+/* after this worker recorded a probe: the upstreams of that target only */
+
+void
+ngx_stream_redis_master_recorded_probe(ngx_stream_redis_master_target_t *t)
+{
+    ngx_uint_t                            i;
+    ngx_stream_redis_master_srv_conf_t  **pool;
+
+    pool = t->pools.elts;
+
+    for (i = 0; i < t->pools.nelts; i++) {
+        ngx_stream_redis_master_reroute_upstream(pool[i], ngx_cycle->log);
+    }
+}
+
+
+static void
+ngx_stream_redis_master_reroute_upstream(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log)
+{
+    size_t      size;
+    ngx_uint_t  master;
+
+    if (rmcf->snapshot == NULL) {
+        return;
+    }
+
+    size = ngx_stream_redis_master_map_size(rmcf->targets.nelts)
+           * sizeof(uintptr_t);
+
+    master = ngx_stream_redis_master_decision(rmcf, log);
+
+    if (rmcf->nheld) {
+        ngx_stream_redis_master_release(rmcf, master, log);
+    }
+
+    if (ngx_memcmp(rmcf->eligible, rmcf->eligible_new, size) == 0) {
+        return;
+    }
+
+    ngx_memcpy(rmcf->eligible, rmcf->eligible_new, size);
+
+    ngx_stream_redis_master_close_sessions(rmcf, log);
 }
 
 

@@ -39,7 +39,7 @@ struct ngx_stream_redis_master_checker_s {
 
 
 /* what a recorded probe triggers in the layers above: set at start-up */
-ngx_stream_redis_master_handler_pt  ngx_stream_redis_master_recorded;
+ngx_stream_redis_master_target_pt  ngx_stream_redis_master_recorded;
 
 
 static ngx_int_t ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
@@ -652,7 +652,7 @@ ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
 
     /* this worker acts at once; the others on their next sweep */
     if (ngx_stream_redis_master_recorded) {
-        ngx_stream_redis_master_recorded((ngx_cycle_t *) ngx_cycle);
+        ngx_stream_redis_master_recorded(ck->target);
     }
 
     if (ngx_exiting || ngx_terminate) {

@@ -19,8 +19,8 @@ ngx_int_t ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle);
 void ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle);
 void ngx_stream_redis_master_close_checkers(ngx_cycle_t *cycle);
 
-/* acts on a recorded probe: the balancer's reroute, set at start-up */
-extern ngx_stream_redis_master_handler_pt  ngx_stream_redis_master_recorded;
+/* acts on a recorded probe: the balancer's, set at start-up */
+extern ngx_stream_redis_master_target_pt  ngx_stream_redis_master_recorded;
 
 
 #endif /* _NGX_STREAM_REDIS_MASTER_CHECK_H_INCLUDED_ */

@@ -299,8 +299,10 @@ typedef struct {
 struct redisReader;
 
 
-/* a step that a lower layer triggers in a higher one, set at start-up */
+/* steps that a lower layer triggers in a higher one, set at start-up */
 typedef void (*ngx_stream_redis_master_handler_pt)(ngx_cycle_t *cycle);
+typedef void (*ngx_stream_redis_master_target_pt)(
+    ngx_stream_redis_master_target_t *t);
 
 
 extern ngx_module_t  ngx_stream_redis_master_module;
