@@ -4,6 +4,14 @@ package TestRM;
 # Debian's nginx are, and small helpers to wait on nginx's error log and to
 # talk to nginx like a Redis client.  Load it before Test::Nginx: Test::Nginx
 # reads its TEST_NGINX_* settings when it is loaded.
+#
+# Every deadline is multiplied by TEST_NGINX_TIMEOUT_SCALE (default 3, see
+# RedisTopo): the waits here and in RedisTopo, and in Test::Nginx its
+# default timeout (TEST_NGINX_TIMEOUT, unless set: 5 s times the scale) and
+# each block's "--- timeout".  A block's configuration can write a time as
+# "scaled(10s)" or "scaled(700ms)": it becomes that time times the scale, in
+# milliseconds.  Use it where a test compares a deadline with a time of the
+# configuration (a hold, an interval), so that both grow together.
 
 use strict;
 use warnings;
@@ -21,7 +29,7 @@ our @EXPORT = qw(
     stream_port redis_session session_closed ask_nginx
     ask_nginx_send ask_nginx_answer
     free_port start_redis start_sentinel start_relay start_hostile
-    wait_until wait_log log_size children_of stop_all
+    wait_until wait_log log_size children_of stop_all scaled
 );
 
 my $ROOT;
@@ -32,6 +40,7 @@ BEGIN {
     my $modules = '/usr/lib/nginx/modules';
 
     $ENV{TEST_NGINX_BINARY} ||= '/usr/sbin/nginx';
+    $ENV{TEST_NGINX_TIMEOUT} ||= scaled(5);
     $ENV{TEST_NGINX_LOAD_MODULES} ||= join ' ',
         "$modules/ngx_stream_module.so",
         "$ROOT/build/ngx_stream_redis_master_module.so",
@@ -47,6 +56,35 @@ BEGIN {
         unless -f "$ROOT/build/ngx_stream_redis_master_module.so";
 }
 
+# Test::Nginx is loaded after this module: give it the scale once it is
+# there (an INIT block runs once the test file is compiled)
+INIT {
+    &Test::Nginx::Util::add_block_preprocessor(\&scale_block)
+        if defined &Test::Nginx::Util::add_block_preprocessor;
+}
+
+# scale_block(BLOCK): "--- timeout" times the scale, and "scaled(TIME)" in
+# the configuration sections written out in milliseconds
+sub scale_block {
+    my ($block) = @_;
+
+    if (defined(my $t = $block->timeout)) {
+        $t = Test::Nginx::Util::parse_time($t);
+        $block->set_value('timeout', scaled($t));
+    }
+
+    for my $section (qw(main_config stream_config stream_server_config
+                        stream_server_config2 stream_server_config3
+                        http_config config))
+    {
+        my $text = $block->$section;
+        next unless defined $text && $text =~ /scaled\(/;
+        $text =~ s{scaled\((\d+(?:\.\d+)?)(ms|s)\)}
+                  {int(scaled($2 eq 's' ? $1 * 1000 : $1) + 0.5) . 'ms'}ge;
+        $block->set_value($section, $text);
+    }
+}
+
 # what "CONFIG GET port" then "QUIT" answer: tells which server was reached
 sub port_reply {
     my ($port) = @_;
@@ -57,7 +95,8 @@ sub error_log { "$ENV{TEST_NGINX_SERVROOT}/logs/error.log" }
 
 sub error_log_size { log_size(error_log()) }
 
-# wait_error_log(REGEX, [TIMEOUT], [FROM]): the first matching line
+# wait_error_log(REGEX, [TIMEOUT], [FROM]): the first matching line after
+# byte offset FROM; dies after scaled(TIMEOUT) seconds
 sub wait_error_log {
     my ($re, $timeout, $from) = @_;
     return wait_log(error_log(), $re, $timeout // 10, $from // 0);
@@ -90,7 +129,7 @@ sub redis_session {
     my ($port) = @_;
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                   PeerPort => $port // stream_port(),
-                                  Timeout  => 5)
+                                  Timeout  => scaled(5))
         or die "cannot connect to nginx: $!";
     print {$s} "CONFIG GET port\r\n";
     my $buf = '';
@@ -111,7 +150,7 @@ sub ask_nginx { ask_nginx_answer(ask_nginx_send()) }
 sub ask_nginx_send {
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                   PeerPort => stream_port(),
-                                  Timeout  => 5)
+                                  Timeout  => scaled(5))
         or die "cannot connect to nginx: $!";
     print {$s} "CONFIG GET port\r\nQUIT\r\n";
     return $s;
@@ -129,6 +168,7 @@ sub ask_nginx_answer {
 }
 
 # session_closed(SOCKET, TIMEOUT): true once nginx has closed the session
+# (false if it has not within scaled(TIMEOUT) seconds)
 sub session_closed {
     my ($s, $timeout) = @_;
     $s->blocking(0);
