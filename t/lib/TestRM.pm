@@ -102,10 +102,12 @@ sub wait_error_log {
     return wait_log(error_log(), $re, $timeout // 10, $from // 0);
 }
 
-# count_error_log(REGEX): how many lines of the error log match
+# count_error_log(REGEX, [FROM]): how many lines of the error log after
+# byte offset FROM match
 sub count_error_log {
-    my ($re) = @_;
+    my ($re, $from) = @_;
     open my $fh, '<', error_log() or return 0;
+    seek $fh, $from // 0, 0 or return 0;
     return scalar grep { /$re/ } <$fh>;
 }
 
