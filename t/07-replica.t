@@ -368,11 +368,14 @@ TestRM::port_reply($ENV{TEST_NGINX_R6})
 --- init
 TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M} in upstream redis_rw,redis_ro is up/);
 
-my $before = $m->count_calls('info');
-Time::HiRes::sleep(2);
-my $probes = ($m->count_calls('info') - $before - 1) / 2;
-Test::More::cmp_ok($probes, '>=', 6, "about one probe per interval ($probes)");
-Test::More::cmp_ok($probes, '<=', 14, "not one per upstream ($probes)");
+# ten probes, however long they take, and Redis sees them at the rate of
+# one probe per interval (200 ms, minus up to 10% of jitter, with a
+# margin): a probe per upstream would make twice as many
+my $w = TestRM::probe_window($m, 10, 10);
+Test::More::cmp_ok($w->{probes}, '>=', 8,
+                   "Redis sees the probes nginx logs ($w->{probes})");
+Test::More::cmp_ok($w->{probes}, '<=', 1 + 1.4 * $w->{seconds} / 0.2,
+                   "not one per upstream ($w->{probes} in $w->{seconds} s)");
 --- stream_request
 CONFIG GET port
 QUIT

@@ -19,13 +19,14 @@ use warnings;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname basename);
 use IO::Socket::INET;
+use Time::HiRes ();
 use Exporter qw(import);
 
 use RedisTopo qw(:all);
 
 our @EXPORT = qw(
     port_reply error_log wait_error_log error_log_size nginx_pid
-    count_error_log
+    count_error_log probe_window
     stream_port redis_session session_closed ask_nginx
     ask_nginx_send ask_nginx_answer
     free_port start_redis start_sentinel start_relay start_hostile
@@ -109,6 +110,37 @@ sub count_error_log {
     open my $fh, '<', error_log() or return 0;
     seek $fh, $from // 0, 0 or return 0;
     return scalar grep { /$re/ } <$fh>;
+}
+
+# probe_window(SERVER, N, TIMEOUT): wait until nginx's debug log shows N
+# more probes of SERVER (a RedisTopo::Server) starting; returns a hash of
+# probes (how many Redis saw meanwhile, two INFO calls each), seconds (how
+# long that took) and pids (the workers that logged the probes).  Nothing
+# is assumed about how fast probes come: the window lasts until N of them
+# have come, and a rate is computed from its measured length.
+sub probe_window {
+    my ($server, $n, $timeout) = @_;
+    my $port = $server->port;
+    my $re = qr/(\d+)#\d+: redis check: probing 127\.0\.0\.1:$port\b/;
+
+    my $from = error_log_size();
+    my $t0 = Time::HiRes::time();
+    my $before = $server->count_calls('info');
+    wait_until(sub { count_error_log($re, $from) >= $n }, $timeout,
+               "$n probes of 127.0.0.1:$port");
+    my $after = $server->count_calls('info');
+    my $seconds = Time::HiRes::time() - $t0;
+
+    open my $fh, '<', error_log() or die "cannot read the error log: $!";
+    seek $fh, $from, 0;
+    my %pids;
+    while (<$fh>) {
+        $pids{$1}++ if $_ =~ $re;
+    }
+
+    # minus the INFO commandstats of the first count_calls()
+    return { probes => ($after - $before - 1) / 2, seconds => $seconds,
+             pids => [sort keys %pids] };
 }
 
 sub nginx_pid {
