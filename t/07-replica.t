@@ -366,7 +366,8 @@ TestRM::port_reply($ENV{TEST_NGINX_R6})
 --- stream_server_config2
     proxy_pass redis_ro;
 --- init
-TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M} in upstream redis_rw,redis_ro is up/);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{"TEST_NGINX_$_"} in upstream redis_rw,redis_ro is up/)
+    for qw(M R1);
 
 # ten probes, however long they take, and Redis sees them at the rate of
 # one probe per interval (200 ms, minus up to 10% of jitter, with a
