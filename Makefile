@@ -9,10 +9,11 @@ DEPS       := $(CURDIR)/.deps
 TEST_NGINX := $(DEPS)/test-nginx/usr/share/perl5
 SOURCES    := config $(wildcard ngx_stream_redis_master_module/*.[ch])
 
-# Debian packages the build, tests and demo need
+# Debian packages the build, tests and demo need (valgrind is installed by
+# test-valgrind only)
 APT_PKGS := nginx nginx-dev libnginx-mod-stream libnginx-mod-http-lua \
             libhiredis-dev libpcre2-dev libssl-dev zlib1g-dev dpkg-dev gcc \
-            make redis-server redis-tools valgrind perl libtest-base-perl \
+            make redis-server redis-tools perl libtest-base-perl \
             libipc-run-perl libtext-diff-perl libtest-longstring-perl \
             liblist-moreutils-perl liburi-perl libwww-perl \
             libhttp-message-perl
@@ -24,8 +25,8 @@ STREAM_FLAGS := --with-stream=dynamic --with-stream_ssl_module \
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 
-.PHONY: all deps test unit demo bench bench-reload fuzz fuzz-deps \
-        fuzz-build fuzz-coverage fuzz-seeds clean
+.PHONY: all deps test test-valgrind unit demo bench bench-reload fuzz \
+        fuzz-deps fuzz-build fuzz-coverage fuzz-seeds clean
 
 all: $(MODULE)
 
@@ -51,11 +52,22 @@ $(BUILD)/Makefile: config
 $(MODULE): $(BUILD)/Makefile $(SOURCES)
 	$(MAKE) -f $(BUILD)/Makefile -C $(NGX_SRC) $(MODULE)
 
+# every suite; deadlines scale with TEST_NGINX_TIMEOUT_SCALE (default 3,
+# see docs/testing.md)
 test: deps
 	$(MAKE) $(MODULE)
 	perl scripts/check-layers
 	$(MAKE) unit
 	PERL5LIB=$(TEST_NGINX):$(CURDIR)/t/lib prove -r t
+
+# some suites again with nginx under valgrind (xt/valgrind.t)
+test-valgrind: deps
+	@dpkg-query -W -f='$${Status}\n' valgrind 2>/dev/null \
+	    | grep -q '^install ok installed' \
+	    || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -q --no-install-recommends valgrind)
+	$(MAKE) $(MODULE)
+	PERL5LIB=$(TEST_NGINX):$(CURDIR)/t/lib prove xt/valgrind.t
 
 demo: deps
 	$(MAKE) $(MODULE)

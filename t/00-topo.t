@@ -28,9 +28,12 @@ sub connect_to {
 
 # Read whatever arrives within TIMEOUT seconds, stopping once WANT bytes
 # arrived (if given) or at EOF.  Returns the bytes read ('' on silence).
+# With WANT, TIMEOUT is a deadline and is scaled (TEST_NGINX_TIMEOUT_SCALE);
+# without it, it is a window of silence and is not.
 sub read_for {
     my ($sock, $timeout, $want) = @_;
     my $buf = '';
+    $timeout = scaled($timeout) if defined $want;
     my $deadline = time + $timeout;
     my $sel = IO::Select->new($sock);
     while ((my $left = $deadline - time) > 0) {
@@ -40,6 +43,20 @@ sub read_for {
         last unless $n;
     }
     return $buf;
+}
+
+# True once the peer has closed SOCK (EOF, or a reset), within the scaled
+# TIMEOUT; whatever arrives before is discarded.
+sub closed_within {
+    my ($sock, $timeout) = @_;
+    my $sel = IO::Select->new($sock);
+    my $deadline = time + scaled($timeout);
+    while ((my $left = $deadline - time) > 0) {
+        $sel->can_read($left) or next;
+        my $n = sysread $sock, my $buf, 65536;
+        return 1 if !$n;
+    }
+    return 0;
 }
 
 # --- free_port ------------------------------------------------------------
@@ -96,9 +113,15 @@ pass 'value replicated';
     like $@, qr/timed out/, 'wait_log ignores lines before FROM_OFFSET';
     close $c;
     eval { wait_log($replica->log_file, qr/no such line ever/, 0.2) };
-    like $@, qr/timed out after 0\.2s waiting for/, 'wait_log times out';
+    like $@, qr/timed out after [\d.]+s \(0\.2s x TEST_NGINX_TIMEOUT_SCALE [\d.]+\) waiting for/,
+        'wait_log times out';
     eval { wait_until(sub { 0 }, 0.1, 'nothing') };
-    like $@, qr/^timed out after 0\.1s waiting for nothing/, 'wait_until dies';
+    like $@, qr/^timed out after [\d.]+s \(0\.1s x TEST_NGINX_TIMEOUT_SCALE [\d.]+\) waiting for nothing/,
+        'wait_until dies';
+    my $t0 = time;
+    eval { wait_until(sub { 0 }, 0.1, 'nothing') };
+    cmp_ok time - $t0, '>=', scaled(0.1) - 0.01,
+        'wait_until waits the deadline times TEST_NGINX_TIMEOUT_SCALE';
     is wait_until(sub { 42 }, 1, 'x'), 42, 'wait_until returns the value';
 }
 
@@ -123,7 +146,7 @@ pass 'value replicated';
     is read_for($s2, 2, 7), "+PONG\r\n", 'resumed: the new connection works';
 
     $relay->cut;
-    is read_for($s, 2), '', 'cut: connection closed (EOF)';
+    ok closed_within($s, 2), 'cut: connection closed (EOF)';
     my $s3 = connect_to($relay->port);
     print {$s3} "PING\r\n";
     is read_for($s3, 2, 7), "+PONG\r\n", 'after cut the relay still listens';
@@ -162,19 +185,25 @@ pass 'value replicated';
     cmp_ok length $got, '>=', 200_000, 'hostile huge streams a lot';
     close $s;
 
+    # the drip sends its first byte once it reads the request, and each
+    # next one 300 ms after the previous one: the second byte cannot come
+    # sooner than 300 ms after the request, however late we read
     my $drip = start_hostile(mode => 'drip');
     push @pids, $drip->pid;
     $s = connect_to($drip->port);
+    my $t0 = time;
     print {$s} $ping;
-    is read_for($s, 1, 1), '+', 'hostile drip: first byte arrives';
-    is read_for($s, 0.1), '', 'hostile drip: no second byte within 100 ms';
-    is read_for($s, 1, 1), 'P', 'hostile drip: second byte comes later';
+    is read_for($s, 2, 2), '+P', 'hostile drip: the first two bytes arrive';
+    cmp_ok time - $t0, '>=', 0.29,
+        'hostile drip: the second byte comes 300 ms after the first';
     close $s;
 
     my $silence = start_hostile(mode => 'silence');
     push @pids, $silence->pid;
     $s = connect_to($silence->port);
     print {$s} $ping;
+    wait_until(sub { $silence->stats->{accepted} }, 5,
+               'hostile silence to accept the connection');
     is read_for($s, 0.5), '', 'hostile silence: nothing';
     ok $silence->alive, 'hostile silence still running';
     close $s;

@@ -8,7 +8,6 @@ use warnings;
 use lib 't/lib';
 use TestRM;
 use Test::Nginx::Socket::Lua::Stream;
-use Time::HiRes qw(sleep);
 
 our $m = start_redis();
 our $r = start_redis(replicaof => $m->port);
@@ -16,24 +15,11 @@ our $r = start_redis(replicaof => $m->port);
 $ENV{TEST_NGINX_M} = $m->port;
 $ENV{TEST_NGINX_R} = $r->port;
 
-# Probes of $m seen on Redis (INFO calls, two per probe) and in nginx's
-# debug log (which worker made them) over a window of "window" seconds.
-sub probes_in_window {
-    my ($window) = @_;
-    my $from = error_log_size();
-    my $before = $m->count_calls('info');
-    sleep $window;
-    my $after = $m->count_calls('info');
-
-    open my $fh, '<', error_log() or die $!;
-    seek $fh, $from, 0;
-    my %pids;
-    while (<$fh>) {
-        $pids{$1}++ if /(\d+)#\d+: redis check: probing 127\.0\.0\.1:$ENV{TEST_NGINX_M}\b/;
-    }
-
-    # minus the one INFO commandstats of the first count_calls()
-    return (($after - $before - 1) / 2, [keys %pids]);
+# at most one probe per interval (200 ms, minus up to 10% of jitter) in
+# SECONDS, with a margin; two workers probing would make twice as many
+sub most_probes {
+    my ($seconds) = @_;
+    return 1 + 1.4 * $seconds / 0.2;
 }
 
 master_on();
@@ -55,26 +41,31 @@ __DATA__
 --- stream_server_config
     proxy_pass redis_rw;
 --- init
-package main;
+package main; our $m;
 my $M = $ENV{TEST_NGINX_M};
 TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/);
 
-# 2 s at one probe per 200 ms is 10 probes (a little more with the jitter);
-# two workers probing would make 20
-my ($probes, $pids) = probes_in_window(2);
-Test::More::cmp_ok($probes, '>=', 6, "about one probe per interval ($probes)");
-Test::More::cmp_ok($probes, '<=', 14, "not one per worker ($probes)");
-Test::More::is(scalar @$pids, 1, "one worker probes (@$pids)");
+# ten probes, however long they take: Redis sees them, at the rate of one
+# worker, and they come from one worker
+my $w = TestRM::probe_window($m, 10, 10);
+Test::More::cmp_ok($w->{probes}, '>=', 8,
+                   "Redis sees the probes nginx logs ($w->{probes})");
+Test::More::cmp_ok($w->{probes}, '<=', main::most_probes($w->{seconds}),
+                   "not one per worker ($w->{probes} in $w->{seconds} s)");
+Test::More::is(scalar @{ $w->{pids} }, 1, "one worker probes (@{ $w->{pids} })");
 
+my $prober = $w->{pids}[0];
 my $from = TestRM::error_log_size();
-kill 'KILL', $pids->[0];
-TestRM::wait_error_log(qr/takes over probing server 127\.0\.0\.1:$M in upstream redis_rw from worker $pids->[0]/, 5, $from);
+kill 'KILL', $prober;
+TestRM::wait_error_log(qr/takes over probing server 127\.0\.0\.1:$M in upstream redis_rw from worker $prober/, 5, $from);
 
-($probes, my $after) = probes_in_window(2);
-Test::More::cmp_ok($probes, '>=', 6, "probes go on after the kill ($probes)");
-Test::More::cmp_ok($probes, '<=', 14, "still one prober ($probes)");
-Test::More::is(scalar @$after, 1, "one worker probes (@$after)");
-Test::More::isnt($after->[0], $pids->[0], "another worker took over");
+$w = TestRM::probe_window($m, 10, 10);
+Test::More::cmp_ok($w->{probes}, '>=', 8,
+                   "probes go on after the kill ($w->{probes})");
+Test::More::cmp_ok($w->{probes}, '<=', main::most_probes($w->{seconds}),
+                   "still one prober ($w->{probes} in $w->{seconds} s)");
+Test::More::is(scalar @{ $w->{pids} }, 1, "one worker probes (@{ $w->{pids} })");
+Test::More::isnt($w->{pids}[0], $prober, "another worker took over");
 --- stream_request
 CONFIG GET port
 QUIT

@@ -22,9 +22,11 @@ our $r4 = start_redis(replicaof => $x->port);
 our $relay = start_relay(to => $m->port);
 our $r5 = start_redis(replicaof => $relay->port);
 
-# a replica that will do a full sync; until then it follows nobody
+# a replica that will do a full sync, through a relay the test pauses to
+# hold the transfer open; until then it follows nobody
 our $dead = free_port();
 our $r6 = start_redis(replicaof => $dead, wait_replica_up => 0);
+our $sync_relay = start_relay(to => $m->port);
 
 $ENV{TEST_NGINX_M} = $m->port;
 $ENV{TEST_NGINX_R1} = $r1->port;
@@ -46,6 +48,27 @@ sub reads {
 
 sub count { my %n; $n{$_}++ for @_; return \%n }
 
+# true while a replica has not finished its sync: link down, transfer in
+# progress, or loading what it received
+sub syncing {
+    my ($r) = @_;
+    my $info = $r->info('replication');
+    return $info->{master_link_status} ne 'up'
+           || $info->{master_sync_in_progress}
+           || $r->info('persistence')->{loading};
+}
+
+# the state the master reports for its replica listening on PORT
+# (wait_bgsave, send_bulk, online), or ''
+sub replica_state {
+    my ($master, $port) = @_;
+    my $info = $master->info('replication');
+    for my $line (grep { /^slave\d+$/ } keys %$info) {
+        return $1 if $info->{$line} =~ /(?:^|,)port=$port,.*\bstate=(\w+)/;
+    }
+    return '';
+}
+
 no_shuffle();
 add_block_preprocessor(sub {
     my ($block) = @_;
@@ -54,7 +77,7 @@ add_block_preprocessor(sub {
 
     # --- init runs in Test::Nginx's package: give it the topology
     $block->set_value('init', 'package main; '
-        . 'our ($m, $r1, $r2, $x, $r4, $relay, $r5, $dead, $r6); '
+        . 'our ($m, $r1, $r2, $x, $r4, $relay, $r5, $dead, $r6, $sync_relay); '
         . ($block->init // ''));
 });
 run_tests();
@@ -250,37 +273,77 @@ falling back
         redis_check interval=50ms timeout=500ms;
     }
 --- init
-TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_R6} in upstream redis_ro is up, role replica/);
+my ($M, $R6) = ($m->port, $r6->port);
+TestRM::wait_error_log(qr/upstream redis_ro master is 127\.0\.0\.1:$M\b/);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$R6 in upstream redis_ro is up, role replica/);
 
-# a few hundred MB to transfer and load, after a diskless sync delay
-$m->cmd('DEBUG', 'POPULATE', 1500000, 'k', 100);
-$m->cmd('CONFIG', 'SET', 'repl-diskless-sync', 'yes');
-$m->cmd('CONFIG', 'SET', 'repl-diskless-sync-delay', 2);
-$r6->cmd('REPLICAOF', '127.0.0.1', $m->port);
+# a snapshot on disk that the master's child writes slowly (at least 1 s
+# times the timeout scale), and that the replica loads slowly, answering
+# -LOADING meanwhile
+$m->cmd('DEBUG', 'POPULATE', 10000, 'k', 100);
+$m->cmd('CONFIG', 'SET', 'repl-diskless-sync', 'no');
+$m->cmd('CONFIG', 'SET', 'rdb-key-save-delay', int(TestRM::scaled(100)));
+$r6->cmd('CONFIG', 'SET', 'key-load-delay', 100);
+$r6->cmd('CONFIG', 'SET', 'loading-process-events-interval-bytes', 1024);
 
+# the master answers +FULLRESYNC at once and sends the snapshot once it is
+# written: pausing the relay in between holds the transfer open until the
+# test resumes it, whatever the machine's speed
+$r6->cmd('REPLICAOF', '127.0.0.1', $sync_relay->port);
+TestRM::wait_until(sub { $r6->info('replication')->{master_sync_in_progress} },
+                   10, 'r6 to start its full sync');
+$sync_relay->pause;
+my $state = replica_state($m, $R6);
+die "the master sent the snapshot before the relay could hold it "
+    . "(state '$state'): raise TEST_NGINX_TIMEOUT_SCALE\n"
+    unless $state eq 'wait_bgsave';
+
+# held: reads are refused while nginx probes r6 in its transfer (three
+# probes started, so two at least ended, during the hold)
+my $from = TestRM::error_log_size();
 my ($during, @leaked) = (0);
 TestRM::wait_until(sub {
-    my $info = $r6->info('replication');
-    my $syncing = $info->{master_link_status} ne 'up'
-                  || $info->{master_sync_in_progress}
-                  || $r6->info('persistence')->{loading};
-    return 1 unless $syncing;
-    $during++;
     push @leaked, grep { $_ ne 'refused' } reads(1);
-    return 0;
+    $during++;
+    return $during >= 4
+           && TestRM::count_error_log(qr/redis check: probing 127\.0\.0\.1:$R6\b/,
+                                      $from) >= 3;
+}, 10, 'reads and probes of r6 while its transfer is held');
+Test::More::ok($r6->info('replication')->{master_sync_in_progress},
+               'r6 was in its transfer all along');
+
+# let it go: the snapshot arrives, r6 loads it; a read counts as tried
+# during the sync when r6 was still syncing after it was answered
+$sync_relay->resume;
+TestRM::wait_until(sub {
+    my ($read) = reads(1);
+    my $still = syncing($r6);
+    if ($still) {
+        $during++;
+        push @leaked, $read if $read ne 'refused';
+    }
+    return !$still;
 }, 60, 'r6 to finish its full sync');
 
 Test::More::cmp_ok($during, '>', 3, "reads tried during the sync ($during)");
 Test::More::is_deeply(\@leaked, [], 'no read reached the syncing replica');
 TestRM::wait_until(sub { (reads(1))[0] eq $r6->port }, 5,
                    'r6 to serve reads once loaded');
+
+# put things back; the request below is answered by r6 only once routing
+# is seen to still reach it
+$m->cmd('CONFIG', 'SET', 'rdb-key-save-delay', 0);
+$m->cmd('CONFIG', 'SET', 'repl-diskless-sync', 'yes');
+$r6->cmd('CONFIG', 'SET', 'key-load-delay', 0);
 $m->cmd('FLUSHALL');
+TestRM::wait_until(sub { $r6->cmd('DBSIZE') == 0 }, 10, 'r6 to be flushed too');
+TestRM::wait_until(sub { (reads(1))[0] eq $r6->port }, 5,
+                   'r6 to serve reads after the flush');
 --- stream_request
 CONFIG GET port
 QUIT
 --- stream_response eval
 TestRM::port_reply($ENV{TEST_NGINX_R6})
---- timeout: 90
 
 
 
@@ -303,13 +366,17 @@ TestRM::port_reply($ENV{TEST_NGINX_R6})
 --- stream_server_config2
     proxy_pass redis_ro;
 --- init
-TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M} in upstream redis_rw,redis_ro is up/);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{"TEST_NGINX_$_"} in upstream redis_rw,redis_ro is up/)
+    for qw(M R1);
 
-my $before = $m->count_calls('info');
-Time::HiRes::sleep(2);
-my $probes = ($m->count_calls('info') - $before - 1) / 2;
-Test::More::cmp_ok($probes, '>=', 6, "about one probe per interval ($probes)");
-Test::More::cmp_ok($probes, '<=', 14, "not one per upstream ($probes)");
+# ten probes, however long they take, and Redis sees them at the rate of
+# one probe per interval (200 ms, minus up to 10% of jitter, with a
+# margin): a probe per upstream would make twice as many
+my $w = TestRM::probe_window($m, 10, 10);
+Test::More::cmp_ok($w->{probes}, '>=', 8,
+                   "Redis sees the probes nginx logs ($w->{probes})");
+Test::More::cmp_ok($w->{probes}, '<=', 1 + 1.4 * $w->{seconds} / 0.2,
+                   "not one per upstream ($w->{probes} in $w->{seconds} s)");
 --- stream_request
 CONFIG GET port
 QUIT

@@ -123,7 +123,8 @@ master is 127.0.0.1:$TEST_NGINX_X
     }
 --- init
 TestRM::wait_error_log(qr/127\.0\.0\.1:$ENV{TEST_NGINX_S4} in upstream redis_rw names 127\.0\.0\.1 port $ENV{TEST_NGINX_X} as master/);
-TestRM::wait_error_log(qr/127\.0\.0\.1:$ENV{TEST_NGINX_S2} in upstream redis_rw names 127\.0\.0\.1 port $ENV{TEST_NGINX_M} as master/);
+TestRM::wait_error_log(qr/127\.0\.0\.1:$ENV{"TEST_NGINX_S$_"} in upstream redis_rw names 127\.0\.0\.1 port $ENV{TEST_NGINX_M} as master/)
+    for 1, 2;
 TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_X} in upstream redis_rw is up, role master/);
 --- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
 --- error_log
@@ -190,7 +191,7 @@ lost the event subscription
         server 127.0.0.1:$TEST_NGINX_M;
         server 127.0.0.1:$TEST_NGINX_R;
         redis_master;
-        redis_check interval=10s timeout=1s;
+        redis_check interval=scaled(10s) timeout=1s;
         redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_S1
                        127.0.0.1:$TEST_NGINX_S2 127.0.0.1:$TEST_NGINX_S3;
     }
@@ -199,8 +200,9 @@ my ($M, $R) = ($m->port, $r->port);
 TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/, 15);
 
 # every server and Sentinel was just checked, so the next checks are due
-# in 10 s (9 s at the earliest, with the jitter): only the subscription can
-# explain a switch within the 6 s allowed below
+# in 10 s (9 s at the earliest, with the jitter; times the timeout scale,
+# as is every deadline): only the subscription can explain a switch within
+# the 6 s allowed below
 my ($session, $reached) = TestRM::redis_session();
 Test::More::is($reached, $M, 'a session to the master');
 

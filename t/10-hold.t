@@ -69,14 +69,14 @@ __DATA__
 --- stream_config
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_A;
-        redis_master wait=5s;
+        redis_master wait=scaled(5s);
         redis_check interval=1s timeout=500ms;
     }
 --- init
 TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_A} in upstream redis_rw is up, role replica/);
 
 # promote the server only once nginx holds the client's connection
-main::when_logged(qr/no Redis master in upstream redis_rw: waiting up to 5000ms/,
+main::when_logged(qr/no Redis master in upstream redis_rw: waiting up to \d+ms/,
                   sub { $a->cmd('REPLICAOF', 'NO', 'ONE') });
 --- stream_request
 CONFIG GET port
@@ -125,7 +125,7 @@ is known after waiting
 --- stream_config
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_A;
-        redis_master wait=3s wait_queue=1;
+        redis_master wait=scaled(3s) wait_queue=1;
         redis_check interval=1s timeout=500ms;
     }
 --- init
@@ -133,7 +133,7 @@ TestRM::wait_error_log(qr/upstream redis_rw is up, role replica/);
 our $first = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                    PeerPort => TestRM::stream_port())
     or die "connect: $!";
-TestRM::wait_error_log(qr/waiting up to 3000ms/);
+TestRM::wait_error_log(qr/waiting up to \d+ms/);
 --- stream_request
 PING
 --- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
@@ -149,14 +149,15 @@ no Redis master in upstream redis_rw and 1 connections already wait for one (wai
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_A;
         redis_master;
-        redis_check interval=10s timeout=500ms;
+        redis_check interval=scaled(10s) timeout=500ms;
     }
 --- init
 $a->cmd('REPLICAOF', '127.0.0.1', $dead);
 TestRM::wait_error_log(qr/upstream redis_rw (?:is up, role replica|changed role from master to replica)/);
 
-# the next regular check is 9 to 10 s away: only the faster checks while
-# no master is known can see the promotion within 3 s
+# the next regular check is 9 to 10 s away (times the timeout scale, as is
+# every deadline): only the faster checks while no master is known can see
+# the promotion within 3 s
 my $from = TestRM::error_log_size();
 $a->cmd('REPLICAOF', 'NO', 'ONE');
 TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_A}\b/, 3, $from);
@@ -173,15 +174,16 @@ TestRM::port_reply($ENV{TEST_NGINX_A})
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_B;
         server 127.0.0.1:$TEST_NGINX_C;
-        redis_master wait=5s;
-        redis_check interval=1s timeout=500ms;
+        redis_master wait=scaled(5s);
+        redis_check interval=scaled(1s) timeout=500ms;
     }
 --- init
 TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_B}\b/);
 
-# the checks have not seen the crash yet when the client's connect fails
+# the checks have not seen the crash yet when the client's connect fails:
+# two of them must fail, an interval apart
 $b->kill9;
-main::when_logged(qr/Redis master of upstream redis_rw failed to connect: waiting up to 5000ms/,
+main::when_logged(qr/Redis master of upstream redis_rw failed to connect: waiting up to \d+ms/,
                   sub { $c->cmd('REPLICAOF', 'NO', 'ONE') });
 --- stream_request
 CONFIG GET port
@@ -201,16 +203,19 @@ closing the connection
 --- stream_config
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_D;
-        redis_master wait=5s;
-        redis_check interval=1s timeout=500ms;
+        redis_master wait=scaled(5s);
+        redis_check interval=scaled(1s) timeout=500ms;
     }
 --- init
 my $D = $d->port;
 TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$D\b/);
 
+# as in TEST 5, the client connects before two checks, an interval apart,
+# can see the crash
+
 $d->kill9;
 my $client = TestRM::ask_nginx_send();
-TestRM::wait_error_log(qr/Redis master of upstream redis_rw failed to connect: waiting up to 5000ms/);
+TestRM::wait_error_log(qr/Redis master of upstream redis_rw failed to connect: waiting up to \d+ms/);
 $d = start_redis(port => $D);
 Test::More::is(TestRM::ask_nginx_answer($client), TestRM::port_reply($D),
                'the held client reaches the restarted master');
@@ -232,13 +237,13 @@ closing the connection
     upstream redis_rw {
         server unix:$TEST_NGINX_SOCK;
         server 127.0.0.1:$TEST_NGINX_E;
-        redis_master wait=5s;
+        redis_master wait=scaled(5s);
         redis_check interval=1s timeout=500ms;
     }
 --- init
 TestRM::wait_error_log(qr/server unix:\Q$ENV{TEST_NGINX_SOCK}\E in upstream redis_rw is up, role replica/);
 TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_E} in upstream redis_rw is up, role replica/);
-main::when_logged(qr/no Redis master in upstream redis_rw: waiting up to 5000ms/,
+main::when_logged(qr/no Redis master in upstream redis_rw: waiting up to \d+ms/,
                   sub { $e->cmd('REPLICAOF', 'NO', 'ONE') });
 --- stream_request
 CONFIG GET port
@@ -256,7 +261,7 @@ closing the connection
 --- stream_config
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_E;
-        redis_master wait=5s;
+        redis_master wait=scaled(5s);
         redis_check interval=1s timeout=500ms;
     }
 --- stream_server_config
@@ -265,7 +270,7 @@ closing the connection
 --- init
 $e->cmd('REPLICAOF', '127.0.0.1', $dead);
 TestRM::wait_error_log(qr/upstream redis_rw (?:is up, role replica|changed role from master to replica)/);
-main::when_logged(qr/no Redis master in upstream redis_rw: waiting up to 5000ms/,
+main::when_logged(qr/no Redis master in upstream redis_rw: waiting up to \d+ms/,
                   sub { $e->cmd('REPLICAOF', 'NO', 'ONE') });
 --- stream_request
 CLIENT INFO

@@ -7,7 +7,8 @@ package RedisTopo;
 # this module; it is registered, and stopped by pid (TERM, up to 5 s, then
 # KILL, then waitpid) by stop()/stop_all() and by the END block.  Waiting is
 # always polling a condition against a deadline (wait_until), never a bare
-# sleep.  See the POD at the end of the file for the API.
+# sleep.  Every deadline is multiplied by TEST_NGINX_TIMEOUT_SCALE (see
+# scaled()).  See the POD at the end of the file for the API.
 
 use strict;
 use warnings;
@@ -25,7 +26,7 @@ our $VERSION = '0.01';
 
 our @EXPORT_OK = qw(
     free_port start_redis start_sentinel start_relay start_hostile
-    wait_until wait_log log_size children_of stop_all
+    wait_until wait_log log_size children_of stop_all scaled
 );
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
@@ -34,8 +35,27 @@ our $REDIS_SERVER = $ENV{TOPO_REDIS_SERVER} || '/usr/bin/redis-server';
 our $REDIS_CLI    = $ENV{TOPO_REDIS_CLI}    || '/usr/bin/redis-cli';
 
 # Upper bound for a single redis-cli invocation (a SIGSTOPped server would
-# otherwise hang cmd() forever).
+# otherwise hang cmd() forever); scaled like every deadline.
 our $CMD_TIMEOUT = 10;
+
+# The one timeout scale: every deadline (wait_until and the helpers built on
+# it, redis-cli calls, the suites' own numbers) is multiplied by it.  The
+# numbers written in the suites are what an idle machine needs, with a
+# margin; the default of 3 is for a shared machine whose cores are busy.
+# Deadlines are upper bounds: a wait returns as soon as its condition
+# holds, so a larger scale costs time only when something fails.
+our $TIMEOUT_SCALE = _timeout_scale($ENV{TEST_NGINX_TIMEOUT_SCALE});
+
+sub _timeout_scale {
+    my ($v) = @_;
+    return 3 if !defined $v || $v eq '';
+    croak "TEST_NGINX_TIMEOUT_SCALE must be a positive number, not '$v'"
+        unless $v =~ /\A(?:\d+(?:\.\d*)?|\.\d+)\z/ && $v > 0;
+    return $v + 0;
+}
+
+# scaled(SECONDS): SECONDS times TEST_NGINX_TIMEOUT_SCALE.
+sub scaled { $_[0] * $TIMEOUT_SCALE }
 
 # Only the process that loaded the module cleans up; forked children that
 # happen to run END blocks must not kill their siblings.
@@ -68,18 +88,22 @@ END {
 sub _now { Time::HiRes::time() }
 
 # wait_until(CODE, TIMEOUT, DESCRIPTION): poll CODE every 20 ms until it
-# returns true; return that value, or die after TIMEOUT seconds.  Exceptions
-# from CODE propagate (use that to abort early, e.g. "process died").
+# returns true; return that value, or die after scaled(TIMEOUT) seconds.
+# Exceptions from CODE propagate (use that to abort early, e.g. "process
+# died").
 sub wait_until {
     my ($code, $timeout, $desc) = @_;
     croak 'wait_until: CODE required' unless ref $code eq 'CODE';
     $timeout //= 10;
     $desc    //= 'condition';
-    my $deadline = _now() + $timeout;
+    my $limit = scaled($timeout);
+    my $deadline = _now() + $limit;
     while (1) {
         my $v = $code->();
         return $v if $v;
-        croak "timed out after ${timeout}s waiting for $desc"
+        croak "timed out after ${limit}s ("
+              . "${timeout}s x TEST_NGINX_TIMEOUT_SCALE $TIMEOUT_SCALE) "
+              . "waiting for $desc"
             if _now() >= $deadline;
         Time::HiRes::sleep(0.02);
     }
@@ -176,10 +200,12 @@ sub free_port {
     return $port;
 }
 
-# Run a command (list form, no shell) with a deadline; returns
-# (stdout, stderr, wait status).  Dies if it does not finish in time.
+# Run a command (list form, no shell) with a deadline of scaled(TIMEOUT)
+# seconds; returns (stdout, stderr, wait status).  Dies if it does not
+# finish in time.
 sub _run_capture {
     my ($timeout, @cmd) = @_;
+    $timeout = scaled($timeout);
     pipe(my $out_r, my $out_w) or croak "pipe: $!";
     pipe(my $err_r, my $err_w) or croak "pipe: $!";
     my $pid = fork // croak "fork: $!";
@@ -1027,7 +1053,8 @@ sub _cli {
 
 # cmd(@args): redis-cli output (raw mode, as redis-cli prints it when not on
 # a terminal).  stderr and the exit status of the last call are kept in
-# last_err() / last_status().  Dies after $RedisTopo::CMD_TIMEOUT seconds.
+# last_err() / last_status().  Dies after scaled($RedisTopo::CMD_TIMEOUT)
+# seconds.
 sub cmd {
     my ($self, @args) = @_;
     return $self->_cli($RedisTopo::CMD_TIMEOUT, @args);
@@ -1158,7 +1185,11 @@ backends for tests
 =head1 FUNCTIONS
 
 free_port, start_redis, start_sentinel, start_relay, start_hostile,
-wait_until, wait_log, log_size, children_of, stop_all.
+wait_until, wait_log, log_size, children_of, stop_all, scaled.
+
+Every TIMEOUT is a deadline in seconds that is multiplied by
+C<TEST_NGINX_TIMEOUT_SCALE> (default 3); C<scaled(SECONDS)> gives the
+product.
 
 start_redis options: port, replicaof, requirepass, masterauth, conf,
 wait_replica_up.  The base config also sets C<repl-diskless-sync-delay 0>
@@ -1181,6 +1212,6 @@ RedisTopo::Hostile: mode, stats.
 =head1 ENVIRONMENT
 
 TOPO_KEEP keeps the temp dirs; TOPO_REDIS_SERVER / TOPO_REDIS_CLI override
-the binaries.
+the binaries; TEST_NGINX_TIMEOUT_SCALE multiplies every deadline.
 
 =cut

@@ -4,6 +4,14 @@ package TestRM;
 # Debian's nginx are, and small helpers to wait on nginx's error log and to
 # talk to nginx like a Redis client.  Load it before Test::Nginx: Test::Nginx
 # reads its TEST_NGINX_* settings when it is loaded.
+#
+# Every deadline is multiplied by TEST_NGINX_TIMEOUT_SCALE (default 3, see
+# RedisTopo): the waits here and in RedisTopo, and in Test::Nginx its
+# default timeout (TEST_NGINX_TIMEOUT, unless set: 5 s times the scale) and
+# each block's "--- timeout".  A block's configuration can write a time as
+# "scaled(10s)" or "scaled(700ms)": it becomes that time times the scale, in
+# milliseconds.  Use it where a test compares a deadline with a time of the
+# configuration (a hold, an interval), so that both grow together.
 
 use strict;
 use warnings;
@@ -11,17 +19,18 @@ use warnings;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname basename);
 use IO::Socket::INET;
+use Time::HiRes ();
 use Exporter qw(import);
 
 use RedisTopo qw(:all);
 
 our @EXPORT = qw(
     port_reply error_log wait_error_log error_log_size nginx_pid
-    count_error_log
+    count_error_log probe_window
     stream_port redis_session session_closed ask_nginx
     ask_nginx_send ask_nginx_answer
     free_port start_redis start_sentinel start_relay start_hostile
-    wait_until wait_log log_size children_of stop_all
+    wait_until wait_log log_size children_of stop_all scaled
     worker_pids rss_kb shared_memory_has
 );
 
@@ -33,6 +42,7 @@ BEGIN {
     my $modules = '/usr/lib/nginx/modules';
 
     $ENV{TEST_NGINX_BINARY} ||= '/usr/sbin/nginx';
+    $ENV{TEST_NGINX_TIMEOUT} ||= scaled(5);
     $ENV{TEST_NGINX_LOAD_MODULES} ||= join ' ',
         "$modules/ngx_stream_module.so",
         "$ROOT/build/ngx_stream_redis_master_module.so",
@@ -48,6 +58,35 @@ BEGIN {
         unless -f "$ROOT/build/ngx_stream_redis_master_module.so";
 }
 
+# Test::Nginx is loaded after this module: give it the scale once it is
+# there (an INIT block runs once the test file is compiled)
+INIT {
+    &Test::Nginx::Util::add_block_preprocessor(\&scale_block)
+        if defined &Test::Nginx::Util::add_block_preprocessor;
+}
+
+# scale_block(BLOCK): "--- timeout" times the scale, and "scaled(TIME)" in
+# the configuration sections written out in milliseconds
+sub scale_block {
+    my ($block) = @_;
+
+    if (defined(my $t = $block->timeout)) {
+        $t = Test::Nginx::Util::parse_time($t);
+        $block->set_value('timeout', scaled($t));
+    }
+
+    for my $section (qw(main_config stream_config stream_server_config
+                        stream_server_config2 stream_server_config3
+                        http_config config))
+    {
+        my $text = $block->$section;
+        next unless defined $text && $text =~ /scaled\(/;
+        $text =~ s{scaled\((\d+(?:\.\d+)?)(ms|s)\)}
+                  {int(scaled($2 eq 's' ? $1 * 1000 : $1) + 0.5) . 'ms'}ge;
+        $block->set_value($section, $text);
+    }
+}
+
 # what "CONFIG GET port" then "QUIT" answer: tells which server was reached
 sub port_reply {
     my ($port) = @_;
@@ -58,17 +97,51 @@ sub error_log { "$ENV{TEST_NGINX_SERVROOT}/logs/error.log" }
 
 sub error_log_size { log_size(error_log()) }
 
-# wait_error_log(REGEX, [TIMEOUT], [FROM]): the first matching line
+# wait_error_log(REGEX, [TIMEOUT], [FROM]): the first matching line after
+# byte offset FROM; dies after scaled(TIMEOUT) seconds
 sub wait_error_log {
     my ($re, $timeout, $from) = @_;
     return wait_log(error_log(), $re, $timeout // 10, $from // 0);
 }
 
-# count_error_log(REGEX): how many lines of the error log match
+# count_error_log(REGEX, [FROM]): how many lines of the error log after
+# byte offset FROM match
 sub count_error_log {
-    my ($re) = @_;
+    my ($re, $from) = @_;
     open my $fh, '<', error_log() or return 0;
+    seek $fh, $from // 0, 0 or return 0;
     return scalar grep { /$re/ } <$fh>;
+}
+
+# probe_window(SERVER, N, TIMEOUT): wait until nginx's debug log shows N
+# more probes of SERVER (a RedisTopo::Server) starting; returns a hash of
+# probes (how many Redis saw meanwhile, two INFO calls each), seconds (how
+# long that took) and pids (the workers that logged the probes).  Nothing
+# is assumed about how fast probes come: the window lasts until N of them
+# have come, and a rate is computed from its measured length.
+sub probe_window {
+    my ($server, $n, $timeout) = @_;
+    my $port = $server->port;
+    my $re = qr/(\d+)#\d+: redis check: probing 127\.0\.0\.1:$port\b/;
+
+    my $from = error_log_size();
+    my $t0 = Time::HiRes::time();
+    my $before = $server->count_calls('info');
+    wait_until(sub { count_error_log($re, $from) >= $n }, $timeout,
+               "$n probes of 127.0.0.1:$port");
+    my $after = $server->count_calls('info');
+    my $seconds = Time::HiRes::time() - $t0;
+
+    open my $fh, '<', error_log() or die "cannot read the error log: $!";
+    seek $fh, $from, 0;
+    my %pids;
+    while (<$fh>) {
+        $pids{$1}++ if $_ =~ $re;
+    }
+
+    # minus the INFO commandstats of the first count_calls()
+    return { probes => ($after - $before - 1) / 2, seconds => $seconds,
+             pids => [sort keys %pids] };
 }
 
 sub nginx_pid {
@@ -129,7 +202,7 @@ sub redis_session {
     my ($port) = @_;
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                   PeerPort => $port // stream_port(),
-                                  Timeout  => 5)
+                                  Timeout  => scaled(5))
         or die "cannot connect to nginx: $!";
     print {$s} "CONFIG GET port\r\n";
     my $buf = '';
@@ -150,7 +223,7 @@ sub ask_nginx { ask_nginx_answer(ask_nginx_send()) }
 sub ask_nginx_send {
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                   PeerPort => stream_port(),
-                                  Timeout  => 5)
+                                  Timeout  => scaled(5))
         or die "cannot connect to nginx: $!";
     print {$s} "CONFIG GET port\r\nQUIT\r\n";
     return $s;
@@ -168,6 +241,7 @@ sub ask_nginx_answer {
 }
 
 # session_closed(SOCKET, TIMEOUT): true once nginx has closed the session
+# (false if it has not within scaled(TIMEOUT) seconds)
 sub session_closed {
     my ($s, $timeout) = @_;
     $s->blocking(0);

@@ -2,19 +2,26 @@
 # again under valgrind: no invalid memory access, and nothing this module or
 # hiredis allocated is lost.  (nginx's own ngx_set_environment() leak in the
 # master process is not ours and is ignored.)
+#
+# Not part of "make test" (prove -r t): "make test-valgrind" runs it from
+# the project's directory.  nginx under valgrind is many times slower, so
+# the suites' deadlines get TEST_NGINX_TIMEOUT_SCALE times $SLOWER.
 
 use strict;
 use warnings;
 
 use lib 't/lib';
 use Test::More;
+use RedisTopo ();
 
 my @suites = qw(t/06-hostile.t t/03-auth.t t/09-sentinel.t t/10-hold.t);
+my $SLOWER = 5;
 
-# make test installs valgrind: its absence is a failure, not a skip
+# make test-valgrind installs valgrind: its absence is a failure, not a skip
 ok(-x '/usr/bin/valgrind', 'valgrind is installed') or BAIL_OUT('no valgrind');
 
 local $ENV{TEST_NGINX_USE_VALGRIND} = 1;
+local $ENV{TEST_NGINX_TIMEOUT_SCALE} = RedisTopo::scaled($SLOWER);
 my $out = `prove @suites 2>&1`;
 my $status = $? >> 8;
 
