@@ -18,6 +18,10 @@
 #include <hiredis/hiredis.h>
 
 
+/* the lines a Sentinel's subscription may log in an interval */
+#define NGX_STREAM_REDIS_MASTER_EVENT_LINES  8
+
+
 struct ngx_stream_redis_master_subscriber_s {
     ngx_stream_redis_master_target_t  *target;
     ngx_peer_connection_t              pc;
@@ -30,6 +34,7 @@ struct ngx_stream_redis_master_subscriber_s {
     ngx_uint_t                         pending_auth;
     ngx_msec_t                         dropped;
     ngx_msec_t                         logged;
+    ngx_uint_t                         lines;
     ngx_uint_t                         quiet;
     unsigned                           was_dropped:1;
 };
@@ -450,7 +455,11 @@ ngx_stream_redis_master_subscriber_drop(
 }
 
 
-/* once an interval, a tenth early, as probes are */
+/*
+ * At most NGX_STREAM_REDIS_MASTER_EVENT_LINES lines an interval (a tenth
+ * early, as probes are): a failover's few events are all logged, a
+ * Sentinel that publishes without end is not.
+ */
 
 static ngx_uint_t
 ngx_stream_redis_master_subscriber_may_log(
@@ -460,17 +469,18 @@ ngx_stream_redis_master_subscriber_may_log(
 
     interval = sub->target->check->interval;
 
-    if (sub->logged != 0
-        && ngx_current_msec - sub->logged < interval - interval / 10)
+    if (sub->lines == 0
+        || ngx_current_msec - sub->logged >= interval - interval / 10)
     {
+        sub->logged = ngx_current_msec;
+        sub->lines = 0;
+    }
+
+    if (sub->lines >= NGX_STREAM_REDIS_MASTER_EVENT_LINES) {
         return 0;
     }
 
-    sub->logged = ngx_current_msec;
-
-    if (sub->logged == 0) {
-        sub->logged = 1;
-    }
+    sub->lines++;
 
     return 1;
 }
