@@ -28,17 +28,22 @@ WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 .PHONY: all deps test test-valgrind unit demo bench bench-reload fuzz \
         fuzz-deps fuzz-build fuzz-coverage fuzz-seeds clean
 
+# installs, with apt-get, those of the Debian packages $(1) that are missing
+define install_missing
+@missing=$$(for p in $(1); do \
+    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+        | grep -q '^install ok installed' || echo $$p; done); \
+if [ -n "$$missing" ]; then \
+    echo "installing:" $$missing; \
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q --no-install-recommends $$missing; \
+fi
+endef
+
 all: $(MODULE)
 
 deps:
-	@missing=$$(for p in $(APT_PKGS); do \
-	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
-	        | grep -q '^install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	    echo "installing:" $$missing; \
-	    apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-	        apt-get install -y -q --no-install-recommends $$missing; \
-	fi
+	$(call install_missing,$(APT_PKGS))
 	@bash scripts/fetch-test-nginx.sh $(DEPS)/test-nginx
 
 $(BUILD)/Makefile: config
@@ -62,10 +67,7 @@ test: deps
 
 # some suites again with nginx under valgrind (xt/valgrind.t)
 test-valgrind: deps
-	@dpkg-query -W -f='$${Status}\n' valgrind 2>/dev/null \
-	    | grep -q '^install ok installed' \
-	    || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-	        apt-get install -y -q --no-install-recommends valgrind)
+	$(call install_missing,valgrind)
 	$(MAKE) $(MODULE)
 	PERL5LIB=$(TEST_NGINX):$(CURDIR)/t/lib prove xt/valgrind.t
 
@@ -77,10 +79,7 @@ demo: deps
 # demoted master are closed (see docs/failover.md), and reloads and worker
 # deaths under load (see docs/testing.md)
 bench: deps
-	@dpkg-query -W -f='$${Status}\n' haproxy python3-redis 2>/dev/null \
-	    | grep -c '^install ok installed' | grep -q 2 \
-	    || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-	        apt-get install -y -q --no-install-recommends haproxy python3-redis)
+	$(call install_missing,haproxy python3-redis)
 	$(MAKE) $(MODULE)
 	perl bench/failover
 	perl bench/close
@@ -132,14 +131,7 @@ FUZZ_HEADERS := $(FUZZ_MODULE)_module.h $(FUZZ_MODULE)_wire.h \
                 fuzz/ngx_stream_redis_master_fuzz.h
 
 fuzz-deps:
-	@missing=$$(for p in $(FUZZ_PKGS); do \
-	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
-	        | grep -q '^install ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	    echo "installing:" $$missing; \
-	    apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-	        apt-get install -y -q --no-install-recommends $$missing; \
-	fi
+	$(call install_missing,$(FUZZ_PKGS))
 
 # hiredis is linked statically, as the module uses it; it is not
 # instrumented (Debian's build), but ASan sees its allocations
@@ -181,10 +173,7 @@ $(FUZZ)/cov-%: fuzz/ngx_stream_redis_master_fuzz_%.c $(FUZZ_SOURCES) \
 	    -l:libhiredis.a
 
 fuzz-coverage: fuzz-deps
-	@dpkg-query -W -f='$${Status}\n' llvm-14 2>/dev/null \
-	    | grep -q '^install ok installed' \
-	    || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-	        apt-get install -y -q --no-install-recommends llvm-14)
+	$(call install_missing,llvm-14)
 	$(MAKE) $(BUILD)/Makefile
 	$(MAKE) $(addprefix $(FUZZ)/cov-,$(FUZZ_TARGETS))
 	set -e; for t in $(FUZZ_TARGETS); do \
@@ -207,10 +196,7 @@ fuzz-coverage: fuzz-deps
 
 # capture the seed corpus again from a real Redis 7 and Sentinel
 fuzz-seeds:
-	@dpkg-query -W -f='$${Status}\n' redis-server 2>/dev/null \
-	    | grep -q '^install ok installed' \
-	    || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-	        apt-get install -y -q --no-install-recommends redis-server)
+	$(call install_missing,redis-server)
 	perl fuzz/capture-seeds fuzz/corpus
 
 clean:
