@@ -24,7 +24,7 @@ STREAM_FLAGS := --with-stream=dynamic --with-stream_ssl_module \
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 
-.PHONY: all deps test demo bench bench-reload clean
+.PHONY: all deps test demo bench bench-reload bench-scale bench-scale-deps clean
 
 all: $(MODULE)
 
@@ -59,9 +59,10 @@ demo: deps
 	perl -I$(CURDIR)/t/lib scripts/demo.pl
 
 # the failover drill against the HAProxy recipe, how soon sessions to a
-# demoted master are closed (see docs/failover.md), and reloads and worker
-# deaths under load (see docs/testing.md)
-bench: deps
+# demoted master are closed (see docs/failover.md), reloads and worker
+# deaths under load (see docs/testing.md), and the cost against the number
+# of servers (see docs/benchmarks.md)
+bench: deps bench-scale-deps
 	@dpkg-query -W -f='$${Status}\n' haproxy python3-redis 2>/dev/null \
 	    | grep -c '^install ok installed' | grep -q 2 \
 	    || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
@@ -70,11 +71,24 @@ bench: deps
 	perl bench/failover
 	perl bench/close
 	perl bench/reload
+	perl bench/scale
 
 # reloads and worker deaths under redis-benchmark (redis-tools) alone
 bench-reload: deps
 	$(MAKE) $(MODULE)
 	perl bench/reload
+
+# the cost against the number of servers alone (see docs/benchmarks.md);
+# bench/scale runs itself in a network namespace of its own (unshare, ip)
+bench-scale: deps bench-scale-deps
+	$(MAKE) $(MODULE)
+	perl bench/scale
+
+bench-scale-deps:
+	@dpkg-query -W -f='$${Status}\n' iproute2 util-linux 2>/dev/null \
+	    | grep -c '^install ok installed' | grep -q 2 \
+	    || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -q --no-install-recommends iproute2 util-linux)
 
 clean:
 	rm -rf $(BUILD) t/servroot*
