@@ -25,8 +25,9 @@ STREAM_FLAGS := --with-stream=dynamic --with-stream_ssl_module \
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 
-.PHONY: all deps test test-valgrind unit demo bench bench-reload fuzz \
-        fuzz-deps fuzz-build fuzz-coverage fuzz-seeds clean
+.PHONY: all deps test test-valgrind unit demo bench bench-reload \
+        bench-scale bench-scale-deps fuzz fuzz-deps fuzz-build \
+        fuzz-coverage fuzz-seeds clean
 
 # installs, with apt-get, those of the Debian packages $(1) that are missing
 define install_missing
@@ -76,14 +77,16 @@ demo: deps
 	perl -I$(CURDIR)/t/lib scripts/demo.pl
 
 # the failover drill against the HAProxy recipe, how soon sessions to a
-# demoted master are closed (see docs/failover.md), and reloads and worker
-# deaths under load (see docs/testing.md)
-bench: deps
+# demoted master are closed (see docs/failover.md), reloads and worker
+# deaths under load (see docs/testing.md), and the cost against the number
+# of servers (see docs/benchmarks.md)
+bench: deps bench-scale-deps
 	$(call install_missing,haproxy python3-redis)
 	$(MAKE) $(MODULE)
 	perl bench/failover
 	perl bench/close
 	perl bench/reload
+	perl bench/scale
 
 # reloads and worker deaths under redis-benchmark (redis-tools) alone
 bench-reload: deps
@@ -198,6 +201,15 @@ fuzz-coverage: fuzz-deps
 fuzz-seeds:
 	$(call install_missing,redis-server)
 	perl fuzz/capture-seeds fuzz/corpus
+
+# the cost against the number of servers alone (see docs/benchmarks.md);
+# bench/scale runs itself in a network namespace of its own (unshare, ip)
+bench-scale: deps bench-scale-deps
+	$(MAKE) $(MODULE)
+	perl bench/scale
+
+bench-scale-deps:
+	$(call install_missing,iproute2 util-linux)
 
 clean:
 	rm -rf $(BUILD) t/servroot*
