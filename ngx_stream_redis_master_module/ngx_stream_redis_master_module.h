@@ -54,8 +54,9 @@
 #define NGX_STREAM_REDIS_MASTER_NONE              ((ngx_uint_t) -1)
 
 #define NGX_STREAM_REDIS_MASTER_REPLID_LEN        40
-#define NGX_STREAM_REDIS_MASTER_HOST_LEN          128
-#define NGX_STREAM_REDIS_MASTER_REASON_LEN        160
+/* sized so that a server's node and key fit a 512-byte slab chunk */
+#define NGX_STREAM_REDIS_MASTER_HOST_LEN          96
+#define NGX_STREAM_REDIS_MASTER_REASON_LEN        128
 
 /*
  * One probe exchange (all pipelined replies together) may not exceed this:
@@ -100,7 +101,6 @@ typedef struct {
 typedef struct {
     ngx_queue_t                        queue;
     ngx_str_t                          key;
-    ngx_pid_t                          owner;
     ngx_msec_t                         owner_seen;
     ngx_msec_t                         checked;
     ngx_msec_t                         fresh;
@@ -111,6 +111,7 @@ typedef struct {
     ngx_uint_t                         successes;
     ngx_uint_t                         failures;
     ngx_uint_t                         hard_failures;
+    ngx_pid_t                          owner;
     unsigned                           up:1;
     unsigned                           stalled:1;
     ngx_stream_redis_master_info_t     info;
