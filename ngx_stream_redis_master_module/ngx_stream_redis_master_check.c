@@ -686,9 +686,12 @@ ngx_stream_redis_master_next_delay(ngx_stream_redis_master_checker_t *ck)
         interval = ngx_min(interval, ck->target->check->interval);
     }
 
-    /* up to a tenth early, so that probes of many servers drift apart */
+    /*
+     * Up to a twentieth early or late, so that probes of many servers
+     * drift apart while each server is probed once an interval on average.
+     */
 
-    return interval - ngx_random() % (interval / 10 + 1);
+    return interval - interval / 20 + ngx_random() % (interval / 10 + 1);
 }
 
 

@@ -94,7 +94,8 @@ ngx_stream_redis_master_subscribe(ngx_stream_redis_master_target_t *t)
 
     /*
      * A Sentinel that refused, or broke the protocol's limits, is asked
-     * again once an interval, not more (a tenth early, as probes are).
+     * again once an interval, not more (a tenth early: probes come up to a
+     * twentieth early).
      */
 
     if (sub->was_dropped

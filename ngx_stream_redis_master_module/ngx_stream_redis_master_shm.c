@@ -583,8 +583,9 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
 
 /*
  * Whether a failure only repeats the previous probe's, and was logged less
- * than an interval ago (a tenth early, as probes are): a dead server probed
- * every interval/10 while there is no master must not flood the log.
+ * than an interval ago (a tenth early: probes come up to a twentieth
+ * early): a dead server probed every interval/10 while there is no master
+ * must not flood the log.
  * Called with the zone locked.
  */
 
