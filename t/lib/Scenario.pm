@@ -3,8 +3,10 @@ package Scenario;
 # Scenario - the actions a suite's blocks perform on a topology, named:
 # promote a replica, repoint a server, switch over, kill the master and
 # start it again on its port, cut a server off (a partition through a
-# relay), and run an action once nginx logs something.  The blocks' "---
-# init" sections call these instead of repeating the Perl.  Waiting is
+# relay, or with the ACL), and run an action once nginx logs something;
+# and the fixture steps a block starts with (a replica that follows its
+# master, a relay that relays, Sentinels that know each other).  The
+# blocks' "--- init" sections call these instead of repeating the Perl.  Waiting is
 # always for a condition (RedisTopo::wait_until and the log waits); the
 # processes are RedisTopo's, stopped by pid.
 
@@ -135,6 +137,7 @@ sub cut_off_by_acl {
 # actions that must happen while nginx holds a client's connection.
 sub when_logged {
     my ($re, $code, $from) = @_;
+    require TestRM;    # loaded by every suite already
     my $pid = fork // croak "fork: $!";
     return $pid if $pid;
     eval { TestRM::wait_error_log($re, 10, $from); $code->() };
