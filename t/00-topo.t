@@ -1,4 +1,5 @@
-# Self-test of t/lib/RedisTopo.pm against real redis-server processes.
+# Self-test of t/lib/RedisTopo.pm (and of t/lib/Scenario.pm's actions)
+# against real redis-server processes.
 use strict;
 use warnings;
 
@@ -238,6 +239,28 @@ pass 'value replicated';
     close $s;
     $r->kill9;
     ok !$r->alive, 'kill9 kills';
+}
+
+# --- Scenario: switchover, follow, kill and restart on the same port ---------
+{
+    require Scenario;
+    my $m = start_redis();
+    my $r1 = start_redis(replicaof => $m->port);
+    my $r2 = start_redis(replicaof => $m->port);
+    push @pids, map { $_->pid } $m, $r1, $r2;
+    Scenario::switchover($r1, $m, $r2);
+    is $r1->role, 'master', 'switchover: the replica is promoted';
+    Scenario::follow($_, $r1) for $m, $r2;    # waits for the links
+    is $_->info('replication')->{master_port}, $r1->port,
+        'switchover: ' . $_->port . ' follows the new master'
+        for $m, $r2;
+    my $port = $r1->port;
+    Scenario::kill_master($r1);
+    ok !$r1->alive, 'kill_master kills';
+    my $again = Scenario::restart($r1);
+    push @pids, $again->pid;
+    is $again->port, $port, 'restart: on the same port';
+    is $again->cmd('PING'), 'PONG', 'restart: it answers';
 }
 
 # --- children_of ------------------------------------------------------------

@@ -10,6 +10,9 @@ use lib 't/lib';
 use TestRM;
 use Test::Nginx::Socket::Lua::Stream;
 
+# Topology: $r and $n, shared by every block and only read (no block
+# changes a server), so that any block runs alone and in any order.
+
 # a password with "#" and a space: what breaks the HAProxy recipe
 our $r = start_redis(requirepass => 'pa#ss word',
                      conf => ['user checker on >checkpass +ping +info']);
@@ -22,7 +25,6 @@ our $n = start_redis(conf => ['rename-command AUTH ""']);
 
 $ENV{TEST_NGINX_N} = $n->port;
 
-no_shuffle();
 run_tests();
 Test::More::done_testing();
 

@@ -9,6 +9,7 @@ use lib 't/lib';
 use TestRM;
 use Test::Nginx::Socket::Lua::Stream;
 
+# Topology: $m and its replica $r, for the one block.
 our $m = start_redis();
 our $r = start_redis(replicaof => $m->port);
 
@@ -24,7 +25,6 @@ sub most_probes {
 
 master_on();
 workers(2);
-no_shuffle();
 run_tests();
 Test::More::done_testing();
 

@@ -6,8 +6,12 @@ use warnings;
 
 use lib 't/lib';
 use TestRM;
+use Scenario ();
 use Test::Nginx::Socket::Lua::Stream;
 
+# Topologies (any block runs alone and in any order): TEST 1 and TEST 5
+# share $m and its replica $r, which they only read; TEST 2, 3 and 4 each
+# have a pair of their own, %pair, that TEST 2 and 3 switch over.
 our $m = start_redis();
 our $r = start_redis(replicaof => $m->port);
 
@@ -54,13 +58,11 @@ sub reload {
 sub demote {
     my ($n) = @_;
     my ($master, $replica) = @{ $pair{$n} };
-    $replica->cmd('REPLICAOF', 'NO', 'ONE');
-    $master->cmd('REPLICAOF', '127.0.0.1', $replica->port);
+    Scenario::switchover($replica, $master);
 }
 
 master_on();
 workers(2);
-no_shuffle();
 run_tests();
 Test::More::done_testing();
 

@@ -9,6 +9,9 @@ use lib 't/lib';
 use TestRM;
 use Test::Nginx::Socket::Lua::Stream;
 
+# Topology: one hostile fake per mode, shared by the blocks that name it;
+# each block's fakes answer every connection the same way whatever came
+# before, so that any block runs alone and in any order.
 our %fake;
 
 for my $mode (qw(garbage wrongtype error huge drip silence echo
@@ -60,7 +63,6 @@ sub zone_has_no_secret {
 
 master_on();
 workers(1);
-no_shuffle();
 
 add_block_preprocessor(sub {
     my ($block) = @_;

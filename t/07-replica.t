@@ -7,8 +7,18 @@ use warnings;
 
 use lib 't/lib';
 use TestRM;
+use Scenario ();
 use Test::Nginx::Socket::Lua::Stream;
 
+# One topology for every block, and a documented fixture: each block's
+# --- init starts with fixture() (below), which establishes the state every
+# block expects, so that any block runs alone and in any order:
+#   $m the master; $r1 and $r2 its replicas, links up; $r4 a replica of
+#   $x, another master; $r5 a replica of $m through $relay, relaying; $r6
+#   a replica of nobody until TEST 7 (its only user) gives it a full sync
+#   through $sync_relay.  Blocks that break a link or pause a relay (TEST
+#   2, 3, 4, 9) put it back at their end, and check that they did; TEST 7
+#   puts back the settings it changes.
 our $m = start_redis(conf => ['repl-ping-replica-period 1',
                               'enable-debug-command local']);
 our $r1 = start_redis(replicaof => $m->port);
@@ -69,7 +79,18 @@ sub replica_state {
     return '';
 }
 
-no_shuffle();
+# the fixture every block starts from (see the top of the file); it changes
+# nothing when the previous block left things as they should be
+sub fixture {
+    Scenario::healed($_) for $relay, $sync_relay;
+    Scenario::follow($_, $m) for $r1, $r2;
+    Scenario::follow($r4, $x);
+    Scenario::follow($r5, $relay);
+    $m->cmd('CONFIG', 'SET', 'rdb-key-save-delay', 0);
+    $m->cmd('CONFIG', 'SET', 'repl-diskless-sync', 'yes');
+    $r6->cmd('CONFIG', 'SET', 'key-load-delay', 0);
+}
+
 add_block_preprocessor(sub {
     my ($block) = @_;
     $block->set_value('stream_server_config', "    proxy_pass redis_ro;\n")
@@ -78,6 +99,7 @@ add_block_preprocessor(sub {
     # --- init runs in Test::Nginx's package: give it the topology
     $block->set_value('init', 'package main; '
         . 'our ($m, $r1, $r2, $x, $r4, $relay, $r5, $dead, $r6, $sync_relay); '
+        . "main::fixture();\n"
         . ($block->init // ''));
 });
 run_tests();
@@ -136,14 +158,14 @@ TestRM::wait_until(sub {
 }, 5, 'a session to r1');
 
 my $from = TestRM::error_log_size();
-$r1->cmd('REPLICAOF', '127.0.0.1', $dead);
+Scenario::orphan($r1, $dead);
 
 Test::More::ok(TestRM::session_closed($session, 2),
                "the session to the replica that lost its link is closed");
 Test::More::is_deeply(count(reads(4)), { $r2->port => 4 },
                       "new reads avoid the replica with a broken link");
 
-$r1->cmd('REPLICAOF', '127.0.0.1', $m->port);
+Scenario::replicate_from($r1, $m);
 $r1->wait_link_up;
 TestRM::wait_until(sub { grep { $_ == $r1->port } reads(2) }, 5,
                    'r1 to serve reads again once linked');
@@ -167,7 +189,7 @@ redis balancer: closed 1 sessions in upstream redis_ro
 --- init
 TestRM::wait_until(sub { (reads(1))[0] eq $r5->port }, 5, 'reads on r5');
 
-$relay->pause;
+Scenario::partition($relay);
 TestRM::wait_until(sub { (reads(1))[0] eq 'refused' }, 10,
                    'r5 to be excluded while its master is silent');
 my $info = $r5->info('replication');
@@ -175,7 +197,7 @@ Test::More::is($info->{master_link_status}, 'up', 'r5 still says link up');
 Test::More::cmp_ok($info->{master_last_io_seconds_ago}, '>', 2,
                    'r5 last heard from its master over max_lag ago');
 
-$relay->resume;
+Scenario::heal($relay);
 TestRM::wait_until(sub { (reads(1))[0] eq $r5->port }, 10,
                    'r5 to serve reads again once fresh');
 --- stream_request
@@ -199,7 +221,7 @@ no qualified Redis replica in upstream redis_ro
 --- init
 TestRM::wait_until(sub { (reads(1))[0] eq $r5->port }, 5, 'reads on r5');
 
-$relay->pause;
+Scenario::partition($relay);
 $m->cmd('SET', 'big', 'x' x 8192);
 TestRM::wait_until(sub { (reads(1))[0] eq 'refused' }, 5,
                    'r5 to be excluded while 8k behind');
@@ -208,7 +230,7 @@ Test::More::is($info->{master_link_status}, 'up', 'r5 still says link up');
 Test::More::cmp_ok($info->{master_last_io_seconds_ago}, '<', 15,
                    'r5 is within the default max_lag: bytes excluded it');
 
-$relay->resume;
+Scenario::heal($relay);
 TestRM::wait_until(sub { (reads(1))[0] eq $r5->port }, 10,
                    'r5 to serve reads again once caught up');
 --- stream_request
@@ -407,13 +429,13 @@ Test::More::is_deeply(count(reads(4)), { $r2->port => 4 },
                       'the down replica gets nothing, the backup waits');
 
 # the only primary replica loses its link: the backup takes the reads
-$r2->cmd('REPLICAOF', '127.0.0.1', $dead);
+Scenario::orphan($r2, $dead);
 TestRM::wait_until(sub { (reads(1))[0] eq $r5->port }, 5,
                    'the backup to serve reads');
 Test::More::is_deeply(count(reads(4)), { $r5->port => 4 },
                       'reads go to the backup only');
 
-$r2->cmd('REPLICAOF', '127.0.0.1', $m->port);
+Scenario::replicate_from($r2, $m);
 $r2->wait_link_up;
 TestRM::wait_until(sub { (reads(1))[0] eq $r2->port }, 5,
                    'the primary replica to take the reads back');

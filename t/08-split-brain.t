@@ -8,8 +8,15 @@ use warnings;
 
 use lib 't/lib';
 use TestRM;
+use Scenario ();
 use Test::Nginx::Socket::Lua::Stream;
 
+# Topologies (every block runs alone and in any order):
+#   TEST 1     $a master, $b and $c its replicas: $b promoted and $c
+#              repointed behind $a's back; only this block uses them
+#   TEST 2-4   $d and $e, two unrelated masters, and $f a replica of $d:
+#              only read, never changed, by these blocks
+# The actions are t/lib/Scenario.pm's.
 our $a = start_redis();
 our $b = start_redis(replicaof => $a->port);
 our $c = start_redis(replicaof => $a->port);
@@ -24,7 +31,6 @@ our $f = start_redis(replicaof => $d->port);
 
 $ENV{"TEST_NGINX_\U$_"} = ${ $main::{$_} }->port for qw(a b c d e f);
 
-no_shuffle();
 add_block_preprocessor(sub {
     my ($block) = @_;
     $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n");
@@ -52,8 +58,8 @@ TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$A\b/);
 
 # a partition as seen from the proxy: B was promoted and C follows it, A
 # never heard and keeps taking writes, so its offset runs ahead of B's
-$b->cmd('REPLICAOF', 'NO', 'ONE');
-$c->cmd('REPLICAOF', '127.0.0.1', $B);
+Scenario::promote($b);
+Scenario::replicate_from($c, $b);
 $c->wait_link_up;
 $a->cmd('SET', "stale$_", 'x' x 100) for 1 .. 50;
 

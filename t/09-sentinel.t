@@ -8,7 +8,23 @@ use warnings;
 
 use lib 't/lib';
 use TestRM;
+use Scenario ();
 use Test::Nginx::Socket::Lua::Stream;
+
+# Topologies (every block runs alone and in any order):
+#   TEST 1-3c  $m master, $r its replica, @s three Sentinels of them
+#              (mymaster); $x a master that $s4 alone names mymaster; $s5
+#              a Sentinel whose user may not subscribe: only read, never
+#              changed, by these blocks
+#   TEST 4     $m_4 master, $r_4 its replica, @s_4 their Sentinels: a
+#              Sentinel failover to $r_4
+#   TEST 5     $r_5 master, $m_5 its replica (as after a failover), @s_5
+#              their Sentinels: $r_5 cut off from the Sentinels by ACL
+#   TEST 6     $m2 master, $r2 and $r3 its replicas, @q Sentinels that never
+#              fail over (lonely): $r2 promoted by hand
+#   TEST 7     the same again, $m2_7, $r2_7, $r3_7 and @q_7: $m2_7 killed,
+#              $r2_7 then $r3_7 promoted by hand
+# The actions are t/lib/Scenario.pm's.
 
 # a check user that still gets in when the "default" user is cut off
 our @acl = ('user checker on >checkpass +ping +info',
@@ -46,6 +62,25 @@ our @q = map {
                    down_after => $_ == 1 ? 1000 : 600000)
 } 1 .. 3;
 
+# TEST 4: a group of its own to fail over
+our $m_4 = start_redis(conf => [@acl]);
+our $r_4 = start_redis(replicaof => $m_4->port, conf => [@acl]);
+our @s_4 = Scenario::sentinels_watching('mymaster', $m_4, 2);
+
+# TEST 5: the state a failover leaves (the master is R, M follows it)
+our $r_5 = start_redis(conf => [@acl]);
+our $m_5 = start_redis(replicaof => $r_5->port, conf => [@acl]);
+our @s_5 = Scenario::sentinels_watching('mymaster', $r_5, 2);
+
+# TEST 7: as for TEST 6
+our $m2_7 = start_redis();
+our $r2_7 = start_redis(replicaof => $m2_7->port);
+our $r3_7 = start_redis(replicaof => $m2_7->port);
+our @q_7 = map {
+    start_sentinel(monitor => ['lonely', $m2_7->port, 4],
+                   down_after => $_ == 1 ? 1000 : 600000)
+} 1 .. 3;
+
 $ENV{TEST_NGINX_M} = $m->port;
 $ENV{TEST_NGINX_R} = $r->port;
 $ENV{TEST_NGINX_X} = $x->port;
@@ -57,13 +92,23 @@ $ENV{TEST_NGINX_R2} = $r2->port;
 $ENV{TEST_NGINX_R3} = $r3->port;
 $ENV{"TEST_NGINX_Q$_"} = $q[$_ - 1]->port for 1 .. 3;
 $ENV{TEST_NGINX_LONG} = 'm' x 300;
+for my $n (4, 5) {
+    no strict 'refs';
+    $ENV{"TEST_NGINX_M_$n"} = ${"m_$n"}->port;
+    $ENV{"TEST_NGINX_R_$n"} = ${"r_$n"}->port;
+    $ENV{"TEST_NGINX_S${_}_$n"} = ${"s_$n"}[$_ - 1]->port for 1 .. 3;
+}
+$ENV{TEST_NGINX_M2_7} = $m2_7->port;
+$ENV{TEST_NGINX_R2_7} = $r2_7->port;
+$ENV{TEST_NGINX_R3_7} = $r3_7->port;
+$ENV{"TEST_NGINX_Q${_}_7"} = $q_7[$_ - 1]->port for 1 .. 3;
 
-no_shuffle();
 add_block_preprocessor(sub {
     my ($block) = @_;
     $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n");
     $block->set_value('stream_request', "CONFIG GET port\nQUIT\n");
-    $block->set_value('init', 'package main; our ($m, $r, @s, $x, $s4, $m2, $r2, $r3, @q); '
+    $block->set_value('init', 'package main; our ($m, $r, @s, $x, $s4, $m2, $r2, $r3, @q, '
+                              . '$m_4, $r_4, @s_4, $m_5, $r_5, @s_5, $m2_7, $r2_7, $r3_7, @q_7); '
                               . ($block->init // ''));
 });
 run_tests();
@@ -188,15 +233,15 @@ lost the event subscription
 === TEST 4: +switch-master reroutes long before the 10 s interval, closing old sessions
 --- stream_config
     upstream redis_rw {
-        server 127.0.0.1:$TEST_NGINX_M;
-        server 127.0.0.1:$TEST_NGINX_R;
+        server 127.0.0.1:$TEST_NGINX_M_4;
+        server 127.0.0.1:$TEST_NGINX_R_4;
         redis_master;
         redis_check interval=scaled(10s) timeout=1s;
-        redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_S1
-                       127.0.0.1:$TEST_NGINX_S2 127.0.0.1:$TEST_NGINX_S3;
+        redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_S1_4
+                       127.0.0.1:$TEST_NGINX_S2_4 127.0.0.1:$TEST_NGINX_S3_4;
     }
 --- init
-my ($M, $R) = ($m->port, $r->port);
+my ($M, $R) = ($m_4->port, $r_4->port);
 TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/, 15);
 
 # every server and Sentinel was just checked, so the next checks are due
@@ -207,14 +252,14 @@ my ($session, $reached) = TestRM::redis_session();
 Test::More::is($reached, $M, 'a session to the master');
 
 my $from = TestRM::error_log_size();
-$s[0]->cmd('SENTINEL', 'FAILOVER', 'mymaster');
+$s_4[0]->cmd('SENTINEL', 'FAILOVER', 'mymaster');
 
 TestRM::wait_error_log(qr/published "\+switch-master mymaster 127\.0\.0\.1 $M 127\.0\.0\.1 $R", checking again now/, 8, $from);
 TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$R\b/, 6, $from);
 Test::More::ok(TestRM::session_closed($session, 1),
                'the session to the old master is closed');
 --- stream_response eval
-TestRM::port_reply($ENV{TEST_NGINX_R})
+TestRM::port_reply($ENV{TEST_NGINX_R_4})
 --- timeout: 30
 
 
@@ -222,30 +267,28 @@ TestRM::port_reply($ENV{TEST_NGINX_R})
 === TEST 5: a partition: writes stop once the Sentinels see the master down, before they elect a new one
 --- stream_config
     upstream redis_rw {
-        server 127.0.0.1:$TEST_NGINX_M;
-        server 127.0.0.1:$TEST_NGINX_R;
+        server 127.0.0.1:$TEST_NGINX_M_5;
+        server 127.0.0.1:$TEST_NGINX_R_5;
         redis_master;
         redis_check interval=1s timeout=500ms username=checker password=checkpass;
-        redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_S1
-                       127.0.0.1:$TEST_NGINX_S2 127.0.0.1:$TEST_NGINX_S3;
+        redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_S1_5
+                       127.0.0.1:$TEST_NGINX_S2_5 127.0.0.1:$TEST_NGINX_S3_5;
     }
 --- init
-# after TEST 4 the master is R: cut it off from the Sentinels and from M,
-# while nginx's check user still reaches it
-my ($M, $R) = ($m->port, $r->port);
+# the master is R (as after a failover): cut it off from the Sentinels and
+# from M, while nginx's check user still reaches it
+my ($M, $R) = ($m_5->port, $r_5->port);
 TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$R\b/, 15);
 
-# the Sentinels turn the old master into a replica some seconds after TEST 4
+# M follows R
 TestRM::wait_until(sub {
-    my $info = $m->info('replication');
+    my $info = $m_5->info('replication');
     return ($info->{master_port} // 0) == $R
            && ($info->{master_link_status} // '') eq 'up';
 }, 30, 'the old master to follow the new one');
 
 my $from = TestRM::error_log_size();
-$r->set_auth(user => 'admin', pass => 'adminpass');
-$r->cmd('ACL', 'SETUSER', 'default', 'off');
-$r->cmd('CLIENT', 'KILL', 'USER', 'default');
+Scenario::cut_off_by_acl($r_5, user => 'admin', pass => 'adminpass');
 
 # the leader publishes these only once it has been elected
 my $elected = qr/published "\+(failover-state-wait-promotion|failover-state-reconf-slaves|switch-master) /;
@@ -266,7 +309,7 @@ Test::More::cmp_ok($stop // 1e9, '<', $leader,
 Test::More::cmp_ok($stop // 1e9, '<', $chosen,
                    'and before the promoted replica took them');
 --- stream_response eval
-TestRM::port_reply($ENV{TEST_NGINX_M})
+TestRM::port_reply($ENV{TEST_NGINX_M_5})
 --- timeout: 40
 
 
@@ -285,7 +328,7 @@ TestRM::port_reply($ENV{TEST_NGINX_M})
 --- init
 my ($M, $R) = ($m2->port, $r2->port);
 TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/);
-$r2->cmd('REPLICAOF', 'NO', 'ONE');
+Scenario::promote($r2);
 TestRM::wait_error_log(qr/upstream redis_rw has no master/);
 --- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
 --- error_log eval
@@ -300,42 +343,41 @@ qr/master is 127\.0\.0\.1:$ENV{TEST_NGINX_R2}/
 === TEST 7: a replica promoted from a dead master takes writes once a majority of Sentinels sees that master down, before they name it; two such replicas do not
 --- stream_config
     upstream redis_rw {
-        server 127.0.0.1:$TEST_NGINX_M2;
-        server 127.0.0.1:$TEST_NGINX_R2;
-        server 127.0.0.1:$TEST_NGINX_R3;
+        server 127.0.0.1:$TEST_NGINX_M2_7;
+        server 127.0.0.1:$TEST_NGINX_R2_7;
+        server 127.0.0.1:$TEST_NGINX_R3_7;
         redis_master;
         redis_check interval=200ms timeout=500ms;
-        redis_sentinel name=lonely 127.0.0.1:$TEST_NGINX_Q1
-                       127.0.0.1:$TEST_NGINX_Q2 127.0.0.1:$TEST_NGINX_Q3;
+        redis_sentinel name=lonely 127.0.0.1:$TEST_NGINX_Q1_7
+                       127.0.0.1:$TEST_NGINX_Q2_7 127.0.0.1:$TEST_NGINX_Q3_7;
     }
 --- init
-my ($M, $R) = ($m2->port, $r2->port);
-my ($Q1, $Q2) = ($q[0]->port, $q[1]->port);
+my ($M, $R) = ($m2_7->port, $r2_7->port);
+my ($Q1, $Q2) = ($q_7[0]->port, $q_7[1]->port);
 
-# R2 follows M2 again (TEST 6 promoted it by hand)
-$r2->cmd('REPLICAOF', '127.0.0.1', $M);
+# R2 follows M2
 TestRM::wait_until(sub {
-    my $info = $r2->info('replication');
+    my $info = $r2_7->info('replication');
     return ($info->{master_link_status} // '') eq 'up'
-           && $info->{master_replid} eq $m2->info('replication')->{master_replid};
+           && $info->{master_replid} eq $m2_7->info('replication')->{master_replid};
 }, 20, 'the replica to follow its master again');
 TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/, 10);
 
 # only Q1 sees the dead master down: the promoted replica gets no writes
-$m2->kill9;
+Scenario::kill_master($m2_7);
 TestRM::wait_error_log(qr/127\.0\.0\.1:$Q1 in upstream redis_rw names 127\.0\.0\.1 port $M as master "lonely" and sees it down/, 10);
-$r2->cmd('REPLICAOF', 'NO', 'ONE');
+Scenario::promote($r2_7);
 TestRM::wait_error_log(qr/server 127\.0\.0\.1:$R in upstream redis_rw changed role from replica to master/, 10);
 Test::More::is(TestRM::ask_nginx(), '',
                'no writes while one Sentinel of three sees the old master down');
 
 # a second Sentinel sees it down: a majority has left the old master
 my $from = TestRM::error_log_size();
-$q[1]->cmd('SENTINEL', 'SET', 'lonely', 'down-after-milliseconds', 1000);
+$q_7[1]->cmd('SENTINEL', 'SET', 'lonely', 'down-after-milliseconds', 1000);
 TestRM::wait_error_log(qr/127\.0\.0\.1:$Q2 in upstream redis_rw names 127\.0\.0\.1 port $M as master "lonely" and sees it down/, 10, $from);
 TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$R, promoted from a master that a majority of the Sentinels sees down/, 5, $from);
 
-for my $q (@q) {
+for my $q (@q_7) {
     my @addr = split /\n/, $q->cmd('SENTINEL', 'get-master-addr-by-name', 'lonely');
     Test::More::is($addr[1], $M, 'the Sentinel ' . $q->port . ' still names the dead master');
 }
@@ -345,12 +387,12 @@ Test::More::is(TestRM::ask_nginx(), TestRM::port_reply($R),
 # a second replica of the dead master promoted: leaving the old master is
 # no vote for either of them
 $from = TestRM::error_log_size();
-$r3->cmd('REPLICAOF', 'NO', 'ONE');
+Scenario::promote($r3_7);
 TestRM::wait_error_log(qr/upstream redis_rw has no master/, 10, $from);
 --- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
 --- error_log eval
-[qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_R2} in upstream redis_rw says master but no majority of the Sentinels agrees on it/,
- qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_R3} in upstream redis_rw says master but no majority of the Sentinels agrees on it/]
+[qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_R2_7} in upstream redis_rw says master but no majority of the Sentinels agrees on it/,
+ qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_R3_7} in upstream redis_rw says master but no majority of the Sentinels agrees on it/]
 --- no_error_log
 claim master
 --- timeout: 40

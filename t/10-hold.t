@@ -8,56 +8,61 @@ use warnings;
 
 use lib 't/lib';
 use TestRM;
+use Scenario ();
 use Test::Nginx::Socket::Lua::Stream;
 use POSIX ();
 use File::Temp ();
 use Time::HiRes qw(time);
 
-# a replica of nobody: no master until the test promotes it
+# Topologies, one per block (started here, used by that block alone, so
+# that any block runs alone and in any order):
+#   TEST 1  $a1: a replica of nobody, promoted while a client is held
+#   TEST 2  $a2: a replica of nobody, stays one
+#   TEST 3  $a3: a replica of nobody, stays one
+#   TEST 4  $a4: a replica of nobody, promoted
+#   TEST 5  $b master, $c its replica: $b killed, $c promoted
+#   TEST 6  $d a lone master: killed and started again on its port
+#   TEST 7  $u (on a unix socket) and $e7: replicas of nobody, $e7 promoted
+#   TEST 8  $e8: a replica of nobody, promoted (proxy_bind)
+#   TEST 8  $g: a replica of nobody, promoted (the client that leaves)
+# The actions (promote, kill, restart, act once nginx logs a line) are
+# t/lib/Scenario.pm's.
 our $dead = free_port();
-our $a = start_redis(replicaof => $dead, wait_replica_up => 0);
+our $a1 = start_redis(replicaof => $dead, wait_replica_up => 0);
+our $a2 = start_redis(replicaof => $dead, wait_replica_up => 0);
+our $a3 = start_redis(replicaof => $dead, wait_replica_up => 0);
+our $a4 = start_redis(replicaof => $dead, wait_replica_up => 0);
 
-# a master and its replica, to be killed and promoted; and a lone master
-# to be killed and started again on the same port
 our $b = start_redis();
 our $c = start_redis(replicaof => $b->port);
 our $d = start_redis();
 
-# a replica of nobody, and another one that nginx reaches on a unix socket
-our $e = start_redis(replicaof => $dead, wait_replica_up => 0);
+our $e7 = start_redis(replicaof => $dead, wait_replica_up => 0);
+our $e8 = start_redis(replicaof => $dead, wait_replica_up => 0);
 our $sockdir = File::Temp::tempdir(CLEANUP => 1);
 our $u = start_redis(replicaof => $dead, wait_replica_up => 0,
                      conf => ["unixsocket $sockdir/redis.sock",
                               'unixsocketperm 777']);
 
-$ENV{TEST_NGINX_A} = $a->port;
+our $g = start_redis(replicaof => $dead, wait_replica_up => 0);
+
+$ENV{TEST_NGINX_A1} = $a1->port;
+$ENV{TEST_NGINX_A2} = $a2->port;
+$ENV{TEST_NGINX_A3} = $a3->port;
+$ENV{TEST_NGINX_A4} = $a4->port;
 $ENV{TEST_NGINX_B} = $b->port;
 $ENV{TEST_NGINX_C} = $c->port;
 $ENV{TEST_NGINX_D} = $d->port;
-$ENV{TEST_NGINX_E} = $e->port;
+$ENV{TEST_NGINX_E7} = $e7->port;
+$ENV{TEST_NGINX_E8} = $e8->port;
 $ENV{TEST_NGINX_SOCK} = "$sockdir/redis.sock";
-
-# a replica of nobody, for the client that leaves while held
-our $g = start_redis(replicaof => $dead, wait_replica_up => 0);
-
 $ENV{TEST_NGINX_G} = $g->port;
 
-# runs CODE in a child once REGEX shows in nginx's error log (after byte
-# offset FROM)
-sub when_logged {
-    my ($re, $code, $from) = @_;
-    my $pid = fork // die "fork: $!";
-    return $pid if $pid;
-    eval { wait_error_log($re, 10, $from); $code->() };
-    POSIX::_exit($@ ? 1 : 0);
-}
-
-no_shuffle();
 add_block_preprocessor(sub {
     my ($block) = @_;
     $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n")
         unless defined $block->stream_server_config;
-    $block->set_value('init', 'package main; our ($a, $dead, $b, $c, $d, $e, $u, $g); '
+    $block->set_value('init', 'package main; our ($a1, $a2, $a3, $a4, $dead, $b, $c, $d, $e7, $e8, $u, $g); '
                               . ($block->init // ''));
 });
 run_tests();
@@ -68,23 +73,23 @@ __DATA__
 === TEST 1: a held connection is proxied once a master appears
 --- stream_config
     upstream redis_rw {
-        server 127.0.0.1:$TEST_NGINX_A;
+        server 127.0.0.1:$TEST_NGINX_A1;
         redis_master wait=scaled(5s);
         redis_check interval=1s timeout=500ms;
     }
 --- init
-TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_A} in upstream redis_rw is up, role replica/);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_A1} in upstream redis_rw is up, role replica/);
 
 # promote the server only once nginx holds the client's connection
-main::when_logged(qr/no Redis master in upstream redis_rw: waiting up to \d+ms/,
-                  sub { $a->cmd('REPLICAOF', 'NO', 'ONE') });
+Scenario::when_logged(qr/no Redis master in upstream redis_rw: waiting up to \d+ms/,
+                  sub { Scenario::promote($a1) });
 --- stream_request
 CONFIG GET port
 QUIT
 --- stream_response eval
-TestRM::port_reply($ENV{TEST_NGINX_A})
+TestRM::port_reply($ENV{TEST_NGINX_A1})
 --- error_log eval
-qr/Redis master 127\.0\.0\.1:$ENV{TEST_NGINX_A} of upstream redis_rw is known after waiting \d+ms, connecting/
+qr/Redis master 127\.0\.0\.1:$ENV{TEST_NGINX_A1} of upstream redis_rw is known after waiting \d+ms, connecting/
 --- no_error_log
 [alert]
 closing the connection
@@ -94,12 +99,11 @@ closing the connection
 === TEST 2: a held connection is closed at the deadline
 --- stream_config
     upstream redis_rw {
-        server 127.0.0.1:$TEST_NGINX_A;
+        server 127.0.0.1:$TEST_NGINX_A2;
         redis_master wait=700ms;
         redis_check interval=1s timeout=500ms;
     }
 --- init
-$a->cmd('REPLICAOF', '127.0.0.1', $dead);
 TestRM::wait_error_log(qr/upstream redis_rw (?:is up, role replica|changed role from master to replica)/);
 
 my $t0 = Time::HiRes::time();
@@ -124,7 +128,7 @@ is known after waiting
 === TEST 3: beyond wait_queue, a connection is dropped at once and logged
 --- stream_config
     upstream redis_rw {
-        server 127.0.0.1:$TEST_NGINX_A;
+        server 127.0.0.1:$TEST_NGINX_A3;
         redis_master wait=scaled(3s) wait_queue=1;
         redis_check interval=1s timeout=500ms;
     }
@@ -147,25 +151,24 @@ no Redis master in upstream redis_rw and 1 connections already wait for one (wai
 === TEST 4: with no master, servers are checked every interval/10
 --- stream_config
     upstream redis_rw {
-        server 127.0.0.1:$TEST_NGINX_A;
+        server 127.0.0.1:$TEST_NGINX_A4;
         redis_master;
         redis_check interval=scaled(10s) timeout=500ms;
     }
 --- init
-$a->cmd('REPLICAOF', '127.0.0.1', $dead);
 TestRM::wait_error_log(qr/upstream redis_rw (?:is up, role replica|changed role from master to replica)/);
 
 # the next regular check is 9 to 10 s away (times the timeout scale, as is
 # every deadline): only the faster checks while no master is known can see
 # the promotion within 3 s
 my $from = TestRM::error_log_size();
-$a->cmd('REPLICAOF', 'NO', 'ONE');
-TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_A}\b/, 3, $from);
+Scenario::promote($a4);
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_A4}\b/, 3, $from);
 --- stream_request
 CONFIG GET port
 QUIT
 --- stream_response eval
-TestRM::port_reply($ENV{TEST_NGINX_A})
+TestRM::port_reply($ENV{TEST_NGINX_A4})
 
 
 
@@ -182,9 +185,9 @@ TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGI
 
 # the checks have not seen the crash yet when the client's connect fails:
 # two of them must fail, an interval apart
-$b->kill9;
-main::when_logged(qr/Redis master of upstream redis_rw failed to connect: waiting up to \d+ms/,
-                  sub { $c->cmd('REPLICAOF', 'NO', 'ONE') });
+Scenario::kill_master($b);
+Scenario::when_logged(qr/Redis master of upstream redis_rw failed to connect: waiting up to \d+ms/,
+                  sub { Scenario::promote($c) });
 --- stream_request
 CONFIG GET port
 QUIT
@@ -213,10 +216,10 @@ TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$D\b/);
 # as in TEST 5, the client connects before two checks, an interval apart,
 # can see the crash
 
-$d->kill9;
+Scenario::kill_master($d);
 my $client = TestRM::ask_nginx_send();
 TestRM::wait_error_log(qr/Redis master of upstream redis_rw failed to connect: waiting up to \d+ms/);
-$d = start_redis(port => $D);
+$d = Scenario::restart($d);
 Test::More::is(TestRM::ask_nginx_answer($client), TestRM::port_reply($D),
                'the held client reaches the restarted master');
 --- stream_request
@@ -236,20 +239,20 @@ closing the connection
 --- stream_config
     upstream redis_rw {
         server unix:$TEST_NGINX_SOCK;
-        server 127.0.0.1:$TEST_NGINX_E;
+        server 127.0.0.1:$TEST_NGINX_E7;
         redis_master wait=scaled(5s);
         redis_check interval=1s timeout=500ms;
     }
 --- init
 TestRM::wait_error_log(qr/server unix:\Q$ENV{TEST_NGINX_SOCK}\E in upstream redis_rw is up, role replica/);
-TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_E} in upstream redis_rw is up, role replica/);
-main::when_logged(qr/no Redis master in upstream redis_rw: waiting up to \d+ms/,
-                  sub { $e->cmd('REPLICAOF', 'NO', 'ONE') });
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_E7} in upstream redis_rw is up, role replica/);
+Scenario::when_logged(qr/no Redis master in upstream redis_rw: waiting up to \d+ms/,
+                  sub { Scenario::promote($e7) });
 --- stream_request
 CONFIG GET port
 QUIT
 --- stream_response eval
-TestRM::port_reply($ENV{TEST_NGINX_E})
+TestRM::port_reply($ENV{TEST_NGINX_E7})
 --- no_error_log
 [alert]
 [crit]
@@ -260,7 +263,7 @@ closing the connection
 === TEST 8: a held connection is bound to the proxy_bind address
 --- stream_config
     upstream redis_rw {
-        server 127.0.0.1:$TEST_NGINX_E;
+        server 127.0.0.1:$TEST_NGINX_E8;
         redis_master wait=scaled(5s);
         redis_check interval=1s timeout=500ms;
     }
@@ -268,10 +271,9 @@ closing the connection
     proxy_pass redis_rw;
     proxy_bind 127.0.0.2;
 --- init
-$e->cmd('REPLICAOF', '127.0.0.1', $dead);
 TestRM::wait_error_log(qr/upstream redis_rw (?:is up, role replica|changed role from master to replica)/);
-main::when_logged(qr/no Redis master in upstream redis_rw: waiting up to \d+ms/,
-                  sub { $e->cmd('REPLICAOF', 'NO', 'ONE') });
+Scenario::when_logged(qr/no Redis master in upstream redis_rw: waiting up to \d+ms/,
+                  sub { Scenario::promote($e8) });
 --- stream_request
 CLIENT INFO
 QUIT
@@ -306,8 +308,8 @@ TestRM::wait_error_log(qr/client left while waiting for a Redis master in upstre
 # the next client takes the one place in wait_queue; the server is promoted
 # once it is held
 $at = TestRM::error_log_size();
-main::when_logged(qr/no Redis master in upstream redis_rw: waiting up to 10000ms/,
-                  sub { $g->cmd('REPLICAOF', 'NO', 'ONE') }, $at);
+Scenario::when_logged(qr/no Redis master in upstream redis_rw: waiting up to 10000ms/,
+                  sub { Scenario::promote($g) }, $at);
 --- stream_request
 INCR counter
 QUIT

@@ -42,7 +42,6 @@ sub ask {
     return $buf;
 }
 
-no_shuffle();
 add_block_preprocessor(sub {
     my ($block) = @_;
     $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n");
