@@ -285,7 +285,7 @@ closing the connection
 
 
 
-=== TEST 8: a held client that leaves is dropped at once: its command never runs, its place in wait_queue is free
+=== TEST 9: a held client that leaves is dropped at once: its command never runs, its place in wait_queue is free
 --- stream_config
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_G;
