@@ -24,7 +24,7 @@ use Time::HiRes qw(time);
 #   TEST 6  $d a lone master: killed and started again on its port
 #   TEST 7  $u (on a unix socket) and $e7: replicas of nobody, $e7 promoted
 #   TEST 8  $e8: a replica of nobody, promoted (proxy_bind)
-#   TEST 8  $g: a replica of nobody, promoted (the client that leaves)
+#   TEST 9  $g: a replica of nobody, promoted (the client that leaves)
 # The actions (promote, kill, restart, act once nginx logs a line) are
 # t/lib/Scenario.pm's.
 our $dead = free_port();
