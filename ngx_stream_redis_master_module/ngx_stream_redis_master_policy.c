@@ -25,6 +25,9 @@ static ngx_uint_t ngx_stream_redis_master_votes(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i, ngx_uint_t old);
 static ngx_uint_t ngx_stream_redis_master_names(
     ngx_stream_redis_master_target_t *t, ngx_stream_redis_master_node_t *s);
+static ngx_uint_t ngx_stream_redis_master_qualifies(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i,
+    ngx_uint_t master);
 
 
 /*
@@ -425,7 +428,7 @@ ngx_stream_redis_master_names(ngx_stream_redis_master_target_t *t,
  * and within max_lag and max_lag_bytes.
  */
 
-ngx_uint_t
+static ngx_uint_t
 ngx_stream_redis_master_qualifies(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t i, ngx_uint_t master)
 {
