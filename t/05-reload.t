@@ -54,6 +54,17 @@ sub reload {
                'new workers after the reload');
 }
 
+# session_to_master(N): once nginx routes to the master of pair N, a client
+# session through it that reached that master
+sub session_to_master {
+    my ($n) = @_;
+    my $port = $ENV{"TEST_NGINX_M$n"};
+    wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$port\b/);
+    my ($s, $reached) = redis_session();
+    Test::More::is($reached, $port, 'the session reached the master');
+    return $s;
+}
+
 # demote(N): the replica of pair N becomes master, the master its replica
 sub demote {
     my ($n) = @_;
@@ -127,9 +138,7 @@ no Redis master
     proxy_pass redis_rw;
 --- init
 package main;
-TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_M2}\b/);
-my ($s, $reached) = TestRM::redis_session();
-Test::More::is($reached, $ENV{TEST_NGINX_M2}, 'the session reached the master');
+my $s = main::session_to_master(2);
 
 my $at = TestRM::error_log_size();
 main::reload(sub { s/interval=200ms timeout=300ms/interval=300ms timeout=400ms/ });
@@ -170,9 +179,7 @@ reconfiguring
 old-s3cret
 --- init
 package main;
-TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_M3}\b/);
-my ($s, $reached) = TestRM::redis_session();
-Test::More::is($reached, $ENV{TEST_NGINX_M3}, 'the session reached the master');
+my $s = main::session_to_master(3);
 
 my $file = "$ENV{TEST_NGINX_SERVROOT}/conf/checker.pass";
 open my $fh, '>', $file or die "$file: $!";
@@ -214,9 +221,7 @@ s3cret
     proxy_pass redis_rw;
 --- init
 package main;
-TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_M4}\b/);
-my ($s, $reached) = TestRM::redis_session();
-Test::More::is($reached, $ENV{TEST_NGINX_M4}, 'the session reached the master');
+my $s = main::session_to_master(4);
 
 # nobody probes the removed server any more: its state goes stale
 my $at = TestRM::error_log_size();
