@@ -15,6 +15,9 @@
 
 static ngx_int_t ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc,
     void *data);
+static ngx_int_t ngx_stream_redis_master_placed(
+    ngx_stream_redis_master_peer_data_t *pd, ngx_int_t rc,
+    ngx_uint_t placed);
 static void ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc,
     void *data, ngx_uint_t state);
 static void ngx_stream_redis_master_cleanup(void *data);
@@ -149,6 +152,10 @@ ngx_stream_redis_master_init_peer(ngx_stream_session_t *s,
 
     pd->conf = rmcf;
     pd->session = s;
+    pd->first_master = NGX_STREAM_REDIS_MASTER_NONE;
+
+    /* the stream variables read how the session was placed */
+    ngx_stream_set_ctx(s, pd, ngx_stream_redis_master_module);
 
     s->upstream->peer.get = ngx_stream_redis_master_get_peer;
     s->upstream->peer.free = ngx_stream_redis_master_free_peer;
@@ -171,12 +178,18 @@ ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc, void *data)
 {
     ngx_stream_redis_master_peer_data_t  *pd = data;
 
+    ngx_int_t                            rc;
     ngx_uint_t                           master, index;
     ngx_stream_redis_master_srv_conf_t  *rmcf;
 
     rmcf = pd->conf;
 
     master = ngx_stream_redis_master_decision(rmcf, pc->log);
+
+    if (!pd->seen) {
+        pd->seen = 1;
+        pd->first_master = master;
+    }
 
     if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER) {
 
@@ -190,7 +203,10 @@ ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc, void *data)
             && (master == NGX_STREAM_REDIS_MASTER_NONE
                 || ngx_stream_redis_master_bit(pd->tried, master)))
         {
-            return ngx_stream_redis_master_hold(pc, pd);
+            rc = ngx_stream_redis_master_hold(pc, pd);
+
+            return ngx_stream_redis_master_placed(pd, rc,
+                                          NGX_STREAM_REDIS_MASTER_PLACED_HELD);
         }
 
         if (master == NGX_STREAM_REDIS_MASTER_NONE
@@ -198,10 +214,13 @@ ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc, void *data)
         {
             ngx_log_error(NGX_LOG_ERR, pc->log, 0,
                           "no Redis master in upstream %V", rmcf->name);
-            return NGX_BUSY;
+            return ngx_stream_redis_master_placed(pd, NGX_BUSY, 0);
         }
 
-        return ngx_stream_redis_master_use_peer(pc, pd, master);
+        rc = ngx_stream_redis_master_use_peer(pc, pd, master);
+
+        return ngx_stream_redis_master_placed(pd, rc,
+                                        NGX_STREAM_REDIS_MASTER_PLACED_MASTER);
     }
 
     index = ngx_stream_redis_master_pick_replica(pd, master);
@@ -213,7 +232,10 @@ ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc, void *data)
                           "replicas again", rmcf->name);
         }
 
-        return ngx_stream_redis_master_use_peer(pc, pd, index);
+        rc = ngx_stream_redis_master_use_peer(pc, pd, index);
+
+        return ngx_stream_redis_master_placed(pd, rc,
+                                       NGX_STREAM_REDIS_MASTER_PLACED_REPLICA);
     }
 
     if (rmcf->fallback == NGX_STREAM_REDIS_MASTER_FALLBACK_MASTER
@@ -227,13 +249,61 @@ ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc, void *data)
                           rmcf->name);
         }
 
-        return ngx_stream_redis_master_use_peer(pc, pd, master);
+        rc = ngx_stream_redis_master_use_peer(pc, pd, master);
+
+        return ngx_stream_redis_master_placed(pd, rc,
+                                      NGX_STREAM_REDIS_MASTER_PLACED_FALLBACK);
     }
 
     ngx_log_error(NGX_LOG_ERR, pc->log, 0,
                   "no qualified Redis replica in upstream %V", rmcf->name);
 
-    return NGX_BUSY;
+    return ngx_stream_redis_master_placed(pd, NGX_BUSY, 0);
+}
+
+
+/*
+ * Notes how a session was placed, for the stream variables, and counts it
+ * for the status page; a session refused is counted once.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_placed(ngx_stream_redis_master_peer_data_t *pd,
+    ngx_int_t rc, ngx_uint_t placed)
+{
+    ngx_uint_t  counter;
+
+    if (rc == NGX_BUSY || rc == NGX_ERROR) {
+        placed = NGX_STREAM_REDIS_MASTER_PLACED_REFUSED;
+    }
+
+    if (placed == pd->placed) {
+        return rc;
+    }
+
+    pd->placed = placed;
+
+    switch (placed) {
+
+    case NGX_STREAM_REDIS_MASTER_PLACED_REFUSED:
+        counter = NGX_STREAM_REDIS_MASTER_COUNT_REFUSED;
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_PLACED_HELD:
+        counter = NGX_STREAM_REDIS_MASTER_COUNT_HELD;
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_PLACED_FALLBACK:
+        counter = NGX_STREAM_REDIS_MASTER_COUNT_FALLBACKS;
+        break;
+
+    default:
+        return rc;
+    }
+
+    ngx_stream_redis_master_count(pd->conf, counter, 1);
+
+    return rc;
 }
 
 
@@ -385,7 +455,7 @@ ngx_stream_redis_master_update_route(ngx_stream_redis_master_srv_conf_t *rmcf,
         /* the master known before is gone: say so, and probe faster */
 
         if (rmcf->route->master
-            && ngx_stream_redis_master_announce(rmcf, NULL, 0))
+            && ngx_stream_redis_master_announce(rmcf, NULL, 0, d.rule))
         {
             ngx_log_error(NGX_LOG_WARN, log, 0,
                           "redis master: upstream %V has no master",
@@ -397,7 +467,8 @@ ngx_stream_redis_master_update_route(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     if (ngx_stream_redis_master_announce(rmcf,
                              d.master == NGX_STREAM_REDIS_MASTER_NONE
-                             ? NULL : tp[d.master]->node, d.claimants))
+                             ? NULL : tp[d.master]->node, d.claimants,
+                             d.rule))
     {
         ngx_stream_redis_master_log_choice(rmcf, &d, log);
     }
@@ -655,6 +726,9 @@ ngx_stream_redis_master_close_sessions(
 
         closed++;
     }
+
+    ngx_stream_redis_master_count(rmcf, NGX_STREAM_REDIS_MASTER_COUNT_CLOSED,
+                                  closed);
 
     if (closed) {
         ngx_log_error(NGX_LOG_WARN, log, 0,

@@ -29,6 +29,7 @@ struct ngx_stream_redis_master_checker_s {
     ngx_uint_t                         kick_seen;
     ngx_uint_t                         kick_start;
     ngx_msec_t                         fast_until;
+    ngx_msec_t                         started;
     ngx_stream_redis_master_info_t     info;
     unsigned                           busy:1;
     unsigned                           connecting:1;
@@ -320,6 +321,7 @@ ngx_stream_redis_master_probe(ngx_stream_redis_master_checker_t *ck)
     ck->busy = 1;
     ck->stalled = 0;
     ck->kick_start = ck->target->node->kick;
+    ck->started = ngx_current_msec;
     ck->got = 0;
     ck->sent = 0;
     ck->received = 0;
@@ -648,6 +650,7 @@ ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
     ngx_stream_redis_master_record(ck->target, ok ? &ck->info : NULL,
                                    ck->kick_start, ck->reason,
                                    ngx_strlen(ck->reason), ck->stalled,
+                                   ngx_current_msec - ck->started,
                                    ngx_cycle->log);
 
     /* this worker acts at once; the others on their next sweep */

@@ -15,6 +15,7 @@
  */
 
 
+#include "ngx_stream_redis_master_state.h"
 #include "ngx_stream_redis_master_hold.h"
 
 
@@ -210,6 +211,9 @@ ngx_stream_redis_master_release(ngx_stream_redis_master_srv_conf_t *rmcf,
 
         if (ngx_stream_redis_master_client_left(pd)) {
             ngx_stream_redis_master_unhold(pd);
+            ngx_stream_redis_master_count(rmcf,
+                                          NGX_STREAM_REDIS_MASTER_COUNT_LEFT,
+                                          1);
             ngx_stream_redis_master_forget_held(pd);
             continue;
         }
@@ -218,12 +222,18 @@ ngx_stream_redis_master_release(ngx_stream_redis_master_srv_conf_t *rmcf,
             && ngx_stream_redis_master_may_connect(pd, master))
         {
             ngx_stream_redis_master_unhold(pd);
+            ngx_stream_redis_master_count(rmcf,
+                                      NGX_STREAM_REDIS_MASTER_COUNT_RELEASED,
+                                      1);
             ngx_stream_redis_master_connect_held(pd, master, log);
             continue;
         }
 
         if ((ngx_msec_int_t) (ngx_current_msec - pd->deadline) >= 0) {
             ngx_stream_redis_master_unhold(pd);
+            ngx_stream_redis_master_count(rmcf,
+                                      NGX_STREAM_REDIS_MASTER_COUNT_TIMED_OUT,
+                                      1);
             ngx_stream_redis_master_drop_held(pd, log);
         }
     }
@@ -267,6 +277,9 @@ ngx_stream_redis_master_unhold(void *data)
     pd->linked = 0;
     pd->held = 0;
     pd->conf->nheld--;
+
+    /* $redis_master_wait_time */
+    pd->wait_time = ngx_current_msec - (pd->deadline - pd->conf->wait);
 }
 
 
@@ -474,6 +487,9 @@ ngx_stream_redis_master_drop_held(ngx_stream_redis_master_peer_data_t *pd,
     ngx_connection_t  *c;
 
     c = pd->session->upstream->peer.connection;
+
+    /* $redis_master_decision: the session got no server after all */
+    pd->placed = NGX_STREAM_REDIS_MASTER_PLACED_REFUSED;
 
     ngx_log_error(NGX_LOG_ERR, c->log, 0,
                   "%s in upstream %V after waiting %Mms, closing the "

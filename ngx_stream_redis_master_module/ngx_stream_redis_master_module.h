@@ -38,6 +38,25 @@
 #define NGX_STREAM_REDIS_MASTER_QUORUM_NAMED      1
 #define NGX_STREAM_REDIS_MASTER_QUORUM_PROMOTED   2
 
+/* what an upstream counts, for the status page (ngx_atomic_fetch_add) */
+#define NGX_STREAM_REDIS_MASTER_COUNT_FAILOVERS   0
+#define NGX_STREAM_REDIS_MASTER_COUNT_CLOSED      1
+#define NGX_STREAM_REDIS_MASTER_COUNT_HELD        2
+#define NGX_STREAM_REDIS_MASTER_COUNT_RELEASED    3
+#define NGX_STREAM_REDIS_MASTER_COUNT_TIMED_OUT   4
+#define NGX_STREAM_REDIS_MASTER_COUNT_LEFT        5
+#define NGX_STREAM_REDIS_MASTER_COUNT_REFUSED     6
+#define NGX_STREAM_REDIS_MASTER_COUNT_FALLBACKS   7
+#define NGX_STREAM_REDIS_MASTER_NCOUNTERS         8
+
+/* how the balancer placed a session ($redis_master_decision) */
+#define NGX_STREAM_REDIS_MASTER_PLACED_NONE       0
+#define NGX_STREAM_REDIS_MASTER_PLACED_MASTER     1
+#define NGX_STREAM_REDIS_MASTER_PLACED_REPLICA    2
+#define NGX_STREAM_REDIS_MASTER_PLACED_FALLBACK   3
+#define NGX_STREAM_REDIS_MASTER_PLACED_HELD       4
+#define NGX_STREAM_REDIS_MASTER_PLACED_REFUSED    5
+
 /* the rule that chose an upstream's master, or its want of one */
 #define NGX_STREAM_REDIS_MASTER_RULE_UNPROBED     0
 #define NGX_STREAM_REDIS_MASTER_RULE_KEPT         1
@@ -114,6 +133,9 @@ typedef struct {
     ngx_pid_t                          owner;
     unsigned                           up:1;
     unsigned                           stalled:1;
+    /* for the status page: the last probe's duration, the last new role */
+    uint32_t                           latency;
+    uint32_t                           role_changed;
     ngx_stream_redis_master_info_t     info;
     size_t                             reason_len;
     u_char                             reason[
@@ -136,6 +158,12 @@ typedef struct {
     ngx_atomic_t                       lag_version;
     unsigned                           announced:1;
     unsigned                           fallback:1;
+
+    /* for the status page: the rule last announced, the last master */
+    unsigned                           rule:4;
+    ngx_stream_redis_master_node_t    *previous;
+    ngx_atomic_t                       counters[
+                                           NGX_STREAM_REDIS_MASTER_NCOUNTERS];
 } ngx_stream_redis_master_route_t;
 
 
@@ -267,6 +295,13 @@ typedef struct {
     ngx_queue_t                          queue;
     ngx_msec_t                           deadline;
     ngx_uint_t                           kick;
+
+    /* for the stream variables: how the session was placed */
+    ngx_uint_t                           placed;
+    ngx_uint_t                           role;
+    ngx_uint_t                           first_master;
+    ngx_msec_t                           wait_time;
+    unsigned                             seen:1;
     unsigned                             linked:1;
     unsigned                             held:1;
     unsigned                             waited:1;

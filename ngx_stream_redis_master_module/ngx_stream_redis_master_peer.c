@@ -50,6 +50,7 @@ ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
     pd->peers = peers;
     pd->peer = peer;
     pd->index = index;
+    pd->role = pd->conf->snapshot[index].info.role;
     ngx_stream_redis_master_set_bit(pd->tried, index);
 
     if (!pd->linked) {

@@ -31,6 +31,8 @@ static ngx_uint_t ngx_stream_redis_master_differs(
 static void ngx_stream_redis_master_copy_node(
     ngx_stream_redis_master_node_t *copy,
     ngx_stream_redis_master_node_t *node);
+static void ngx_stream_redis_master_stale(
+    ngx_stream_redis_master_node_t *copy);
 
 
 ngx_int_t
@@ -412,7 +414,7 @@ ngx_stream_redis_master_disown(ngx_cycle_t *cycle)
 void
 ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
-    size_t len, ngx_uint_t stalled, ngx_log_t *log)
+    size_t len, ngx_uint_t stalled, ngx_msec_t latency, ngx_log_t *log)
 {
     ngx_uint_t                            old_role, up, down, role, named;
     ngx_uint_t                            quiet, lost, stall, i, decisive;
@@ -439,6 +441,7 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     node->owner_seen = ngx_current_msec;
     node->probes++;
     node->kick_probed = kick;
+    node->latency = (uint32_t) ngx_min(latency, 0xffffffff);
     old_role = node->info.role;
 
     /* what nobody refreshes for this long stops counting */
@@ -456,6 +459,13 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
         node->stalled = 0;
         node->successes++;
         node->info = *info;
+
+        if (old_role != NGX_STREAM_REDIS_MASTER_ROLE_UNKNOWN
+            && old_role != info->role)
+        {
+            node->role_changed = (uint32_t) ngx_time();
+        }
+
         node->reason_len = 0;
 
         if (!node->up && node->successes >= t->check->rise) {
@@ -759,7 +769,8 @@ ngx_stream_redis_master_lacks_master(ngx_stream_redis_master_target_t *t)
 
 ngx_uint_t
 ngx_stream_redis_master_announce(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_node_t *master, ngx_uint_t claimants)
+    ngx_stream_redis_master_node_t *master, ngx_uint_t claimants,
+    ngx_uint_t rule)
 {
     ngx_uint_t                        changed;
     ngx_slab_pool_t                  *shpool;
@@ -777,6 +788,17 @@ ngx_stream_redis_master_announce(ngx_stream_redis_master_srv_conf_t *rmcf,
     route->announced = 1;
     route->master = master;
     route->claimants = claimants;
+    route->rule = rule;
+
+    /* a master other than the last one counts as a failover */
+
+    if (master) {
+        if (route->previous && route->previous != master) {
+            route->counters[NGX_STREAM_REDIS_MASTER_COUNT_FAILOVERS]++;
+        }
+
+        route->previous = master;
+    }
 
     ngx_shmtx_unlock(&shpool->mutex);
 
@@ -811,4 +833,80 @@ ngx_stream_redis_master_announce_fallback(
     ngx_shmtx_unlock(&shpool->mutex);
 
     return changed;
+}
+
+
+/* counts an event of an upstream, without the lock */
+
+void
+ngx_stream_redis_master_count(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t counter, ngx_uint_t n)
+{
+    if (rmcf->route == NULL || n == 0) {
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(&rmcf->route->counters[counter], n);
+}
+
+
+/*
+ * What the status page shows of an upstream: its routing record and its
+ * servers' and Sentinels' state, copied together under the lock.  Only
+ * the servers of this configuration are read, so that nodes a reload left
+ * behind in the zone never show.
+ */
+
+void
+ngx_stream_redis_master_read_status(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_node_t *nodes,
+    ngx_stream_redis_master_node_t *sentinels,
+    ngx_stream_redis_master_route_t *route)
+{
+    ngx_uint_t                          i;
+    ngx_slab_pool_t                    *shpool;
+    ngx_stream_redis_master_target_t  **tp;
+
+    shpool = ngx_stream_redis_master_shpool();
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    *route = *rmcf->route;
+
+    tp = rmcf->targets.elts;
+
+    for (i = 0; i < rmcf->targets.nelts; i++) {
+        ngx_stream_redis_master_copy_node(&nodes[i], tp[i]->node);
+    }
+
+    tp = rmcf->sentinels.elts;
+
+    for (i = 0; i < rmcf->sentinels.nelts; i++) {
+        ngx_stream_redis_master_copy_node(&sentinels[i], tp[i]->node);
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    for (i = 0; i < rmcf->targets.nelts + rmcf->sentinels.nelts; i++) {
+        ngx_stream_redis_master_stale(i < rmcf->targets.nelts
+                                      ? &nodes[i]
+                                      : &sentinels[i - rmcf->targets.nelts]);
+    }
+}
+
+
+/* a copy that no worker refreshed lately says so, as its reason */
+
+static void
+ngx_stream_redis_master_stale(ngx_stream_redis_master_node_t *copy)
+{
+    static u_char  stale[] = "no recent check";
+
+    if (copy->probes
+        && (ngx_msec_int_t) (ngx_current_msec - copy->checked)
+           > (ngx_msec_int_t) copy->fresh)
+    {
+        copy->reason_len = sizeof(stale) - 1;
+        ngx_memcpy(copy->reason, stale, sizeof(stale) - 1);
+    }
 }

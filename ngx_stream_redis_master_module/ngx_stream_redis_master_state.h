@@ -22,12 +22,13 @@ ngx_uint_t ngx_stream_redis_master_own(ngx_stream_redis_master_target_t *t,
 void ngx_stream_redis_master_disown(ngx_cycle_t *cycle);
 void ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
-    size_t len, ngx_uint_t stalled, ngx_log_t *log);
+    size_t len, ngx_uint_t stalled, ngx_msec_t latency, ngx_log_t *log);
 void ngx_stream_redis_master_snapshot(
     ngx_stream_redis_master_srv_conf_t *rmcf);
 ngx_uint_t ngx_stream_redis_master_announce(
     ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_node_t *master, ngx_uint_t claimants);
+    ngx_stream_redis_master_node_t *master, ngx_uint_t claimants,
+    ngx_uint_t rule);
 ngx_uint_t ngx_stream_redis_master_announce_fallback(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t fallback);
 ngx_uint_t ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t **tp,
@@ -36,6 +37,13 @@ ngx_uint_t ngx_stream_redis_master_version(
     ngx_stream_redis_master_srv_conf_t *rmcf);
 ngx_uint_t ngx_stream_redis_master_lacks_master(
     ngx_stream_redis_master_target_t *t);
+void ngx_stream_redis_master_count(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t counter, ngx_uint_t n);
+void ngx_stream_redis_master_read_status(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_node_t *nodes,
+    ngx_stream_redis_master_node_t *sentinels,
+    ngx_stream_redis_master_route_t *route);
 
 /* runs the checks a kick asked for: the checker's, set at start-up */
 extern ngx_stream_redis_master_handler_pt  ngx_stream_redis_master_kicked;
