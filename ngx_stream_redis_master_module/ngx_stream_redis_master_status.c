@@ -1,0 +1,1663 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ *
+ * The status page: an http module in the same .so as the stream module
+ * (see docs/status.md), whose handler ("redis_master_status") shows what
+ * the shared zone holds, as HTML, JSON or the Prometheus text format.  It
+ * reads the zone only through ngx_stream_redis_master_read_status() and
+ * judges the copy with the policy's own functions, so the page says what
+ * the balancer sees.  Nothing it prints comes from the configuration's
+ * credentials, and what servers sent was sanitized before it was stored.
+ */
+
+
+#include <ngx_http.h>
+
+#include "ngx_stream_redis_master_state.h"
+#include "ngx_stream_redis_master_policy.h"
+
+
+#define NGX_STREAM_REDIS_MASTER_STATUS_VERSION   1
+#define NGX_STREAM_REDIS_MASTER_STATUS_REFRESH   2
+
+#define NGX_STREAM_REDIS_MASTER_FORMAT_HTML      0
+#define NGX_STREAM_REDIS_MASTER_FORMAT_JSON      1
+#define NGX_STREAM_REDIS_MASTER_FORMAT_PROM      2
+
+/* where a server stands in its upstream's topology */
+#define NGX_STREAM_REDIS_MASTER_PLACE_MASTER     0
+#define NGX_STREAM_REDIS_MASTER_PLACE_FOLLOWER   1
+#define NGX_STREAM_REDIS_MASTER_PLACE_CLAIMANT   2
+#define NGX_STREAM_REDIS_MASTER_PLACE_OTHER      3
+#define NGX_STREAM_REDIS_MASTER_PLACE_DOWN       4
+
+#define NGX_STREAM_REDIS_MASTER_SHORT_REPLID     8
+
+
+/* the response being built: a chain of buffers */
+typedef struct {
+    ngx_http_request_t                  *r;
+    ngx_chain_t                         *out;
+    ngx_chain_t                        **last;
+    ngx_buf_t                           *b;
+    ngx_uint_t                           format;
+    ngx_int_t                            rc;
+} ngx_stream_redis_master_status_out_t;
+
+
+/* one upstream as the page shows it: a copy of its state, judged */
+typedef struct {
+    ngx_stream_redis_master_srv_conf_t   conf;
+    ngx_stream_redis_master_route_t      route;
+    ngx_uint_t                           master;
+    uintptr_t                           *eligible;
+    ngx_uint_t                          *place;
+} ngx_stream_redis_master_status_view_t;
+
+
+static char *ngx_stream_redis_master_status(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_stream_redis_master_status_handler(
+    ngx_http_request_t *r);
+static ngx_uint_t ngx_stream_redis_master_status_format(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_stream_redis_master_status_view(ngx_pool_t *pool,
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_status_view_t *view);
+static void ngx_stream_redis_master_status_json(
+    ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_stream_redis_master_status_view_t *views);
+static void ngx_stream_redis_master_status_json_server(
+    ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i);
+static void ngx_stream_redis_master_status_prom(
+    ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_stream_redis_master_status_view_t *views);
+static void ngx_stream_redis_master_status_html(
+    ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_stream_redis_master_status_view_t *views);
+static void ngx_stream_redis_master_status_html_upstream(
+    ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_status_view_t *view);
+static void ngx_stream_redis_master_status_html_server(
+    ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i);
+static const char *ngx_stream_redis_master_status_state(
+    ngx_stream_redis_master_node_t *node);
+static const char *ngx_stream_redis_master_status_rule(
+    ngx_stream_redis_master_status_view_t *view);
+static const char *ngx_stream_redis_master_status_why(
+    ngx_stream_redis_master_status_view_t *view);
+static ngx_int_t ngx_stream_redis_master_status_lag_bytes(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i, off_t *lag);
+static size_t ngx_stream_redis_master_status_named(
+    ngx_stream_redis_master_node_t *s, u_char *buf);
+static ngx_uint_t ngx_stream_redis_master_status_agrees(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t j);
+static time_t ngx_stream_redis_master_status_checked(
+    ngx_stream_redis_master_node_t *node);
+static void ngx_stream_redis_master_status_printf(
+    ngx_stream_redis_master_status_out_t *o, const char *fmt, ...);
+static void ngx_stream_redis_master_status_text(
+    ngx_stream_redis_master_status_out_t *o, u_char *data, size_t len);
+static void ngx_stream_redis_master_status_write(
+    ngx_stream_redis_master_status_out_t *o, u_char *data, size_t len);
+
+
+static ngx_command_t  ngx_stream_redis_master_status_commands[] = {
+
+    { ngx_string("redis_master_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_stream_redis_master_status,
+      0,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_redis_master_status_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_redis_master_status_module = {
+    NGX_MODULE_V1,
+    &ngx_http_redis_master_status_module_ctx, /* module context */
+    ngx_stream_redis_master_status_commands, /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_str_t  ngx_stream_redis_master_status_types[] = {
+    ngx_string("text/html; charset=utf-8"),
+    ngx_string("application/json"),
+    ngx_string("text/plain; version=0.0.4; charset=utf-8")
+};
+
+
+static const char  *ngx_stream_redis_master_status_places[] = {
+    "master", "follower", "claimant", "other", "down"
+};
+
+
+static const char  *ngx_stream_redis_master_status_counters[] = {
+    "failovers", "sessions_closed", "held", "released", "timed_out",
+    "left", "refused", "fallbacks"
+};
+
+
+static char *
+ngx_stream_redis_master_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_stream_redis_master_status_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_status_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                               rc;
+    ngx_uint_t                              i, n;
+    ngx_chain_t                            *cl;
+    ngx_table_elt_t                        *h;
+    ngx_stream_redis_master_status_out_t    o;
+    ngx_stream_redis_master_srv_conf_t    **rmcfp;
+    ngx_stream_redis_master_main_conf_t    *rmmcf;
+    ngx_stream_redis_master_status_view_t  *views;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* the stream configuration of the running cycle, if it has one */
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_stream_redis_master_module);
+
+    n = 0;
+    views = NULL;
+
+    if (rmmcf && rmmcf->shpool) {
+        n = rmmcf->upstreams.nelts;
+        rmcfp = rmmcf->upstreams.elts;
+
+        views = ngx_pcalloc(r->pool,
+                       (n + 1) * sizeof(ngx_stream_redis_master_status_view_t));
+        if (views == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (ngx_stream_redis_master_status_view(r->pool, rmcfp[i],
+                                                    &views[i])
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+
+    } else {
+        rmmcf = NULL;
+    }
+
+    ngx_memzero(&o, sizeof(ngx_stream_redis_master_status_out_t));
+    o.r = r;
+    o.last = &o.out;
+    o.format = ngx_stream_redis_master_status_format(r);
+    o.rc = NGX_OK;
+
+    switch (o.format) {
+
+    case NGX_STREAM_REDIS_MASTER_FORMAT_JSON:
+        ngx_stream_redis_master_status_json(&o, rmmcf, views);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_FORMAT_PROM:
+        ngx_stream_redis_master_status_prom(&o, rmmcf, views);
+        break;
+
+    default:
+        ngx_stream_redis_master_status_html(&o, rmmcf, views);
+    }
+
+    if (o.rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (o.b == NULL) {
+        ngx_stream_redis_master_status_write(&o, (u_char *) "", 0);
+
+        if (o.rc != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    o.b->last_buf = (r == r->main) ? 1 : 0;
+    o.b->last_in_chain = 1;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_type = ngx_stream_redis_master_status_types[
+                                                                   o.format];
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_length_n = 0;
+
+    for (cl = o.out; cl; cl = cl->next) {
+        r->headers_out.content_length_n += cl->buf->last - cl->buf->pos;
+    }
+
+    /* the page is the state of this moment: never cached */
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "no-store");
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    return ngx_http_output_filter(r, o.out);
+}
+
+
+/*
+ * ?format=html|json|prometheus, or else the Accept header: JSON when it
+ * names application/json, the Prometheus text format when it names
+ * text/plain or OpenMetrics and not text/html, HTML otherwise.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_status_format(ngx_http_request_t *r)
+{
+    ngx_str_t         value, *accept;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    if (ngx_http_arg(r, (u_char *) "format", 6, &value) == NGX_OK) {
+
+        if (value.len == 4 && ngx_strncasecmp(value.data, (u_char *) "json", 4)
+                              == 0)
+        {
+            return NGX_STREAM_REDIS_MASTER_FORMAT_JSON;
+        }
+
+        if ((value.len == 10
+             && ngx_strncasecmp(value.data, (u_char *) "prometheus", 10) == 0)
+            || (value.len == 4
+                && ngx_strncasecmp(value.data, (u_char *) "prom", 4) == 0))
+        {
+            return NGX_STREAM_REDIS_MASTER_FORMAT_PROM;
+        }
+
+        return NGX_STREAM_REDIS_MASTER_FORMAT_HTML;
+    }
+
+    accept = NULL;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == 6
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Accept", 6) == 0)
+        {
+            accept = &h[i].value;
+            break;
+        }
+    }
+
+    if (accept == NULL) {
+        return NGX_STREAM_REDIS_MASTER_FORMAT_HTML;
+    }
+
+    if (ngx_strlcasestrn(accept->data, accept->data + accept->len,
+                         (u_char *) "application/json", 16 - 1)
+        != NULL)
+    {
+        return NGX_STREAM_REDIS_MASTER_FORMAT_JSON;
+    }
+
+    if (ngx_strlcasestrn(accept->data, accept->data + accept->len,
+                         (u_char *) "text/html", 9 - 1)
+        == NULL
+        && (ngx_strlcasestrn(accept->data, accept->data + accept->len,
+                             (u_char *) "text/plain", 10 - 1)
+            != NULL
+            || ngx_strlcasestrn(accept->data, accept->data + accept->len,
+                                (u_char *) "openmetrics", 11 - 1)
+               != NULL))
+    {
+        return NGX_STREAM_REDIS_MASTER_FORMAT_PROM;
+    }
+
+    return NGX_STREAM_REDIS_MASTER_FORMAT_HTML;
+}
+
+
+/*
+ * A copy of one upstream's state, judged by the policy as the balancer
+ * judges it: the view is a shallow copy of the upstream's configuration
+ * whose snapshots are the page's own, so the worker's are left alone.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_status_view(ngx_pool_t *pool,
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_status_view_t *view)
+{
+    size_t                               node;
+    ngx_uint_t                           i, n;
+    ngx_stream_redis_master_node_t      *snap, *m;
+    ngx_stream_redis_master_target_t   **tp;
+    ngx_stream_redis_master_srv_conf_t  *conf;
+
+    conf = &view->conf;
+    *conf = *rmcf;
+
+    n = rmcf->targets.nelts;
+    node = sizeof(ngx_stream_redis_master_node_t);
+
+    conf->snapshot = ngx_pcalloc(pool, (n + 1) * node);
+    conf->sentinel_snapshot = ngx_pcalloc(pool,
+                                          (rmcf->sentinels.nelts + 1) * node);
+    view->eligible = ngx_pcalloc(pool,
+                                 ngx_stream_redis_master_map_size(n + 1)
+                                 * sizeof(uintptr_t));
+    view->place = ngx_pcalloc(pool, (n + 1) * sizeof(ngx_uint_t));
+
+    if (conf->snapshot == NULL || conf->sentinel_snapshot == NULL
+        || view->eligible == NULL || view->place == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    if (rmcf->down == NULL) {
+
+        /* not a worker (nginx -t, a single process before its start) */
+
+        conf->down = view->eligible;
+    }
+
+    ngx_stream_redis_master_read_status(rmcf, conf->snapshot,
+                                        conf->sentinel_snapshot,
+                                        &view->route);
+
+    /* the master is the one announced, if it is still of this upstream */
+
+    tp = rmcf->targets.elts;
+    view->master = NGX_STREAM_REDIS_MASTER_NONE;
+
+    for (i = 0; i < n; i++) {
+        if (view->route.master && tp[i]->node == view->route.master) {
+            view->master = i;
+            break;
+        }
+    }
+
+    ngx_stream_redis_master_eligible(conf, view->master, view->eligible);
+
+    snap = conf->snapshot;
+    m = (view->master == NGX_STREAM_REDIS_MASTER_NONE)
+        ? NULL : &snap[view->master];
+
+    for (i = 0; i < n; i++) {
+
+        if (i == view->master) {
+            view->place[i] = NGX_STREAM_REDIS_MASTER_PLACE_MASTER;
+
+        } else if (!snap[i].up && !snap[i].stalled) {
+            view->place[i] = NGX_STREAM_REDIS_MASTER_PLACE_DOWN;
+
+        } else if (ngx_stream_redis_master_is_master(&snap[i])
+                   && ngx_stream_redis_master_claims(conf, i))
+        {
+            view->place[i] = NGX_STREAM_REDIS_MASTER_PLACE_CLAIMANT;
+
+        } else if (m
+                   && snap[i].info.role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
+                   && snap[i].info.replid[0] != '\0'
+                   && ngx_strcmp(snap[i].info.replid, m->info.replid) == 0)
+        {
+            view->place[i] = NGX_STREAM_REDIS_MASTER_PLACE_FOLLOWER;
+
+        } else {
+            view->place[i] = NGX_STREAM_REDIS_MASTER_PLACE_OTHER;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static const char *
+ngx_stream_redis_master_status_state(ngx_stream_redis_master_node_t *node)
+{
+    if (node->probes == 0) {
+        return "unchecked";
+    }
+
+    if (node->up) {
+        return "up";
+    }
+
+    return node->stalled ? "stalled" : "down";
+}
+
+
+/* the rule that chose the master, or what stands for its want */
+
+static const char *
+ngx_stream_redis_master_status_rule(
+    ngx_stream_redis_master_status_view_t *view)
+{
+    if (view->route.announced == 0 && view->route.master == NULL) {
+        return "unprobed";
+    }
+
+    switch (view->route.rule) {
+
+    case NGX_STREAM_REDIS_MASTER_RULE_KEPT:
+        return "kept";
+
+    case NGX_STREAM_REDIS_MASTER_RULE_NONE:
+        return "none";
+
+    case NGX_STREAM_REDIS_MASTER_RULE_SOLE:
+        return "sole";
+
+    case NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS:
+        return "followers";
+
+    case NGX_STREAM_REDIS_MASTER_RULE_ORDER:
+        return "order";
+
+    case NGX_STREAM_REDIS_MASTER_RULE_TIE:
+        return "tie";
+
+    default:
+        return "unprobed";
+    }
+}
+
+
+/* the rule, or the want of a master, in words */
+
+static const char *
+ngx_stream_redis_master_status_why(ngx_stream_redis_master_status_view_t *view)
+{
+    ngx_uint_t  quorum;
+
+    if (view->master != NGX_STREAM_REDIS_MASTER_NONE) {
+
+        if (view->conf.sentinel) {
+            quorum = ngx_stream_redis_master_quorum(&view->conf,
+                                                    view->master);
+
+            if (quorum == NGX_STREAM_REDIS_MASTER_QUORUM_PROMOTED) {
+                return "promoted from a master that a majority of the "
+                       "Sentinels sees down";
+            }
+
+            if (quorum == NGX_STREAM_REDIS_MASTER_QUORUM_NAMED
+                && view->route.rule == NGX_STREAM_REDIS_MASTER_RULE_SOLE)
+            {
+                return "the only server that says master and that a "
+                       "majority of the Sentinels names";
+            }
+        }
+
+        switch (view->route.rule) {
+
+        case NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS:
+            return "of the servers that say master, the one most replicas "
+                   "follow";
+
+        case NGX_STREAM_REDIS_MASTER_RULE_ORDER:
+            return "first in configuration order: lineage was a tie and "
+                   "split_brain=lineage";
+
+        case NGX_STREAM_REDIS_MASTER_RULE_KEPT:
+            return "kept while other servers are checked";
+
+        default:
+            return "the only server that says master (sole claimant)";
+        }
+    }
+
+    if (view->route.rule == NGX_STREAM_REDIS_MASTER_RULE_TIE) {
+        return "split brain: several servers claim master, as many "
+               "replicas follow each, and split_brain=refuse: writes are "
+               "refused";
+    }
+
+    if (view->route.rule == NGX_STREAM_REDIS_MASTER_RULE_NONE) {
+        return view->conf.sentinel
+               ? "no server says master with a majority of the Sentinels "
+                 "agreeing"
+               : "no server that is up and not superseded says master";
+    }
+
+    return "not every server has been checked yet";
+}
+
+
+/* how far a replica is behind the chosen master, in bytes */
+
+static ngx_int_t
+ngx_stream_redis_master_status_lag_bytes(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i, off_t *lag)
+{
+    ngx_stream_redis_master_node_t  *snap;
+
+    snap = view->conf.snapshot;
+
+    if (view->master == NGX_STREAM_REDIS_MASTER_NONE
+        || snap[i].info.role != NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
+        || !snap[i].up
+        || view->place[i] != NGX_STREAM_REDIS_MASTER_PLACE_FOLLOWER)
+    {
+        return NGX_DECLINED;
+    }
+
+    *lag = snap[view->master].info.master_repl_offset
+           - snap[i].info.slave_repl_offset;
+
+    if (*lag < 0) {
+        *lag = 0;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the address a Sentinel names as master, as "host:port", or 0 */
+
+static size_t
+ngx_stream_redis_master_status_named(ngx_stream_redis_master_node_t *s,
+    u_char *buf)
+{
+    if (!s->up || s->info.master_port == 0) {
+        return 0;
+    }
+
+    return ngx_sprintf(buf, ngx_strchr(s->info.master_host, ':') ? "[%s]:%d"
+                                                                 : "%s:%d",
+                       s->info.master_host, (int) s->info.master_port)
+           - buf;
+}
+
+
+/* whether Sentinel "j" names the chosen master */
+
+static ngx_uint_t
+ngx_stream_redis_master_status_agrees(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t j)
+{
+    size_t                              len;
+    u_char                              addr[NGX_STREAM_REDIS_MASTER_HOST_LEN
+                                             + NGX_INT_T_LEN + 4];
+    ngx_stream_redis_master_target_t  **tp, *t;
+
+    if (view->master == NGX_STREAM_REDIS_MASTER_NONE) {
+        return 0;
+    }
+
+    len = ngx_stream_redis_master_status_named(
+                                      &view->conf.sentinel_snapshot[j], addr);
+    if (len == 0) {
+        return 0;
+    }
+
+    tp = view->conf.targets.elts;
+    t = tp[view->master];
+
+    return (len == t->name.len
+            && ngx_strncasecmp(addr, t->name.data, len) == 0)
+           || (len == t->server.len
+               && ngx_strncasecmp(addr, t->server.data, len) == 0);
+}
+
+
+/* the wall-clock time of a node's last check, from the monotonic clock */
+
+static time_t
+ngx_stream_redis_master_status_checked(ngx_stream_redis_master_node_t *node)
+{
+    ngx_msec_int_t  ago;
+
+    if (node->probes == 0) {
+        return 0;
+    }
+
+    ago = (ngx_msec_int_t) (ngx_current_msec - node->checked);
+
+    return ngx_time() - (ago > 0 ? ago / 1000 : 0);
+}
+
+
+/* JSON (docs/status.md: every field, and the version's meaning) */
+
+static void
+ngx_stream_redis_master_status_json(ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_stream_redis_master_status_view_t *views)
+{
+    size_t                                  len;
+    u_char                                  addr[NGX_STREAM_REDIS_MASTER_HOST_LEN
+                                                 + NGX_INT_T_LEN + 4];
+    ngx_uint_t                              u, i, n;
+    ngx_stream_redis_master_node_t         *s;
+    ngx_stream_redis_master_target_t      **tp;
+    ngx_stream_redis_master_status_view_t  *view;
+
+    n = rmmcf ? rmmcf->upstreams.nelts : 0;
+
+    ngx_stream_redis_master_status_printf(o,
+                      "{\"version\":%d,\"nginx\":\"%s\",\"pid\":%P,"
+                      "\"time\":%T,\"upstreams\":[",
+                      NGX_STREAM_REDIS_MASTER_STATUS_VERSION, NGINX_VERSION,
+                      ngx_pid, ngx_time());
+
+    for (u = 0; u < n; u++) {
+        view = &views[u];
+        tp = view->conf.targets.elts;
+
+        ngx_stream_redis_master_status_printf(o, "%s{\"name\":\"",
+                                              u ? "," : "");
+        ngx_stream_redis_master_status_text(o, view->conf.name->data,
+                                            view->conf.name->len);
+
+        ngx_stream_redis_master_status_printf(o,
+                      "\",\"kind\":\"%s\",\"master\":",
+                      view->conf.balancer
+                      == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA
+                      ? "replica" : "master");
+
+        if (view->master == NGX_STREAM_REDIS_MASTER_NONE) {
+            ngx_stream_redis_master_status_printf(o, "null");
+
+        } else {
+            ngx_stream_redis_master_status_printf(o, "\"");
+            ngx_stream_redis_master_status_text(o,
+                                            tp[view->master]->name.data,
+                                            tp[view->master]->name.len);
+            ngx_stream_redis_master_status_printf(o, "\"");
+        }
+
+        ngx_stream_redis_master_status_printf(o,
+                      ",\"rule\":\"%s\",\"why\":\"%s\",\"claimants\":%ui,"
+                      "\"split_brain\":\"%s\",\"fallback\":%s,"
+                      "\"counters\":{",
+                      ngx_stream_redis_master_status_rule(view),
+                      ngx_stream_redis_master_status_why(view),
+                      view->route.claimants,
+                      view->conf.split_brain
+                      == NGX_STREAM_REDIS_MASTER_SPLIT_LINEAGE
+                      ? "lineage" : "refuse",
+                      view->route.fallback ? "true" : "false");
+
+        for (i = 0; i < NGX_STREAM_REDIS_MASTER_NCOUNTERS; i++) {
+            ngx_stream_redis_master_status_printf(o, "%s\"%s\":%uA",
+                                i ? "," : "",
+                                ngx_stream_redis_master_status_counters[i],
+                                view->route.counters[i]);
+        }
+
+        ngx_stream_redis_master_status_printf(o, "},\"servers\":[");
+
+        for (i = 0; i < view->conf.targets.nelts; i++) {
+            ngx_stream_redis_master_status_printf(o, i ? "," : "");
+            ngx_stream_redis_master_status_json_server(o, view, i);
+        }
+
+        ngx_stream_redis_master_status_printf(o, "],\"sentinels\":[");
+
+        tp = view->conf.sentinels.elts;
+
+        for (i = 0; i < view->conf.sentinels.nelts; i++) {
+            s = &view->conf.sentinel_snapshot[i];
+
+            ngx_stream_redis_master_status_printf(o, "%s{\"address\":\"",
+                                                  i ? "," : "");
+            ngx_stream_redis_master_status_text(o, tp[i]->name.data,
+                                                tp[i]->name.len);
+            ngx_stream_redis_master_status_printf(o,
+                          "\",\"state\":\"%s\",\"up\":%s,\"names\":",
+                          ngx_stream_redis_master_status_state(s),
+                          s->up ? "true" : "false");
+
+            len = ngx_stream_redis_master_status_named(s, addr);
+
+            if (len) {
+                ngx_stream_redis_master_status_printf(o, "\"");
+                ngx_stream_redis_master_status_text(o, addr, len);
+                ngx_stream_redis_master_status_printf(o, "\"");
+
+            } else {
+                ngx_stream_redis_master_status_printf(o, "null");
+            }
+
+            ngx_stream_redis_master_status_printf(o,
+                          ",\"sees_master_down\":%s,\"agrees\":%s,"
+                          "\"error\":",
+                          s->up && s->info.master_down ? "true" : "false",
+                          ngx_stream_redis_master_status_agrees(view, i)
+                          ? "true" : "false");
+
+            if (!s->up && s->reason_len) {
+                ngx_stream_redis_master_status_printf(o, "\"");
+                ngx_stream_redis_master_status_text(o, s->reason,
+                                                    s->reason_len);
+                ngx_stream_redis_master_status_printf(o, "\"");
+
+            } else {
+                ngx_stream_redis_master_status_printf(o, "null");
+            }
+
+            ngx_stream_redis_master_status_printf(o,
+                          ",\"last_check\":%T,\"probe_ms\":%uD}",
+                          ngx_stream_redis_master_status_checked(s),
+                          (uint32_t) s->latency);
+        }
+
+        ngx_stream_redis_master_status_printf(o, "]}");
+    }
+
+    ngx_stream_redis_master_status_printf(o, "]}\n");
+}
+
+
+static void
+ngx_stream_redis_master_status_json_server(
+    ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i)
+{
+    off_t                               lag;
+    ngx_stream_redis_master_node_t     *s;
+    ngx_stream_redis_master_info_t     *info;
+    ngx_stream_redis_master_target_t  **tp;
+
+    tp = view->conf.targets.elts;
+    s = &view->conf.snapshot[i];
+    info = &s->info;
+
+    ngx_stream_redis_master_status_printf(o, "{\"address\":\"");
+    ngx_stream_redis_master_status_text(o, tp[i]->name.data,
+                                        tp[i]->name.len);
+    ngx_stream_redis_master_status_printf(o, "\",\"server\":\"");
+    ngx_stream_redis_master_status_text(o, tp[i]->server.data,
+                                        tp[i]->server.len);
+
+    ngx_stream_redis_master_status_printf(o,
+                  "\",\"state\":\"%s\",\"up\":%s,\"error\":",
+                  ngx_stream_redis_master_status_state(s),
+                  s->up ? "true" : "false");
+
+    if ((!s->up || s->failures) && s->reason_len) {
+        ngx_stream_redis_master_status_printf(o, "\"");
+        ngx_stream_redis_master_status_text(o, s->reason, s->reason_len);
+        ngx_stream_redis_master_status_printf(o, "\"");
+
+    } else {
+        ngx_stream_redis_master_status_printf(o, "null");
+    }
+
+    ngx_stream_redis_master_status_printf(o,
+                  ",\"role\":\"%s\",\"place\":\"%s\",\"master\":%s,"
+                  "\"claims\":%s,\"eligible\":%s,\"marked_down\":%s,"
+                  "\"link\":",
+                  ngx_stream_redis_master_role_name(info->role),
+                  ngx_stream_redis_master_status_places[view->place[i]],
+                  i == view->master ? "true" : "false",
+                  ngx_stream_redis_master_is_master(s)
+                  && ngx_stream_redis_master_claims(&view->conf, i)
+                  ? "true" : "false",
+                  ngx_stream_redis_master_bit(view->eligible, i)
+                  ? "true" : "false",
+                  ngx_stream_redis_master_bit(view->conf.down, i)
+                  ? "true" : "false");
+
+    if (info->role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA) {
+        ngx_stream_redis_master_status_printf(o,
+                      "\"%s\",\"sync_in_progress\":%s,",
+                      info->link_up ? "up" : "down",
+                      info->sync_in_progress ? "true" : "false");
+
+    } else {
+        ngx_stream_redis_master_status_printf(o,
+                      "null,\"sync_in_progress\":false,");
+    }
+
+    ngx_stream_redis_master_status_printf(o, "\"loading\":%s,\"lag_seconds\":",
+                                          info->loading ? "true" : "false");
+
+    if (info->role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
+        && info->master_last_io >= 0)
+    {
+        ngx_stream_redis_master_status_printf(o, "%i", info->master_last_io);
+
+    } else {
+        ngx_stream_redis_master_status_printf(o, "null");
+    }
+
+    ngx_stream_redis_master_status_printf(o, ",\"lag_bytes\":");
+
+    if (ngx_stream_redis_master_status_lag_bytes(view, i, &lag) == NGX_OK) {
+        ngx_stream_redis_master_status_printf(o, "%O", lag);
+
+    } else {
+        ngx_stream_redis_master_status_printf(o, "null");
+    }
+
+    ngx_stream_redis_master_status_printf(o,
+                  ",\"offset\":%O,\"replid\":\"%*s\",\"replid2\":\"%*s\","
+                  "\"follows\":",
+                  info->role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
+                  ? info->slave_repl_offset : info->master_repl_offset,
+                  ngx_min(ngx_strlen(info->replid),
+                          NGX_STREAM_REDIS_MASTER_SHORT_REPLID),
+                  info->replid,
+                  ngx_min(ngx_strlen(info->replid2),
+                          NGX_STREAM_REDIS_MASTER_SHORT_REPLID),
+                  info->replid2);
+
+    if (info->role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
+        && info->master_port)
+    {
+        ngx_stream_redis_master_status_printf(o,
+                      ngx_strchr(info->master_host, ':') ? "\"[" : "\"");
+        ngx_stream_redis_master_status_text(o, info->master_host,
+                                            ngx_strlen(info->master_host));
+        ngx_stream_redis_master_status_printf(o,
+                      ngx_strchr(info->master_host, ':') ? "]:%d\"" : ":%d\"",
+                      (int) info->master_port);
+
+    } else {
+        ngx_stream_redis_master_status_printf(o, "null");
+    }
+
+    ngx_stream_redis_master_status_printf(o,
+                  ",\"last_check\":%T,\"probe_ms\":%uD,\"role_changed\":",
+                  ngx_stream_redis_master_status_checked(s),
+                  (uint32_t) s->latency);
+
+    if (s->role_changed) {
+        ngx_stream_redis_master_status_printf(o, "%T",
+                                              (time_t) s->role_changed);
+
+    } else {
+        ngx_stream_redis_master_status_printf(o, "null");
+    }
+
+    ngx_stream_redis_master_status_printf(o,
+                  ",\"rise\":%ui,\"fall\":%ui,\"probes\":%ui}",
+                  s->successes, s->failures, s->probes);
+}
+
+
+/* the Prometheus text format (docs/status.md names every metric) */
+
+static void
+ngx_stream_redis_master_status_prom(ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_stream_redis_master_status_view_t *views)
+{
+    off_t                                   lag;
+    ngx_uint_t                              u, i, k, n, metric, role;
+    ngx_str_t                              *name;
+    ngx_stream_redis_master_node_t         *s;
+    ngx_stream_redis_master_target_t      **tp;
+    ngx_stream_redis_master_status_view_t  *view;
+
+    static const char  *roles[] = { "master", "replica", "unknown" };
+
+    /* name, type, help; a metric's samples are written together */
+
+    static const char  *metrics[][3] = {
+        { "redis_master_up", "gauge",
+          "Whether the upstream has a master (write pool) or one to read "
+          "from (read pool)" },
+        { "redis_master_claimants", "gauge",
+          "Servers that claim master (more than 1: split brain)" },
+        { "redis_master_server_up", "gauge",
+          "Whether the checks take the server for up" },
+        { "redis_master_server_role", "gauge",
+          "The role the server reported last, 1 for its role" },
+        { "redis_master_is_master", "gauge",
+          "Whether the server is the upstream's chosen master" },
+        { "redis_master_server_eligible", "gauge",
+          "Whether the upstream sends connections to the server" },
+        { "redis_master_replica_link_up", "gauge",
+          "Whether the replica's link to its master is up" },
+        { "redis_master_replica_syncing", "gauge",
+          "Whether the replica is in a full sync" },
+        { "redis_master_server_loading", "gauge",
+          "Whether the server is loading its data set" },
+        { "redis_master_replica_lag_seconds", "gauge",
+          "Seconds since the replica last heard from its master" },
+        { "redis_master_replica_lag_bytes", "gauge",
+          "Bytes of replication stream the replica is behind the chosen "
+          "master" },
+        { "redis_master_probe_duration_seconds", "gauge",
+          "How long the last probe of the server took" },
+        { "redis_master_last_check_timestamp_seconds", "gauge",
+          "When the server was last checked" },
+        { "redis_master_role_change_timestamp_seconds", "gauge",
+          "When the server last reported a new role" },
+        { "redis_master_server_rise", "gauge",
+          "Consecutive successful probes" },
+        { "redis_master_server_fall", "gauge",
+          "Consecutive failed probes" },
+        { "redis_master_sentinel_up", "gauge",
+          "Whether the Sentinel answers" },
+        { "redis_master_sentinel_agree", "gauge",
+          "Whether the Sentinel names the chosen master" },
+        { "redis_master_failovers_total", "counter",
+          "Times the chosen master became another server" },
+        { "redis_master_sessions_closed_total", "counter",
+          "Sessions closed because their server lost its place" },
+        { "redis_master_connections_held_total", "counter",
+          "Connections held by wait= for want of a master" },
+        { "redis_master_connections_released_total", "counter",
+          "Held connections sent to a master" },
+        { "redis_master_connections_timed_out_total", "counter",
+          "Held connections closed when wait= ran out" },
+        { "redis_master_connections_left_total", "counter",
+          "Held connections whose client left" },
+        { "redis_master_connections_refused_total", "counter",
+          "Connections refused for want of a master or a replica" },
+        { "redis_master_fallbacks_total", "counter",
+          "Read connections sent to the master for want of a replica" }
+    };
+
+    n = rmmcf ? rmmcf->upstreams.nelts : 0;
+
+    ngx_stream_redis_master_status_printf(o,
+                  "# HELP redis_master_status_info The status page's format "
+                  "version\n"
+                  "# TYPE redis_master_status_info gauge\n"
+                  "redis_master_status_info{version=\"%d\"} 1\n",
+                  NGX_STREAM_REDIS_MASTER_STATUS_VERSION);
+
+    for (metric = 0; metric < sizeof(metrics) / sizeof(metrics[0]);
+         metric++)
+    {
+        ngx_stream_redis_master_status_printf(o,
+                                      "# HELP %s %s.\n# TYPE %s %s\n",
+                                      metrics[metric][0], metrics[metric][2],
+                                      metrics[metric][0], metrics[metric][1]);
+
+        for (u = 0; u < n; u++) {
+            view = &views[u];
+            name = view->conf.name;
+
+            if (metric == 0 || metric == 1 || metric >= 18) {
+                ngx_stream_redis_master_status_printf(o, "%s{upstream=\"",
+                                                      metrics[metric][0]);
+                ngx_stream_redis_master_status_text(o, name->data,
+                                                    name->len);
+
+                if (metric == 0) {
+                    k = 0;
+
+                    for (i = 0; i < view->conf.targets.nelts; i++) {
+                        k |= ngx_stream_redis_master_bit(view->eligible, i)
+                             ? 1 : 0;
+                    }
+
+                    ngx_stream_redis_master_status_printf(o, "\"} %ui\n", k);
+
+                } else if (metric == 1) {
+                    ngx_stream_redis_master_status_printf(o, "\"} %ui\n",
+                                                    view->route.claimants);
+
+                } else {
+                    ngx_stream_redis_master_status_printf(o, "\"} %uA\n",
+                                             view->route.counters[metric - 18]);
+                }
+
+                continue;
+            }
+
+            if (metric == 16 || metric == 17) {
+                tp = view->conf.sentinels.elts;
+
+                for (i = 0; i < view->conf.sentinels.nelts; i++) {
+                    s = &view->conf.sentinel_snapshot[i];
+
+                    ngx_stream_redis_master_status_printf(o,
+                                      "%s{upstream=\"", metrics[metric][0]);
+                    ngx_stream_redis_master_status_text(o, name->data,
+                                                        name->len);
+                    ngx_stream_redis_master_status_printf(o, "\",server=\"");
+                    ngx_stream_redis_master_status_text(o, tp[i]->name.data,
+                                                        tp[i]->name.len);
+                    ngx_stream_redis_master_status_printf(o, "\"} %d\n",
+                                  metric == 16 ? (s->up ? 1 : 0)
+                                  : (ngx_stream_redis_master_status_agrees(
+                                                   view, i) ? 1 : 0));
+                }
+
+                continue;
+            }
+
+            tp = view->conf.targets.elts;
+
+            for (i = 0; i < view->conf.targets.nelts; i++) {
+                s = &view->conf.snapshot[i];
+
+                if ((metric == 6 || metric == 7 || metric == 9)
+                    && s->info.role != NGX_STREAM_REDIS_MASTER_ROLE_REPLICA)
+                {
+                    continue;
+                }
+
+                if (metric == 9 && s->info.master_last_io < 0) {
+                    continue;
+                }
+
+                if (metric == 10
+                    && ngx_stream_redis_master_status_lag_bytes(view, i, &lag)
+                       != NGX_OK)
+                {
+                    continue;
+                }
+
+                if ((metric == 11 || metric == 12) && s->probes == 0) {
+                    continue;
+                }
+
+                if (metric == 13 && s->role_changed == 0) {
+                    continue;
+                }
+
+                for (role = 0; role < (metric == 3 ? 3 : 1); role++) {
+
+                    ngx_stream_redis_master_status_printf(o,
+                                      "%s{upstream=\"", metrics[metric][0]);
+                    ngx_stream_redis_master_status_text(o, name->data,
+                                                        name->len);
+                    ngx_stream_redis_master_status_printf(o, "\",server=\"");
+                    ngx_stream_redis_master_status_text(o, tp[i]->name.data,
+                                                        tp[i]->name.len);
+
+                    switch (metric) {
+
+                    case 2:
+                        ngx_stream_redis_master_status_printf(o, "\"} %d\n",
+                                                          s->up ? 1 : 0);
+                        break;
+
+                    case 3:
+                        k = (s->info.role == NGX_STREAM_REDIS_MASTER_ROLE_MASTER)
+                            ? 0
+                            : (s->info.role
+                               == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA)
+                            ? 1 : 2;
+
+                        ngx_stream_redis_master_status_printf(o,
+                                      "\",role=\"%s\"} %d\n", roles[role],
+                                      k == role ? 1 : 0);
+                        break;
+
+                    case 4:
+                        ngx_stream_redis_master_status_printf(o, "\"} %d\n",
+                                                i == view->master ? 1 : 0);
+                        break;
+
+                    case 5:
+                        ngx_stream_redis_master_status_printf(o, "\"} %d\n",
+                              ngx_stream_redis_master_bit(view->eligible, i)
+                              ? 1 : 0);
+                        break;
+
+                    case 6:
+                        ngx_stream_redis_master_status_printf(o, "\"} %d\n",
+                                                  s->info.link_up ? 1 : 0);
+                        break;
+
+                    case 7:
+                        ngx_stream_redis_master_status_printf(o, "\"} %d\n",
+                                         s->info.sync_in_progress ? 1 : 0);
+                        break;
+
+                    case 8:
+                        ngx_stream_redis_master_status_printf(o, "\"} %d\n",
+                                                  s->info.loading ? 1 : 0);
+                        break;
+
+                    case 9:
+                        ngx_stream_redis_master_status_printf(o, "\"} %i\n",
+                                                  s->info.master_last_io);
+                        break;
+
+                    case 10:
+                        ngx_stream_redis_master_status_printf(o, "\"} %O\n",
+                                                              lag);
+                        break;
+
+                    case 11:
+                        ngx_stream_redis_master_status_printf(o,
+                                      "\"} %uD.%03uD\n",
+                                      (uint32_t) s->latency / 1000,
+                                      (uint32_t) s->latency % 1000);
+                        break;
+
+                    case 12:
+                        ngx_stream_redis_master_status_printf(o, "\"} %T\n",
+                                 ngx_stream_redis_master_status_checked(s));
+                        break;
+
+                    case 13:
+                        ngx_stream_redis_master_status_printf(o, "\"} %T\n",
+                                                  (time_t) s->role_changed);
+                        break;
+
+                    case 14:
+                        ngx_stream_redis_master_status_printf(o, "\"} %ui\n",
+                                                              s->successes);
+                        break;
+
+                    default: /* 15 */
+                        ngx_stream_redis_master_status_printf(o, "\"} %ui\n",
+                                                              s->failures);
+                    }
+                }
+            }
+        }
+    }
+}
+
+
+/*
+ * One page that refreshes itself, without scripts or external assets:
+ * each upstream as its topology, the master first, then the replicas that
+ * follow it, then the servers that are down or of another lineage.
+ */
+
+static void
+ngx_stream_redis_master_status_html(ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_stream_redis_master_status_view_t *views)
+{
+    u_char      when[sizeof("1970-01-01 00:00:00")];
+    ngx_tm_t    tm;
+    ngx_uint_t  u, n;
+
+    n = rmmcf ? rmmcf->upstreams.nelts : 0;
+
+    ngx_gmtime(ngx_time(), &tm);
+    ngx_sprintf(when, "%4d-%02d-%02d %02d:%02d:%02d%Z",
+                tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
+                tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+
+    ngx_stream_redis_master_status_printf(o,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta http-equiv=\"refresh\" content=\"%d\">"
+        "<link rel=\"icon\" href=\"data:,\">"
+        "<title>Redis masters</title><style>\n"
+        "body{font:14px/1.4 sans-serif;margin:1em;background:#f4f5f7;"
+        "color:#222}\n"
+        "h1{font-size:20px;margin:0 0 .5em}h2{font-size:17px;margin:0}\n"
+        "section{background:#fff;border:1px solid #ccd;border-radius:6px;"
+        "padding:.8em;margin:0 0 1em}\n"
+        ".banner{font-size:16px;font-weight:bold;padding:.5em .8em;"
+        "border-radius:4px;margin:.5em 0}\n"
+        ".ok{background:#dff5e1;border:2px solid #2e7d32;color:#1b5e20}\n"
+        ".none{background:#fde0e0;border:3px solid #c62828;color:#b71c1c}\n"
+        ".tier{display:flex;flex-wrap:wrap;gap:.6em;margin:.4em 0}\n"
+        ".tier>h3{width:100%%;font-size:13px;margin:.4em 0 0;color:#555}\n"
+        ".srv{border:1px solid #99a;border-radius:4px;padding:.4em .6em;"
+        "min-width:15em;background:#fafafa}\n"
+        ".srv.master{border:3px solid #2e7d32;background:#eefaef}\n"
+        ".srv.claimant{border:3px solid #c62828;background:#fff0f0}\n"
+        ".srv.follower{border-color:#1565c0}\n"
+        ".srv.down{background:#eee;color:#777}\n"
+        ".srv.other{border-style:dashed}\n"
+        ".addr{font:bold 15px monospace}.err{color:#b71c1c}\n"
+        "table{border-collapse:collapse}td,th{padding:1px 6px;"
+        "text-align:left;vertical-align:top}\n"
+        ".kv td:first-child{color:#666}\n"
+        ".counters td,.counters th{border:1px solid #dde}\n"
+        "</style></head><body>\n"
+        "<h1>Redis masters as nginx sees them</h1>\n"
+        "<p>%s UTC, worker %P, nginx %s; refreshes every %d s; also as "
+        "<a href=\"?format=json\">JSON</a> and "
+        "<a href=\"?format=prometheus\">Prometheus</a>.</p>\n",
+        NGX_STREAM_REDIS_MASTER_STATUS_REFRESH, when, ngx_pid, NGINX_VERSION,
+        NGX_STREAM_REDIS_MASTER_STATUS_REFRESH);
+
+    if (n == 0) {
+        ngx_stream_redis_master_status_printf(o,
+                      "<p>No upstream uses redis_master or redis_replica."
+                      "</p>\n");
+    }
+
+    for (u = 0; u < n; u++) {
+        ngx_stream_redis_master_status_html_upstream(o, &views[u]);
+    }
+
+    ngx_stream_redis_master_status_printf(o, "</body></html>\n");
+}
+
+
+static void
+ngx_stream_redis_master_status_html_upstream(
+    ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_status_view_t *view)
+{
+    size_t                              len;
+    u_char                              addr[NGX_STREAM_REDIS_MASTER_HOST_LEN
+                                             + NGX_INT_T_LEN + 4];
+    ngx_uint_t                          i, tier, shown;
+    ngx_stream_redis_master_node_t     *s;
+    ngx_stream_redis_master_target_t  **tp;
+
+    static const char  *tiers[] = {
+        "master", "replicas that follow it",
+        "servers that claim master too", "other lineage or role",
+        "down"
+    };
+
+    tp = view->conf.targets.elts;
+
+    ngx_stream_redis_master_status_printf(o,
+                  "<section class=\"upstream\" data-upstream=\"");
+    ngx_stream_redis_master_status_text(o, view->conf.name->data,
+                                        view->conf.name->len);
+    ngx_stream_redis_master_status_printf(o, "\"><h2>upstream ");
+    ngx_stream_redis_master_status_text(o, view->conf.name->data,
+                                        view->conf.name->len);
+    ngx_stream_redis_master_status_printf(o, " <small>(%s)</small></h2>\n",
+                  view->conf.balancer
+                  == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA
+                  ? "redis_replica: read pool" : "redis_master: write pool");
+
+    if (view->master != NGX_STREAM_REDIS_MASTER_NONE) {
+        ngx_stream_redis_master_status_printf(o,
+                      "<div class=\"banner ok\" id=\"master\">MASTER "
+                      "<span class=\"addr\">");
+        ngx_stream_redis_master_status_text(o, tp[view->master]->name.data,
+                                            tp[view->master]->name.len);
+        ngx_stream_redis_master_status_printf(o,
+                      "</span> &mdash; chosen by rule &ldquo;%s&rdquo;: "
+                      "%s%s</div>\n",
+                      ngx_stream_redis_master_status_rule(view),
+                      ngx_stream_redis_master_status_why(view),
+                      view->route.fallback
+                      ? "; no qualified replica: reads fall back to it" : "");
+
+    } else {
+        ngx_stream_redis_master_status_printf(o,
+                      "<div class=\"banner none\" id=\"no-master\">NO MASTER"
+                      " &mdash; %s%s",
+                      view->route.rule == NGX_STREAM_REDIS_MASTER_RULE_TIE
+                      ? "SPLIT BRAIN REFUSED: " : "",
+                      ngx_stream_redis_master_status_why(view));
+
+        if (view->route.claimants > 1) {
+            ngx_stream_redis_master_status_printf(o, " (%ui claimants:",
+                                                  view->route.claimants);
+
+            for (i = 0; i < view->conf.targets.nelts; i++) {
+                if (view->place[i] == NGX_STREAM_REDIS_MASTER_PLACE_CLAIMANT) {
+                    ngx_stream_redis_master_status_printf(o, " ");
+                    ngx_stream_redis_master_status_text(o, tp[i]->name.data,
+                                                        tp[i]->name.len);
+                }
+            }
+
+            ngx_stream_redis_master_status_printf(o, ")");
+        }
+
+        ngx_stream_redis_master_status_printf(o, "</div>\n");
+    }
+
+    for (tier = 0; tier < 5; tier++) {
+        shown = 0;
+
+        for (i = 0; i < view->conf.targets.nelts; i++) {
+            if (view->place[i] != tier) {
+                continue;
+            }
+
+            if (shown++ == 0) {
+                ngx_stream_redis_master_status_printf(o,
+                              "<div class=\"tier\"><h3>%s</h3>\n",
+                              tiers[tier]);
+            }
+
+            ngx_stream_redis_master_status_html_server(o, view, i);
+        }
+
+        if (shown) {
+            ngx_stream_redis_master_status_printf(o, "</div>\n");
+        }
+    }
+
+    if (view->conf.sentinels.nelts) {
+        ngx_stream_redis_master_status_printf(o,
+                      "<h3>Sentinels</h3><table class=\"counters\">"
+                      "<tr><th>Sentinel</th><th>state</th><th>names</th>"
+                      "<th>agrees</th><th>error</th></tr>\n");
+
+        tp = view->conf.sentinels.elts;
+
+        for (i = 0; i < view->conf.sentinels.nelts; i++) {
+            s = &view->conf.sentinel_snapshot[i];
+
+            ngx_stream_redis_master_status_printf(o, "<tr><td class=\"addr\">");
+            ngx_stream_redis_master_status_text(o, tp[i]->name.data,
+                                                tp[i]->name.len);
+            ngx_stream_redis_master_status_printf(o, "</td><td>%s</td><td>",
+                                  ngx_stream_redis_master_status_state(s));
+
+            len = ngx_stream_redis_master_status_named(s, addr);
+
+            if (len) {
+                ngx_stream_redis_master_status_text(o, addr, len);
+                ngx_stream_redis_master_status_printf(o, "%s",
+                              s->info.master_down ? " (sees it down)" : "");
+
+            } else {
+                ngx_stream_redis_master_status_printf(o, "&mdash;");
+            }
+
+            ngx_stream_redis_master_status_printf(o,
+                              "</td><td>%s</td><td class=\"err\">",
+                              ngx_stream_redis_master_status_agrees(view, i)
+                              ? "yes" : "no");
+
+            if (!s->up) {
+                ngx_stream_redis_master_status_text(o, s->reason,
+                                                    s->reason_len);
+            }
+
+            ngx_stream_redis_master_status_printf(o, "</td></tr>\n");
+        }
+
+        ngx_stream_redis_master_status_printf(o, "</table>\n");
+    }
+
+    ngx_stream_redis_master_status_printf(o,
+                  "<h3>Counters</h3><table class=\"counters\"><tr>"
+                  "<th>master changes</th><th>sessions closed</th>"
+                  "<th>held</th><th>released</th><th>timed out</th>"
+                  "<th>left while held</th><th>refused</th>"
+                  "<th>fallbacks to master</th></tr><tr>");
+
+    for (i = 0; i < NGX_STREAM_REDIS_MASTER_NCOUNTERS; i++) {
+        ngx_stream_redis_master_status_printf(o, "<td>%uA</td>",
+                                              view->route.counters[i]);
+    }
+
+    ngx_stream_redis_master_status_printf(o, "</tr></table></section>\n");
+}
+
+
+static void
+ngx_stream_redis_master_status_html_server(
+    ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i)
+{
+    off_t                               lag;
+    u_char                              when[sizeof("00:00:00")];
+    ngx_tm_t                            tm;
+    ngx_stream_redis_master_node_t     *s;
+    ngx_stream_redis_master_info_t     *info;
+    ngx_stream_redis_master_target_t  **tp;
+
+    tp = view->conf.targets.elts;
+    s = &view->conf.snapshot[i];
+    info = &s->info;
+
+    ngx_stream_redis_master_status_printf(o,
+                  "<div class=\"srv %s\" data-address=\"",
+                  ngx_stream_redis_master_status_places[view->place[i]]);
+    ngx_stream_redis_master_status_text(o, tp[i]->name.data,
+                                        tp[i]->name.len);
+    ngx_stream_redis_master_status_printf(o, "\"><div class=\"addr\">");
+    ngx_stream_redis_master_status_text(o, tp[i]->name.data,
+                                        tp[i]->name.len);
+    ngx_stream_redis_master_status_printf(o,
+                  "</div><table class=\"kv\">"
+                  "<tr><td>state</td><td>%s%s%s</td></tr>"
+                  "<tr><td>role</td><td>%s</td></tr>",
+                  ngx_stream_redis_master_status_state(s),
+                  ngx_stream_redis_master_bit(view->conf.down, i)
+                  ? ", marked down" : "",
+                  ngx_stream_redis_master_bit(view->eligible, i)
+                  ? ", in use" : "",
+                  ngx_stream_redis_master_role_name(info->role));
+
+    if ((!s->up || s->failures) && s->reason_len) {
+        ngx_stream_redis_master_status_printf(o,
+                      "<tr><td>error</td><td class=\"err\">");
+        ngx_stream_redis_master_status_text(o, s->reason, s->reason_len);
+        ngx_stream_redis_master_status_printf(o, "</td></tr>");
+    }
+
+    if (info->role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA) {
+        ngx_stream_redis_master_status_printf(o,
+                      "<tr><td>link</td><td>%s%s%s</td></tr>",
+                      info->link_up ? "up" : "down",
+                      info->sync_in_progress ? ", syncing" : "",
+                      info->loading ? ", loading" : "");
+
+        if (info->master_last_io >= 0) {
+            ngx_stream_redis_master_status_printf(o,
+                          "<tr><td>lag</td><td>%i s", info->master_last_io);
+
+        } else {
+            ngx_stream_redis_master_status_printf(o,
+                          "<tr><td>lag</td><td>&mdash;");
+        }
+
+        if (ngx_stream_redis_master_status_lag_bytes(view, i, &lag)
+            == NGX_OK)
+        {
+            ngx_stream_redis_master_status_printf(o, ", %O bytes", lag);
+        }
+
+        ngx_stream_redis_master_status_printf(o, "</td></tr>");
+
+    } else if (info->loading) {
+        ngx_stream_redis_master_status_printf(o,
+                      "<tr><td>link</td><td>loading</td></tr>");
+    }
+
+    if (info->replid[0]) {
+        ngx_stream_redis_master_status_printf(o,
+                      "<tr><td>replid</td><td><code>%*s</code></td></tr>",
+                      ngx_min(ngx_strlen(info->replid),
+                              NGX_STREAM_REDIS_MASTER_SHORT_REPLID),
+                      info->replid);
+    }
+
+    if (s->probes) {
+        ngx_gmtime(ngx_stream_redis_master_status_checked(s), &tm);
+        ngx_sprintf(when, "%02d:%02d:%02d%Z", tm.ngx_tm_hour, tm.ngx_tm_min,
+                    tm.ngx_tm_sec);
+
+        ngx_stream_redis_master_status_printf(o,
+                      "<tr><td>checked</td><td>%s, in %uD ms</td></tr>",
+                      when, (uint32_t) s->latency);
+    }
+
+    if (s->role_changed) {
+        ngx_gmtime((time_t) s->role_changed, &tm);
+        ngx_sprintf(when, "%02d:%02d:%02d%Z", tm.ngx_tm_hour, tm.ngx_tm_min,
+                    tm.ngx_tm_sec);
+
+        ngx_stream_redis_master_status_printf(o,
+                      "<tr><td>role since</td><td>%s</td></tr>", when);
+    }
+
+    ngx_stream_redis_master_status_printf(o,
+                  "<tr><td>rise/fall</td><td>%ui / %ui</td></tr>"
+                  "</table></div>\n", s->successes, s->failures);
+}
+
+
+/* appends formatted text; one call writes less than its buffer */
+
+static void
+ngx_stream_redis_master_status_printf(ngx_stream_redis_master_status_out_t *o,
+    const char *fmt, ...)
+{
+    u_char   *p;
+    u_char    buf[2048];
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    va_end(args);
+
+    ngx_stream_redis_master_status_write(o, buf, p - buf);
+}
+
+
+/* appends text from the zone or the configuration, escaped for the format */
+
+static void
+ngx_stream_redis_master_status_text(ngx_stream_redis_master_status_out_t *o,
+    u_char *data, size_t len)
+{
+    u_char   *p, *dst;
+    u_char    buf[NGX_STREAM_REDIS_MASTER_REASON_LEN * 6];
+    size_t    n, chunk;
+
+    while (len) {
+        chunk = ngx_min(len, NGX_STREAM_REDIS_MASTER_REASON_LEN);
+
+        switch (o->format) {
+
+        case NGX_STREAM_REDIS_MASTER_FORMAT_JSON:
+            n = (u_char *) ngx_escape_json(buf, data, chunk) - buf;
+            break;
+
+        case NGX_STREAM_REDIS_MASTER_FORMAT_HTML:
+            n = (u_char *) ngx_escape_html(buf, data, chunk) - buf;
+            break;
+
+        default:
+            /* a label value: backslash, double quote and line feed */
+
+            dst = buf;
+
+            for (p = data; p < data + chunk; p++) {
+                if (*p == '\\' || *p == '"') {
+                    *dst++ = '\\';
+                    *dst++ = *p;
+
+                } else if (*p == '\n') {
+                    *dst++ = '\\';
+                    *dst++ = 'n';
+
+                } else {
+                    *dst++ = *p;
+                }
+            }
+
+            n = dst - buf;
+        }
+
+        ngx_stream_redis_master_status_write(o, buf, n);
+
+        data += chunk;
+        len -= chunk;
+    }
+}
+
+
+static void
+ngx_stream_redis_master_status_write(ngx_stream_redis_master_status_out_t *o,
+    u_char *data, size_t len)
+{
+    size_t        size;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    if (o->rc != NGX_OK) {
+        return;
+    }
+
+    b = o->b;
+
+    if (b == NULL || (size_t) (b->end - b->last) < len) {
+        size = ngx_max(len, 16384);
+
+        b = ngx_create_temp_buf(o->r->pool, size);
+        if (b == NULL) {
+            o->rc = NGX_ERROR;
+            return;
+        }
+
+        cl = ngx_alloc_chain_link(o->r->pool);
+        if (cl == NULL) {
+            o->rc = NGX_ERROR;
+            return;
+        }
+
+        cl->buf = b;
+        cl->next = NULL;
+        *o->last = cl;
+        o->last = &cl->next;
+        o->b = b;
+    }
+
+    b->last = ngx_cpymem(b->last, data, len);
+}
