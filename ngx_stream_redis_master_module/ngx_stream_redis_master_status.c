@@ -424,11 +424,15 @@ ngx_stream_redis_master_status_view(ngx_pool_t *pool,
         return NGX_ERROR;
     }
 
-    if (rmcf->down == NULL) {
+    if (conf->down == NULL) {
 
-        /* not a worker (nginx -t, a single process before its start) */
+        /* the balancer has not started here: no server marked down */
 
-        conf->down = view->eligible;
+        conf->down = ngx_pcalloc(pool, ngx_stream_redis_master_map_size(n + 1)
+                                       * sizeof(uintptr_t));
+        if (conf->down == NULL) {
+            return NGX_ERROR;
+        }
     }
 
     ngx_stream_redis_master_read_status(rmcf, conf->snapshot,
@@ -1258,8 +1262,10 @@ ngx_stream_redis_master_status_html(ngx_stream_redis_master_status_out_t *o,
         "border-radius:4px;margin:.5em 0}\n"
         ".ok{background:#dff5e1;border:2px solid #2e7d32;color:#1b5e20}\n"
         ".none{background:#fde0e0;border:3px solid #c62828;color:#b71c1c}\n"
-        ".tier{display:flex;flex-wrap:wrap;gap:.6em;margin:.4em 0}\n"
-        ".tier>h3{width:100%%;font-size:13px;margin:.4em 0 0;color:#555}\n"
+        ".topo{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start;"
+        "margin:.4em 0}\n"
+        ".tier{display:flex;flex-direction:column;gap:.6em}\n"
+        ".tier>h3{font-size:13px;margin:.4em 0 0;color:#555}\n"
         ".srv{border:1px solid #99a;border-radius:4px;padding:.4em .6em;"
         "min-width:15em;background:#fafafa}\n"
         ".srv.master{border:3px solid #2e7d32;background:#eefaef}\n"
@@ -1366,6 +1372,8 @@ ngx_stream_redis_master_status_html_upstream(
         ngx_stream_redis_master_status_printf(o, "</div>\n");
     }
 
+    ngx_stream_redis_master_status_printf(o, "<div class=\"topo\">\n");
+
     for (tier = 0; tier < 5; tier++) {
         shown = 0;
 
@@ -1387,6 +1395,8 @@ ngx_stream_redis_master_status_html_upstream(
             ngx_stream_redis_master_status_printf(o, "</div>\n");
         }
     }
+
+    ngx_stream_redis_master_status_printf(o, "</div>\n");
 
     if (view->conf.sentinels.nelts) {
         ngx_stream_redis_master_status_printf(o,
@@ -1559,7 +1569,7 @@ ngx_stream_redis_master_status_printf(ngx_stream_redis_master_status_out_t *o,
     const char *fmt, ...)
 {
     u_char   *p;
-    u_char    buf[2048];
+    u_char    buf[4096];
     va_list   args;
 
     va_start(args, fmt);

@@ -19,7 +19,9 @@ use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use File::Path ();
 use File::Temp ();
+use HTTP::Tiny;
 use IO::Select;
+use JSON::PP ();
 use POSIX ();
 use Time::HiRes qw(time sleep);
 
@@ -233,7 +235,7 @@ sub demo {
 
     $dir = File::Temp::tempdir('redis-master-demo-XXXXXX', TMPDIR => 1,
                                CLEANUP => 0);
-    my ($rw, $ro) = (free_port(), free_port());
+    my ($rw, $ro, $web) = (free_port(), free_port(), free_port());
     my $servers = join '',
         map { "        server 127.0.0.1:$_;\n" }
         $master->port, map { $_->port } @replicas;
@@ -272,6 +274,21 @@ $servers        redis_replica;
         proxy_pass redis_ro;
     }
 }
+
+http {
+    access_log off;
+
+    server {
+        listen 127.0.0.1:$web;
+
+        # the status page (docs/status.md)
+        location /redis/ {
+            allow 127.0.0.1;
+            deny all;
+            redis_master_status;
+        }
+    }
+}
 CONF
 
     open my $fh, '>', "$dir/nginx.conf" or die "cannot write $dir/nginx.conf: $!\n";
@@ -281,6 +298,8 @@ CONF
     say_ "config: $dir/nginx.conf";
     say_ "  upstream redis_rw (redis_master)  listens on 127.0.0.1:$rw";
     say_ "  upstream redis_ro (redis_replica) listens on 127.0.0.1:$ro";
+    say_ "  status page: http://127.0.0.1:$web/redis/ "
+         . '(?format=json, ?format=prometheus)';
 
     system($NGINX, '-p', "$dir/", '-c', "$dir/nginx.conf") == 0
         or die "nginx did not start (exit status " . ($? >> 8) . ")\n";
@@ -387,6 +406,18 @@ CONF
     say_ "port $got" . ($got eq $promoted->port ? ': the new master' : '');
     die "writes go to port $got, not to the new master " . $promoted->port
         . "\n" if $got ne $promoted->port;
+
+    # what the status page says now
+    my $res = HTTP::Tiny->new(timeout => 5)
+        ->get("http://127.0.0.1:$web/redis/?format=json");
+    if ($res->{success}) {
+        my ($rw_status) = grep { $_->{name} eq 'redis_rw' }
+                          @{ JSON::PP::decode_json($res->{content})->{upstreams} };
+        say_ "status page: redis_rw master $rw_status->{master} (rule "
+             . "$rw_status->{rule}), master changes "
+             . "$rw_status->{counters}{failovers}, sessions closed "
+             . "$rw_status->{counters}{sessions_closed}";
+    }
 
     my ($other) = grep { $_ != $promoted } @replicas;
     $t = time;

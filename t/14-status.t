@@ -1,0 +1,629 @@
+# The status page (redis_master_status in an http location) shows what the
+# checks and the balancer see: JSON that matches the topology, a Prometheus
+# exposition promtool accepts, HTML that renders in a browser; nginx's own
+# access control applies; no secret shows, whatever a server sends back;
+# the stream variables tell how each session was placed; and a reload
+# leaves the page consistent.  See docs/status.md.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use TestRM;
+use Scenario ();
+use StatusPage ();
+use Test::Nginx::Socket::Lua::Stream;
+use IO::Socket::INET;
+use MIME::Base64 ();
+
+# Topologies, one per block (any block runs alone and in any order):
+#   TEST 1  $m1 master, $r1 its replica, $l1 a replica behind a relay the
+#           block pauses (lagging), $down1 a port where nothing listens;
+#           $s1a and $s1b two unrelated masters (split brain)
+#   TEST 2  $m2 master, $r2 its replica, $down2
+#   TEST 3  $m3 master, $r3 its replica, $down3; $s3a and $s3b split
+#   TEST 4  $m4 a lone master
+#   TEST 5  $m5 a master with requirepass; $echo a hostile server that
+#           repeats the credentials it is sent (as server and Sentinel)
+#   TEST 6  $m6 master, $h6 a replica of nobody promoted while a client is
+#           held, $o6 a replica of nobody that stays one
+#   TEST 7  $m7 master, $r7a, $r7b, $r7c its replicas ($r7c replaces $r7b
+#           at the reload)
+our $m1 = start_redis(conf => ['repl-ping-replica-period 1']);
+our $r1 = start_redis(replicaof => $m1->port);
+our $relay1 = start_relay(to => $m1->port);
+our $l1 = start_redis(replicaof => $relay1->port);
+our $down1 = free_port();
+our $s1a = start_redis();
+our $s1b = start_redis();
+
+our $m2 = start_redis();
+our $r2 = start_redis(replicaof => $m2->port);
+our $down2 = free_port();
+
+our $m3 = start_redis();
+our $r3 = start_redis(replicaof => $m3->port);
+our $down3 = free_port();
+our $s3a = start_redis();
+our $s3b = start_redis();
+
+our $m4 = start_redis();
+
+our $secret = 'Zq9-pW3x-Lk7v-config';
+our $echo_secret = 'Hx4-eC7o-Vb2n-hostile';
+our $m5 = start_redis(requirepass => $secret);
+our $echo = start_hostile(mode => 'echo');
+
+our $dead6 = free_port();
+our $m6 = start_redis();
+our $h6 = start_redis(replicaof => $dead6, wait_replica_up => 0);
+our $o6 = start_redis(replicaof => $dead6, wait_replica_up => 0);
+
+our $m7 = start_redis();
+our $r7a = start_redis(replicaof => $m7->port);
+our $r7b = start_redis(replicaof => $m7->port);
+our $r7c = start_redis(replicaof => $m7->port);
+
+for my $name (qw(m1 r1 l1 s1a s1b m2 r2 m3 r3 s3a s3b m4 m5 echo m6 h6 o6
+                 m7 r7a r7b r7c))
+{
+    $ENV{"TEST_NGINX_\U$name"} = ${ $main::{$name} }->port;
+}
+$ENV{"TEST_NGINX_\U$_"} = ${ $main::{$_} } for qw(down1 down2 down3);
+$ENV{TEST_NGINX_SECRET} = $secret;
+$ENV{TEST_NGINX_ECHO_SECRET} = $echo_secret;
+
+# every block has the status page at /redis/, unless it says otherwise
+add_block_preprocessor(sub {
+    my ($block) = @_;
+    $block->set_value('config', "    location /redis/ { redis_master_status; }\n")
+        unless defined $block->config;
+    $block->set_value('init', 'package main; our ($m1, $r1, $relay1, $l1, '
+                              . '$s1a, $s1b, $m2, $r2, $m3, $r3, $s3a, $s3b, '
+                              . '$m4, $m5, $echo, $secret, $echo_secret, '
+                              . '$m6, $h6, $o6, $m7, $r7a, $r7b, $r7c); '
+                              . ($block->init // ''));
+});
+
+# reload(EDIT): rewrite nginx.conf with EDIT (a sub on $_), reload, and
+# wait until new workers run (the old ones no longer accept connections)
+sub reload {
+    my ($edit) = @_;
+    my $conf = "$ENV{TEST_NGINX_SERVROOT}/conf/nginx.conf";
+    local $_ = do { local (@ARGV, $/) = ($conf); <> };
+    $edit->();
+    open my $fh, '>', $conf or die "$conf: $!";
+    print {$fh} $_;
+    close $fh;
+
+    my $master = TestRM::nginx_pid();
+    my %old = map { $_ => 1 } children_of($master);
+    kill 'HUP', $master;
+    wait_until(sub { grep { !$old{$_} } children_of($master) }, 20,
+               'new workers after the reload');
+}
+
+# a master and two workers: the page is served by any worker, whichever
+# probes, and a reload starts new ones
+master_on();
+workers(2);
+
+run_tests();
+Test::More::done_testing();
+
+__DATA__
+
+=== TEST 1: the JSON matches the topology: master, a follower, a lagging replica, a server down, a split-brain pair
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M1;
+        server 127.0.0.1:$TEST_NGINX_R1;
+        server 127.0.0.1:$TEST_NGINX_L1;
+        server 127.0.0.1:$TEST_NGINX_DOWN1;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+    }
+    upstream redis_ro {
+        server 127.0.0.1:$TEST_NGINX_M1;
+        server 127.0.0.1:$TEST_NGINX_R1;
+        server 127.0.0.1:$TEST_NGINX_L1;
+        server 127.0.0.1:$TEST_NGINX_DOWN1;
+        redis_replica max_lag=3s;
+        redis_check interval=200ms timeout=500ms;
+    }
+    upstream redis_split {
+        server 127.0.0.1:$TEST_NGINX_S1A;
+        server 127.0.0.1:$TEST_NGINX_S1B;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+my ($M, $R, $L, $D) = map { $ENV{"TEST_NGINX_$_"} } qw(M1 R1 L1 DOWN1);
+
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/);
+
+# the lagging replica: its link stays up while the relay holds the stream
+$relay1->pause;
+
+my $json = StatusPage::wait_status(sub {
+    my $ro = StatusPage::upstream($_[0], 'redis_ro') or return;
+    my $l = StatusPage::server_of($ro, $L) or return;
+    my $split = StatusPage::upstream($_[0], 'redis_split') or return;
+    return ($l->{lag_seconds} // 0) > 3 && $split->{rule} eq 'tie';
+}, 30, 'the replica behind the relay to lag, the split pair to be refused');
+
+my $rw = StatusPage::upstream($json, 'redis_rw');
+my $ro = StatusPage::upstream($json, 'redis_ro');
+my $split = StatusPage::upstream($json, 'redis_split');
+
+Test::More::is($json->{version}, 1, 'format version 1');
+Test::More::is_deeply([map { $_->{name} } @{ $json->{upstreams} }],
+                      [qw(redis_rw redis_ro redis_split)],
+                      'each upstream once, in configuration order');
+
+Test::More::is_deeply(
+    { map { $_ => $rw->{$_} } qw(kind master rule claimants) },
+    { kind => 'master', master => "127.0.0.1:$M", rule => 'sole',
+      claimants => 1 },
+    'the write pool: the master, the only claimant');
+
+my %place = map { $_->{address} => [$_->{state}, $_->{role}, $_->{place}] }
+            @{ $rw->{servers} };
+Test::More::is_deeply(\%place, {
+    "127.0.0.1:$M" => ['up', 'master', 'master'],
+    "127.0.0.1:$R" => ['up', 'replica', 'follower'],
+    "127.0.0.1:$L" => ['up', 'replica', 'follower'],
+    "127.0.0.1:$D" => ['down', 'unknown', 'down'],
+}, 'each server once: its state, role and place in the topology');
+
+my ($sm, $sr, $sl, $sd) = map { StatusPage::server_of($rw, $_) } $M, $R, $L, $D;
+Test::More::ok($sm->{master} && !$sr->{master}, 'only the master is "master"');
+Test::More::is($sr->{link}, 'up', 'the follower\'s link is up');
+Test::More::is($sr->{follows}, "127.0.0.1:$M", 'the follower follows the master');
+Test::More::is($sr->{replid}, substr($m1->info('replication')->{master_replid}, 0, 8),
+               'replid in short form, the master\'s');
+Test::More::is($sl->{link}, 'up', 'the lagging replica still says its link is up');
+Test::More::cmp_ok($sl->{lag_seconds}, '>', 3, 'the lagging replica\'s lag in seconds');
+Test::More::cmp_ok($sl->{lag_bytes}, '>', 0, 'the lagging replica\'s lag in bytes');
+Test::More::cmp_ok($sr->{lag_seconds}, '<=', 2, 'the follower is fresh');
+Test::More::like($sd->{error}, qr/connect\(\) failed/, 'the server down says why');
+Test::More::ok(!$sd->{up} && $sd->{fall} >= 1 && $sd->{rise} == 0, 'and counts its failures');
+Test::More::ok($sm->{rise} >= 1 && $sm->{fall} == 0, 'the master counts its successes');
+Test::More::cmp_ok(abs($sm->{last_check} - time), '<=', 5, 'last check time is now');
+Test::More::ok(defined $sm->{probe_ms}, 'probe latency');
+
+my %eligible = map { $_->{address} => $_->{eligible} ? 1 : 0 } @{ $ro->{servers} };
+Test::More::is_deeply(\%eligible, {
+    "127.0.0.1:$M" => 1, "127.0.0.1:$R" => 1, "127.0.0.1:$L" => 0,
+    "127.0.0.1:$D" => 0,
+}, 'the read pool reads from the fresh follower, not the lagging one (the master by fallback)');
+Test::More::is($ro->{kind}, 'replica', 'the read pool\'s kind');
+
+Test::More::is_deeply(
+    { map { $_ => $split->{$_} } qw(master rule claimants) },
+    { master => undef, rule => 'tie', claimants => 2 },
+    'the split pair: no master, a tie refused');
+Test::More::like($split->{why}, qr/split brain/, 'and it says split brain');
+Test::More::is_deeply([sort map { $_->{place} } @{ $split->{servers} }],
+                      ['claimant', 'claimant'], 'both servers claim master');
+Test::More::is_deeply([sort keys %{ $rw->{counters} }],
+    [sort qw(failovers sessions_closed held released timed_out left refused fallbacks)],
+    'the counters');
+$relay1->resume;
+--- request
+GET /redis/?format=json
+--- response_headers
+Content-Type: application/json
+Cache-Control: no-store
+--- response_body_like: "master":"127\.0\.0\.1:\d+","rule":"sole"
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 2: promtool accepts the Prometheus exposition, chosen by ?format= or by Accept
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M2;
+        server 127.0.0.1:$TEST_NGINX_R2;
+        server 127.0.0.1:$TEST_NGINX_DOWN2;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+    }
+    upstream redis_ro {
+        server 127.0.0.1:$TEST_NGINX_M2;
+        server 127.0.0.1:$TEST_NGINX_R2;
+        server 127.0.0.1:$TEST_NGINX_DOWN2;
+        redis_replica max_lag=15s;
+        redis_check interval=200ms timeout=500ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+my ($M, $R, $D) = map { $ENV{"TEST_NGINX_$_"} } qw(M2 R2 DOWN2);
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/);
+StatusPage::wait_status(sub {
+    my $s = StatusPage::server_of(StatusPage::upstream($_[0], 'redis_ro'), $R);
+    return $s && $s->{eligible};
+}, 20, 'the replica to qualify');
+
+# the check itself fails on a broken exposition
+my ($bad) = StatusPage::promtool_check("# TYPE x_total counter\nx_total{a=\"b\"} one\n");
+Test::More::isnt($bad, 0, 'promtool rejects a broken exposition');
+
+my $res = StatusPage::get_status(query => 'format=prometheus');
+Test::More::is($res->{status}, 200, '?format=prometheus');
+Test::More::like($res->{headers}{'content-type'}, qr{^text/plain; version=0\.0\.4}, 'its content type');
+my ($rc, $out) = StatusPage::promtool_check($res->{content});
+Test::More::is($rc, 0, 'promtool check metrics accepts it') or Test::More::diag($out);
+Test::More::is($out, '', 'without a lint warning') or Test::More::diag($out);
+
+my $text = $res->{content};
+my %want = (
+    qq{redis_master_is_master{upstream="redis_rw",server="127.0.0.1:$M"}} => 1,
+    qq{redis_master_is_master{upstream="redis_rw",server="127.0.0.1:$R"}} => 0,
+    qq{redis_master_server_up{upstream="redis_rw",server="127.0.0.1:$D"}} => 0,
+    qq{redis_master_server_up{upstream="redis_rw",server="127.0.0.1:$R"}} => 1,
+    qq{redis_master_server_role{upstream="redis_rw",server="127.0.0.1:$R",role="replica"}} => 1,
+    qq{redis_master_server_role{upstream="redis_rw",server="127.0.0.1:$R",role="master"}} => 0,
+    qq{redis_master_server_eligible{upstream="redis_ro",server="127.0.0.1:$R"}} => 1,
+    qq{redis_master_replica_lag_bytes{upstream="redis_ro",server="127.0.0.1:$R"}} => 0,
+    qq{redis_master_up{upstream="redis_rw"}} => 1,
+    qq{redis_master_failovers_total{upstream="redis_rw"}} => 0,
+);
+for my $sample (sort keys %want) {
+    my ($value) = $text =~ /^\Q$sample\E (\S+)$/m;
+    Test::More::is($value, $want{$sample}, $sample);
+}
+for my $metric (qw(redis_master_replica_lag_seconds redis_master_probe_duration_seconds
+                   redis_master_sessions_closed_total redis_master_connections_held_total
+                   redis_master_connections_refused_total redis_master_sentinel_agree))
+{
+    Test::More::like($text, qr/^# TYPE $metric (gauge|counter)$/m, "$metric is exposed");
+}
+
+my $byaccept = StatusPage::get_status(headers => { Accept => 'text/plain;version=0.0.4;q=0.9,*/*;q=0.1' });
+Test::More::like($byaccept->{content}, qr/^# TYPE redis_master_server_up gauge$/m,
+                 'Accept: text/plain gets the exposition');
+my $json = StatusPage::get_status(headers => { Accept => 'application/json' });
+Test::More::like($json->{content}, qr/^\{"version":1,/, 'Accept: application/json gets JSON');
+my $html = StatusPage::get_status(headers => { Accept => 'text/html,*/*;q=0.8' });
+Test::More::like($html->{content}, qr/^<!DOCTYPE html>/, 'a browser gets HTML');
+--- request
+GET /redis/?format=prometheus
+--- response_body_like: ^# HELP redis_master_status_info
+--- no_error_log
+[alert]
+
+
+
+=== TEST 3: the HTML renders in headless Chromium, without console errors, the master and the split-brain refusal in the DOM
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M3;
+        server 127.0.0.1:$TEST_NGINX_R3;
+        server 127.0.0.1:$TEST_NGINX_DOWN3;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+    }
+    upstream redis_ro {
+        server 127.0.0.1:$TEST_NGINX_M3;
+        server 127.0.0.1:$TEST_NGINX_R3;
+        server 127.0.0.1:$TEST_NGINX_DOWN3;
+        redis_replica max_lag=15s;
+        redis_check interval=200ms timeout=500ms;
+    }
+    upstream redis_split {
+        server 127.0.0.1:$TEST_NGINX_S3A;
+        server 127.0.0.1:$TEST_NGINX_S3B;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+my ($M, $R, $D) = map { $ENV{"TEST_NGINX_$_"} } qw(M3 R3 DOWN3);
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/);
+StatusPage::wait_status(sub {
+    StatusPage::upstream($_[0], 'redis_split')->{rule} eq 'tie'
+}, 20, 'the split pair to be refused');
+
+# the check itself sees a console error
+my $bad = "$ENV{TEST_NGINX_SERVROOT}/html/bad.html";
+open my $fh, '>', $bad or die "$bad: $!";
+print {$fh} "<p>x</p><script>console.error('boom')</script>\n";
+close $fh;
+Test::More::ok(scalar @{ StatusPage::chromium_render("file://$bad")->{console} },
+               'a console error would be seen');
+
+# the screenshot stays with the logs; TEST_STATUS_SCREENSHOT=FILE keeps a
+# copy (docs/status.png was made so)
+my $png = "$ENV{TEST_NGINX_SERVROOT}/logs/status.png";
+my $page = StatusPage::chromium_render(StatusPage::status_url(), $png);
+Test::More::is_deeply($page->{console}, [], 'no console message');
+Test::More::like($page->{dom}, qr{<div class="srv master" data-address="127\.0\.0\.1:$M">},
+                 'the master\'s server in the rendered DOM');
+Test::More::like($page->{dom}, qr{id="master">MASTER <span class="addr">127\.0\.0\.1:$M</span>},
+                 'and in the banner');
+Test::More::like($page->{dom}, qr{<div class="srv follower" data-address="127\.0\.0\.1:$R">},
+                 'the replica as its follower');
+Test::More::like($page->{dom}, qr{<div class="srv down" data-address="127\.0\.0\.1:$D">},
+                 'the server down');
+Test::More::like($page->{dom}, qr{id="no-master">NO MASTER — SPLIT BRAIN REFUSED},
+                 'the split-brain refusal');
+Test::More::ok(-s $png, "a screenshot ($png)");
+if ($ENV{TEST_STATUS_SCREENSHOT}) {
+    require File::Copy;
+    File::Copy::copy($png, $ENV{TEST_STATUS_SCREENSHOT}) or die "copy: $!";
+}
+Test::More::unlike($page->{dom}, qr{(?:src|href)="(?:https?:)?//}, 'no external asset');
+--- request
+GET /redis/
+--- response_headers
+Content-Type: text/html; charset=utf-8
+--- response_body_like: <meta http-equiv="refresh" content="\d+">
+--- no_error_log
+[alert]
+
+
+
+=== TEST 4: allow/deny and auth_basic protect the page
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M4;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- config
+    location /redis/ {
+        allow 127.0.0.2;
+        deny all;
+        redis_master_status;
+    }
+    location /open/ {
+        allow 127.0.0.1;
+        deny all;
+        redis_master_status;
+    }
+    location /auth/ {
+        auth_basic "redis status";
+        auth_basic_user_file ../html/htpasswd;
+        redis_master_status;
+    }
+--- user_files
+>>> htpasswd
+ops:{PLAIN}st4tus-pw
+--- init
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_M4}\b/);
+my $denied = StatusPage::get_status(path => '/redis/', query => 'format=json');
+Test::More::is($denied->{status}, 403, 'deny all: 403');
+Test::More::unlike($denied->{content}, qr/127\.0\.0\.1:$ENV{TEST_NGINX_M4}/, 'and no state');
+my $open = StatusPage::get_status(path => '/open/', query => 'format=json');
+Test::More::is($open->{status}, 200, 'allow 127.0.0.1: 200');
+Test::More::like($open->{content}, qr/"master":"127\.0\.0\.1:$ENV{TEST_NGINX_M4}"/, 'with the state');
+my $anon = StatusPage::get_status(path => '/auth/');
+Test::More::is($anon->{status}, 401, 'auth_basic without credentials: 401');
+my $wrong = StatusPage::get_status(path => '/auth/', headers => {
+    Authorization => 'Basic ' . MIME::Base64::encode_base64('ops:nope', '') });
+Test::More::is($wrong->{status}, 401, 'with a wrong password: 401');
+my $auth = StatusPage::get_status(path => '/auth/', query => 'format=json', headers => {
+    Authorization => 'Basic ' . MIME::Base64::encode_base64('ops:st4tus-pw', '') });
+Test::More::is($auth->{status}, 200, 'with the password: 200');
+--- request
+GET /redis/
+--- error_code: 403
+--- error_log
+access forbidden by rule
+
+
+
+=== TEST 5: no format shows a password, neither the configuration's nor one a hostile server echoes
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M5;
+        redis_master;
+        redis_check interval=200ms timeout=500ms password=$TEST_NGINX_SECRET;
+    }
+    upstream redis_echo {
+        server 127.0.0.1:$TEST_NGINX_ECHO;
+        redis_master;
+        redis_check interval=200ms timeout=500ms username=chk-Ux8q-usr password=$TEST_NGINX_ECHO_SECRET;
+    }
+    upstream redis_sentinel_echo {
+        server 127.0.0.1:$TEST_NGINX_M5;
+        redis_master;
+        redis_check interval=200ms timeout=500ms password=$TEST_NGINX_SECRET;
+        redis_sentinel name=mymaster password=$TEST_NGINX_ECHO_SECRET
+                       127.0.0.1:$TEST_NGINX_ECHO;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+my ($M, $E) = ($ENV{TEST_NGINX_M5}, $ENV{TEST_NGINX_ECHO});
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/);
+
+# the hostile server has answered each kind of probe with the credentials
+my $json = StatusPage::wait_status(sub {
+    my $e = StatusPage::server_of(StatusPage::upstream($_[0], 'redis_echo'), $E);
+    my ($s) = @{ StatusPage::upstream($_[0], 'redis_sentinel_echo')->{sentinels} };
+    return $e && $e->{error} && $s && $s->{state} ne 'unchecked';
+}, 20, 'the echoing server and Sentinel to be checked');
+
+my @secrets = ($secret, $echo_secret, 'chk-Ux8q-usr');
+for my $format (qw(json prometheus html)) {
+    my $res = StatusPage::get_status(query => "format=$format");
+    Test::More::is($res->{status}, 200, "$format: 200");
+    Test::More::like($res->{content}, qr/127\.0\.0\.1:$E/, "$format shows the hostile server");
+    for my $secret (@secrets) {
+        # no six characters in a row of it
+        my @leaks = grep { index($res->{content}, $_) >= 0 }
+                    map { substr($secret, $_, 6) } 0 .. length($secret) - 6;
+        Test::More::is_deeply(\@leaks, [], "$format: nothing of '$secret'");
+    }
+}
+my $e = StatusPage::server_of(StatusPage::upstream($json, 'redis_echo'), $E);
+Test::More::like($e->{error}, qr/\*{4}/, 'what it echoed shows masked');
+--- request
+GET /redis/?format=json
+--- response_body_unlike: (?:Zq9-pW3x|Hx4-eC7o)
+--- no_error_log
+[alert]
+
+
+
+=== TEST 6: the stream variables of a normal, a held and a refused session
+--- stream_config
+    log_format redis '$server_port decision=$redis_master_decision '
+                     'role=$redis_master_role master=$redis_master_master '
+                     'wait=$redis_master_wait_time to=$upstream_addr';
+    access_log logs/stream_access.log redis;
+
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M6;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+    }
+    upstream redis_held {
+        server 127.0.0.1:$TEST_NGINX_H6;
+        redis_master wait=scaled(10s);
+        redis_check interval=200ms timeout=500ms;
+    }
+    upstream redis_refused {
+        server 127.0.0.1:$TEST_NGINX_O6;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- stream_server_config2
+    proxy_pass redis_held;
+--- stream_server_config3
+    proxy_pass redis_refused;
+--- init
+my ($M, $H, $O) = map { $ENV{"TEST_NGINX_$_"} } qw(M6 H6 O6);
+my ($normal, $held, $refused) = map { TestRM::stream_port($_) } 0 .. 2;
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$H in upstream redis_held is up, role replica/);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$O in upstream redis_refused is up, role replica/);
+
+sub ask {
+    my ($port) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Timeout => TestRM::scaled(5))
+        or die "connect to $port: $!";
+    print {$s} "CONFIG GET port\r\nQUIT\r\n";
+    return $s;
+}
+
+Test::More::is(TestRM::ask_nginx_answer(ask($normal)), TestRM::port_reply($M),
+               'the normal session reached the master');
+Test::More::is(TestRM::ask_nginx_answer(ask($refused)), '',
+               'the refused session was closed');
+
+# promote the held upstream's server once nginx holds the client
+Scenario::when_logged(qr/no Redis master in upstream redis_held: waiting up to \d+ms/,
+                      sub { Scenario::promote($h6) });
+Test::More::is(TestRM::ask_nginx_answer(ask($held)), TestRM::port_reply($H),
+               'the held session reached the promoted server');
+
+my $log = "$ENV{TEST_NGINX_SERVROOT}/logs/stream_access.log";
+my %line;
+wait_until(sub {
+    open my $fh, '<', $log or return;
+    %line = map { /^(\d+) / ? ($1 => $_) : () } <$fh>;
+    return keys %line >= 3;
+}, 10, 'three lines in the stream access log');
+
+Test::More::like($line{$normal},
+    qr/^$normal decision=master role=master master=127\.0\.0\.1:$M wait=0\.000 to=127\.0\.0\.1:$M$/,
+    'normal: master, its role, the master, no wait');
+Test::More::like($line{$refused},
+    qr/^$refused decision=refused role=- master=- wait=0\.000 to=/,
+    'refused: no role, no master');
+Test::More::like($line{$held},
+    qr/^$held decision=held role=master master=- wait=(\d+\.\d{3}) to=127\.0\.0\.1:$H$/,
+    'held: no master when it started, the role of the server it got');
+my ($wait) = $line{$held} =~ /wait=(\S+)/;
+Test::More::cmp_ok($wait, '>', 0, "held: waited $wait s");
+
+my $json = StatusPage::status_json();
+Test::More::is(StatusPage::upstream($json, 'redis_refused')->{counters}{refused}, 1,
+               'the status page counts the refused session');
+Test::More::is_deeply(
+    [@{ StatusPage::upstream($json, 'redis_held')->{counters} }{qw(held released timed_out refused)}],
+    [1, 1, 0, 0], 'and the held one, released');
+--- request
+GET /redis/?format=json
+--- response_body_like: "name":"redis_held"
+--- no_error_log
+[alert]
+
+
+
+=== TEST 7: a reload that changes settings and servers: no ghost server, no doubled row, the state carried over
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M7;
+        server 127.0.0.1:$TEST_NGINX_R7A;
+        server 127.0.0.1:$TEST_NGINX_R7B;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+    }
+    upstream redis_ro {
+        server 127.0.0.1:$TEST_NGINX_M7;
+        server 127.0.0.1:$TEST_NGINX_R7A;
+        server 127.0.0.1:$TEST_NGINX_R7B;
+        redis_replica max_lag=15s;
+        redis_check interval=200ms timeout=500ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+my ($M, $A, $B, $C) = map { $ENV{"TEST_NGINX_$_"} } qw(M7 R7A R7B R7C);
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/);
+my $before = StatusPage::status_json();
+my $probes = StatusPage::server_of(StatusPage::upstream($before, 'redis_rw'), $M)->{probes};
+
+main::reload(sub {
+    s/127\.0\.0\.1:$B;/127.0.0.1:$C;/g or die 'no server line';
+    s/interval=200ms timeout=500ms/interval=300ms timeout=600ms/g;
+});
+
+my $json = StatusPage::wait_status(sub {
+    my $s = StatusPage::server_of(StatusPage::upstream($_[0], 'redis_ro'), $C);
+    return $s && $s->{eligible};
+}, 20, 'the new replica to be checked and to qualify');
+
+for my $name (qw(redis_rw redis_ro)) {
+    my $u = StatusPage::upstream($json, $name);
+    Test::More::is_deeply([map { $_->{address} } @{ $u->{servers} }],
+                          ["127.0.0.1:$M", "127.0.0.1:$A", "127.0.0.1:$C"],
+                          "$name: the servers of the new configuration, once each");
+    Test::More::is($u->{master}, "127.0.0.1:$M", "$name: the master");
+}
+Test::More::is(scalar(grep { $_->{name} eq 'redis_rw' } @{ $json->{upstreams} }), 1,
+               'the upstream once');
+Test::More::cmp_ok(StatusPage::server_of(StatusPage::upstream($json, 'redis_rw'), $M)->{probes},
+                   '>', $probes, 'the master\'s state carried over the reload');
+
+my $prom = StatusPage::get_status(query => 'format=prometheus')->{content};
+my @up = $prom =~ /^redis_master_server_up\{upstream="redis_rw",server="([^"]+)"\}/mg;
+Test::More::is_deeply(\@up, ["127.0.0.1:$M", "127.0.0.1:$A", "127.0.0.1:$C"],
+                      'the exposition: no ghost, no double');
+my ($rc, $out) = StatusPage::promtool_check($prom);
+Test::More::is($rc, 0, 'promtool still accepts it') or Test::More::diag($out);
+
+my $html = StatusPage::get_status(query => 'format=html')->{content};
+my @rows = $html =~ /<div class="srv [a-z]+" data-address="([^"]+)">/g;
+Test::More::is(scalar(@rows), 6, 'the page: three servers in each of two upstreams');
+Test::More::unlike($html, qr/127\.0\.0\.1:$B\b/, 'the page: the removed server is gone');
+--- request
+GET /redis/?format=json
+--- response_body_like: "name":"redis_rw"
+--- no_error_log
+[alert]

@@ -1,0 +1,128 @@
+package StatusPage;
+
+# StatusPage - reads the status page (redis_master_status, docs/status.md)
+# of the nginx under test, as a monitoring system or a browser would:
+# over HTTP in each format, through promtool, and rendered by headless
+# Chromium.  The page is served by Test::Nginx's http server, at the
+# location a block's "--- config" gives it (default /redis/).
+
+use strict;
+use warnings;
+
+use Exporter qw(import);
+use File::Temp qw(tempfile);
+use HTTP::Tiny;
+use JSON::PP ();
+
+use RedisTopo qw(wait_until scaled);
+
+our @EXPORT_OK = qw(
+    status_url get_status status_json wait_status upstream server_of
+    promtool_check chromium_render
+);
+
+sub _port { $ENV{TEST_NGINX_SERVER_PORT} // $Test::Nginx::Util::ServerPort }
+
+# status_url([PATH], [QUERY]): the page's address
+sub status_url {
+    my ($path, $query) = @_;
+    my $url = 'http://127.0.0.1:' . _port() . ($path // '/redis/');
+    $url .= "?$query" if defined $query;
+    return $url;
+}
+
+# get_status(%opt): the response (HTTP::Tiny's hash) to a GET of the page;
+# path, query (e.g. "format=json"), headers (a hash)
+sub get_status {
+    my (%opt) = @_;
+    my $http = HTTP::Tiny->new(timeout => scaled(5));
+    return $http->get(status_url($opt{path}, $opt{query}),
+                      { headers => $opt{headers} // {} });
+}
+
+# status_json([PATH]): the page's JSON, decoded; dies unless it is 200 and
+# valid JSON
+sub status_json {
+    my ($path) = @_;
+    my $res = get_status(path => $path, query => 'format=json');
+    die "status page: $res->{status} $res->{reason}\n"
+        unless $res->{status} == 200;
+    return JSON::PP::decode_json($res->{content});
+}
+
+# wait_status(COND, [TIMEOUT], [WHAT]): the JSON once COND(JSON) is true
+sub wait_status {
+    my ($cond, $timeout, $what) = @_;
+    my $json;
+    wait_until(sub {
+        $json = eval { status_json() };
+        return $json && $cond->($json);
+    }, $timeout // 20, $what // 'the status page');
+    return $json;
+}
+
+# upstream(JSON, NAME): that upstream's object, or undef
+sub upstream {
+    my ($json, $name) = @_;
+    my ($u) = grep { $_->{name} eq $name } @{ $json->{upstreams} };
+    return $u;
+}
+
+# server_of(UPSTREAM, PORT): the server of 127.0.0.1:PORT in it, or undef
+sub server_of {
+    my ($u, $port) = @_;
+    my ($s) = grep { $_->{address} eq "127.0.0.1:$port" } @{ $u->{servers} };
+    return $s;
+}
+
+# promtool_check(TEXT): (exit status, output) of "promtool check metrics"
+# (Debian's prometheus package) reading TEXT
+sub promtool_check {
+    my ($text) = @_;
+    my ($fh, $file) = tempfile(UNLINK => 1);
+    print {$fh} $text;
+    close $fh;
+    my $out = `promtool check metrics < '$file' 2>&1`;
+    return ($? >> 8, $out);
+}
+
+# chromium_render(URL, [SCREENSHOT]): the DOM headless Chromium rendered
+# and the console messages it logged (each "CONSOLE" line of its log);
+# with SCREENSHOT, a PNG of the page is written there too
+sub chromium_render {
+    my ($url, $png) = @_;
+    my @base = ('chromium', '--headless', '--no-sandbox', '--disable-gpu',
+                '--enable-logging=stderr', '--v=0', '--hide-scrollbars',
+                '--window-size=1280,1600');
+    my $timeout = int(scaled(30));
+
+    my ($efh, $err) = tempfile(UNLINK => 1);
+    close $efh;
+    my $dom = _run(join(' ', 'timeout', $timeout, @base, '--dump-dom',
+                        "'$url'", "2>'$err'"));
+    my @console = grep { /:CONSOLE[:(]/ } _lines($err);
+
+    if ($png) {
+        _run(join(' ', 'timeout', $timeout, @base, "--screenshot='$png'",
+                  "'$url'", "2>>'$err'"));
+        push @console, grep { /:CONSOLE[:(]/ } _lines($err);
+        die "chromium wrote no screenshot to $png\n" unless -s $png;
+    }
+
+    return { dom => $dom, console => \@console };
+}
+
+sub _run {
+    my ($cmd) = @_;
+    my $out = `$cmd`;
+    die "$cmd: exit status " . ($? >> 8) . "\n" if $?;
+    return $out;
+}
+
+sub _lines {
+    my ($file) = @_;
+    open my $fh, '<', $file or return ();
+    return <$fh>;
+}
+
+1;
