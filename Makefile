@@ -10,13 +10,14 @@ TEST_NGINX := $(DEPS)/test-nginx/usr/share/perl5
 SOURCES    := config $(wildcard ngx_stream_redis_master_module/*.[ch])
 
 # Debian packages the build, tests and demo need (valgrind is installed by
-# test-valgrind only)
+# test-valgrind only); t/14-status.t checks the status page with
+# prometheus's promtool and renders it in chromium
 APT_PKGS := nginx nginx-dev libnginx-mod-stream libnginx-mod-http-lua \
             libhiredis-dev libpcre2-dev libssl-dev zlib1g-dev dpkg-dev gcc \
             make redis-server redis-tools perl libtest-base-perl \
             libipc-run-perl libtext-diff-perl libtest-longstring-perl \
             liblist-moreutils-perl liburi-perl libwww-perl \
-            libhttp-message-perl
+            libhttp-message-perl prometheus chromium
 
 # the stream flags must match the installed binary: they change struct
 # layouts (see docs/install.md)
