@@ -46,6 +46,16 @@ typedef struct {
 } ngx_stream_redis_master_status_out_t;
 
 
+/* a Prometheus metric */
+typedef struct {
+    const char                          *name;
+    ngx_uint_t                           id;
+    ngx_uint_t                           scope;
+    ngx_uint_t                           counter;
+    const char                          *help;
+} ngx_stream_redis_master_status_metric_t;
+
+
 /* one upstream as the page shows it: a copy of its state, judged */
 typedef struct {
     ngx_stream_redis_master_srv_conf_t   conf;
@@ -76,6 +86,11 @@ static void ngx_stream_redis_master_status_prom(
     ngx_stream_redis_master_status_out_t *o,
     ngx_stream_redis_master_main_conf_t *rmmcf,
     ngx_stream_redis_master_status_view_t *views);
+static void ngx_stream_redis_master_status_sample(
+    ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_status_metric_t *m,
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_uint_t role);
 static void ngx_stream_redis_master_status_html(
     ngx_stream_redis_master_status_out_t *o,
     ngx_stream_redis_master_main_conf_t *rmmcf,
@@ -161,6 +176,133 @@ static ngx_str_t  ngx_stream_redis_master_status_types[] = {
 
 static const char  *ngx_stream_redis_master_status_places[] = {
     "master", "follower", "claimant", "other", "down"
+};
+
+
+/* the Prometheus metrics, in the order they are written */
+
+#define NGX_STREAM_REDIS_MASTER_SCOPE_UPSTREAM   0
+#define NGX_STREAM_REDIS_MASTER_SCOPE_SERVER     1
+#define NGX_STREAM_REDIS_MASTER_SCOPE_SENTINEL   2
+
+/* the counters' ids are their NGX_STREAM_REDIS_MASTER_COUNT_* indexes */
+#define NGX_STREAM_REDIS_MASTER_M_UP             100
+#define NGX_STREAM_REDIS_MASTER_M_CLAIMANTS      101
+#define NGX_STREAM_REDIS_MASTER_M_SERVER_UP      102
+#define NGX_STREAM_REDIS_MASTER_M_ROLE           103
+#define NGX_STREAM_REDIS_MASTER_M_IS_MASTER      104
+#define NGX_STREAM_REDIS_MASTER_M_ELIGIBLE       105
+#define NGX_STREAM_REDIS_MASTER_M_LINK_UP        106
+#define NGX_STREAM_REDIS_MASTER_M_SYNCING        107
+#define NGX_STREAM_REDIS_MASTER_M_LOADING        108
+#define NGX_STREAM_REDIS_MASTER_M_LAG_SECONDS    109
+#define NGX_STREAM_REDIS_MASTER_M_LAG_BYTES      110
+#define NGX_STREAM_REDIS_MASTER_M_PROBE_DURATION 111
+#define NGX_STREAM_REDIS_MASTER_M_LAST_CHECK     112
+#define NGX_STREAM_REDIS_MASTER_M_ROLE_CHANGE    113
+#define NGX_STREAM_REDIS_MASTER_M_RISE           114
+#define NGX_STREAM_REDIS_MASTER_M_FALL           115
+#define NGX_STREAM_REDIS_MASTER_M_SENTINEL_UP    116
+#define NGX_STREAM_REDIS_MASTER_M_SENTINEL_AGREE 117
+
+
+static ngx_stream_redis_master_status_metric_t
+    ngx_stream_redis_master_status_metrics[] =
+{
+    { "redis_master_up", NGX_STREAM_REDIS_MASTER_M_UP,
+      NGX_STREAM_REDIS_MASTER_SCOPE_UPSTREAM, 0,
+      "Whether the upstream has a master (write pool) or one to read "
+      "from (read pool)" },
+    { "redis_master_claimants", NGX_STREAM_REDIS_MASTER_M_CLAIMANTS,
+      NGX_STREAM_REDIS_MASTER_SCOPE_UPSTREAM, 0,
+      "Servers that claim master (more than 1: split brain)" },
+    { "redis_master_server_up", NGX_STREAM_REDIS_MASTER_M_SERVER_UP,
+      NGX_STREAM_REDIS_MASTER_SCOPE_SERVER, 0,
+      "Whether the checks take the server for up" },
+    { "redis_master_server_role", NGX_STREAM_REDIS_MASTER_M_ROLE,
+      NGX_STREAM_REDIS_MASTER_SCOPE_SERVER, 0,
+      "The role the server reported last, 1 for its role" },
+    { "redis_master_is_master", NGX_STREAM_REDIS_MASTER_M_IS_MASTER,
+      NGX_STREAM_REDIS_MASTER_SCOPE_SERVER, 0,
+      "Whether the server is the upstream's chosen master" },
+    { "redis_master_server_eligible", NGX_STREAM_REDIS_MASTER_M_ELIGIBLE,
+      NGX_STREAM_REDIS_MASTER_SCOPE_SERVER, 0,
+      "Whether the upstream sends connections to the server" },
+    { "redis_master_replica_link_up", NGX_STREAM_REDIS_MASTER_M_LINK_UP,
+      NGX_STREAM_REDIS_MASTER_SCOPE_SERVER, 0,
+      "Whether the replica's link to its master is up" },
+    { "redis_master_replica_syncing", NGX_STREAM_REDIS_MASTER_M_SYNCING,
+      NGX_STREAM_REDIS_MASTER_SCOPE_SERVER, 0,
+      "Whether the replica is in a full sync" },
+    { "redis_master_server_loading", NGX_STREAM_REDIS_MASTER_M_LOADING,
+      NGX_STREAM_REDIS_MASTER_SCOPE_SERVER, 0,
+      "Whether the server is loading its data set" },
+    { "redis_master_replica_lag_seconds",
+      NGX_STREAM_REDIS_MASTER_M_LAG_SECONDS,
+      NGX_STREAM_REDIS_MASTER_SCOPE_SERVER, 0,
+      "Seconds since the replica last heard from its master" },
+    { "redis_master_replica_lag_bytes", NGX_STREAM_REDIS_MASTER_M_LAG_BYTES,
+      NGX_STREAM_REDIS_MASTER_SCOPE_SERVER, 0,
+      "Bytes of replication stream the replica is behind the chosen "
+      "master" },
+    { "redis_master_probe_duration_seconds",
+      NGX_STREAM_REDIS_MASTER_M_PROBE_DURATION,
+      NGX_STREAM_REDIS_MASTER_SCOPE_SERVER, 0,
+      "How long the last probe of the server took" },
+    { "redis_master_last_check_timestamp_seconds",
+      NGX_STREAM_REDIS_MASTER_M_LAST_CHECK,
+      NGX_STREAM_REDIS_MASTER_SCOPE_SERVER, 0,
+      "When the server was last checked" },
+    { "redis_master_role_change_timestamp_seconds",
+      NGX_STREAM_REDIS_MASTER_M_ROLE_CHANGE,
+      NGX_STREAM_REDIS_MASTER_SCOPE_SERVER, 0,
+      "When the server last reported a new role" },
+    { "redis_master_server_rise", NGX_STREAM_REDIS_MASTER_M_RISE,
+      NGX_STREAM_REDIS_MASTER_SCOPE_SERVER, 0,
+      "Consecutive successful probes" },
+    { "redis_master_server_fall", NGX_STREAM_REDIS_MASTER_M_FALL,
+      NGX_STREAM_REDIS_MASTER_SCOPE_SERVER, 0,
+      "Consecutive failed probes" },
+    { "redis_master_sentinel_up", NGX_STREAM_REDIS_MASTER_M_SENTINEL_UP,
+      NGX_STREAM_REDIS_MASTER_SCOPE_SENTINEL, 0,
+      "Whether the Sentinel answers" },
+    { "redis_master_sentinel_agree",
+      NGX_STREAM_REDIS_MASTER_M_SENTINEL_AGREE,
+      NGX_STREAM_REDIS_MASTER_SCOPE_SENTINEL, 0,
+      "Whether the Sentinel names the chosen master" },
+    { "redis_master_failovers_total",
+      NGX_STREAM_REDIS_MASTER_COUNT_FAILOVERS,
+      NGX_STREAM_REDIS_MASTER_SCOPE_UPSTREAM, 1,
+      "Times the chosen master became another server" },
+    { "redis_master_sessions_closed_total",
+      NGX_STREAM_REDIS_MASTER_COUNT_CLOSED,
+      NGX_STREAM_REDIS_MASTER_SCOPE_UPSTREAM, 1,
+      "Sessions closed because their server lost its place" },
+    { "redis_master_connections_held_total",
+      NGX_STREAM_REDIS_MASTER_COUNT_HELD,
+      NGX_STREAM_REDIS_MASTER_SCOPE_UPSTREAM, 1,
+      "Connections held by wait= for want of a master" },
+    { "redis_master_connections_released_total",
+      NGX_STREAM_REDIS_MASTER_COUNT_RELEASED,
+      NGX_STREAM_REDIS_MASTER_SCOPE_UPSTREAM, 1,
+      "Held connections sent to a master" },
+    { "redis_master_connections_timed_out_total",
+      NGX_STREAM_REDIS_MASTER_COUNT_TIMED_OUT,
+      NGX_STREAM_REDIS_MASTER_SCOPE_UPSTREAM, 1,
+      "Held connections closed when wait= ran out" },
+    { "redis_master_connections_left_total",
+      NGX_STREAM_REDIS_MASTER_COUNT_LEFT,
+      NGX_STREAM_REDIS_MASTER_SCOPE_UPSTREAM, 1,
+      "Held connections whose client left" },
+    { "redis_master_connections_refused_total",
+      NGX_STREAM_REDIS_MASTER_COUNT_REFUSED,
+      NGX_STREAM_REDIS_MASTER_SCOPE_UPSTREAM, 1,
+      "Connections refused for want of a master or a replica" },
+    { "redis_master_fallbacks_total",
+      NGX_STREAM_REDIS_MASTER_COUNT_FALLBACKS,
+      NGX_STREAM_REDIS_MASTER_SCOPE_UPSTREAM, 1,
+      "Read connections sent to the master for want of a replica" },
+    { NULL, 0, 0, 0, NULL }
 };
 
 
@@ -700,8 +842,9 @@ ngx_stream_redis_master_status_json(ngx_stream_redis_master_status_out_t *o,
     ngx_stream_redis_master_status_view_t *views)
 {
     size_t                                  len;
-    u_char                                  addr[NGX_STREAM_REDIS_MASTER_HOST_LEN
-                                                 + NGX_INT_T_LEN + 4];
+    u_char                                  addr[
+                             NGX_STREAM_REDIS_MASTER_HOST_LEN
+                             + NGX_INT_T_LEN + 4];
     ngx_uint_t                              u, i, n;
     ngx_stream_redis_master_node_t         *s;
     ngx_stream_redis_master_target_t      **tp;
@@ -959,270 +1102,220 @@ ngx_stream_redis_master_status_prom(ngx_stream_redis_master_status_out_t *o,
     ngx_stream_redis_master_main_conf_t *rmmcf,
     ngx_stream_redis_master_status_view_t *views)
 {
-    off_t                                   lag;
-    ngx_uint_t                              u, i, k, n, metric, role;
-    ngx_str_t                              *name;
-    ngx_stream_redis_master_node_t         *s;
-    ngx_stream_redis_master_target_t      **tp;
-    ngx_stream_redis_master_status_view_t  *view;
-
-    static const char  *roles[] = { "master", "replica", "unknown" };
-
-    /* name, type, help; a metric's samples are written together */
-
-    static const char  *metrics[][3] = {
-        { "redis_master_up", "gauge",
-          "Whether the upstream has a master (write pool) or one to read "
-          "from (read pool)" },
-        { "redis_master_claimants", "gauge",
-          "Servers that claim master (more than 1: split brain)" },
-        { "redis_master_server_up", "gauge",
-          "Whether the checks take the server for up" },
-        { "redis_master_server_role", "gauge",
-          "The role the server reported last, 1 for its role" },
-        { "redis_master_is_master", "gauge",
-          "Whether the server is the upstream's chosen master" },
-        { "redis_master_server_eligible", "gauge",
-          "Whether the upstream sends connections to the server" },
-        { "redis_master_replica_link_up", "gauge",
-          "Whether the replica's link to its master is up" },
-        { "redis_master_replica_syncing", "gauge",
-          "Whether the replica is in a full sync" },
-        { "redis_master_server_loading", "gauge",
-          "Whether the server is loading its data set" },
-        { "redis_master_replica_lag_seconds", "gauge",
-          "Seconds since the replica last heard from its master" },
-        { "redis_master_replica_lag_bytes", "gauge",
-          "Bytes of replication stream the replica is behind the chosen "
-          "master" },
-        { "redis_master_probe_duration_seconds", "gauge",
-          "How long the last probe of the server took" },
-        { "redis_master_last_check_timestamp_seconds", "gauge",
-          "When the server was last checked" },
-        { "redis_master_role_change_timestamp_seconds", "gauge",
-          "When the server last reported a new role" },
-        { "redis_master_server_rise", "gauge",
-          "Consecutive successful probes" },
-        { "redis_master_server_fall", "gauge",
-          "Consecutive failed probes" },
-        { "redis_master_sentinel_up", "gauge",
-          "Whether the Sentinel answers" },
-        { "redis_master_sentinel_agree", "gauge",
-          "Whether the Sentinel names the chosen master" },
-        { "redis_master_failovers_total", "counter",
-          "Times the chosen master became another server" },
-        { "redis_master_sessions_closed_total", "counter",
-          "Sessions closed because their server lost its place" },
-        { "redis_master_connections_held_total", "counter",
-          "Connections held by wait= for want of a master" },
-        { "redis_master_connections_released_total", "counter",
-          "Held connections sent to a master" },
-        { "redis_master_connections_timed_out_total", "counter",
-          "Held connections closed when wait= ran out" },
-        { "redis_master_connections_left_total", "counter",
-          "Held connections whose client left" },
-        { "redis_master_connections_refused_total", "counter",
-          "Connections refused for want of a master or a replica" },
-        { "redis_master_fallbacks_total", "counter",
-          "Read connections sent to the master for want of a replica" }
-    };
+    ngx_uint_t                                u, i, k, n, role, roles;
+    ngx_stream_redis_master_status_metric_t  *m;
+    ngx_stream_redis_master_status_view_t    *view;
 
     n = rmmcf ? rmmcf->upstreams.nelts : 0;
 
     ngx_stream_redis_master_status_printf(o,
                   "# HELP redis_master_status_info The status page's format "
-                  "version\n"
+                  "version.\n"
                   "# TYPE redis_master_status_info gauge\n"
                   "redis_master_status_info{version=\"%d\"} 1\n",
                   NGX_STREAM_REDIS_MASTER_STATUS_VERSION);
 
-    for (metric = 0; metric < sizeof(metrics) / sizeof(metrics[0]);
-         metric++)
-    {
+    /* a metric's samples are written together, after its HELP and TYPE */
+
+    for (m = ngx_stream_redis_master_status_metrics; m->name; m++) {
+
         ngx_stream_redis_master_status_printf(o,
-                                      "# HELP %s %s.\n# TYPE %s %s\n",
-                                      metrics[metric][0], metrics[metric][2],
-                                      metrics[metric][0], metrics[metric][1]);
+                      "# HELP %s %s.\n# TYPE %s %s\n", m->name, m->help,
+                      m->name, m->counter ? "counter" : "gauge");
 
         for (u = 0; u < n; u++) {
             view = &views[u];
-            name = view->conf.name;
 
-            if (metric == 0 || metric == 1 || metric >= 18) {
-                ngx_stream_redis_master_status_printf(o, "%s{upstream=\"",
-                                                      metrics[metric][0]);
-                ngx_stream_redis_master_status_text(o, name->data,
-                                                    name->len);
-
-                if (metric == 0) {
-                    k = 0;
-
-                    for (i = 0; i < view->conf.targets.nelts; i++) {
-                        k |= ngx_stream_redis_master_bit(view->eligible, i)
-                             ? 1 : 0;
-                    }
-
-                    ngx_stream_redis_master_status_printf(o, "\"} %ui\n", k);
-
-                } else if (metric == 1) {
-                    ngx_stream_redis_master_status_printf(o, "\"} %ui\n",
-                                                    view->route.claimants);
-
-                } else {
-                    ngx_stream_redis_master_status_printf(o, "\"} %uA\n",
-                                             view->route.counters[metric - 18]);
-                }
-
+            if (m->scope == NGX_STREAM_REDIS_MASTER_SCOPE_UPSTREAM) {
+                ngx_stream_redis_master_status_sample(o, m, view,
+                                              NGX_STREAM_REDIS_MASTER_NONE, 0);
                 continue;
             }
 
-            if (metric == 16 || metric == 17) {
-                tp = view->conf.sentinels.elts;
+            k = (m->scope == NGX_STREAM_REDIS_MASTER_SCOPE_SENTINEL)
+                ? view->conf.sentinels.nelts : view->conf.targets.nelts;
+            roles = (m->id == NGX_STREAM_REDIS_MASTER_M_ROLE) ? 3 : 1;
 
-                for (i = 0; i < view->conf.sentinels.nelts; i++) {
-                    s = &view->conf.sentinel_snapshot[i];
-
-                    ngx_stream_redis_master_status_printf(o,
-                                      "%s{upstream=\"", metrics[metric][0]);
-                    ngx_stream_redis_master_status_text(o, name->data,
-                                                        name->len);
-                    ngx_stream_redis_master_status_printf(o, "\",server=\"");
-                    ngx_stream_redis_master_status_text(o, tp[i]->name.data,
-                                                        tp[i]->name.len);
-                    ngx_stream_redis_master_status_printf(o, "\"} %d\n",
-                                  metric == 16 ? (s->up ? 1 : 0)
-                                  : (ngx_stream_redis_master_status_agrees(
-                                                   view, i) ? 1 : 0));
-                }
-
-                continue;
-            }
-
-            tp = view->conf.targets.elts;
-
-            for (i = 0; i < view->conf.targets.nelts; i++) {
-                s = &view->conf.snapshot[i];
-
-                if ((metric == 6 || metric == 7 || metric == 9)
-                    && s->info.role != NGX_STREAM_REDIS_MASTER_ROLE_REPLICA)
-                {
-                    continue;
-                }
-
-                if (metric == 9 && s->info.master_last_io < 0) {
-                    continue;
-                }
-
-                if (metric == 10
-                    && ngx_stream_redis_master_status_lag_bytes(view, i, &lag)
-                       != NGX_OK)
-                {
-                    continue;
-                }
-
-                if ((metric == 11 || metric == 12) && s->probes == 0) {
-                    continue;
-                }
-
-                if (metric == 13 && s->role_changed == 0) {
-                    continue;
-                }
-
-                for (role = 0; role < (metric == 3 ? 3 : 1); role++) {
-
-                    ngx_stream_redis_master_status_printf(o,
-                                      "%s{upstream=\"", metrics[metric][0]);
-                    ngx_stream_redis_master_status_text(o, name->data,
-                                                        name->len);
-                    ngx_stream_redis_master_status_printf(o, "\",server=\"");
-                    ngx_stream_redis_master_status_text(o, tp[i]->name.data,
-                                                        tp[i]->name.len);
-
-                    switch (metric) {
-
-                    case 2:
-                        ngx_stream_redis_master_status_printf(o, "\"} %d\n",
-                                                          s->up ? 1 : 0);
-                        break;
-
-                    case 3:
-                        k = (s->info.role == NGX_STREAM_REDIS_MASTER_ROLE_MASTER)
-                            ? 0
-                            : (s->info.role
-                               == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA)
-                            ? 1 : 2;
-
-                        ngx_stream_redis_master_status_printf(o,
-                                      "\",role=\"%s\"} %d\n", roles[role],
-                                      k == role ? 1 : 0);
-                        break;
-
-                    case 4:
-                        ngx_stream_redis_master_status_printf(o, "\"} %d\n",
-                                                i == view->master ? 1 : 0);
-                        break;
-
-                    case 5:
-                        ngx_stream_redis_master_status_printf(o, "\"} %d\n",
-                              ngx_stream_redis_master_bit(view->eligible, i)
-                              ? 1 : 0);
-                        break;
-
-                    case 6:
-                        ngx_stream_redis_master_status_printf(o, "\"} %d\n",
-                                                  s->info.link_up ? 1 : 0);
-                        break;
-
-                    case 7:
-                        ngx_stream_redis_master_status_printf(o, "\"} %d\n",
-                                         s->info.sync_in_progress ? 1 : 0);
-                        break;
-
-                    case 8:
-                        ngx_stream_redis_master_status_printf(o, "\"} %d\n",
-                                                  s->info.loading ? 1 : 0);
-                        break;
-
-                    case 9:
-                        ngx_stream_redis_master_status_printf(o, "\"} %i\n",
-                                                  s->info.master_last_io);
-                        break;
-
-                    case 10:
-                        ngx_stream_redis_master_status_printf(o, "\"} %O\n",
-                                                              lag);
-                        break;
-
-                    case 11:
-                        ngx_stream_redis_master_status_printf(o,
-                                      "\"} %uD.%03uD\n",
-                                      (uint32_t) s->latency / 1000,
-                                      (uint32_t) s->latency % 1000);
-                        break;
-
-                    case 12:
-                        ngx_stream_redis_master_status_printf(o, "\"} %T\n",
-                                 ngx_stream_redis_master_status_checked(s));
-                        break;
-
-                    case 13:
-                        ngx_stream_redis_master_status_printf(o, "\"} %T\n",
-                                                  (time_t) s->role_changed);
-                        break;
-
-                    case 14:
-                        ngx_stream_redis_master_status_printf(o, "\"} %ui\n",
-                                                              s->successes);
-                        break;
-
-                    default: /* 15 */
-                        ngx_stream_redis_master_status_printf(o, "\"} %ui\n",
-                                                              s->failures);
-                    }
+            for (i = 0; i < k; i++) {
+                for (role = 0; role < roles; role++) {
+                    ngx_stream_redis_master_status_sample(o, m, view, i,
+                                                          role);
                 }
             }
         }
     }
+}
+
+
+/*
+ * One sample: of an upstream (i is NONE), or of its server or Sentinel
+ * "i"; "role" picks the role label of redis_master_server_role.  Values
+ * that do not apply (a master's lag, a server never probed) are left out.
+ */
+
+static void
+ngx_stream_redis_master_status_sample(ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_status_metric_t *m,
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_uint_t role)
+{
+    off_t                               lag;
+    u_char                             *p;
+    u_char                              value[NGX_OFF_T_LEN + 8];
+    ngx_uint_t                          k, replica;
+    ngx_stream_redis_master_node_t     *s;
+    ngx_stream_redis_master_target_t  **tp;
+
+    static const char  *roles[] = { "master", "replica", "unknown" };
+
+    s = NULL;
+    tp = NULL;
+    replica = 0;
+
+    if (m->scope == NGX_STREAM_REDIS_MASTER_SCOPE_SERVER) {
+        s = &view->conf.snapshot[i];
+        tp = view->conf.targets.elts;
+        replica = (s->info.role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA);
+
+    } else if (m->scope == NGX_STREAM_REDIS_MASTER_SCOPE_SENTINEL) {
+        s = &view->conf.sentinel_snapshot[i];
+        tp = view->conf.sentinels.elts;
+    }
+
+    p = value;
+
+    switch (m->id) {
+
+    case NGX_STREAM_REDIS_MASTER_M_UP:
+        k = 0;
+
+        for (i = 0; i < view->conf.targets.nelts; i++) {
+            k |= ngx_stream_redis_master_bit(view->eligible, i) ? 1 : 0;
+        }
+
+        p = ngx_sprintf(p, "%ui", k);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_M_CLAIMANTS:
+        p = ngx_sprintf(p, "%ui", view->route.claimants);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_M_SERVER_UP:
+    case NGX_STREAM_REDIS_MASTER_M_SENTINEL_UP:
+        p = ngx_sprintf(p, "%d", s->up ? 1 : 0);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_M_ROLE:
+        k = (s->info.role == NGX_STREAM_REDIS_MASTER_ROLE_MASTER) ? 0
+            : replica ? 1 : 2;
+        p = ngx_sprintf(p, "%d", k == role ? 1 : 0);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_M_IS_MASTER:
+        p = ngx_sprintf(p, "%d", i == view->master ? 1 : 0);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_M_ELIGIBLE:
+        p = ngx_sprintf(p, "%d",
+                        ngx_stream_redis_master_bit(view->eligible, i) ? 1 : 0);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_M_LINK_UP:
+        if (!replica) {
+            return;
+        }
+
+        p = ngx_sprintf(p, "%d", s->info.link_up ? 1 : 0);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_M_SYNCING:
+        if (!replica) {
+            return;
+        }
+
+        p = ngx_sprintf(p, "%d", s->info.sync_in_progress ? 1 : 0);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_M_LOADING:
+        p = ngx_sprintf(p, "%d", s->info.loading ? 1 : 0);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_M_LAG_SECONDS:
+        if (!replica || s->info.master_last_io < 0) {
+            return;
+        }
+
+        p = ngx_sprintf(p, "%i", s->info.master_last_io);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_M_LAG_BYTES:
+        if (ngx_stream_redis_master_status_lag_bytes(view, i, &lag)
+            != NGX_OK)
+        {
+            return;
+        }
+
+        p = ngx_sprintf(p, "%O", lag);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_M_PROBE_DURATION:
+        if (s->probes == 0) {
+            return;
+        }
+
+        p = ngx_sprintf(p, "%uD.%03uD", (uint32_t) s->latency / 1000,
+                        (uint32_t) s->latency % 1000);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_M_LAST_CHECK:
+        if (s->probes == 0) {
+            return;
+        }
+
+        p = ngx_sprintf(p, "%T", ngx_stream_redis_master_status_checked(s));
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_M_ROLE_CHANGE:
+        if (s->role_changed == 0) {
+            return;
+        }
+
+        p = ngx_sprintf(p, "%T", (time_t) s->role_changed);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_M_RISE:
+        p = ngx_sprintf(p, "%ui", s->successes);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_M_FALL:
+        p = ngx_sprintf(p, "%ui", s->failures);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_M_SENTINEL_AGREE:
+        p = ngx_sprintf(p, "%d",
+                        ngx_stream_redis_master_status_agrees(view, i) ? 1 : 0);
+        break;
+
+    default: /* a counter: its id is its index in the routing record */
+        p = ngx_sprintf(p, "%uA", view->route.counters[m->id]);
+    }
+
+    ngx_stream_redis_master_status_printf(o, "%s{upstream=\"", m->name);
+    ngx_stream_redis_master_status_text(o, view->conf.name->data,
+                                        view->conf.name->len);
+
+    if (tp) {
+        ngx_stream_redis_master_status_printf(o, "\",server=\"");
+        ngx_stream_redis_master_status_text(o, tp[i]->name.data,
+                                            tp[i]->name.len);
+    }
+
+    if (m->id == NGX_STREAM_REDIS_MASTER_M_ROLE) {
+        ngx_stream_redis_master_status_printf(o, "\",role=\"%s",
+                                              roles[role]);
+    }
+
+    ngx_stream_redis_master_status_printf(o, "\"} %*s\n", p - value, value);
 }
 
 
