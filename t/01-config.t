@@ -257,4 +257,24 @@ for my $case (@good) {
         or diag $said;
 }
 
+# a bare number is seconds: one above 100 looks like HAProxy's milliseconds,
+# and nginx -t says so, naming the directive and the value, but accepts it
+for my $case (['interval=500', 500], ['timeout=2000', 2000]) {
+    my ($param, $n) = @$case;
+    my ($status, $said) = nginx_t(upstream("redis_master; redis_check $param;"));
+
+    is($status, 0, "redis_check $param: nginx -t passes") or diag $said;
+    like($said, qr/\[warn\].*"\Q$param\E" in "redis_check" has no unit and means $n seconds; write "\Q${param}ms\E" for milliseconds/,
+         "redis_check $param: a warning names the directive and the value");
+}
+
+for my $param ('interval=100', 'interval=30', 'interval=500ms',
+               'timeout=2s', 'interval=1m')
+{
+    my ($status, $said) = nginx_t(upstream("redis_master; redis_check $param;"));
+
+    is($status, 0, "redis_check $param: nginx -t passes") or diag $said;
+    unlike($said, qr/has no unit/, "redis_check $param: no unit warning");
+}
+
 done_testing();
