@@ -30,10 +30,12 @@ chmod 0644, "$dir/open-password" or die $!;
 POSIX::mkfifo("$dir/fifo", 0600) or die "mkfifo: $!";
 
 sub nginx_t {
-    my ($stream) = @_;
+    my ($stream, $error_log) = @_;
+
+    $error_log //= "$dir/error.log";
 
     my $conf = join '', map({ "load_module $_;\n" } @modules),
-        "error_log $dir/error.log;\npid $dir/nginx.pid;\n",
+        "error_log $error_log;\npid $dir/nginx.pid;\n",
         "events {}\nstream {\n$stream\n}\n";
 
     open my $fh, '>', "$dir/nginx.conf" or die $!;
@@ -275,6 +277,22 @@ for my $param ('interval=100', 'interval=30', 'interval=500ms',
 
     is($status, 0, "redis_check $param: nginx -t passes") or diag $said;
     unlike($said, qr/has no unit/, "redis_check $param: no unit warning");
+}
+
+# the version, from the one header that holds it, is logged at notice
+# whenever a configuration is loaded, as nginx logs its own
+{
+    open my $h, '<', 'ngx_stream_redis_master_module/ngx_stream_redis_master_version.h'
+        or die $!;
+    my ($version) = map { /^#define NGX_STREAM_REDIS_MASTER_VERSION\s+"([^"]+)"/ ? $1 : () } <$h>;
+    ok(defined $version && $version =~ /^\d+\.\d+\.\d+$/,
+       'the version header holds a version');
+
+    my ($status, $said) = nginx_t(upstream('redis_master;'),
+                                  'stderr notice');
+    is($status, 0, 'error_log at notice: nginx -t passes') or diag $said;
+    like($said, qr/\[notice\].*ngx_stream_redis_master_module\/\Q$version\E \(hiredis \d+\.\d+\.\d+\)/,
+         'the version is logged at notice');
 }
 
 done_testing();
