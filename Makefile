@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # Build ngx_stream_redis_master_module.so against the nginx installed from
 # Debian 12 (nginx-dev ships its configure and headers), and run the tests.
 
@@ -144,6 +147,7 @@ test: deps
 	$(MAKE) $(MODULE)
 	$(MAKE) deb
 	perl scripts/check-layers
+	perl scripts/licence-headers --check
 	$(MAKE) unit
 	PERL5LIB=$(TEST_NGINX):$(CURDIR)/t/lib prove -r t
 	$(MAKE) etc-after

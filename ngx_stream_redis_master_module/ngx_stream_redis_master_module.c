@@ -1,6 +1,7 @@
 
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * Directives and configuration: parsing redis_master, redis_replica and
  * redis_check, collecting probe targets, adding the shared zone, and

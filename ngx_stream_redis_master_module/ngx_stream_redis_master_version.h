@@ -1,6 +1,7 @@
 
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * The module's version, in this one place: the Makefile (make deb, make
  * install) and CHANGES follow it, and the module logs it at start-up.

@@ -1,4 +1,7 @@
 #!/usr/bin/perl
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # demo.pl - what "make demo" runs: a local Redis topology (a master, two
 # replicas, three Sentinels, ACL users) behind Debian's nginx with this
 # module in the configuration docs/failover.md recommends: redis_sentinel,

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # Fetch openresty's Test::Nginx (Debian package libtest-nginx-perl, only in
 # the sid suite) into a project-local directory, without touching the
 # machine's apt sources: a private apt configuration with its own lists and

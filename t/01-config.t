@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # Configuration errors fail "nginx -t" with a message naming the directive
 # and the value, and never echo a secret.  Debian's real nginx checks each
 # configuration; the table lists what must be said for each mistake.

@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # The Debian package that "make deb" builds installs, loads into Debian's
 # own configuration and purges cleanly: the module under
 # /usr/lib/nginx/modules, its snippet in /usr/share/nginx/modules-available

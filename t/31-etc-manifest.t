@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # scripts/etc-manifest, which "make test" and "make demo" use to check that
 # they leave /etc/nginx as it was, sees each kind of change: a file's
 # content, its mode, a new file, a removed file, a link's target, a new link.

@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # Every nginx configuration example in README.md and docs/*.md passes
 # "nginx -t" with the module loaded, without a warning.
 #

@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+
 package TestRM;
 
 # TestRM - what every suite of this module shares: where the module and
