@@ -640,8 +640,9 @@ sub demo {
     $m = converge(\@alive, \@sentinels);
     say_ '127.0.0.1:' . $m->port . ' is the master; for 8 s it refuses the '
          . 'user Sentinels and replicas connect as (ACL SETUSER default off)';
-    say_ 'two clients write every 20 ms: one through nginx'
-         . ($hp ? ', one through HAProxy' : '');
+    say_ $hp ? 'two clients write every 20 ms: one through nginx, one '
+               . 'through HAProxy'
+             : 'a client writes every 20 ms through nginx';
 
     my %log;
     my @writers;
@@ -679,9 +680,10 @@ sub demo {
                      scalar keys %$acked, scalar @lost, $last;
     }
     say_ '(the module stops writes to the cut-off master once a majority of '
-         . 'the Sentinels sees it down, about 1 s in; HAProxy\'s check still '
-         . 'reads role:master there until the Sentinels demote it, after '
-         . 'the partition heals)';
+         . 'the Sentinels sees it down, about 1 s in'
+         . ($hp ? '; HAProxy\'s check still reads role:master there until '
+                  . 'the Sentinels demote it, after the partition heals)'
+                : ')');
 
     # --- the log ---------------------------------------------------------------
 
@@ -690,7 +692,7 @@ sub demo {
     print "   $_\n" for map { s/^\S+ \S+ //r }
                       grep { /redis master: upstream/ } error_log_lines('warn');
 
-    step '6. stopping nginx, HAProxy and Redis';
+    step '6. stopping nginx' . ($hp ? ', HAProxy' : '') . ' and Redis';
     stop_haproxy();
     stop_nginx() or die "nginx did not stop\n";
     stop_all();
