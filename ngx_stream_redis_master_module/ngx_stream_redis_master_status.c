@@ -1,6 +1,7 @@
 
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * The status page: an http module in the same .so as the stream module
  * (see docs/status.md), whose handler ("redis_master_status") shows what

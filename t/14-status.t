@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # The status page (redis_master_status in an http location) shows what the
 # checks and the balancer see: JSON that matches the topology, a Prometheus
 # exposition promtool accepts, HTML that renders in a browser; nginx's own

@@ -1,6 +1,10 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # Hostile replies, failed AUTH, Sentinel events, held connections and the
 # status page, run again under valgrind: no invalid memory access, and
-# nothing this module or hiredis allocated is lost.  (nginx's own ngx_set_environment() leak in the
+# nothing this module or hiredis allocated is lost.  (nginx's own
+# ngx_set_environment() leak in the
 # master process is not ours and is ignored.)
 #
 # Not part of "make test" (prove -r t): "make test-valgrind" runs it from

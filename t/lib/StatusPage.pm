@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+
 package StatusPage;
 
 # StatusPage - reads the status page (redis_master_status, docs/status.md)
