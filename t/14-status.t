@@ -602,10 +602,23 @@ main::reload(sub {
     s/interval=200ms timeout=500ms/interval=300ms timeout=600ms/g;
 });
 
+# the first page of the new workers: the state the old ones recorded
+my $first = StatusPage::wait_status(sub {
+    StatusPage::server_of(StatusPage::upstream($_[0], 'redis_rw'), $C)
+}, 20, 'a page of the new configuration');
+my $m = StatusPage::server_of(StatusPage::upstream($first, 'redis_rw'), $M);
+Test::More::cmp_ok($m->{probes}, '>=', $probes,
+                   'the master\'s state carried over the reload');
+Test::More::is(StatusPage::upstream($first, 'redis_rw')->{master}, "127.0.0.1:$M",
+               'the master known at once');
+
+# a new worker takes over probing the master once the old owner has left
+# or gone quiet
 my $json = StatusPage::wait_status(sub {
     my $s = StatusPage::server_of(StatusPage::upstream($_[0], 'redis_ro'), $C);
-    return $s && $s->{eligible};
-}, 20, 'the new replica to be checked and to qualify');
+    my $m = StatusPage::server_of(StatusPage::upstream($_[0], 'redis_rw'), $M);
+    return $s && $s->{eligible} && $m->{probes} > $probes;
+}, 20, 'the new replica to qualify, the master to be probed again');
 
 for my $name (qw(redis_rw redis_ro)) {
     my $u = StatusPage::upstream($json, $name);
@@ -616,8 +629,6 @@ for my $name (qw(redis_rw redis_ro)) {
 }
 Test::More::is(scalar(grep { $_->{name} eq 'redis_rw' } @{ $json->{upstreams} }), 1,
                'the upstream once');
-Test::More::cmp_ok(StatusPage::server_of(StatusPage::upstream($json, 'redis_rw'), $M)->{probes},
-                   '>', $probes, 'the master\'s state carried over the reload');
 
 my $prom = StatusPage::get_status(query => 'format=prometheus')->{content};
 my @up = $prom =~ /^redis_master_server_up\{upstream="redis_rw",server="([^"]+)"\}/mg;
