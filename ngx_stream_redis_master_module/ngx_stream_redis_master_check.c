@@ -15,6 +15,7 @@
 
 
 struct ngx_stream_redis_master_checker_s {
+    /* first: a TLS link finds its target through its data */
     ngx_stream_redis_master_target_t  *target;
     ngx_event_t                        timer;
     ngx_peer_connection_t              pc;
@@ -53,6 +54,14 @@ static ngx_int_t ngx_stream_redis_master_connect(
     ngx_stream_redis_master_checker_t *ck);
 static ngx_int_t ngx_stream_redis_master_test_connect(
     ngx_stream_redis_master_checker_t *ck, ngx_connection_t *c);
+#if (NGX_STREAM_SSL)
+static void ngx_stream_redis_master_handshake(
+    ngx_stream_redis_master_checker_t *ck, ngx_connection_t *c);
+static void ngx_stream_redis_master_handshaked(ngx_connection_t *c);
+#endif
+static void ngx_stream_redis_master_io_failed(
+    ngx_stream_redis_master_checker_t *ck, ngx_connection_t *c,
+    ngx_err_t err, const char *what);
 static void ngx_stream_redis_master_write_handler(ngx_event_t *ev);
 static void ngx_stream_redis_master_read_handler(ngx_event_t *ev);
 static ngx_int_t ngx_stream_redis_master_feed(
@@ -204,6 +213,10 @@ ngx_stream_redis_master_close_checkers(ngx_cycle_t *cycle)
         }
 
         ngx_stream_redis_master_unsubscribe(tp[i]);
+
+#if (NGX_STREAM_SSL)
+        ngx_stream_redis_master_link_forget(tp[i]);
+#endif
     }
 }
 
@@ -423,10 +436,18 @@ ngx_stream_redis_master_write_handler(ngx_event_t *ev)
         return;
     }
 
+#if (NGX_STREAM_SSL)
+    if (ck->target->check->ssl && c->ssl == NULL) {
+        ngx_stream_redis_master_handshake(ck, c);
+        return;
+    }
+#endif
+
     n = c->send(c, ck->request.data + ck->sent, ck->request.len - ck->sent);
 
     if (n == NGX_ERROR) {
-        ngx_stream_redis_master_fail(ck, ngx_socket_errno, "send() failed");
+        ngx_stream_redis_master_io_failed(ck, c, ngx_socket_errno,
+                                          "send() failed");
         return;
     }
 
@@ -461,6 +482,13 @@ ngx_stream_redis_master_read_handler(ngx_event_t *ev)
         return;
     }
 
+#if (NGX_STREAM_SSL)
+    if (ck->target->check->ssl && c->ssl == NULL && ck->busy) {
+        ngx_stream_redis_master_handshake(ck, c);
+        return;
+    }
+#endif
+
     for ( ;; ) {
         n = c->recv(c, buf, sizeof(buf));
 
@@ -481,9 +509,11 @@ ngx_stream_redis_master_read_handler(ngx_event_t *ev)
         }
 
         if (n == 0 || n == NGX_ERROR) {
-            ngx_stream_redis_master_fail(ck, n ? ngx_socket_errno : 0,
-                                         n ? "recv() failed"
-                                           : "connection closed by server");
+            ngx_stream_redis_master_io_failed(ck, c,
+                                              n ? ngx_socket_errno : 0,
+                                              n ? "recv() failed"
+                                                : "connection closed by "
+                                                  "server");
             return;
         }
 
@@ -495,6 +525,87 @@ ngx_stream_redis_master_read_handler(ngx_event_t *ev)
     if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
         ngx_stream_redis_master_fail(ck, 0, "cannot wait to read");
     }
+}
+
+
+#if (NGX_STREAM_SSL)
+
+static void
+ngx_stream_redis_master_handshake(ngx_stream_redis_master_checker_t *ck,
+    ngx_connection_t *c)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_stream_redis_master_link_tls(ck->target, c,
+                                          ngx_stream_redis_master_handshaked);
+
+    if (rc == NGX_AGAIN) {
+        return;
+    }
+
+    ngx_stream_redis_master_handshaked(c);
+}
+
+
+/* the handshake ended: on to the request, if the server is the right one */
+
+static void
+ngx_stream_redis_master_handshaked(ngx_connection_t *c)
+{
+    ngx_stream_redis_master_checker_t  *ck;
+
+    ck = c->data;
+
+    c->read->handler = ngx_stream_redis_master_read_handler;
+    c->write->handler = ngx_stream_redis_master_write_handler;
+
+    if (!ck->busy) {
+        ngx_stream_redis_master_close(ck);
+        return;
+    }
+
+    if (ngx_stream_redis_master_link_verified(ck->target, c, ck->reason,
+                                              NGX_STREAM_REDIS_MASTER_REASON_LEN)
+        != NGX_OK)
+    {
+        ngx_stream_redis_master_done(ck, 0);
+        return;
+    }
+
+    ngx_stream_redis_master_write_handler(c->write);
+}
+
+#endif
+
+
+/*
+ * A failed send() or recv(): on a TLS link the reason is what the TLS
+ * layer logged (an alert from the server, as when it wants a client
+ * certificate), not an errno.  With TLS 1.3 a server refuses a client
+ * without a certificate only after the client's handshake has ended, and
+ * then it may be a reset that comes first: a missing certificate is said.
+ */
+
+static void
+ngx_stream_redis_master_io_failed(ngx_stream_redis_master_checker_t *ck,
+    ngx_connection_t *c, ngx_err_t err, const char *what)
+{
+#if (NGX_STREAM_SSL)
+    u_char  *error;
+
+    if (c->ssl) {
+        error = ngx_stream_redis_master_link_error(c);
+
+        ngx_stream_redis_master_fail(ck, 0, "TLS %s%s%s%s", what,
+                                     ck->target->check->ssl->certificate.len
+                                     ? "" : ", no client certificate sent",
+                                     error[0] ? ": " : "", error);
+        error[0] = '\0';
+        return;
+    }
+#endif
+
+    ngx_stream_redis_master_fail(ck, err, "%s", what);
 }
 
 

@@ -57,6 +57,17 @@ static ngx_stream_redis_master_target_t *ngx_stream_redis_master_add_target(
     ngx_uint_t kind, ngx_addr_t *addr, ngx_str_t *server,
     ngx_stream_redis_master_check_conf_t *check);
 static ngx_int_t ngx_stream_redis_master_init_module(ngx_cycle_t *cycle);
+#if (NGX_STREAM_SSL)
+static ngx_int_t ngx_stream_redis_master_merge_ssl(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf);
+static ngx_int_t ngx_stream_redis_master_set_ssl(ngx_conf_t *cf,
+    ngx_stream_redis_master_ssl_conf_t *sc, const char *prefix);
+static ngx_uint_t ngx_stream_redis_master_same_ssl(
+    ngx_stream_redis_master_ssl_conf_t *a,
+    ngx_stream_redis_master_ssl_conf_t *b);
+static ngx_int_t ngx_stream_redis_master_ssl_name(ngx_conf_t *cf,
+    ngx_stream_redis_master_target_t *t, ngx_str_t *server);
+#endif
 static ngx_int_t ngx_stream_redis_master_init_process(ngx_cycle_t *cycle);
 static void ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle);
 static void ngx_stream_redis_master_sweep_handler(ngx_event_t *ev);
@@ -65,6 +76,25 @@ static void ngx_stream_redis_master_sweep_handler(ngx_event_t *ev);
 #define NGX_STREAM_REDIS_MASTER_PARAM(value, lit)                             \
     ((value)->len > sizeof(lit) - 1                                           \
      && ngx_strncmp((value)->data, lit, sizeof(lit) - 1) == 0)
+
+#define ngx_stream_redis_master_same_str(a, b)                                \
+    ((a)->len == (b)->len                                                     \
+     && ngx_strncmp((a)->data, (b)->data, (a)->len) == 0)
+
+
+#if (NGX_STREAM_SSL)
+
+static ngx_conf_bitmask_t  ngx_stream_redis_master_ssl_protocols[] = {
+    { ngx_string("SSLv2"), NGX_SSL_SSLv2 },
+    { ngx_string("SSLv3"), NGX_SSL_SSLv3 },
+    { ngx_string("TLSv1"), NGX_SSL_TLSv1 },
+    { ngx_string("TLSv1.1"), NGX_SSL_TLSv1_1 },
+    { ngx_string("TLSv1.2"), NGX_SSL_TLSv1_2 },
+    { ngx_string("TLSv1.3"), NGX_SSL_TLSv1_3 },
+    { ngx_null_string, 0 }
+};
+
+#endif
 
 
 static ngx_command_t  ngx_stream_redis_master_commands[] = {
@@ -96,6 +126,164 @@ static ngx_command_t  ngx_stream_redis_master_commands[] = {
       NGX_STREAM_SRV_CONF_OFFSET,
       0,
       NULL },
+
+#if (NGX_STREAM_SSL)
+
+    { ngx_string("redis_ssl"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.enable),
+      NULL },
+
+    { ngx_string("redis_ssl_session_reuse"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.session_reuse),
+      NULL },
+
+    { ngx_string("redis_ssl_protocols"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_1MORE,
+      ngx_conf_set_bitmask_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.protocols),
+      &ngx_stream_redis_master_ssl_protocols },
+
+    { ngx_string("redis_ssl_ciphers"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.ciphers),
+      NULL },
+
+    { ngx_string("redis_ssl_name"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.name),
+      NULL },
+
+    { ngx_string("redis_ssl_server_name"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.server_name),
+      NULL },
+
+    { ngx_string("redis_ssl_verify"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.verify),
+      NULL },
+
+    { ngx_string("redis_ssl_verify_depth"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.verify_depth),
+      NULL },
+
+    { ngx_string("redis_ssl_trusted_certificate"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.trusted_certificate),
+      NULL },
+
+    { ngx_string("redis_ssl_certificate"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.certificate),
+      NULL },
+
+    { ngx_string("redis_ssl_certificate_key"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.certificate_key),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.enable),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_session_reuse"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.session_reuse),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_protocols"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_1MORE,
+      ngx_conf_set_bitmask_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.protocols),
+      &ngx_stream_redis_master_ssl_protocols },
+
+    { ngx_string("redis_sentinel_ssl_ciphers"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.ciphers),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_name"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.name),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_server_name"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.server_name),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_verify"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.verify),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_verify_depth"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.verify_depth),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_trusted_certificate"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.trusted_certificate),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_certificate"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.certificate),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_certificate_key"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.certificate_key),
+      NULL },
+
+#endif
 
       ngx_null_command
 };
@@ -191,6 +379,22 @@ ngx_stream_redis_master_create_srv_conf(ngx_conf_t *cf)
     rmcf->max_lag = NGX_CONF_UNSET;
     rmcf->max_lag_bytes = NGX_CONF_UNSET;
     rmcf->wait_queue = 1024;
+
+    /*
+     * set by ngx_pcalloc(), for rmcf->ssl and rmcf->sentinel_ssl:
+     *
+     *     protocols = 0;
+     *     ciphers, name, trusted_certificate = { 0, NULL };
+     *     certificate, certificate_key = { 0, NULL };
+     *     ssl = NULL;
+     */
+
+    rmcf->ssl.enable = NGX_CONF_UNSET;
+    rmcf->ssl.session_reuse = NGX_CONF_UNSET;
+    rmcf->ssl.server_name = NGX_CONF_UNSET;
+    rmcf->ssl.verify = NGX_CONF_UNSET;
+    rmcf->ssl.verify_depth = NGX_CONF_UNSET_UINT;
+    rmcf->sentinel_ssl = rmcf->ssl;
 
     return rmcf;
 }
@@ -606,6 +810,18 @@ ngx_stream_redis_master_check(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        /* the probes may reach a server on a port of their own */
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "port=")) {
+            n = ngx_atoi(value[i].data + 5, value[i].len - 5);
+            if (n == NGX_ERROR || n < 1 || n > 65535) {
+                goto invalid;
+            }
+
+            rmcf->check.port = (in_port_t) n;
+            continue;
+        }
+
         if (ngx_stream_redis_master_credential(cf, &value[i], &rmcf->check,
                                                &file)
             == NGX_OK)
@@ -962,6 +1178,12 @@ ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
 
     ngx_conf_init_value(rmcf->max_lag, 15);
 
+#if (NGX_STREAM_SSL)
+    if (ngx_stream_redis_master_merge_ssl(cf, rmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+#endif
+
     n = peers->number + (peers->next ? peers->next->number : 0);
 
     if (ngx_array_init(&rmcf->targets, cf->pool, n,
@@ -1077,6 +1299,12 @@ ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
     sc->check.timeout = rmcf->check.timeout;
     sc->check.rise = 1;
     sc->check.fall = rmcf->check.fall;
+
+#if (NGX_STREAM_SSL)
+    if (rmcf->sentinel_ssl.enable) {
+        sc->check.ssl = &rmcf->sentinel_ssl;
+    }
+#endif
 
     if (ngx_array_init(&rmcf->sentinels, cf->pool, sc->addrs.nelts,
                        sizeof(ngx_stream_redis_master_target_t *))
@@ -1195,6 +1423,26 @@ ngx_stream_redis_master_add_target(ngx_conf_t *cf,
         t->sockaddr = addr->sockaddr;
         t->socklen = addr->socklen;
 
+        /* "port=": the probes go elsewhere than the clients */
+
+        if (check->port) {
+            t->sockaddr = ngx_palloc(cf->pool, addr->socklen);
+            if (t->sockaddr == NULL) {
+                return NULL;
+            }
+
+            ngx_memcpy(t->sockaddr, addr->sockaddr, addr->socklen);
+            ngx_inet_set_port(t->sockaddr, check->port);
+        }
+
+#if (NGX_STREAM_SSL)
+        if (check->ssl
+            && ngx_stream_redis_master_ssl_name(cf, t, server) != NGX_OK)
+        {
+            return NULL;
+        }
+#endif
+
         if (ngx_array_init(&t->pools, cf->pool, 2,
                            sizeof(ngx_stream_redis_master_srv_conf_t *))
             != NGX_OK)
@@ -1281,10 +1529,19 @@ static ngx_uint_t
 ngx_stream_redis_master_same_check(ngx_stream_redis_master_check_conf_t *a,
     ngx_stream_redis_master_check_conf_t *b)
 {
+#if (NGX_STREAM_SSL)
+    if ((a->ssl == NULL) != (b->ssl == NULL)
+        || (a->ssl && !ngx_stream_redis_master_same_ssl(a->ssl, b->ssl)))
+    {
+        return 0;
+    }
+#endif
+
     return a->interval == b->interval
            && a->timeout == b->timeout
            && a->rise == b->rise
            && a->fall == b->fall
+           && a->port == b->port
            && a->username.len == b->username.len
            && ngx_strncmp(a->username.data, b->username.data,
                           a->username.len) == 0
@@ -1292,6 +1549,228 @@ ngx_stream_redis_master_same_check(ngx_stream_redis_master_check_conf_t *a,
            && ngx_strncmp(a->password.data, b->password.data,
                           a->password.len) == 0;
 }
+
+
+#if (NGX_STREAM_SSL)
+
+/*
+ * The Sentinels take from redis_ssl_* whatever redis_sentinel_ssl_* leaves
+ * unset; each side gets a context of its own once enabled.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_merge_ssl(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    ngx_stream_redis_master_ssl_conf_t  *conf, *prev;
+
+    conf = &rmcf->sentinel_ssl;
+    prev = &rmcf->ssl;
+
+    ngx_conf_init_value(prev->enable, 0);
+    ngx_conf_init_value(prev->session_reuse, 1);
+    ngx_conf_init_value(prev->server_name, 0);
+    ngx_conf_init_value(prev->verify, 0);
+    ngx_conf_init_uint_value(prev->verify_depth, 1);
+
+    if (prev->protocols == 0) {
+        prev->protocols = NGX_CONF_BITMASK_SET|NGX_SSL_TLSv1_2
+                          |NGX_SSL_TLSv1_3;
+    }
+
+    if (prev->ciphers.data == NULL) {
+        ngx_str_set(&prev->ciphers, "DEFAULT");
+    }
+
+    /* what is left unset is as the redis_ssl_* directives have it */
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_value(conf->session_reuse, prev->session_reuse, 1);
+    ngx_conf_merge_value(conf->server_name, prev->server_name, 0);
+    ngx_conf_merge_value(conf->verify, prev->verify, 0);
+    ngx_conf_merge_uint_value(conf->verify_depth, prev->verify_depth, 1);
+    ngx_conf_merge_bitmask_value(conf->protocols, prev->protocols,
+                                 (NGX_CONF_BITMASK_SET|NGX_SSL_TLSv1_2
+                                  |NGX_SSL_TLSv1_3));
+    ngx_conf_merge_str_value(conf->ciphers, prev->ciphers, "DEFAULT");
+    ngx_conf_merge_str_value(conf->name, prev->name, "");
+    ngx_conf_merge_str_value(conf->trusted_certificate,
+                             prev->trusted_certificate, "");
+    ngx_conf_merge_str_value(conf->certificate, prev->certificate, "");
+    ngx_conf_merge_str_value(conf->certificate_key, prev->certificate_key,
+                             "");
+
+    if (prev->enable) {
+        if (ngx_stream_redis_master_set_ssl(cf, prev, "redis_ssl")
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        rmcf->check.ssl = prev;
+    }
+
+    if (rmcf->sentinel == NULL || !conf->enable) {
+        return NGX_OK;
+    }
+
+    /* the same settings share one context */
+
+    if (prev->enable && ngx_stream_redis_master_same_ssl(conf, prev)) {
+        conf->ssl = prev->ssl;
+        return NGX_OK;
+    }
+
+    return ngx_stream_redis_master_set_ssl(cf, conf, "redis_sentinel_ssl");
+}
+
+
+/* as ngx_stream_proxy_set_ssl() does for proxy_ssl_* */
+
+static ngx_int_t
+ngx_stream_redis_master_set_ssl(ngx_conf_t *cf,
+    ngx_stream_redis_master_ssl_conf_t *sc, const char *prefix)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    sc->ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+    if (sc->ssl == NULL) {
+        return NGX_ERROR;
+    }
+
+    sc->ssl->log = cf->log;
+
+    if (ngx_ssl_create(sc->ssl, sc->protocols, NULL) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        ngx_ssl_cleanup_ctx(sc->ssl);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_ssl_cleanup_ctx;
+    cln->data = sc->ssl;
+
+    if (ngx_ssl_ciphers(cf, sc->ssl, &sc->ciphers, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (sc->certificate.len) {
+        if (sc->certificate_key.len == 0) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "no \"%s_certificate_key\" is defined for "
+                          "certificate \"%V\"", prefix, &sc->certificate);
+            return NGX_ERROR;
+        }
+
+        if (ngx_ssl_certificate(cf, sc->ssl, &sc->certificate,
+                                &sc->certificate_key, NULL)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else if (sc->certificate_key.len) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "no \"%s_certificate\" is defined for key \"%V\"",
+                      prefix, &sc->certificate_key);
+        return NGX_ERROR;
+    }
+
+    if (sc->verify) {
+        if (sc->trusted_certificate.len == 0) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "no \"%s_trusted_certificate\" for \"%s_verify\"",
+                          prefix, prefix);
+            return NGX_ERROR;
+        }
+
+        if (ngx_ssl_trusted_certificate(cf, sc->ssl, &sc->trusted_certificate,
+                                        sc->verify_depth)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_ssl_client_session_cache(cf, sc->ssl, sc->session_reuse)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_stream_redis_master_same_ssl(ngx_stream_redis_master_ssl_conf_t *a,
+    ngx_stream_redis_master_ssl_conf_t *b)
+{
+    return a->enable == b->enable
+           && a->session_reuse == b->session_reuse
+           && a->server_name == b->server_name
+           && a->verify == b->verify
+           && a->verify_depth == b->verify_depth
+           && a->protocols == b->protocols
+           && ngx_stream_redis_master_same_str(&a->ciphers, &b->ciphers)
+           && ngx_stream_redis_master_same_str(&a->name, &b->name)
+           && ngx_stream_redis_master_same_str(&a->trusted_certificate,
+                                               &b->trusted_certificate)
+           && ngx_stream_redis_master_same_str(&a->certificate,
+                                               &b->certificate)
+           && ngx_stream_redis_master_same_str(&a->certificate_key,
+                                               &b->certificate_key);
+}
+
+
+/*
+ * The name a server's certificate must bear: redis_ssl_name, or else the
+ * host of the "server" (or Sentinel) address as written, without its port.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_ssl_name(ngx_conf_t *cf,
+    ngx_stream_redis_master_target_t *t, ngx_str_t *server)
+{
+    u_char     *p, *last;
+    ngx_str_t   name;
+
+    name = t->check->ssl->name.len ? t->check->ssl->name : *server;
+
+    p = name.data;
+    last = name.data + name.len;
+
+    if (name.len && *p == '[') {
+        p = ngx_strlchr(p, last, ']');
+
+        if (p == NULL) {
+            p = name.data;
+        }
+    }
+
+    p = ngx_strlchr(p, last, ':');
+
+    if (p != NULL) {
+        name.len = p - name.data;
+    }
+
+    /* SSL_set_tlsext_host_name() takes a null-terminated string */
+
+    t->ssl_name.data = ngx_pnalloc(cf->pool, name.len + 1);
+    if (t->ssl_name.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_cpystrn(t->ssl_name.data, name.data, name.len + 1);
+    t->ssl_name.len = name.len;
+
+    return NGX_OK;
+}
+
+#endif
 
 
 /* the configuration is committed: what it added to the zone stays */

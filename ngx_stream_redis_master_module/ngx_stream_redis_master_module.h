@@ -145,13 +145,40 @@ typedef struct {
 } ngx_stream_redis_master_shctx_t;
 
 
+/*
+ * TLS to the servers or to the Sentinels of an upstream, as the
+ * redis_ssl_* or redis_sentinel_ssl_* directives set it; kept in the
+ * configuration, never in the zone.
+ */
+typedef struct {
+    ngx_flag_t                         enable;
+    ngx_flag_t                         session_reuse;
+    ngx_flag_t                         server_name;
+    ngx_flag_t                         verify;
+    ngx_uint_t                         verify_depth;
+    ngx_uint_t                         protocols;
+    ngx_str_t                          ciphers;
+    ngx_str_t                          name;
+    ngx_str_t                          trusted_certificate;
+    ngx_str_t                          certificate;
+    ngx_str_t                          certificate_key;
+#if (NGX_STREAM_SSL)
+    ngx_ssl_t                         *ssl;
+#endif
+} ngx_stream_redis_master_ssl_conf_t;
+
+
 typedef struct {
     ngx_msec_t                         interval;
     ngx_msec_t                         timeout;
     ngx_uint_t                         rise;
     ngx_uint_t                         fall;
+    in_port_t                          port;
     ngx_str_t                          username;
     ngx_str_t                          password;
+
+    /* NULL: plain TCP */
+    ngx_stream_redis_master_ssl_conf_t  *ssl;
 } ngx_stream_redis_master_check_conf_t;
 
 
@@ -179,9 +206,15 @@ typedef struct {
     ngx_array_t                        pools;
     ngx_stream_redis_master_node_t    *node;
 
+    /* the name its certificate must bear, and sent as SNI */
+    ngx_str_t                          ssl_name;
+
     /* worker-local */
     ngx_stream_redis_master_checker_t *checker;
     ngx_stream_redis_master_subscriber_t  *subscriber;
+
+    /* the TLS session the next link resumes (an ngx_ssl_session_t) */
+    void                              *ssl_session;
 } ngx_stream_redis_master_target_t;
 
 
@@ -196,6 +229,8 @@ typedef struct {
 typedef struct {
     ngx_uint_t                         balancer;
     ngx_stream_redis_master_check_conf_t  check;
+    ngx_stream_redis_master_ssl_conf_t    ssl;
+    ngx_stream_redis_master_ssl_conf_t    sentinel_ssl;
     ngx_uint_t                         split_brain;
     time_t                             max_lag;
     off_t                              max_lag_bytes;

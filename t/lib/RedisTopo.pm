@@ -30,6 +30,7 @@ use RedisTopo::Proc;
 use RedisTopo::Server;
 use RedisTopo::Relay;
 use RedisTopo::Hostile;
+use RedisTopo::Tls;
 
 our @EXPORT_OK = qw(
     free_port start_redis start_sentinel start_relay start_hostile
@@ -308,6 +309,7 @@ sub _start_server {
         password => $a{password},
         user     => undef,
         pass     => $a{password},
+        tls      => $a{tls},
     }, 'RedisTopo::Server';
     my $stdio = "$a{dir}/stdio.log";
     $self->{pid} = _spawn_exec($stdio, $REDIS_SERVER, $a{conf_file},
@@ -352,7 +354,9 @@ sub start_redis {
     my $log  = "$dir/redis.log";
     my @conf = (
         'bind 127.0.0.1',
-        "port $port",
+        # tls => RedisTopo::Tls: TLS only, with client certificates
+        $opt{tls} ? ('port 0', "tls-port $port", $opt{tls}->redis_conf)
+                  : ("port $port"),
         "dir $dir",
         "logfile $log",
         'save ""',
@@ -378,6 +382,7 @@ sub start_redis {
         log_file  => $log,
         conf_file => $conf_file,
         password  => $opt{requirepass},
+        tls       => $opt{tls},
     );
     $srv->{replicaof} = $opt{replicaof};
 
@@ -396,7 +401,8 @@ sub start_sentinel {
     my $log  = "$dir/sentinel.log";
     my @conf = (
         'bind 127.0.0.1',
-        "port $port",
+        $opt{tls} ? ('port 0', "tls-port $port", $opt{tls}->redis_conf)
+                  : ("port $port"),
         "dir $dir",
         "logfile $log",
         'daemonize no',
@@ -426,6 +432,7 @@ sub start_sentinel {
         log_file   => $log,
         conf_file  => $conf_file,
         extra_argv => ['--sentinel'],
+        tls        => $opt{tls},
     );
     $s->{monitor} = $opt{monitor};
     return $s;
