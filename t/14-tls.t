@@ -255,7 +255,7 @@ probe failed
 
 
 
-=== TEST 7: TLS Sentinels give the quorum, and their failover events come over TLS
+=== TEST 7: TLS Sentinels give the quorum, and their failover events come over TLS (the configuration of docs/tls.md)
 --- stream_config
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_M7;
@@ -271,13 +271,20 @@ probe failed
         redis_ssl_trusted_certificate $TEST_NGINX_TLS/ca.crt;
         redis_ssl_verify on;
         redis_ssl_name redis.test;
+        redis_ssl_server_name on;
+
         redis_sentinel_ssl_name sentinel.test;
     }
 --- stream_server_config
     proxy_pass redis_rw;
+
     proxy_ssl on;
     proxy_ssl_certificate $TEST_NGINX_TLS/client.crt;
     proxy_ssl_certificate_key $TEST_NGINX_TLS/client.key;
+    proxy_ssl_trusted_certificate $TEST_NGINX_TLS/ca.crt;
+    proxy_ssl_verify on;
+    proxy_ssl_name redis.test;
+    proxy_ssl_session_reuse on;
 --- init
 my ($M, $R) = @ENV{qw(TEST_NGINX_M7 TEST_NGINX_R7)};
 TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/);
@@ -288,6 +295,8 @@ my $from = TestRM::error_log_size();
 Scenario::kill_master($m7);
 TestRM::wait_error_log(qr/redis sentinel: 127\.0\.0\.1:\d+ in upstream redis_rw published "[^"]*switch-master/, 30, $from);
 TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$R\b/, 30, $from);
+--- error_log eval
+qr/redis link: SSL server name: "sentinel\.test"/
 --- stream_response eval
 main::tls_port_reply($ENV{TEST_NGINX_R7})
 --- timeout: 60
