@@ -31,9 +31,15 @@ struct ngx_stream_redis_master_checker_s {
     ngx_uint_t                         kick_start;
     ngx_msec_t                         fast_until;
     ngx_stream_redis_master_info_t     info;
+
+    /* a Sentinel named by a host name: its address, as last resolved */
+    ngx_resolver_ctx_t                *resolving;
+    ngx_sockaddr_t                     resolved;
+
     unsigned                           busy:1;
     unsigned                           connecting:1;
     unsigned                           stalled:1;
+    unsigned                           unresolved:1;
     u_char                             reason[
                                        NGX_STREAM_REDIS_MASTER_REASON_LEN];
 };
@@ -50,6 +56,11 @@ static ngx_msec_t ngx_stream_redis_master_next_delay(
 static void ngx_stream_redis_master_timer_handler(ngx_event_t *ev);
 static void ngx_stream_redis_master_probe(
     ngx_stream_redis_master_checker_t *ck);
+static void ngx_stream_redis_master_send_probe(
+    ngx_stream_redis_master_checker_t *ck);
+static void ngx_stream_redis_master_resolve(
+    ngx_stream_redis_master_checker_t *ck);
+static void ngx_stream_redis_master_resolved(ngx_resolver_ctx_t *ctx);
 static ngx_int_t ngx_stream_redis_master_connect(
     ngx_stream_redis_master_checker_t *ck);
 static ngx_int_t ngx_stream_redis_master_test_connect(
@@ -341,6 +352,18 @@ ngx_stream_redis_master_probe(ngx_stream_redis_master_checker_t *ck)
 
     ngx_add_timer(&ck->timer, ck->target->check->timeout);
 
+    if (ck->target->resolver) {
+        ngx_stream_redis_master_resolve(ck);
+        return;
+    }
+
+    ngx_stream_redis_master_send_probe(ck);
+}
+
+
+static void
+ngx_stream_redis_master_send_probe(ngx_stream_redis_master_checker_t *ck)
+{
     if (ck->pc.connection == NULL) {
         if (ngx_stream_redis_master_connect(ck) != NGX_OK) {
             return;
@@ -352,6 +375,127 @@ ngx_stream_redis_master_probe(ngx_stream_redis_master_checker_t *ck)
     }
 
     ngx_stream_redis_master_write_handler(ck->pc.connection->write);
+}
+
+
+/*
+ * A Sentinel named by a host name is resolved before each probe; nginx's
+ * resolver answers from its cache while the TTL (or valid=) lasts.  A new
+ * address moves the probe and the event subscription there.
+ */
+
+static void
+ngx_stream_redis_master_resolve(ngx_stream_redis_master_checker_t *ck)
+{
+    ngx_resolver_ctx_t                *ctx;
+    ngx_stream_redis_master_target_t  *t;
+
+    t = ck->target;
+
+    ctx = ngx_resolve_start(t->resolver, NULL);
+
+    if (ctx == NULL || ctx == NGX_NO_RESOLVER) {
+        ngx_stream_redis_master_fail(ck, 0, "cannot resolve \"%V\"",
+                                     &t->host);
+        return;
+    }
+
+    ctx->name = t->host;
+    ctx->handler = ngx_stream_redis_master_resolved;
+    ctx->data = ck;
+    ctx->timeout = t->resolver_timeout;
+
+    /* the handler may run before ngx_resolve_name() returns */
+
+    ck->resolving = ctx;
+
+    if (ngx_resolve_name(ctx) != NGX_OK) {
+        ck->resolving = NULL;
+        ngx_stream_redis_master_fail(ck, 0, "cannot resolve \"%V\"",
+                                     &t->host);
+    }
+}
+
+
+static void
+ngx_stream_redis_master_resolved(ngx_resolver_ctx_t *ctx)
+{
+    u_char                              text[NGX_SOCKADDR_STRLEN];
+    size_t                              len;
+    ngx_int_t                           state;
+    ngx_uint_t                          i;
+    ngx_resolver_addr_t                *addr;
+    ngx_stream_redis_master_checker_t  *ck;
+    ngx_stream_redis_master_target_t   *t;
+
+    ck = ctx->data;
+    t = ck->target;
+    ck->resolving = NULL;
+
+    state = ctx->state;
+
+    if (state) {
+        ngx_resolve_name_done(ctx);
+
+        if (!ck->unresolved) {
+            ck->unresolved = 1;
+
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "redis sentinel: %V in upstream %V does not "
+                          "resolve (%s): it counts as not agreeing until "
+                          "it does", &t->name, &t->upstreams,
+                          ngx_resolver_strerror(state));
+        }
+
+        ngx_stream_redis_master_fail(ck, 0, "cannot resolve \"%V\": %s",
+                                     &t->host, ngx_resolver_strerror(state));
+        return;
+    }
+
+    ck->unresolved = 0;
+
+    /* of several addresses, the one in use stays while the name has it */
+
+    addr = &ctx->addrs[0];
+
+    for (i = 0; t->sockaddr && i < ctx->naddrs; i++) {
+        if (ngx_cmp_sockaddr(ctx->addrs[i].sockaddr, ctx->addrs[i].socklen,
+                             t->sockaddr, t->socklen, 0)
+            == NGX_OK)
+        {
+            addr = NULL;
+            break;
+        }
+    }
+
+    if (addr && addr->socklen <= sizeof(ngx_sockaddr_t)) {
+        ngx_memcpy(&ck->resolved, addr->sockaddr, addr->socklen);
+        ngx_inet_set_port(&ck->resolved.sockaddr, t->port);
+
+        len = ngx_sock_ntop(&ck->resolved.sockaddr, addr->socklen, text,
+                            NGX_SOCKADDR_STRLEN, 1);
+
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "redis sentinel: %V in upstream %V %s %*s",
+                      &t->name, &t->upstreams,
+                      t->sockaddr ? "moved to" : "resolves to", len, text);
+
+        /* the probe and the subscription go to the new address */
+
+        ngx_stream_redis_master_close(ck);
+        ngx_stream_redis_master_unsubscribe(t);
+
+#if (NGX_STREAM_SSL)
+        ngx_stream_redis_master_link_forget(t);
+#endif
+
+        t->sockaddr = &ck->resolved.sockaddr;
+        t->socklen = addr->socklen;
+    }
+
+    ngx_resolve_name_done(ctx);
+
+    ngx_stream_redis_master_send_probe(ck);
 }
 
 
@@ -809,6 +953,11 @@ ngx_stream_redis_master_next_delay(ngx_stream_redis_master_checker_t *ck)
 static void
 ngx_stream_redis_master_close(ngx_stream_redis_master_checker_t *ck)
 {
+    if (ck->resolving) {
+        ngx_resolve_name_done(ck->resolving);
+        ck->resolving = NULL;
+    }
+
     ngx_stream_redis_master_close_link(&ck->pc, &ck->reader);
     ck->connecting = 0;
 }

@@ -52,6 +52,15 @@ static ngx_int_t ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
     ngx_stream_upstream_rr_peers_t *peers);
 static ngx_int_t ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf);
+static ngx_int_t ngx_stream_redis_master_add_sentinel(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_target_t *t);
+static ngx_resolver_t *ngx_stream_redis_master_resolver(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_msec_t *timeout);
+static ngx_uint_t ngx_stream_redis_master_is_name(ngx_str_t *host);
+static ngx_stream_redis_master_target_t *ngx_stream_redis_master_add_named(
+    ngx_conf_t *cf, ngx_stream_redis_master_srv_conf_t *rmcf, ngx_url_t *u,
+    ngx_resolver_t *resolver, ngx_msec_t timeout);
 static ngx_stream_redis_master_target_t *ngx_stream_redis_master_add_target(
     ngx_conf_t *cf, ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t kind, ngx_addr_t *addr, ngx_str_t *server,
@@ -963,9 +972,11 @@ ngx_stream_redis_master_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
             return NGX_CONF_ERROR;
         }
 
+        /* names are resolved once the resolver is known (add_sentinels) */
+
         ngx_memzero(u, sizeof(ngx_url_t));
         u->url = value[i];
-        u->no_resolve = 0;
+        u->no_resolve = 1;
 
         if (ngx_parse_url(cf->pool, u) != NGX_OK || u->no_port) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -1282,9 +1293,12 @@ static ngx_int_t
 ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf)
 {
-    ngx_uint_t                                i, j, k;
+    ngx_str_t                                 url;
     ngx_url_t                                *u;
-    ngx_stream_redis_master_target_t         *t, **tp;
+    ngx_msec_t                                timeout;
+    ngx_uint_t                                i, k;
+    ngx_resolver_t                           *resolver;
+    ngx_stream_redis_master_target_t         *t;
     ngx_stream_redis_master_sentinel_conf_t  *sc;
 
     sc = rmcf->sentinel;
@@ -1313,9 +1327,44 @@ ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
+    resolver = ngx_stream_redis_master_resolver(cf, rmcf, &timeout);
+
     u = sc->addrs.elts;
 
     for (i = 0; i < sc->addrs.nelts; i++) {
+
+        if (resolver && ngx_stream_redis_master_is_name(&u[i].host)) {
+            t = ngx_stream_redis_master_add_named(cf, rmcf, &u[i], resolver,
+                                                  timeout);
+            if (t == NULL) {
+                return NGX_ERROR;
+            }
+
+            if (ngx_stream_redis_master_add_sentinel(rmcf, t) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        /* without a resolver, a name is resolved now, and for good */
+
+        url = u[i].url;
+        ngx_memzero(&u[i], sizeof(ngx_url_t));
+        u[i].url = url;
+
+        if (ngx_parse_url(cf->pool, &u[i]) != NGX_OK) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "invalid Sentinel address \"%V\" in "
+                          "\"redis_sentinel\" of upstream \"%V\"%s%s%s",
+                          &url, rmcf->name, u[i].err ? ": " : "",
+                          u[i].err ? u[i].err : "",
+                          resolver ? ""
+                          : " (with a \"resolver\" in stream{}, Sentinel "
+                            "names are resolved at run time)");
+            return NGX_ERROR;
+        }
+
         for (k = 0; k < u[i].naddrs; k++) {
 
             t = ngx_stream_redis_master_add_target(cf, rmcf,
@@ -1325,30 +1374,126 @@ ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
                 return NGX_ERROR;
             }
 
-            /* a Sentinel listed twice still has one vote */
-
-            tp = rmcf->sentinels.elts;
-
-            for (j = 0; j < rmcf->sentinels.nelts; j++) {
-                if (tp[j] == t) {
-                    break;
-                }
-            }
-
-            if (j < rmcf->sentinels.nelts) {
-                continue;
-            }
-
-            tp = ngx_array_push(&rmcf->sentinels);
-            if (tp == NULL) {
+            if (ngx_stream_redis_master_add_sentinel(rmcf, t) != NGX_OK) {
                 return NGX_ERROR;
             }
-
-            *tp = t;
         }
     }
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_add_sentinel(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_target_t *t)
+{
+    ngx_uint_t                          i;
+    ngx_stream_redis_master_target_t  **tp;
+
+    /* a Sentinel listed twice still has one vote */
+
+    tp = rmcf->sentinels.elts;
+
+    for (i = 0; i < rmcf->sentinels.nelts; i++) {
+        if (tp[i] == t) {
+            return NGX_OK;
+        }
+    }
+
+    tp = ngx_array_push(&rmcf->sentinels);
+    if (tp == NULL) {
+        return NGX_ERROR;
+    }
+
+    *tp = t;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The resolver that resolves Sentinel names at run time: the upstream's
+ * own (nginx 1.27.3 and later), else the one of stream{}; NULL if none
+ * has a name server.
+ */
+
+static ngx_resolver_t *
+ngx_stream_redis_master_resolver(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_msec_t *timeout)
+{
+    ngx_resolver_t              *resolver;
+    ngx_stream_core_srv_conf_t  *cscf;
+
+    cscf = ngx_stream_conf_get_module_srv_conf(cf, ngx_stream_core_module);
+
+    resolver = cscf->resolver;
+    *timeout = cscf->resolver_timeout;
+
+#if (nginx_version >= 1027003)
+    if (rmcf->upstream->resolver) {
+        resolver = rmcf->upstream->resolver;
+
+        if (rmcf->upstream->resolver_timeout != NGX_CONF_UNSET_MSEC) {
+            *timeout = rmcf->upstream->resolver_timeout;
+        }
+    }
+#endif
+
+    if (*timeout == NGX_CONF_UNSET_MSEC) {
+        *timeout = 30000;
+    }
+
+    if (resolver == NULL || resolver == NGX_CONF_UNSET_PTR
+        || resolver->connections.nelts == 0)
+    {
+        return NULL;
+    }
+
+    return resolver;
+}
+
+
+static ngx_uint_t
+ngx_stream_redis_master_is_name(ngx_str_t *host)
+{
+    if (host->len == 0 || host->data[0] == '[') {
+        return 0;
+    }
+
+    return ngx_inet_addr(host->data, host->len) == INADDR_NONE;
+}
+
+
+/*
+ * A Sentinel named by a host name is one Sentinel, whatever addresses the
+ * name has: its target is known by the name, and the checker resolves it.
+ */
+
+static ngx_stream_redis_master_target_t *
+ngx_stream_redis_master_add_named(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_url_t *u,
+    ngx_resolver_t *resolver, ngx_msec_t timeout)
+{
+    ngx_addr_t                         addr;
+    ngx_stream_redis_master_target_t  *t;
+
+    ngx_memzero(&addr, sizeof(ngx_addr_t));
+    addr.name = u->url;
+
+    t = ngx_stream_redis_master_add_target(cf, rmcf,
+                                       NGX_STREAM_REDIS_MASTER_KIND_SENTINEL,
+                                       &addr, &u->url, &rmcf->sentinel->check);
+    if (t == NULL) {
+        return NULL;
+    }
+
+    t->host = u->host;
+    t->port = u->port;
+    t->resolver = resolver;
+    t->resolver_timeout = timeout;
+
+    return t;
 }
 
 

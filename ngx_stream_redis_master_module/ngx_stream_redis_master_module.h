@@ -209,6 +209,16 @@ typedef struct {
     /* the name its certificate must bear, and sent as SNI */
     ngx_str_t                          ssl_name;
 
+    /*
+     * A Sentinel named by a host name, with a resolver: the name is
+     * resolved again before each probe (the resolver caches it for its
+     * TTL or valid=), and sockaddr is NULL until it first resolves.
+     */
+    ngx_str_t                          host;
+    in_port_t                          port;
+    ngx_resolver_t                    *resolver;
+    ngx_msec_t                         resolver_timeout;
+
     /* worker-local */
     ngx_stream_redis_master_checker_t *checker;
     ngx_stream_redis_master_subscriber_t  *subscriber;
