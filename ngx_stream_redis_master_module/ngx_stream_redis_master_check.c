@@ -469,6 +469,16 @@ ngx_stream_redis_master_resolved(ngx_resolver_ctx_t *ctx)
     }
 
     if (addr && addr->socklen <= sizeof(ngx_sockaddr_t)) {
+
+        /* the probe and the subscription go to the new address */
+
+        ngx_stream_redis_master_close(ck);
+        ngx_stream_redis_master_unsubscribe(t);
+
+#if (NGX_STREAM_SSL)
+        ngx_stream_redis_master_link_forget(t);
+#endif
+
         ngx_memcpy(&ck->resolved, addr->sockaddr, addr->socklen);
         ngx_inet_set_port(&ck->resolved.sockaddr, t->port);
 
@@ -479,15 +489,6 @@ ngx_stream_redis_master_resolved(ngx_resolver_ctx_t *ctx)
                       "redis sentinel: %V in upstream %V %s %*s",
                       &t->name, &t->upstreams,
                       t->sockaddr ? "moved to" : "resolves to", len, text);
-
-        /* the probe and the subscription go to the new address */
-
-        ngx_stream_redis_master_close(ck);
-        ngx_stream_redis_master_unsubscribe(t);
-
-#if (NGX_STREAM_SSL)
-        ngx_stream_redis_master_link_forget(t);
-#endif
 
         t->sockaddr = &ck->resolved.sockaddr;
         t->socklen = addr->socklen;

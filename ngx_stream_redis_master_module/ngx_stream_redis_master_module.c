@@ -914,8 +914,9 @@ ngx_stream_redis_master_credentials_done(ngx_conf_t *cf,
 
 /*
  * redis_sentinel name=NAME [username=] [password=|password_file=] ADDR...;
- * The addresses are resolved now; the Sentinels are checked with the
- * upstream's redis_check interval and timeout.
+ * The addresses are resolved once the stream block is read: host names
+ * at run time if there is a resolver, else then.  The Sentinels are
+ * checked with the upstream's redis_check interval and timeout.
  */
 
 static char *
