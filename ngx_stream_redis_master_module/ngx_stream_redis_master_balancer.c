@@ -24,6 +24,8 @@ static ngx_uint_t ngx_stream_redis_master_decision(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
 static ngx_uint_t ngx_stream_redis_master_update_route(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
+static void ngx_stream_redis_master_remember(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t master);
 static void ngx_stream_redis_master_log_choice(
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_decision_t *d, ngx_log_t *log);
@@ -346,9 +348,59 @@ ngx_stream_redis_master_decision(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     rmcf->master = ngx_stream_redis_master_update_route(rmcf, log);
 
+    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
+        ngx_stream_redis_master_remember(rmcf, rmcf->master);
+    }
+
     ngx_stream_redis_master_eligible(rmcf, rmcf->master, rmcf->eligible_new);
 
     return rmcf->master;
+}
+
+
+/*
+ * Adds the master's offset, as the snapshot has it, to the history that
+ * measures replica lag (ngx_stream_redis_master_lag()), with the time of
+ * the master's probe that found it; a new master, or an offset that went
+ * back (a new replication history), starts the history again.
+ */
+
+static void
+ngx_stream_redis_master_remember(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t master)
+{
+    off_t                            offset;
+    ngx_stream_redis_master_seen_t  *last;
+
+    if (master == NGX_STREAM_REDIS_MASTER_NONE) {
+        rmcf->nhistory = 0;
+        return;
+    }
+
+    offset = rmcf->snapshot[master].info.master_repl_offset;
+    last = rmcf->nhistory ? &rmcf->history[rmcf->nhistory - 1] : NULL;
+
+    if (rmcf->history_master != master
+        || last == NULL
+        || offset < last->offset)
+    {
+        rmcf->history_master = master;
+        rmcf->nhistory = 0;
+
+    } else if (offset == last->offset) {
+        return;
+    }
+
+    if (rmcf->nhistory == NGX_STREAM_REDIS_MASTER_HISTORY) {
+        ngx_memmove(&rmcf->history[0], &rmcf->history[1],
+                    (NGX_STREAM_REDIS_MASTER_HISTORY - 1)
+                    * sizeof(ngx_stream_redis_master_seen_t));
+        rmcf->nhistory--;
+    }
+
+    rmcf->history[rmcf->nhistory].offset = offset;
+    rmcf->history[rmcf->nhistory].seen = rmcf->snapshot[master].checked;
+    rmcf->nhistory++;
 }
 
 

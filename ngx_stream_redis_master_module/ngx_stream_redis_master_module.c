@@ -385,7 +385,7 @@ ngx_stream_redis_master_create_srv_conf(ngx_conf_t *cf)
     rmcf->check.timeout = NGX_CONF_UNSET_MSEC;
     rmcf->check.rise = NGX_CONF_UNSET_UINT;
     rmcf->check.fall = NGX_CONF_UNSET_UINT;
-    rmcf->max_lag = NGX_CONF_UNSET;
+    rmcf->max_lag = NGX_CONF_UNSET_MSEC;
     rmcf->max_lag_bytes = NGX_CONF_UNSET;
     rmcf->wait_queue = 1024;
 
@@ -587,8 +587,8 @@ ngx_stream_redis_master_replica(ngx_conf_t *cf, ngx_command_t *cmd,
 
     char        *rv;
     off_t        size;
-    time_t       lag;
     ngx_str_t   *value, s;
+    ngx_msec_t   lag;
     ngx_uint_t   i;
 
     rv = ngx_stream_redis_master_set_balancer(cf, rmcf,
@@ -605,8 +605,8 @@ ngx_stream_redis_master_replica(ngx_conf_t *cf, ngx_command_t *cmd,
             s.data = value[i].data + 8;
             s.len = value[i].len - 8;
 
-            lag = ngx_parse_time(&s, 1);
-            if (lag == (time_t) NGX_ERROR) {
+            lag = ngx_parse_time(&s, 0);
+            if (lag == (ngx_msec_t) NGX_ERROR) {
                 goto invalid;
             }
 
@@ -1188,7 +1188,7 @@ ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
         rmcf->check.fall = 2;
     }
 
-    ngx_conf_init_value(rmcf->max_lag, 15);
+    ngx_conf_init_msec_value(rmcf->max_lag, 15000);
 
 #if (NGX_STREAM_SSL)
     if (ngx_stream_redis_master_merge_ssl(cf, rmcf) != NGX_OK) {

@@ -72,6 +72,9 @@
 /* a decision is made again at least this often (state that goes stale) */
 #define NGX_STREAM_REDIS_MASTER_RECHECK           1000
 
+/* the master's offsets each worker remembers, to measure replica lag */
+#define NGX_STREAM_REDIS_MASTER_HISTORY           16
+
 /* the fastest probing while no master is known (interval / 10) */
 #define NGX_STREAM_REDIS_MASTER_MIN_FAST          50
 
@@ -168,6 +171,13 @@ typedef struct {
 } ngx_stream_redis_master_ssl_conf_t;
 
 
+/* a master_repl_offset of the master, and when its probe found it */
+typedef struct {
+    off_t                              offset;
+    ngx_msec_t                         seen;
+} ngx_stream_redis_master_seen_t;
+
+
 typedef struct {
     ngx_msec_t                         interval;
     ngx_msec_t                         timeout;
@@ -242,7 +252,7 @@ typedef struct {
     ngx_stream_redis_master_ssl_conf_t    ssl;
     ngx_stream_redis_master_ssl_conf_t    sentinel_ssl;
     ngx_uint_t                         split_brain;
-    time_t                             max_lag;
+    ngx_msec_t                         max_lag;
     off_t                              max_lag_bytes;
     ngx_uint_t                         fallback;
     ngx_msec_t                         wait;
@@ -271,6 +281,15 @@ typedef struct {
     ngx_uint_t                         version;
     ngx_msec_t                         decided;
     unsigned                           fresh:1;
+
+    /*
+     * worker-local: the master's master_repl_offset each time it grew, in
+     * ascending order, as the decisions found them (the oldest dropped)
+     */
+    ngx_stream_redis_master_seen_t     history[
+                                       NGX_STREAM_REDIS_MASTER_HISTORY];
+    ngx_uint_t                         nhistory;
+    ngx_uint_t                         history_master;
 } ngx_stream_redis_master_srv_conf_t;
 
 

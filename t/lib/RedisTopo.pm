@@ -35,6 +35,7 @@ use RedisTopo::Dns;
 
 our @EXPORT_OK = qw(
     free_port start_redis start_sentinel start_relay start_hostile start_dns
+    start_writer
     wait_until wait_log log_size children_of stop_all scaled
 );
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
@@ -516,6 +517,19 @@ sub start_relay {
     return $self;
 }
 
+# start_writer(SERVER, [every => SECONDS]) -> RedisTopo::Proc: a redis-cli
+# that writes a key on SERVER every 20 ms (or SECONDS) until stopped
+sub start_writer {
+    my ($srv, %opt) = @_;
+    my $dir = _tempdir('writer-' . $srv->port);
+    my $self = bless { port => $srv->port, dir => $dir }, 'RedisTopo::Proc';
+    $self->{pid} = _spawn_exec("$dir/stdio.log", $srv->_cli_argv(
+        '-r', '100000000', '-i', $opt{every} // 0.02,
+        'SET', 'written', 'x' x 64));
+    push @PROCS, $self;
+    return $self;
+}
+
 # start_dns([records => { NAME => IP }]) -> RedisTopo::Dns: a DNS server on
 # 127.0.0.1, UDP, whose answers the test changes (set, unset)
 sub start_dns {
@@ -628,7 +642,7 @@ backends for tests
 =head1 FUNCTIONS
 
 free_port, start_redis, start_sentinel, start_relay, start_hostile,
-start_dns, wait_until, wait_log, log_size, children_of, stop_all, scaled.
+start_dns, start_writer, wait_until, wait_log, log_size, children_of, stop_all, scaled.
 
 Every TIMEOUT is a deadline in seconds that is multiplied by
 C<TEST_NGINX_TIMEOUT_SCALE> (default 3); C<scaled(SECONDS)> gives the
@@ -645,6 +659,9 @@ certificates.
 start_sentinel options: port, bind (an address other than 127.0.0.1, such
 as 127.0.0.2), monitor => [NAME, PORT, QUORUM], down_after,
 failover_timeout, parallel_syncs, auth_pass, tls, conf.
+
+start_writer(SERVER, [every => SECONDS]): a redis-cli that sets a key on
+SERVER every 20 ms until it is stopped (a master that takes writes).
 
 start_dns(records => { NAME => IP }): a DNS server on 127.0.0.1 (UDP) for
 nginx's resolver; C<< $dns->set(NAME => IP) >> and C<< $dns->unset(NAME) >>
