@@ -26,6 +26,8 @@ static ngx_uint_t ngx_stream_redis_master_update_route(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
 static void ngx_stream_redis_master_remember(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t master);
+static ngx_uint_t ngx_stream_redis_master_forgettable(
+    ngx_stream_redis_master_srv_conf_t *rmcf);
 static void ngx_stream_redis_master_log_choice(
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_decision_t *d, ngx_log_t *log);
@@ -370,6 +372,7 @@ ngx_stream_redis_master_remember(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t master)
 {
     off_t                            offset;
+    ngx_uint_t                       k;
     ngx_stream_redis_master_seen_t  *last;
 
     if (master == NGX_STREAM_REDIS_MASTER_NONE) {
@@ -392,8 +395,10 @@ ngx_stream_redis_master_remember(ngx_stream_redis_master_srv_conf_t *rmcf,
     }
 
     if (rmcf->nhistory == NGX_STREAM_REDIS_MASTER_HISTORY) {
-        ngx_memmove(&rmcf->history[0], &rmcf->history[1],
-                    (NGX_STREAM_REDIS_MASTER_HISTORY - 1)
+        k = ngx_stream_redis_master_forgettable(rmcf);
+
+        ngx_memmove(&rmcf->history[k], &rmcf->history[k + 1],
+                    (NGX_STREAM_REDIS_MASTER_HISTORY - 1 - k)
                     * sizeof(ngx_stream_redis_master_seen_t));
         rmcf->nhistory--;
     }
@@ -401,6 +406,48 @@ ngx_stream_redis_master_remember(ngx_stream_redis_master_srv_conf_t *rmcf,
     rmcf->history[rmcf->nhistory].offset = offset;
     rmcf->history[rmcf->nhistory].seen = rmcf->snapshot[master].checked;
     rmcf->nhistory++;
+}
+
+
+/*
+ * Which offset a full history can do without.  Whether a replica is within
+ * max_lag needs one offset found longer ago than max_lag (and a probe's
+ * delay), and every one since: the oldest goes while the next is that old
+ * too.  Otherwise, as when the master's offset moved at more probes than
+ * the history holds within max_lag, the one whose neighbours are closest
+ * in time goes, so that the steps stay as even as they can.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_forgettable(ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    ngx_msec_t                       gap, best, window;
+    ngx_uint_t                       k, n, forget;
+    ngx_stream_redis_master_seen_t  *h;
+
+    h = rmcf->history;
+    n = rmcf->nhistory;
+
+    window = rmcf->max_lag + 2 * rmcf->check.interval + 100;
+
+    if ((ngx_msec_int_t) (rmcf->decided - h[1].seen) > (ngx_msec_int_t) window)
+    {
+        return 0;
+    }
+
+    forget = 1;
+    best = (ngx_msec_t) -1;
+
+    for (k = 1; k < n - 1; k++) {
+        gap = h[k + 1].seen - h[k - 1].seen;
+
+        if (gap < best) {
+            best = gap;
+            forget = k;
+        }
+    }
+
+    return forget;
 }
 
 

@@ -73,7 +73,7 @@
 #define NGX_STREAM_REDIS_MASTER_RECHECK           1000
 
 /* the master's offsets each worker remembers, to measure replica lag */
-#define NGX_STREAM_REDIS_MASTER_HISTORY           16
+#define NGX_STREAM_REDIS_MASTER_HISTORY           64
 
 /* the fastest probing while no master is known (interval / 10) */
 #define NGX_STREAM_REDIS_MASTER_MIN_FAST          50
@@ -284,7 +284,8 @@ typedef struct {
 
     /*
      * worker-local: the master's master_repl_offset each time it grew, in
-     * ascending order, as the decisions found them (the oldest dropped)
+     * ascending order, as the decisions found them (see
+     * ngx_stream_redis_master_remember())
      */
     ngx_stream_redis_master_seen_t     history[
                                        NGX_STREAM_REDIS_MASTER_HISTORY];
