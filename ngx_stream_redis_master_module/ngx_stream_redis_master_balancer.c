@@ -22,12 +22,9 @@ static void ngx_stream_redis_master_reroute_upstream(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
 static ngx_uint_t ngx_stream_redis_master_decision(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
-static ngx_uint_t ngx_stream_redis_master_update_route(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
-static void ngx_stream_redis_master_remember(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t master);
-static ngx_uint_t ngx_stream_redis_master_forgettable(
-    ngx_stream_redis_master_srv_conf_t *rmcf);
+static void ngx_stream_redis_master_update_route(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_decision_t *d, ngx_log_t *log);
 static void ngx_stream_redis_master_log_choice(
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_decision_t *d, ngx_log_t *log);
@@ -319,25 +316,28 @@ ngx_stream_redis_master_cleanup(void *data)
 
 
 /*
- * The upstream's master as this worker last decided it, with the servers
- * the upstream may use in rmcf->eligible_new.  It is decided again only
- * when a probe recorded something the decision depends on (the route's
- * versions moved), and once a second for state that goes stale: on the
- * common path a connection reads two words of the zone, without its
- * mutex, and copies nothing.
+ * The upstream's master, with the servers the upstream may use in
+ * rmcf->eligible_new.  On the common path a connection reads two words of
+ * the zone, without its mutex, and copies nothing.  When a probe recorded
+ * something the decision depends on (the route's versions moved), or the
+ * decision has aged (state goes stale), the worker takes the decision
+ * published in the zone, and only if that is out of date too, makes it,
+ * once for all workers, and publishes it.
  */
 
 static ngx_uint_t
 ngx_stream_redis_master_decision(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_log_t *log)
 {
-    ngx_uint_t  version;
+    ngx_uint_t                           version;
+    ngx_stream_redis_master_decision_t   d;
 
     version = ngx_stream_redis_master_version(rmcf);
 
     if (rmcf->fresh
         && version == rmcf->version
-        && ngx_current_msec - rmcf->decided < NGX_STREAM_REDIS_MASTER_RECHECK)
+        && (ngx_msec_int_t) (ngx_current_msec - rmcf->decided)
+           < NGX_STREAM_REDIS_MASTER_RECHECK)
     {
         return rmcf->master;
     }
@@ -345,129 +345,65 @@ ngx_stream_redis_master_decision(ngx_stream_redis_master_srv_conf_t *rmcf,
     /* the version is read first: a change meanwhile brings one more turn */
 
     rmcf->version = version;
-    rmcf->decided = ngx_current_msec;
     rmcf->fresh = 1;
 
-    rmcf->master = ngx_stream_redis_master_update_route(rmcf, log);
+    /*
+     * The workers of an older configuration, still serving sessions after
+     * a reload, decide for themselves: their server lists may differ.
+     */
 
-    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
-        ngx_stream_redis_master_remember(rmcf, rmcf->master);
+    if (!ngx_exiting
+        && ngx_stream_redis_master_adopt(rmcf, version, rmcf->eligible_new))
+    {
+        ngx_log_debug3(NGX_LOG_DEBUG_STREAM, log, 0,
+                       "redis balancer: upstream %V takes decision %ui, "
+                       "master %i", rmcf->name, rmcf->generation,
+                       (ngx_int_t) rmcf->master);
+
+        return rmcf->master;
     }
 
-    ngx_stream_redis_master_eligible(rmcf, rmcf->master, rmcf->eligible_new);
+    rmcf->decided = ngx_current_msec;
+
+    ngx_stream_redis_master_update_route(rmcf, &d, log);
+
+    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
+        ngx_stream_redis_master_remember(rmcf, d.master);
+    }
+
+    ngx_stream_redis_master_eligible(rmcf, d.master, rmcf->eligible_new);
+
+    rmcf->master = d.master;
+
+    if (!ngx_exiting) {
+        ngx_stream_redis_master_publish(rmcf, version, &d,
+                                        rmcf->eligible_new);
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_STREAM, log, 0,
+                   "redis balancer: upstream %V decided, master %i",
+                   rmcf->name, (ngx_int_t) rmcf->master);
 
     return rmcf->master;
 }
 
 
 /*
- * Adds the master's offset, as the snapshot has it, to the history that
- * measures replica lag (ngx_stream_redis_master_lag()), with the time of
- * the master's probe that found it; a new master, or an offset that went
- * back (a new replication history), starts the history again.
+ * Takes a snapshot of an upstream's servers and decides its master (see
+ * ngx_stream_redis_master_decide()); a decision that changes is recorded
+ * in the zone and logged, once, by the worker that makes it.
  */
 
 static void
-ngx_stream_redis_master_remember(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t master)
-{
-    off_t                            offset;
-    ngx_uint_t                       k;
-    ngx_stream_redis_master_seen_t  *last;
-
-    if (master == NGX_STREAM_REDIS_MASTER_NONE) {
-        rmcf->nhistory = 0;
-        return;
-    }
-
-    offset = rmcf->snapshot[master].info.master_repl_offset;
-    last = rmcf->nhistory ? &rmcf->history[rmcf->nhistory - 1] : NULL;
-
-    if (rmcf->history_master != master
-        || last == NULL
-        || offset < last->offset)
-    {
-        rmcf->history_master = master;
-        rmcf->nhistory = 0;
-
-    } else if (offset == last->offset) {
-        return;
-    }
-
-    if (rmcf->nhistory == NGX_STREAM_REDIS_MASTER_HISTORY) {
-        k = ngx_stream_redis_master_forgettable(rmcf);
-
-        ngx_memmove(&rmcf->history[k], &rmcf->history[k + 1],
-                    (NGX_STREAM_REDIS_MASTER_HISTORY - 1 - k)
-                    * sizeof(ngx_stream_redis_master_seen_t));
-        rmcf->nhistory--;
-    }
-
-    rmcf->history[rmcf->nhistory].offset = offset;
-    rmcf->history[rmcf->nhistory].seen = rmcf->snapshot[master].checked;
-    rmcf->nhistory++;
-}
-
-
-/*
- * Which offset a full history can do without.  Whether a replica is within
- * max_lag needs one offset found longer ago than max_lag (and a probe's
- * delay), and every one since: the oldest goes while the next is that old
- * too.  Otherwise, as when the master's offset moved at more probes than
- * the history holds within max_lag, the one whose neighbours are closest
- * in time goes, so that the steps stay as even as they can.
- */
-
-static ngx_uint_t
-ngx_stream_redis_master_forgettable(ngx_stream_redis_master_srv_conf_t *rmcf)
-{
-    ngx_msec_t                       gap, best, window;
-    ngx_uint_t                       k, n, forget;
-    ngx_stream_redis_master_seen_t  *h;
-
-    h = rmcf->history;
-    n = rmcf->nhistory;
-
-    window = rmcf->max_lag + 2 * rmcf->check.interval + 100;
-
-    if ((ngx_msec_int_t) (rmcf->decided - h[1].seen) > (ngx_msec_int_t) window)
-    {
-        return 0;
-    }
-
-    forget = 1;
-    best = (ngx_msec_t) -1;
-
-    for (k = 1; k < n - 1; k++) {
-        gap = h[k + 1].seen - h[k - 1].seen;
-
-        if (gap < best) {
-            best = gap;
-            forget = k;
-        }
-    }
-
-    return forget;
-}
-
-
-/*
- * Takes a snapshot of an upstream's servers and decides its master (see
- * ngx_stream_redis_master_decide()); a decision that changes is recorded
- * in the zone and logged, once, by the first worker that sees it.
- */
-
-static ngx_uint_t
 ngx_stream_redis_master_update_route(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_log_t *log)
+    ngx_stream_redis_master_decision_t *d, ngx_log_t *log)
 {
-    ngx_stream_redis_master_target_t    **tp;
-    ngx_stream_redis_master_decision_t    d;
+    ngx_stream_redis_master_target_t  **tp;
 
     tp = rmcf->targets.elts;
 
     ngx_stream_redis_master_snapshot(rmcf);
-    ngx_stream_redis_master_decide(rmcf, rmcf->route->master, &d);
+    ngx_stream_redis_master_decide(rmcf, rmcf->route->master, d);
 
     /*
      * The workers of an older configuration, still serving sessions after
@@ -475,11 +411,11 @@ ngx_stream_redis_master_update_route(ngx_stream_redis_master_srv_conf_t *rmcf,
      * ones: their server lists may differ, and the record would flip.
      */
 
-    if (d.rule == NGX_STREAM_REDIS_MASTER_RULE_KEPT || ngx_exiting) {
-        return d.master;
+    if (d->rule == NGX_STREAM_REDIS_MASTER_RULE_KEPT || ngx_exiting) {
+        return;
     }
 
-    if (d.rule == NGX_STREAM_REDIS_MASTER_RULE_UNPROBED) {
+    if (d->rule == NGX_STREAM_REDIS_MASTER_RULE_UNPROBED) {
 
         /* the master known before is gone: say so, and probe faster */
 
@@ -491,17 +427,15 @@ ngx_stream_redis_master_update_route(ngx_stream_redis_master_srv_conf_t *rmcf,
                           rmcf->name);
         }
 
-        return d.master;
+        return;
     }
 
     if (ngx_stream_redis_master_announce(rmcf,
-                             d.master == NGX_STREAM_REDIS_MASTER_NONE
-                             ? NULL : tp[d.master]->node, d.claimants))
+                             d->master == NGX_STREAM_REDIS_MASTER_NONE
+                             ? NULL : tp[d->master]->node, d->claimants))
     {
-        ngx_stream_redis_master_log_choice(rmcf, &d, log);
+        ngx_stream_redis_master_log_choice(rmcf, d, log);
     }
-
-    return d.master;
 }
 
 
@@ -654,6 +588,29 @@ ngx_stream_redis_master_reroute(ngx_cycle_t *cycle)
     for (i = 0; i < rmmcf->upstreams.nelts; i++) {
         ngx_stream_redis_master_reroute_upstream(rmcfp[i], cycle->log);
     }
+}
+
+
+/* whether this worker proxies or holds any connection of an upstream */
+
+ngx_uint_t
+ngx_stream_redis_master_tracking(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                            i;
+    ngx_stream_redis_master_srv_conf_t  **rmcfp;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+    rmcfp = rmmcf->upstreams.elts;
+
+    for (i = 0; i < rmmcf->upstreams.nelts; i++) {
+        if (rmcfp[i]->nheld || !ngx_queue_empty(&rmcfp[i]->sessions)) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

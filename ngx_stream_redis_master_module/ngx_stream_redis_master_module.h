@@ -72,8 +72,14 @@
 /* a decision is made again at least this often (state that goes stale) */
 #define NGX_STREAM_REDIS_MASTER_RECHECK           1000
 
-/* the master's offsets each worker remembers, to measure replica lag */
-#define NGX_STREAM_REDIS_MASTER_HISTORY           64
+/* a worker that probes and proxies nothing sweeps at most this often */
+#define NGX_STREAM_REDIS_MASTER_WATCH             1000
+
+/* the widest slot that probes falling due together share (interval / 20) */
+#define NGX_STREAM_REDIS_MASTER_SLOT              50
+
+/* the master's offsets a read upstream remembers, to measure replica lag */
+#define NGX_STREAM_REDIS_MASTER_HISTORY           32
 
 /* the fastest probing while no master is known (interval / 10) */
 #define NGX_STREAM_REDIS_MASTER_MIN_FAST          50
@@ -124,6 +130,33 @@ typedef struct {
 } ngx_stream_redis_master_node_t;
 
 
+/* a master_repl_offset of the master, and when its probe found it */
+typedef struct {
+    off_t                              offset;
+    ngx_msec_t                         seen;
+} ngx_stream_redis_master_seen_t;
+
+
+/*
+ * An upstream's decision as the worker that made it published it: the
+ * master (a server index of configuration "conf"), how it was chosen, and
+ * the servers the upstream may use.  It was made from the route's
+ * "version", at "decided"; "generation" is raised each time it changes.
+ * The block only grows ("words" of map), so that it outlives reloads.
+ */
+typedef struct {
+    ngx_uint_t                         conf;
+    ngx_uint_t                         version;
+    ngx_msec_t                         decided;
+    ngx_uint_t                         generation;
+    ngx_uint_t                         master;
+    ngx_uint_t                         claimants;
+    ngx_uint_t                         rule;
+    size_t                             words;
+    uintptr_t                          map[1];
+} ngx_stream_redis_master_published_t;
+
+
 /*
  * The shared routing record of one upstream: what was last announced, and
  * two versions that a probe raises when it records something its decision
@@ -137,6 +170,18 @@ typedef struct {
     ngx_uint_t                         claimants;
     ngx_atomic_t                       role_version;
     ngx_atomic_t                       lag_version;
+    ngx_stream_redis_master_published_t  *published;
+
+    /*
+     * A read upstream's master ("history_node"): its master_repl_offset
+     * each time a decision found it grown, in ascending order, with the
+     * time of the probe that found it (see ngx_stream_redis_master_lag())
+     */
+    ngx_stream_redis_master_node_t    *history_node;
+    ngx_uint_t                         nhistory;
+    ngx_stream_redis_master_seen_t     history[
+                                       NGX_STREAM_REDIS_MASTER_HISTORY];
+
     unsigned                           announced:1;
     unsigned                           fallback:1;
 } ngx_stream_redis_master_route_t;
@@ -145,6 +190,12 @@ typedef struct {
 typedef struct {
     ngx_queue_t                        nodes;
     ngx_queue_t                        routes;
+
+    /* raised with any target's kick: no worker scans while it stays */
+    ngx_atomic_t                       kicks;
+
+    /* raised by each configuration that sets the zone up */
+    ngx_uint_t                         confs;
 } ngx_stream_redis_master_shctx_t;
 
 
@@ -169,13 +220,6 @@ typedef struct {
     ngx_ssl_t                         *ssl;
 #endif
 } ngx_stream_redis_master_ssl_conf_t;
-
-
-/* a master_repl_offset of the master, and when its probe found it */
-typedef struct {
-    off_t                              offset;
-    ngx_msec_t                         seen;
-} ngx_stream_redis_master_seen_t;
 
 
 typedef struct {
@@ -279,13 +323,14 @@ typedef struct {
     /* worker-local: the last decision, and the versions it was made at */
     ngx_uint_t                         master;
     ngx_uint_t                         version;
+    ngx_uint_t                         generation;
     ngx_msec_t                         decided;
     unsigned                           fresh:1;
 
     /*
-     * worker-local: the master's master_repl_offset each time it grew, in
-     * ascending order, as the decisions found them (see
-     * ngx_stream_redis_master_remember())
+     * worker-local: the route's history of the master's offsets, as the
+     * last decision of this worker found it, and the server index of that
+     * master (see ngx_stream_redis_master_remember())
      */
     ngx_stream_redis_master_seen_t     history[
                                        NGX_STREAM_REDIS_MASTER_HISTORY];
@@ -301,12 +346,19 @@ typedef struct {
     ngx_slab_pool_t                   *shpool;
     ngx_stream_redis_master_shctx_t   *sh;
 
+    /* this configuration's serial number in the zone */
+    ngx_uint_t                         conf;
+
     /* what this configuration added to a zone it took over */
     ngx_array_t                        created;
     unsigned                           reused:1;
     unsigned                           committed:1;
 
+    /* worker-local */
     ngx_event_t                        sweep;
+    ngx_msec_t                         watch;
+    ngx_msec_t                         watched;
+    ngx_uint_t                         probing;
 } ngx_stream_redis_master_main_conf_t;
 
 
