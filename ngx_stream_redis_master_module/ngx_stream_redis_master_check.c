@@ -488,8 +488,8 @@ ngx_stream_redis_master_resolved(ngx_resolver_ctx_t *ctx)
     ngx_int_t                           state;
     ngx_uint_t                          i;
     ngx_resolver_addr_t                *addr;
-    ngx_stream_redis_master_checker_t  *ck;
     ngx_stream_redis_master_target_t   *t;
+    ngx_stream_redis_master_checker_t  *ck;
 
     ck = ctx->data;
     t = ck->target;
@@ -773,7 +773,7 @@ ngx_stream_redis_master_handshaked(ngx_connection_t *c)
     }
 
     if (ngx_stream_redis_master_link_verified(ck->target, c, ck->reason,
-                                              NGX_STREAM_REDIS_MASTER_REASON_LEN)
+                                           NGX_STREAM_REDIS_MASTER_REASON_LEN)
         != NGX_OK)
     {
         ngx_stream_redis_master_done(ck, 0);

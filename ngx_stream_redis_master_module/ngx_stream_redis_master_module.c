@@ -278,7 +278,8 @@ static ngx_command_t  ngx_stream_redis_master_commands[] = {
       NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_STREAM_SRV_CONF_OFFSET,
-      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.trusted_certificate),
+      offsetof(ngx_stream_redis_master_srv_conf_t,
+               sentinel_ssl.trusted_certificate),
       NULL },
 
     { ngx_string("redis_sentinel_ssl_certificate"),
@@ -292,7 +293,8 @@ static ngx_command_t  ngx_stream_redis_master_commands[] = {
       NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_STREAM_SRV_CONF_OFFSET,
-      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.certificate_key),
+      offsetof(ngx_stream_redis_master_srv_conf_t,
+               sentinel_ssl.certificate_key),
       NULL },
 
 #endif
