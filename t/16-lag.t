@@ -73,11 +73,14 @@ __DATA__
 my ($R1, $R2) = @ENV{qw(TEST_NGINX_R1 TEST_NGINX_R2)};
 TestRM::wait_error_log(qr/server 127\.0\.0\.1:$_ in upstream redis_ro is up/)
     for $R1, $R2;
+TestRM::wait_error_log(qr/upstream redis_ro master is 127\.0\.0\.1:$ENV{TEST_NGINX_M}\b/);
 TestRM::wait_until(sub { my $n = count(reads(4)); $n->{$R1} && $n->{$R2} },
                    5, 'reads on both replicas');
 
 # 12 s: the master pings its replicas every 10 s, and an idle replica's
-# master_last_io_seconds_ago climbs towards 10 meanwhile
+# master_last_io_seconds_ago climbs towards 10 meanwhile.  (Before, at
+# start-up, reads are refused until the master is known.)
+my $from = TestRM::error_log_size();
 my $offset = $m->info('replication')->{master_repl_offset};
 my (%seen, $last_io);
 my $end = Time::HiRes::time() + 12;
@@ -94,13 +97,14 @@ Test::More::cmp_ok($last_io, '>=', 2,
                    . 'its master');
 Test::More::cmp_ok($m->info('replication')->{master_repl_offset}, '>',
                    $offset, "the master's offset moved meanwhile (a ping)");
+Test::More::is(TestRM::count_error_log(qr/no qualified Redis replica/, $from),
+               0, 'no read was refused meanwhile, says the log');
 --- stream_request
 CONFIG GET port
 QUIT
 --- stream_response_like: ^\*2\r\n\$4\r\nport\r\n\$\d+\r\n\d+\r\n\+OK\r\n$
 --- timeout: 60
 --- no_error_log
-no qualified Redis replica
 [alert]
 [crit]
 
