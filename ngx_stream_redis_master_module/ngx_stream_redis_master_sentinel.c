@@ -239,12 +239,14 @@ ngx_stream_redis_master_subscriber_read(ngx_event_t *ev)
 {
     u_char                                 buf[4096], *error;
     ssize_t                                n;
+    const char                            *anonymous;
     ngx_connection_t                      *c;
     ngx_stream_redis_master_subscriber_t  *sub;
 
     c = ev->data;
     sub = c->data;
     error = (u_char *) "";
+    anonymous = "";
 
     if (c->close) {
         ngx_stream_redis_master_unsubscribe(sub->target);
@@ -269,17 +271,17 @@ ngx_stream_redis_master_subscriber_read(ngx_event_t *ev)
 
 #if (NGX_STREAM_SSL)
             error = ngx_stream_redis_master_link_error(c);
+
+            if (c->ssl && sub->target->check->ssl->certificate.len == 0) {
+                anonymous = ", no client certificate sent";
+            }
 #endif
 
             ngx_stream_redis_master_subscriber_drop(sub, "lost the event "
                                                 "subscription: %s%s%s%s",
                                                 n ? "recv() failed"
                                                   : "connection closed",
-                                                c->ssl
-                                                && sub->target->check->ssl
-                                                   ->certificate.len == 0
-                                                ? ", no client certificate "
-                                                  "sent" : "",
+                                                anonymous,
                                                 error[0] ? ": " : "", error);
             return;
         }
