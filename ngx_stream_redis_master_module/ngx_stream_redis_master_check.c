@@ -790,8 +790,10 @@ ngx_stream_redis_master_handshaked(ngx_connection_t *c)
  * A failed send() or recv(): on a TLS link the reason is what the TLS
  * layer logged (an alert from the server, as when it wants a client
  * certificate), not an errno.  With TLS 1.3 a server refuses a client
- * without a certificate only after the client's handshake has ended, and
- * then it may be a reset that comes first: a missing certificate is said.
+ * without a certificate only after the client's handshake has ended, on a
+ * read or, as a reset, on a write: a link without a certificate gets one
+ * reason, whichever comes, so that its failures are logged once an
+ * interval (what the TLS layer said is in the "redis link:" line).
  */
 
 static void
@@ -804,9 +806,15 @@ ngx_stream_redis_master_io_failed(ngx_stream_redis_master_checker_t *ck,
     if (c->ssl) {
         error = ngx_stream_redis_master_link_error(c);
 
-        ngx_stream_redis_master_fail(ck, 0, "TLS %s%s%s%s", what,
-                                     ck->target->check->ssl->certificate.len
-                                     ? "" : ", no client certificate sent",
+        if (ck->target->check->ssl->certificate.len == 0) {
+            error[0] = '\0';
+            ngx_stream_redis_master_fail(ck, 0, "TLS link lost, no client "
+                                         "certificate sent (the server may "
+                                         "require one)");
+            return;
+        }
+
+        ngx_stream_redis_master_fail(ck, 0, "TLS %s%s%s", what,
                                      error[0] ? ": " : "", error);
         error[0] = '\0';
         return;

@@ -68,7 +68,7 @@ __DATA__
         server 127.0.0.1:$TEST_NGINX_M;
         server 127.0.0.1:$TEST_NGINX_R;
         redis_master;
-        redis_check interval=200ms timeout=1s;
+        redis_check interval=200ms timeout=scaled(1s);
 
         redis_ssl on;
         redis_ssl_certificate $TEST_NGINX_TLS/client.crt;
@@ -112,7 +112,7 @@ probe failed
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_M;
         redis_master;
-        redis_check interval=200ms timeout=1s;
+        redis_check interval=200ms timeout=scaled(1s);
 
         redis_ssl on;
         redis_ssl_certificate $TEST_NGINX_TLS/client.crt;
@@ -142,7 +142,7 @@ is up
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_M;
         redis_master;
-        redis_check interval=200ms timeout=1s;
+        redis_check interval=200ms timeout=scaled(1s);
 
         redis_ssl on;
         redis_ssl_certificate $TEST_NGINX_TLS/client.crt;
@@ -172,7 +172,7 @@ is up
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_M;
         redis_master;
-        redis_check interval=200ms timeout=1s;
+        redis_check interval=200ms timeout=scaled(1s);
 
         redis_ssl on;
         redis_ssl_trusted_certificate $TEST_NGINX_TLS/ca.crt;
@@ -182,7 +182,8 @@ is up
 --- stream_server_config
     proxy_pass redis_rw;
 --- init
-TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M} in upstream redis_rw probe failed: TLS (send|recv)\(\) failed, no client certificate sent/);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M} in upstream redis_rw probe failed: TLS link lost, no client certificate sent \(the server may require one\)/);
+TestRM::wait_error_log(qr/\[info\] .*redis link: SSL_read\(\) failed \(SSL: .*alert certificate required/);
 TestRM::wait_error_log(qr/upstream redis_rw has no master/);
 --- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
 --- error_log
@@ -200,7 +201,7 @@ is up
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_M;
         redis_master;
-        redis_check interval=200ms timeout=1s;
+        redis_check interval=200ms timeout=scaled(1s);
     }
 --- stream_server_config
     proxy_pass redis_rw;
@@ -222,7 +223,7 @@ master is
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_PLAIN;
         redis_master;
-        redis_check interval=200ms timeout=1s port=$TEST_NGINX_MP;
+        redis_check interval=200ms timeout=scaled(1s) port=$TEST_NGINX_MP;
 
         redis_ssl on;
         redis_ssl_certificate $TEST_NGINX_TLS/client.crt;
@@ -261,7 +262,7 @@ probe failed
         server 127.0.0.1:$TEST_NGINX_M7;
         server 127.0.0.1:$TEST_NGINX_R7;
         redis_master;
-        redis_check interval=200ms timeout=1s;
+        redis_check interval=200ms timeout=scaled(1s);
         redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_S1_7
                        127.0.0.1:$TEST_NGINX_S2_7 127.0.0.1:$TEST_NGINX_S3_7;
 
