@@ -448,13 +448,18 @@ ngx_stream_redis_master_init_main_conf(ngx_conf_t *cf, void *conf)
         if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_NONE) {
 
             if (rmcf->check.interval != NGX_CONF_UNSET_MSEC
-                || rmcf->sentinel)
+                || rmcf->sentinel
+                || rmcf->ssl.enable != NGX_CONF_UNSET
+                || rmcf->sentinel_ssl.enable != NGX_CONF_UNSET)
             {
                 ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                               "\"%s\" in upstream \"%V\" requires "
                               "\"redis_master\" or \"redis_replica\" in %s:%ui",
                               rmcf->sentinel ? "redis_sentinel"
-                                             : "redis_check",
+                              : rmcf->check.interval != NGX_CONF_UNSET_MSEC
+                                ? "redis_check"
+                              : rmcf->ssl.enable != NGX_CONF_UNSET
+                                ? "redis_ssl" : "redis_sentinel_ssl",
                               &uscfp[i]->host, uscfp[i]->file_name,
                               uscfp[i]->line);
                 return NGX_CONF_ERROR;

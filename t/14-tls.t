@@ -19,12 +19,16 @@ use Test::Nginx::Socket::Lua::Stream;
 #   TEST 1-5  $m master, $r its replica: TLS only; only read
 #   TEST 6    $mp master on a plain port for clients and a TLS port for
 #             the probes
+#   TEST 8    $m13 master that takes TLS 1.3 only
 #   TEST 7    $m7 master, $r7 its replica, @s7 three TLS Sentinels: a
 #             failover to $r7
 our $tls = RedisTopo::Tls->new;
 
 our $m = start_redis(tls => $tls);
 our $r = start_redis(tls => $tls, replicaof => $m->port);
+
+# TLS 1.3 only, for a probe that offers TLS 1.2 only
+our $m13 = start_redis(tls => $tls, conf => ['tls-protocols "TLSv1.3"']);
 
 our $plain = free_port();
 our $mp = start_redis(tls => $tls, conf => ["port $plain"]);
@@ -39,6 +43,7 @@ $ENV{TEST_NGINX_M} = $m->port;
 $ENV{TEST_NGINX_R} = $r->port;
 $ENV{TEST_NGINX_MP} = $mp->port;
 $ENV{TEST_NGINX_PLAIN} = $plain;
+$ENV{TEST_NGINX_M13} = $m13->port;
 $ENV{TEST_NGINX_M7} = $m7->port;
 $ENV{TEST_NGINX_R7} = $r7->port;
 $ENV{"TEST_NGINX_S${_}_7"} = $s7[$_ - 1]->port for 1 .. 3;
@@ -306,3 +311,31 @@ main::tls_port_reply($ENV{TEST_NGINX_R7})
 [crit]
 subscription
 TLS handshake
+
+
+
+=== TEST 8: no protocol in common: the handshake fails, and why is logged
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M13;
+        redis_master;
+        redis_check interval=200ms timeout=scaled(1s);
+
+        redis_ssl on;
+        redis_ssl_protocols TLSv1.2;
+        redis_ssl_certificate $TEST_NGINX_TLS/client.crt;
+        redis_ssl_certificate_key $TEST_NGINX_TLS/client.key;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M13} in upstream redis_rw probe failed: TLS handshake failed: SSL_do_handshake\(\) failed \(SSL: .*(protocol version|alert)/);
+TestRM::wait_error_log(qr/upstream redis_rw has no master/);
+--- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- error_log
+no Redis master in upstream redis_rw
+--- no_error_log
+[alert]
+[crit]
+master is
+is up
