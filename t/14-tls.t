@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # TLS: probes, Sentinel probes and the Sentinel subscription speak TLS to
 # TLS-only servers (port 0, tls-port, tls-auth-clients yes) with nginx's own
 # TLS layer; a wrong CA, a wrong name or a missing client certificate is

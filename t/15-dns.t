@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # Sentinels named by host names: with a resolver in stream{}, a name is
 # resolved at run time, again as its TTL (or valid=) runs out; a name that
 # does not resolve at start-up is logged and retried, and counts as a

@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # Replica lag in milliseconds that means staleness: max_lag compares how
 # long ago the master was first found beyond the offset a replica reports
 # (the history of the master's offsets, see docs/directives.md), not when
