@@ -250,10 +250,10 @@ ngx_stream_redis_master_route(ngx_stream_redis_master_main_conf_t *rmmcf,
 /*
  * Gives a route that this configuration took over a block for its
  * published decision with room for this configuration's server map.  A
- * block that is large enough is kept; a larger one replaces it, under the lock that every reader and writer of
- * the block holds, and keeps its size should the reload fail: the block
- * never shrinks, so a worker of any configuration still running fits in
- * it.
+ * block that is large enough is kept; a larger one replaces it, under the
+ * lock that every reader and writer of the block holds, and keeps its
+ * size should the reload fail: the block never shrinks, so a worker of
+ * any configuration still running fits in it.
  */
 
 static ngx_int_t
