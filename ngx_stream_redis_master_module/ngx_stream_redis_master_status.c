@@ -108,6 +108,9 @@ static const char *ngx_stream_redis_master_status_rule(
     ngx_stream_redis_master_status_view_t *view);
 static const char *ngx_stream_redis_master_status_why(
     ngx_stream_redis_master_status_view_t *view);
+static ngx_int_t ngx_stream_redis_master_status_lag_ms(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_msec_int_t *lag);
 static ngx_int_t ngx_stream_redis_master_status_lag_bytes(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i, off_t *lag);
 static size_t ngx_stream_redis_master_status_named(
@@ -205,6 +208,7 @@ static const char  *ngx_stream_redis_master_status_places[] = {
 #define NGX_STREAM_REDIS_MASTER_M_FALL           115
 #define NGX_STREAM_REDIS_MASTER_M_SENTINEL_UP    116
 #define NGX_STREAM_REDIS_MASTER_M_SENTINEL_AGREE 117
+#define NGX_STREAM_REDIS_MASTER_M_LAST_IO        118
 
 
 static ngx_stream_redis_master_status_metric_t
@@ -241,7 +245,12 @@ static ngx_stream_redis_master_status_metric_t
     { "redis_master_replica_lag_seconds",
       NGX_STREAM_REDIS_MASTER_M_LAG_SECONDS,
       NGX_STREAM_REDIS_MASTER_SCOPE_SERVER, 0,
-      "Seconds since the replica last heard from its master" },
+      "How stale the replica is, as max_lag judges it" },
+    { "redis_master_replica_last_io_seconds",
+      NGX_STREAM_REDIS_MASTER_M_LAST_IO,
+      NGX_STREAM_REDIS_MASTER_SCOPE_SERVER, 0,
+      "Seconds since the replica last heard from its master "
+      "(master_last_io_seconds_ago)" },
     { "redis_master_replica_lag_bytes", NGX_STREAM_REDIS_MASTER_M_LAG_BYTES,
       NGX_STREAM_REDIS_MASTER_SCOPE_SERVER, 0,
       "Bytes of replication stream the replica is behind the chosen "
@@ -594,6 +603,30 @@ ngx_stream_redis_master_status_view(ngx_pool_t *pool,
         }
     }
 
+    /*
+     * Replica lag is measured against the route's history of the master's
+     * offsets, as the worker that decides keeps it: the page takes the
+     * copy it read, and "now" for a replica whose probes are overdue.
+     */
+
+    conf->history_master = NGX_STREAM_REDIS_MASTER_NONE;
+    conf->nhistory = 0;
+    conf->decided = ngx_current_msec;
+
+    for (i = 0; i < n; i++) {
+        if (view->route.history_node
+            && tp[i]->node == view->route.history_node)
+        {
+            conf->history_master = i;
+            conf->nhistory = ngx_min(view->route.nhistory,
+                                     NGX_STREAM_REDIS_MASTER_HISTORY);
+            ngx_memcpy(conf->history, view->route.history,
+                       conf->nhistory
+                       * sizeof(ngx_stream_redis_master_seen_t));
+            break;
+        }
+    }
+
     ngx_stream_redis_master_eligible(conf, view->master, view->eligible);
 
     snap = conf->snapshot;
@@ -738,6 +771,30 @@ ngx_stream_redis_master_status_why(ngx_stream_redis_master_status_view_t *view)
     }
 
     return "not every server has been checked yet";
+}
+
+
+/*
+ * How stale a follower of the chosen master is, in milliseconds, as
+ * max_lag judges it (ngx_stream_redis_master_lag()); NGX_DECLINED when
+ * that is not known or does not apply.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_status_lag_ms(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_msec_int_t *lag)
+{
+    if (view->master == NGX_STREAM_REDIS_MASTER_NONE
+        || !view->conf.snapshot[i].up
+        || view->place[i] != NGX_STREAM_REDIS_MASTER_PLACE_FOLLOWER)
+    {
+        return NGX_DECLINED;
+    }
+
+    *lag = ngx_stream_redis_master_lag(&view->conf, i, view->master);
+
+    return (*lag < 0) ? NGX_DECLINED : NGX_OK;
 }
 
 
@@ -974,6 +1031,7 @@ ngx_stream_redis_master_status_json_server(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i)
 {
     off_t                               lag;
+    ngx_msec_int_t                      ms;
     ngx_stream_redis_master_node_t     *s;
     ngx_stream_redis_master_info_t     *info;
     ngx_stream_redis_master_target_t  **tp;
@@ -1036,6 +1094,15 @@ ngx_stream_redis_master_status_json_server(
         && info->master_last_io >= 0)
     {
         ngx_stream_redis_master_status_printf(o, "%i", info->master_last_io);
+
+    } else {
+        ngx_stream_redis_master_status_printf(o, "null");
+    }
+
+    ngx_stream_redis_master_status_printf(o, ",\"lag_ms\":");
+
+    if (ngx_stream_redis_master_status_lag_ms(view, i, &ms) == NGX_OK) {
+        ngx_stream_redis_master_status_printf(o, "%M", (ngx_msec_t) ms);
 
     } else {
         ngx_stream_redis_master_status_printf(o, "null");
@@ -1164,6 +1231,7 @@ ngx_stream_redis_master_status_sample(ngx_stream_redis_master_status_out_t *o,
     u_char                             *p;
     u_char                              value[NGX_OFF_T_LEN + 8];
     ngx_uint_t                          k, replica;
+    ngx_msec_int_t                      ms;
     ngx_stream_redis_master_node_t     *s;
     ngx_stream_redis_master_target_t  **tp;
 
@@ -1242,6 +1310,15 @@ ngx_stream_redis_master_status_sample(ngx_stream_redis_master_status_out_t *o,
         break;
 
     case NGX_STREAM_REDIS_MASTER_M_LAG_SECONDS:
+        if (ngx_stream_redis_master_status_lag_ms(view, i, &ms) != NGX_OK) {
+            return;
+        }
+
+        p = ngx_sprintf(p, "%M.%03M", (ngx_msec_t) ms / 1000,
+                        (ngx_msec_t) ms % 1000);
+        break;
+
+    case NGX_STREAM_REDIS_MASTER_M_LAST_IO:
         if (!replica || s->info.master_last_io < 0) {
             return;
         }
@@ -1560,6 +1637,7 @@ ngx_stream_redis_master_status_html_server(
     off_t                               lag;
     u_char                              when[sizeof("00:00:00")];
     ngx_tm_t                            tm;
+    ngx_msec_int_t                      ms;
     ngx_stream_redis_master_node_t     *s;
     ngx_stream_redis_master_info_t     *info;
     ngx_stream_redis_master_target_t  **tp;
@@ -1601,9 +1679,9 @@ ngx_stream_redis_master_status_html_server(
                       info->sync_in_progress ? ", syncing" : "",
                       info->loading ? ", loading" : "");
 
-        if (info->master_last_io >= 0) {
+        if (ngx_stream_redis_master_status_lag_ms(view, i, &ms) == NGX_OK) {
             ngx_stream_redis_master_status_printf(o,
-                          "<tr><td>lag</td><td>%i s", info->master_last_io);
+                          "<tr><td>lag</td><td>%M ms", (ngx_msec_t) ms);
 
         } else {
             ngx_stream_redis_master_status_printf(o,
@@ -1617,6 +1695,12 @@ ngx_stream_redis_master_status_html_server(
         }
 
         ngx_stream_redis_master_status_printf(o, "</td></tr>");
+
+        if (info->master_last_io >= 0) {
+            ngx_stream_redis_master_status_printf(o,
+                          "<tr><td>last io</td><td>%i s ago</td></tr>",
+                          info->master_last_io);
+        }
 
     } else if (info->loading) {
         ngx_stream_redis_master_status_printf(o,

@@ -1,10 +1,10 @@
 # Copyright (C) The ngx_stream_redis_master_module authors
 # SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
 #
-# Hostile replies, failed AUTH, Sentinel events, held connections and the
-# status page, run again under valgrind: no invalid memory access, and
-# nothing this module or hiredis allocated is lost.  (nginx's own
-# ngx_set_environment() leak in the
+# Hostile replies, failed AUTH, Sentinel events, held connections, TLS
+# links, Sentinels resolved at run time and the status page, run again
+# under valgrind: no invalid memory access, and nothing this module or
+# hiredis allocated is lost.  (nginx's own ngx_set_environment() leak in the
 # master process is not ours and is ignored.)
 #
 # Not part of "make test" (prove -r t): "make test-valgrind" runs it from
@@ -19,7 +19,7 @@ use Test::More;
 use RedisTopo ();
 
 my @suites = qw(t/06-hostile.t t/03-auth.t t/09-sentinel.t t/10-hold.t
-                t/14-status.t);
+                t/14-tls.t t/15-dns.t t/17-status.t);
 my $SLOWER = 5;
 
 # make test-valgrind installs valgrind: its absence is a failure, not a skip
