@@ -777,7 +777,8 @@ ngx_stream_redis_master_status_why(ngx_stream_redis_master_status_view_t *view)
 /*
  * How stale a follower of the chosen master is, in milliseconds, as
  * max_lag judges it (ngx_stream_redis_master_lag()); NGX_DECLINED when
- * that is not known or does not apply.
+ * that is not known or does not apply: a write pool keeps no history of
+ * the master's offsets.
  */
 
 static ngx_int_t
@@ -785,7 +786,8 @@ ngx_stream_redis_master_status_lag_ms(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
     ngx_msec_int_t *lag)
 {
-    if (view->master == NGX_STREAM_REDIS_MASTER_NONE
+    if (view->conf.balancer != NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA
+        || view->master == NGX_STREAM_REDIS_MASTER_NONE
         || !view->conf.snapshot[i].up
         || view->place[i] != NGX_STREAM_REDIS_MASTER_PLACE_FOLLOWER)
     {
