@@ -54,7 +54,7 @@
 #define NGX_STREAM_REDIS_MASTER_NONE              ((ngx_uint_t) -1)
 
 #define NGX_STREAM_REDIS_MASTER_REPLID_LEN        40
-/* sized so that a server's node and key fit a 512-byte slab chunk */
+/* sized so that a server's node and key fit a 1024-byte slab chunk */
 #define NGX_STREAM_REDIS_MASTER_HOST_LEN          96
 #define NGX_STREAM_REDIS_MASTER_REASON_LEN        128
 
@@ -76,6 +76,27 @@
 #define NGX_STREAM_REDIS_MASTER_MIN_FAST          50
 
 
+/*
+ * The replicas a master's INFO lists ("slaveN:" lines) that are kept: the
+ * ones with the freshest acknowledgements, so that "N of them acknowledged
+ * within TIME" is exact for any N up to this many.
+ */
+#define NGX_STREAM_REDIS_MASTER_SLAVES            8
+
+/* min_replicas=majority: resolved against the upstream's server count */
+#define NGX_STREAM_REDIS_MASTER_MAJORITY          ((ngx_uint_t) -2)
+
+
+/* one "slaveN:" line of a master's INFO replication, compactly */
+typedef struct {
+    off_t                              offset;
+    in_port_t                          port;
+    /* seconds since its last REPLCONF ACK, as the master counts them */
+    uint16_t                           lag;
+    unsigned                           online:1;
+} ngx_stream_redis_master_slave_t;
+
+
 /* what one successful probe tells about a server */
 typedef struct {
     ngx_uint_t                         role;
@@ -84,6 +105,10 @@ typedef struct {
     off_t                              slave_repl_offset;
     ngx_uint_t                         connected_slaves;
     in_port_t                          master_port;
+    /* the kept "slaveN:" lines (a master's own view of its replicas) */
+    ngx_uint_t                         nslaves;
+    ngx_stream_redis_master_slave_t    slaves[
+                                           NGX_STREAM_REDIS_MASTER_SLAVES];
     unsigned                           link_up:1;
     unsigned                           sync_in_progress:1;
     unsigned                           loading:1;
@@ -135,6 +160,8 @@ typedef struct {
     ngx_atomic_t                       role_version;
     ngx_atomic_t                       lag_version;
     unsigned                           announced:1;
+    /* the master is one lost replica from min_replicas: probe faster */
+    unsigned                           suspect:1;
     unsigned                           fallback:1;
 } ngx_stream_redis_master_route_t;
 
@@ -197,6 +224,8 @@ typedef struct {
     ngx_uint_t                         balancer;
     ngx_stream_redis_master_check_conf_t  check;
     ngx_uint_t                         split_brain;
+    ngx_uint_t                         min_replicas;
+    ngx_msec_t                         min_replicas_max_lag;
     time_t                             max_lag;
     off_t                              max_lag_bytes;
     ngx_uint_t                         fallback;
@@ -250,6 +279,8 @@ typedef struct {
     ngx_uint_t                         master;
     ngx_uint_t                         claimants;
     ngx_uint_t                         rule;
+    /* the master keeps min_replicas only while no further replica is lost */
+    unsigned                           suspect:1;
 } ngx_stream_redis_master_decision_t;
 
 

@@ -25,6 +25,10 @@ static ngx_uint_t ngx_stream_redis_master_votes(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i, ngx_uint_t old);
 static ngx_uint_t ngx_stream_redis_master_names(
     ngx_stream_redis_master_target_t *t, ngx_stream_redis_master_node_t *s);
+static ngx_uint_t ngx_stream_redis_master_followers(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
+static ngx_uint_t ngx_stream_redis_master_acked(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
 static ngx_uint_t ngx_stream_redis_master_qualifies(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i,
     ngx_uint_t master);
@@ -52,6 +56,7 @@ ngx_stream_redis_master_decide(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     d->master = NGX_STREAM_REDIS_MASTER_NONE;
     d->claimants = 0;
+    d->suspect = 0;
 
     if (!ngx_stream_redis_master_all_probed(rmcf)) {
         d->rule = NGX_STREAM_REDIS_MASTER_RULE_UNPROBED;
@@ -78,11 +83,31 @@ ngx_stream_redis_master_decide(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     if (d->claimants > 1) {
         d->master = ngx_stream_redis_master_arbitrate(rmcf, &d->rule);
+        d->suspect = ngx_stream_redis_master_suspect(rmcf, d->master);
         return;
     }
 
     d->rule = d->claimants ? NGX_STREAM_REDIS_MASTER_RULE_SOLE
                            : NGX_STREAM_REDIS_MASTER_RULE_NONE;
+
+    d->suspect = ngx_stream_redis_master_suspect(rmcf, d->master);
+}
+
+
+/*
+ * The master keeps min_replicas by no more than the replicas it needs:
+ * losing one more, or one late acknowledgement, stops its writes.  Its
+ * servers are then probed faster, so that the loss is seen sooner.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_suspect(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t master)
+{
+    return rmcf->min_replicas
+           && master != NGX_STREAM_REDIS_MASTER_NONE
+           && ngx_stream_redis_master_replicated(rmcf, master)
+              <= rmcf->min_replicas;
 }
 
 
@@ -143,8 +168,10 @@ ngx_stream_redis_master_all_probed(ngx_stream_redis_master_srv_conf_t *rmcf)
 
 /*
  * Server "i" may take writes: its check says master, it is not marked
- * "down", no server promoted from its lineage says master too, and, with
- * redis_sentinel, the Sentinels agree (ngx_stream_redis_master_quorum()).
+ * "down", no server promoted from its lineage says master too, with
+ * redis_sentinel the Sentinels agree (ngx_stream_redis_master_quorum()),
+ * and with min_replicas enough replicas follow it
+ * (ngx_stream_redis_master_replicated()).
  */
 
 ngx_uint_t
@@ -154,7 +181,108 @@ ngx_stream_redis_master_claims(ngx_stream_redis_master_srv_conf_t *rmcf,
     return ngx_stream_redis_master_says_master(rmcf, i)
            && !ngx_stream_redis_master_bit(rmcf->down, i)
            && !ngx_stream_redis_master_superseded(rmcf, i)
-           && ngx_stream_redis_master_quorum(rmcf, i);
+           && ngx_stream_redis_master_quorum(rmcf, i)
+           && (rmcf->min_replicas == 0
+               || ngx_stream_redis_master_replicated(rmcf, i)
+                  >= rmcf->min_replicas);
+}
+
+
+/*
+ * How many replicas follow server "i", for min_replicas: the smaller of
+ * its two views.
+ *
+ * The replicas' view (ngx_stream_redis_master_followers()) names servers
+ * of the upstream, each of which follows one master at a time: that is
+ * what makes two masters unable to both have a majority of them (see
+ * docs/failover.md, "Fleet agreement").  The master's view
+ * (ngx_stream_redis_master_acked()) is the one that knows when a replica
+ * last acknowledged, and it drops a replica as soon as its link closes.
+ * Both are needed; neither is matched to the other by address, which NAT
+ * and replica-announce-ip make unreliable.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_replicated(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    return ngx_min(ngx_stream_redis_master_followers(rmcf, i),
+                   ngx_stream_redis_master_acked(rmcf, i));
+}
+
+
+/*
+ * The servers of the upstream that say, in their own last answer, that
+ * they are a replica linked to server "i": up (not stalled: a replica that
+ * does not answer cannot be vouched for), link up, neither syncing nor
+ * loading, with the master_replid of "i".
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_followers(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    ngx_uint_t                          j, n;
+    ngx_stream_redis_master_info_t     *info, *m;
+    ngx_stream_redis_master_target_t  **tp;
+
+    tp = rmcf->targets.elts;
+    m = &rmcf->snapshot[i].info;
+    n = 0;
+
+    if (m->replid[0] == '\0') {
+        return 0;
+    }
+
+    for (j = 0; j < rmcf->targets.nelts; j++) {
+        info = &rmcf->snapshot[j].info;
+
+        if (tp[j]->node != tp[i]->node
+            && rmcf->snapshot[j].up
+            && info->role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
+            && info->link_up && !info->sync_in_progress && !info->loading
+            && ngx_strcmp(info->replid, m->replid) == 0)
+        {
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
+/*
+ * The replicas that server "i" lists as online and acknowledging within
+ * min_replicas_max_lag.  Redis gives that "lag" as the difference of two
+ * readings of its clock in whole seconds: a lag of L means the last
+ * acknowledgement is between L - 1 and L + 1 seconds old.  A replica is
+ * dropped once that age surely exceeds the limit (L - 1 >= limit): a
+ * healthy replica, acknowledging every second, shows L = 1 now and then,
+ * and must not flap.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_acked(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    ngx_uint_t                       k, n;
+    ngx_msec_t                       lag;
+    ngx_stream_redis_master_info_t  *m;
+
+    m = &rmcf->snapshot[i].info;
+    n = 0;
+
+    for (k = 0; k < m->nslaves && k < NGX_STREAM_REDIS_MASTER_SLAVES; k++) {
+        lag = (ngx_msec_t) m->slaves[k].lag * 1000;
+
+        if (m->slaves[k].online
+            && lag < rmcf->min_replicas_max_lag + 1000)
+        {
+            n++;
+        }
+    }
+
+    return n;
 }
 
 

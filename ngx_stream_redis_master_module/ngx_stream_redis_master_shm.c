@@ -28,6 +28,8 @@ static ngx_uint_t ngx_stream_redis_master_repeated(
     ngx_stream_redis_master_target_t *t, u_char *reason, size_t len);
 static ngx_uint_t ngx_stream_redis_master_differs(
     ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b);
+static ngx_uint_t ngx_stream_redis_master_online(
+    ngx_stream_redis_master_info_t *info);
 static void ngx_stream_redis_master_copy_node(
     ngx_stream_redis_master_node_t *copy,
     ngx_stream_redis_master_node_t *node);
@@ -504,7 +506,9 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
               || before.info.master_repl_offset
                  != node->info.master_repl_offset
               || before.info.slave_repl_offset
-                 != node->info.slave_repl_offset;
+                 != node->info.slave_repl_offset
+              || ngx_memcmp(before.info.slaves, node->info.slaves,
+                            sizeof(node->info.slaves)) != 0;
 
     pool = t->pools.elts;
 
@@ -707,7 +711,11 @@ ngx_stream_redis_master_version(ngx_stream_redis_master_srv_conf_t *rmcf)
 
     route = rmcf->route;
 
-    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
+    /* min_replicas reads the lag of the replicas' acknowledgements */
+
+    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA
+        || rmcf->min_replicas)
+    {
         return route->role_version + route->lag_version;
     }
 
@@ -729,11 +737,33 @@ ngx_stream_redis_master_differs(ngx_stream_redis_master_info_t *a,
            || a->master_port != b->master_port
            || ngx_strcmp(a->master_host, b->master_host) != 0
            || ngx_strcmp(a->replid, b->replid) != 0
-           || ngx_strcmp(a->replid2, b->replid2) != 0;
+           || ngx_strcmp(a->replid2, b->replid2) != 0
+           || ngx_stream_redis_master_online(a)
+              != ngx_stream_redis_master_online(b);
 }
 
 
-/* whether an upstream of the target lacks a master: probe it faster */
+/* how many of the replicas a master lists are online */
+
+static ngx_uint_t
+ngx_stream_redis_master_online(ngx_stream_redis_master_info_t *info)
+{
+    ngx_uint_t  i, n;
+
+    n = 0;
+
+    for (i = 0; i < info->nslaves; i++) {
+        n += info->slaves[i].online;
+    }
+
+    return n;
+}
+
+
+/*
+ * Whether an upstream of the target lacks a master, or has one that is
+ * suspect (one lost replica from min_replicas): probe it faster.
+ */
 
 ngx_uint_t
 ngx_stream_redis_master_lacks_master(ngx_stream_redis_master_target_t *t)
@@ -744,13 +774,16 @@ ngx_stream_redis_master_lacks_master(ngx_stream_redis_master_target_t *t)
     pool = t->pools.elts;
 
     for (i = 0; i < t->pools.nelts; i++) {
-        if (pool[i]->route && pool[i]->route->master == NULL) {
+        if (pool[i]->route
+            && (pool[i]->route->master == NULL || pool[i]->route->suspect))
+        {
             return 1;
         }
     }
 
     return 0;
 }
+
 
 /*
  * Records a routing decision of an upstream; returns 1 only to the first
@@ -781,6 +814,29 @@ ngx_stream_redis_master_announce(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_shmtx_unlock(&shpool->mutex);
 
     return changed;
+}
+
+
+/* records whether the master is suspect (see lacks_master()) */
+
+void
+ngx_stream_redis_master_announce_suspect(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t suspect)
+{
+    ngx_slab_pool_t                  *shpool;
+    ngx_stream_redis_master_route_t  *route;
+
+    route = rmcf->route;
+
+    if (route->suspect == suspect) {
+        return;
+    }
+
+    shpool = ngx_stream_redis_master_shpool();
+
+    ngx_shmtx_lock(&shpool->mutex);
+    route->suspect = suspect;
+    ngx_shmtx_unlock(&shpool->mutex);
 }
 
 
