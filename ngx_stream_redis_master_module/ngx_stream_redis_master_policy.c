@@ -95,19 +95,45 @@ ngx_stream_redis_master_decide(ngx_stream_redis_master_srv_conf_t *rmcf,
 
 
 /*
- * The master keeps min_replicas by no more than the replicas it needs:
- * losing one more, or one late acknowledgement, stops its writes.  Its
- * servers are then probed faster, so that the loss is seen sooner.
+ * The master is suspect when it keeps min_replicas with no replica to
+ * spare and something is already amiss: a server of the upstream that
+ * does not follow it, or a replica it lists that is not online or missed
+ * an acknowledgement.  One more loss would stop its writes, so its
+ * upstream is probed faster, to see that loss sooner.  A master with as
+ * many replicas as it needs, all well, is not suspect: an upstream of a
+ * master and one replica with min_replicas=1 is probed at the normal rate.
  */
 
 ngx_uint_t
 ngx_stream_redis_master_suspect(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t master)
 {
-    return rmcf->min_replicas
-           && master != NGX_STREAM_REDIS_MASTER_NONE
-           && ngx_stream_redis_master_replicated(rmcf, master)
-              <= rmcf->min_replicas;
+    ngx_uint_t                       k, n;
+    ngx_stream_redis_master_info_t  *m;
+
+    if (rmcf->min_replicas == 0 || master == NGX_STREAM_REDIS_MASTER_NONE) {
+        return 0;
+    }
+
+    n = ngx_stream_redis_master_replicated(rmcf, master);
+
+    if (n > rmcf->min_replicas) {
+        return 0;
+    }
+
+    if (n + 1 < rmcf->targets.nelts) {
+        return 1;
+    }
+
+    m = &rmcf->snapshot[master].info;
+
+    for (k = 0; k < m->nslaves && k < NGX_STREAM_REDIS_MASTER_SLAVES; k++) {
+        if (!m->slaves[k].online || m->slaves[k].lag >= 2) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

@@ -28,8 +28,8 @@ static ngx_uint_t ngx_stream_redis_master_repeated(
     ngx_stream_redis_master_target_t *t, u_char *reason, size_t len);
 static ngx_uint_t ngx_stream_redis_master_differs(
     ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b);
-static ngx_uint_t ngx_stream_redis_master_online(
-    ngx_stream_redis_master_info_t *info);
+static ngx_uint_t ngx_stream_redis_master_acks_differ(
+    ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b);
 static void ngx_stream_redis_master_copy_node(
     ngx_stream_redis_master_node_t *copy,
     ngx_stream_redis_master_node_t *node);
@@ -506,9 +506,7 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
               || before.info.master_repl_offset
                  != node->info.master_repl_offset
               || before.info.slave_repl_offset
-                 != node->info.slave_repl_offset
-              || ngx_memcmp(before.info.slaves, node->info.slaves,
-                            sizeof(node->info.slaves)) != 0;
+                 != node->info.slave_repl_offset;
 
     pool = t->pools.elts;
 
@@ -711,11 +709,7 @@ ngx_stream_redis_master_version(ngx_stream_redis_master_srv_conf_t *rmcf)
 
     route = rmcf->route;
 
-    /* min_replicas reads the lag of the replicas' acknowledgements */
-
-    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA
-        || rmcf->min_replicas)
-    {
+    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
         return route->role_version + route->lag_version;
     }
 
@@ -738,25 +732,35 @@ ngx_stream_redis_master_differs(ngx_stream_redis_master_info_t *a,
            || ngx_strcmp(a->master_host, b->master_host) != 0
            || ngx_strcmp(a->replid, b->replid) != 0
            || ngx_strcmp(a->replid2, b->replid2) != 0
-           || ngx_stream_redis_master_online(a)
-              != ngx_stream_redis_master_online(b);
+           || ngx_stream_redis_master_acks_differ(a, b);
 }
 
 
-/* how many of the replicas a master lists are online */
+/*
+ * Whether a master lists other replicas, or other ages of their last
+ * acknowledgements (min_replicas reads them; their offsets it does not).
+ * Only masters list replicas, and an age changes at most once a second.
+ */
 
 static ngx_uint_t
-ngx_stream_redis_master_online(ngx_stream_redis_master_info_t *info)
+ngx_stream_redis_master_acks_differ(ngx_stream_redis_master_info_t *a,
+    ngx_stream_redis_master_info_t *b)
 {
-    ngx_uint_t  i, n;
+    ngx_uint_t  i;
 
-    n = 0;
-
-    for (i = 0; i < info->nslaves; i++) {
-        n += info->slaves[i].online;
+    if (a->nslaves != b->nslaves) {
+        return 1;
     }
 
-    return n;
+    for (i = 0; i < a->nslaves; i++) {
+        if (a->slaves[i].online != b->slaves[i].online
+            || a->slaves[i].lag != b->slaves[i].lag)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

@@ -209,12 +209,25 @@ static t_case_t  t_cases[] = {
 
     /* min_replicas: N replicas in both views (docs/failover.md) */
 
-    { "min_replicas=1: a master one replica follows qualifies, suspect",
-      M, 0, 0,
-      { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, "0" },
+    { "min_replicas=1: a master its only replica follows qualifies, not "
+      "suspect", M, 0, 0,
+      { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, "1" },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10", 1, 1000, 1 },
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10", 1, 1000, 0 },
+
+    { "min_replicas=1: its only replica missed an ack: suspect", M, 0, 0,
+      { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, "2" },
+        { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
+      { { 0, 0, 0 } }, -1,
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10", 1, 3000, 1 },
+
+    { "min_replicas=1: one replica of two restarting: suspect", M, 0, 0,
+      { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, "0" },
+        { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL },
+        { T_DOWN, A, "", 0, -1, 100, 0, 0, 0, NULL }, END },
+      { { 0, 0, 0 } }, -1,
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "100", 1, 1000, 1 },
 
     { "min_replicas=1 with two replicas: qualifies, not suspect", M, 0, 0,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, "01" },
@@ -282,7 +295,7 @@ static t_case_t  t_cases[] = {
       { { T_STALLED, A, "", 0, -1, 100, 0, 0, 0, "0" },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10", 1, 1000, 1 },
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10", 1, 1000, 0 },
 
     { "min_replicas=majority (2 of 4): two masters, one follower each: "
       "neither qualifies", M, NGX_STREAM_REDIS_MASTER_SPLIT_LINEAGE, 0,
