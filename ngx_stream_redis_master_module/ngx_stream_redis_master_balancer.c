@@ -22,8 +22,9 @@ static void ngx_stream_redis_master_reroute_upstream(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
 static ngx_uint_t ngx_stream_redis_master_decision(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
-static ngx_uint_t ngx_stream_redis_master_update_route(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
+static void ngx_stream_redis_master_update_route(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_decision_t *d, ngx_log_t *log);
 static void ngx_stream_redis_master_log_choice(
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_decision_t *d, ngx_log_t *log);
@@ -315,25 +316,28 @@ ngx_stream_redis_master_cleanup(void *data)
 
 
 /*
- * The upstream's master as this worker last decided it, with the servers
- * the upstream may use in rmcf->eligible_new.  It is decided again only
- * when a probe recorded something the decision depends on (the route's
- * versions moved), and once a second for state that goes stale: on the
- * common path a connection reads two words of the zone, without its
- * mutex, and copies nothing.
+ * The upstream's master, with the servers the upstream may use in
+ * rmcf->eligible_new.  On the common path a connection reads two words of
+ * the zone, without its mutex, and copies nothing.  When a probe recorded
+ * something the decision depends on (the route's versions moved), or the
+ * decision has aged (state goes stale), the worker takes the decision
+ * published in the zone, and only if that is out of date too, makes it,
+ * once for all workers, and publishes it.
  */
 
 static ngx_uint_t
 ngx_stream_redis_master_decision(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_log_t *log)
 {
-    ngx_uint_t  version;
+    ngx_uint_t                           version;
+    ngx_stream_redis_master_decision_t   d;
 
     version = ngx_stream_redis_master_version(rmcf);
 
     if (rmcf->fresh
         && version == rmcf->version
-        && ngx_current_msec - rmcf->decided < NGX_STREAM_REDIS_MASTER_RECHECK)
+        && (ngx_msec_int_t) (ngx_current_msec - rmcf->decided)
+           < NGX_STREAM_REDIS_MASTER_RECHECK)
     {
         return rmcf->master;
     }
@@ -341,12 +345,39 @@ ngx_stream_redis_master_decision(ngx_stream_redis_master_srv_conf_t *rmcf,
     /* the version is read first: a change meanwhile brings one more turn */
 
     rmcf->version = version;
-    rmcf->decided = ngx_current_msec;
     rmcf->fresh = 1;
 
-    rmcf->master = ngx_stream_redis_master_update_route(rmcf, log);
+    /*
+     * The workers of an older configuration, still serving sessions after
+     * a reload, decide for themselves: their server lists may differ.
+     */
 
-    ngx_stream_redis_master_eligible(rmcf, rmcf->master, rmcf->eligible_new);
+    if (!ngx_exiting
+        && ngx_stream_redis_master_adopt(rmcf, version, rmcf->eligible_new))
+    {
+        ngx_log_debug3(NGX_LOG_DEBUG_STREAM, log, 0,
+                       "redis balancer: upstream %V takes decision %ui, "
+                       "master %i", rmcf->name, rmcf->generation,
+                       (ngx_int_t) rmcf->master);
+
+        return rmcf->master;
+    }
+
+    rmcf->decided = ngx_current_msec;
+
+    ngx_stream_redis_master_update_route(rmcf, &d, log);
+    ngx_stream_redis_master_eligible(rmcf, d.master, rmcf->eligible_new);
+
+    rmcf->master = d.master;
+
+    if (!ngx_exiting) {
+        ngx_stream_redis_master_publish(rmcf, version, &d,
+                                        rmcf->eligible_new);
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_STREAM, log, 0,
+                   "redis balancer: upstream %V decided, master %i",
+                   rmcf->name, (ngx_int_t) rmcf->master);
 
     return rmcf->master;
 }
@@ -355,20 +386,19 @@ ngx_stream_redis_master_decision(ngx_stream_redis_master_srv_conf_t *rmcf,
 /*
  * Takes a snapshot of an upstream's servers and decides its master (see
  * ngx_stream_redis_master_decide()); a decision that changes is recorded
- * in the zone and logged, once, by the first worker that sees it.
+ * in the zone and logged, once, by the worker that makes it.
  */
 
-static ngx_uint_t
+static void
 ngx_stream_redis_master_update_route(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_log_t *log)
+    ngx_stream_redis_master_decision_t *d, ngx_log_t *log)
 {
-    ngx_stream_redis_master_target_t    **tp;
-    ngx_stream_redis_master_decision_t    d;
+    ngx_stream_redis_master_target_t  **tp;
 
     tp = rmcf->targets.elts;
 
     ngx_stream_redis_master_snapshot(rmcf);
-    ngx_stream_redis_master_decide(rmcf, rmcf->route->master, &d);
+    ngx_stream_redis_master_decide(rmcf, rmcf->route->master, d);
 
     /*
      * The workers of an older configuration, still serving sessions after
@@ -376,11 +406,11 @@ ngx_stream_redis_master_update_route(ngx_stream_redis_master_srv_conf_t *rmcf,
      * ones: their server lists may differ, and the record would flip.
      */
 
-    if (d.rule == NGX_STREAM_REDIS_MASTER_RULE_KEPT || ngx_exiting) {
-        return d.master;
+    if (d->rule == NGX_STREAM_REDIS_MASTER_RULE_KEPT || ngx_exiting) {
+        return;
     }
 
-    if (d.rule == NGX_STREAM_REDIS_MASTER_RULE_UNPROBED) {
+    if (d->rule == NGX_STREAM_REDIS_MASTER_RULE_UNPROBED) {
 
         /* the master known before is gone: say so, and probe faster */
 
@@ -392,19 +422,17 @@ ngx_stream_redis_master_update_route(ngx_stream_redis_master_srv_conf_t *rmcf,
                           rmcf->name);
         }
 
-        return d.master;
+        return;
     }
 
-    ngx_stream_redis_master_announce_suspect(rmcf, d.suspect);
+    ngx_stream_redis_master_announce_suspect(rmcf, d->suspect);
 
     if (ngx_stream_redis_master_announce(rmcf,
-                             d.master == NGX_STREAM_REDIS_MASTER_NONE
-                             ? NULL : tp[d.master]->node, d.claimants))
+                             d->master == NGX_STREAM_REDIS_MASTER_NONE
+                             ? NULL : tp[d->master]->node, d->claimants))
     {
-        ngx_stream_redis_master_log_choice(rmcf, &d, log);
+        ngx_stream_redis_master_log_choice(rmcf, d, log);
     }
-
-    return d.master;
 }
 
 
@@ -570,6 +598,29 @@ ngx_stream_redis_master_reroute(ngx_cycle_t *cycle)
     for (i = 0; i < rmmcf->upstreams.nelts; i++) {
         ngx_stream_redis_master_reroute_upstream(rmcfp[i], cycle->log);
     }
+}
+
+
+/* whether this worker proxies or holds any connection of an upstream */
+
+ngx_uint_t
+ngx_stream_redis_master_tracking(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                            i;
+    ngx_stream_redis_master_srv_conf_t  **rmcfp;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+    rmcfp = rmmcf->upstreams.elts;
+
+    for (i = 0; i < rmmcf->upstreams.nelts; i++) {
+        if (rmcfp[i]->nheld || !ngx_queue_empty(&rmcfp[i]->sessions)) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

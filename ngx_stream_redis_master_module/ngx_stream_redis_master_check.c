@@ -106,15 +106,64 @@ ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle)
         ck->timer.cancelable = 1;
 
         /*
-         * A random first delay keeps workers and servers out of step; it
-         * stays short even for long intervals, as nothing is routed before
-         * the first check.
+         * The first worker probes every free target; the others watch
+         * (ngx_stream_redis_master_watch()).  A random first delay keeps
+         * servers out of step; it stays short even for long intervals, as
+         * nothing is routed before the first check.
          */
 
-        ngx_add_timer(&ck->timer, ngx_random() % ngx_min(interval, 1000));
+        if (ngx_stream_redis_master_claimable(tp[i], ck->stale)) {
+            ngx_add_timer(&ck->timer,
+                          ngx_stream_redis_master_slot(
+                              ngx_random() % ngx_min(interval, 1000),
+                              interval));
+        }
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Schedules a probe of the targets this worker may take over (see
+ * ngx_stream_redis_master_claimable()); returns how many targets this
+ * worker probes.  Run once a watch period, not once a sweep: a worker that
+ * probes nothing and proxies nothing wakes up only for this.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_watch(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                            i, probing;
+    ngx_stream_redis_master_checker_t    *ck;
+    ngx_stream_redis_master_target_t    **tp;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+    tp = rmmcf->targets.elts;
+    probing = 0;
+
+    for (i = 0; i < rmmcf->targets.nelts; i++) {
+        ck = tp[i]->checker;
+
+        if (ck == NULL) {
+            continue;
+        }
+
+        if (!ck->timer.timer_set
+            && !ngx_exiting && !ngx_terminate
+            && ngx_stream_redis_master_claimable(tp[i], ck->stale))
+        {
+            ngx_add_timer(&ck->timer, 1);
+        }
+
+        if (ck->timer.timer_set) {
+            probing++;
+        }
+    }
+
+    return probing;
 }
 
 
@@ -216,11 +265,23 @@ ngx_stream_redis_master_close_checkers(ngx_cycle_t *cycle)
 void
 ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle)
 {
-    ngx_uint_t                            i;
+    ngx_uint_t                            i, kicks;
     ngx_msec_int_t                        elapsed;
     ngx_stream_redis_master_checker_t    *ck;
     ngx_stream_redis_master_target_t    **tp;
     ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    static ngx_uint_t  seen;
+
+    /* nothing to look for while no kick was asked for since the last look */
+
+    kicks = ngx_stream_redis_master_kicks(cycle);
+
+    if (kicks == seen) {
+        return;
+    }
+
+    seen = kicks;
 
     rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
                                                ngx_stream_redis_master_module);
@@ -299,11 +360,13 @@ ngx_stream_redis_master_timer_handler(ngx_event_t *ev)
 
     if (!ngx_stream_redis_master_own(ck->target, ck->stale)) {
 
-        /* another worker probes it: do not hold a second connection */
+        /*
+         * Another worker probes it: do not hold a second connection, and
+         * leave it to the watch.
+         */
 
         ngx_stream_redis_master_close(ck);
         ngx_stream_redis_master_unsubscribe(ck->target);
-        ngx_add_timer(&ck->timer, ck->target->check->interval);
         return;
     }
 
@@ -691,7 +754,38 @@ ngx_stream_redis_master_next_delay(ngx_stream_redis_master_checker_t *ck)
      * drift apart while each server is probed once an interval on average.
      */
 
-    return interval - interval / 20 + ngx_random() % (interval / 10 + 1);
+    return ngx_stream_redis_master_slot(interval - interval / 20
+                                        + ngx_random() % (interval / 10 + 1),
+                                        interval);
+}
+
+
+/*
+ * Moves a delay to the nearest slot of a grid that every timer of the
+ * checks shares: a twentieth of the interval, at most
+ * NGX_STREAM_REDIS_MASTER_SLOT.  Probes that fall due in one slot expire
+ * together, and with the sweep, so a worker probing a thousand servers
+ * wakes up twenty times an interval instead of a thousand; rounding to the
+ * nearest slot keeps the mean delay, and so one probe per server per
+ * interval.
+ */
+
+ngx_msec_t
+ngx_stream_redis_master_slot(ngx_msec_t delay, ngx_msec_t interval)
+{
+    ngx_msec_t  slot, due;
+
+    slot = ngx_min(interval / 20, NGX_STREAM_REDIS_MASTER_SLOT);
+
+    if (slot < 2) {
+        return delay;
+    }
+
+    due = ngx_current_msec + delay + slot / 2;
+    due -= due % slot;
+
+    return (ngx_msec_int_t) (due - ngx_current_msec) > 0
+           ? due - ngx_current_msec : 1;
 }
 
 

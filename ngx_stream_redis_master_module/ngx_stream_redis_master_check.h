@@ -17,6 +17,9 @@
 
 ngx_int_t ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle);
 void ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle);
+ngx_uint_t ngx_stream_redis_master_watch(ngx_cycle_t *cycle);
+ngx_msec_t ngx_stream_redis_master_slot(ngx_msec_t delay,
+    ngx_msec_t interval);
 void ngx_stream_redis_master_close_checkers(ngx_cycle_t *cycle);
 
 /* acts on a recorded probe: the balancer's, set at start-up */

@@ -62,6 +62,9 @@ static ngx_int_t ngx_stream_redis_master_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_stream_redis_master_init_process(ngx_cycle_t *cycle);
 static void ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle);
 static void ngx_stream_redis_master_sweep_handler(ngx_event_t *ev);
+static ngx_msec_t ngx_stream_redis_master_next_sweep(
+    ngx_stream_redis_master_main_conf_t *rmmcf);
+static void ngx_stream_redis_master_hurry(ngx_cycle_t *cycle);
 
 
 #define NGX_STREAM_REDIS_MASTER_PARAM(value, lit)                             \
@@ -1399,6 +1402,8 @@ ngx_stream_redis_master_init_module(ngx_cycle_t *cycle)
 static ngx_int_t
 ngx_stream_redis_master_init_process(ngx_cycle_t *cycle)
 {
+    ngx_uint_t                            i;
+    ngx_stream_redis_master_target_t    **tp;
     ngx_stream_redis_master_main_conf_t  *rmmcf;
 
     if (ngx_process != NGX_PROCESS_WORKER
@@ -1418,6 +1423,7 @@ ngx_stream_redis_master_init_process(ngx_cycle_t *cycle)
 
     ngx_stream_redis_master_recorded = ngx_stream_redis_master_recorded_probe;
     ngx_stream_redis_master_kicked = ngx_stream_redis_master_run_kicks;
+    ngx_stream_redis_master_tracked = ngx_stream_redis_master_hurry;
 
     if (ngx_stream_redis_master_init_balancer(cycle) != NGX_OK) {
         return NGX_ERROR;
@@ -1427,14 +1433,24 @@ ngx_stream_redis_master_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    /* every worker compares routing with the latest checks this often */
+    /* the watch looks for targets to take over once the shortest interval */
+
+    rmmcf->watch = NGX_STREAM_REDIS_MASTER_WATCH;
+    tp = rmmcf->targets.elts;
+
+    for (i = 0; i < rmmcf->targets.nelts; i++) {
+        rmmcf->watch = ngx_min(rmmcf->watch, tp[i]->check->interval);
+    }
+
+    rmmcf->watched = ngx_current_msec;
+    rmmcf->probing = ngx_stream_redis_master_watch(cycle);
 
     rmmcf->sweep.handler = ngx_stream_redis_master_sweep_handler;
     rmmcf->sweep.data = rmmcf;
     rmmcf->sweep.log = cycle->log;
     rmmcf->sweep.cancelable = 1;
 
-    ngx_add_timer(&rmmcf->sweep, NGX_STREAM_REDIS_MASTER_SWEEP);
+    ngx_add_timer(&rmmcf->sweep, ngx_stream_redis_master_next_sweep(rmmcf));
 
     return NGX_OK;
 }
@@ -1450,16 +1466,80 @@ ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle)
 
 /*
  * Each sweep runs the checks other workers asked for, then acts on what
- * the checks of every worker recorded.
+ * the checks of every worker recorded; once a watch period it looks for
+ * targets to take over.
  */
 
 static void
 ngx_stream_redis_master_sweep_handler(ngx_event_t *ev)
 {
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ev->data;
+
     ngx_stream_redis_master_run_kicks((ngx_cycle_t *) ngx_cycle);
     ngx_stream_redis_master_reroute((ngx_cycle_t *) ngx_cycle);
 
+    if ((ngx_msec_int_t) (ngx_current_msec - rmmcf->watched)
+        >= (ngx_msec_int_t) rmmcf->watch)
+    {
+        rmmcf->watched = ngx_current_msec;
+        rmmcf->probing = ngx_stream_redis_master_watch((ngx_cycle_t *)
+                                                       ngx_cycle);
+    }
+
     if (!ngx_terminate) {
-        ngx_add_timer(ev, NGX_STREAM_REDIS_MASTER_SWEEP);
+        ngx_add_timer(ev, ngx_stream_redis_master_next_sweep(rmmcf));
+    }
+}
+
+
+/*
+ * A worker that probes servers, or proxies sessions that a change of
+ * master must close, sweeps every NGX_STREAM_REDIS_MASTER_SWEEP; any other
+ * one only watches.  Sweeps fall on the probes' slots: one wakeup does
+ * both.
+ */
+
+static ngx_msec_t
+ngx_stream_redis_master_next_sweep(ngx_stream_redis_master_main_conf_t *rmmcf)
+{
+    if (rmmcf->probing
+        || ngx_stream_redis_master_tracking((ngx_cycle_t *) ngx_cycle))
+    {
+        return ngx_stream_redis_master_slot(NGX_STREAM_REDIS_MASTER_SWEEP,
+                                            NGX_STREAM_REDIS_MASTER_WATCH);
+    }
+
+    return ngx_stream_redis_master_slot(rmmcf->watch, rmmcf->watch);
+}
+
+
+/*
+ * A session or a held connection began in this worker: sweep soon, as a
+ * change of master must reach it within one sweep.
+ */
+
+static void
+ngx_stream_redis_master_hurry(ngx_cycle_t *cycle)
+{
+    ngx_msec_t                            delay;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+
+    if (!rmmcf->sweep.timer_set) {
+        return;
+    }
+
+    delay = ngx_stream_redis_master_slot(NGX_STREAM_REDIS_MASTER_SWEEP,
+                                         NGX_STREAM_REDIS_MASTER_WATCH);
+
+    if ((ngx_msec_int_t) (rmmcf->sweep.timer.key - ngx_current_msec)
+        > (ngx_msec_int_t) delay)
+    {
+        ngx_del_timer(&rmmcf->sweep);
+        ngx_add_timer(&rmmcf->sweep, delay);
     }
 }

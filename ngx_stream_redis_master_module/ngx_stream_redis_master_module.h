@@ -72,6 +72,12 @@
 /* a decision is made again at least this often (state that goes stale) */
 #define NGX_STREAM_REDIS_MASTER_RECHECK           1000
 
+/* a worker that probes and proxies nothing sweeps at most this often */
+#define NGX_STREAM_REDIS_MASTER_WATCH             1000
+
+/* the widest slot that probes falling due together share (interval / 20) */
+#define NGX_STREAM_REDIS_MASTER_SLOT              50
+
 /* the fastest probing while no master is known (interval / 10) */
 #define NGX_STREAM_REDIS_MASTER_MIN_FAST          50
 
@@ -147,6 +153,26 @@ typedef struct {
 
 
 /*
+ * An upstream's decision as the worker that made it published it: the
+ * master (a server index of configuration "conf"), how it was chosen, and
+ * the servers the upstream may use.  It was made from the route's
+ * "version", at "decided"; "generation" is raised each time it changes.
+ * The block only grows ("words" of map), so that it outlives reloads.
+ */
+typedef struct {
+    ngx_uint_t                         conf;
+    ngx_uint_t                         version;
+    ngx_msec_t                         decided;
+    ngx_uint_t                         generation;
+    ngx_uint_t                         master;
+    ngx_uint_t                         claimants;
+    ngx_uint_t                         rule;
+    size_t                             words;
+    uintptr_t                          map[1];
+} ngx_stream_redis_master_published_t;
+
+
+/*
  * The shared routing record of one upstream: what was last announced, and
  * two versions that a probe raises when it records something its decision
  * depends on: a role, a replication id, up or down...; or only a lag.  A
@@ -159,6 +185,7 @@ typedef struct {
     ngx_uint_t                         claimants;
     ngx_atomic_t                       role_version;
     ngx_atomic_t                       lag_version;
+    ngx_stream_redis_master_published_t  *published;
     unsigned                           announced:1;
     /* the master is one lost replica from min_replicas: probe faster */
     unsigned                           suspect:1;
@@ -169,6 +196,12 @@ typedef struct {
 typedef struct {
     ngx_queue_t                        nodes;
     ngx_queue_t                        routes;
+
+    /* raised with any target's kick: no worker scans while it stays */
+    ngx_atomic_t                       kicks;
+
+    /* raised by each configuration that sets the zone up */
+    ngx_uint_t                         confs;
 } ngx_stream_redis_master_shctx_t;
 
 
@@ -253,6 +286,7 @@ typedef struct {
     /* worker-local: the last decision, and the versions it was made at */
     ngx_uint_t                         master;
     ngx_uint_t                         version;
+    ngx_uint_t                         generation;
     ngx_msec_t                         decided;
     unsigned                           fresh:1;
 } ngx_stream_redis_master_srv_conf_t;
@@ -265,12 +299,19 @@ typedef struct {
     ngx_slab_pool_t                   *shpool;
     ngx_stream_redis_master_shctx_t   *sh;
 
+    /* this configuration's serial number in the zone */
+    ngx_uint_t                         conf;
+
     /* what this configuration added to a zone it took over */
     ngx_array_t                        created;
     unsigned                           reused:1;
     unsigned                           committed:1;
 
+    /* worker-local */
     ngx_event_t                        sweep;
+    ngx_msec_t                         watch;
+    ngx_msec_t                         watched;
+    ngx_uint_t                         probing;
 } ngx_stream_redis_master_main_conf_t;
 
 

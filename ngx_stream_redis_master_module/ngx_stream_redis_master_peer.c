@@ -11,6 +11,10 @@
 #include "ngx_stream_redis_master_peer.h"
 
 
+/* what a new session triggers in the layers above: set at start-up */
+ngx_stream_redis_master_handler_pt  ngx_stream_redis_master_tracked;
+
+
 ngx_int_t
 ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t index)
@@ -55,6 +59,10 @@ ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
     if (!pd->linked) {
         ngx_queue_insert_tail(&pd->conf->sessions, &pd->queue);
         pd->linked = 1;
+
+        if (ngx_stream_redis_master_tracked) {
+            ngx_stream_redis_master_tracked((ngx_cycle_t *) ngx_cycle);
+        }
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_STREAM, pc->log, 0,

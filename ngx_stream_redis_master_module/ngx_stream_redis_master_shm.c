@@ -18,8 +18,13 @@ ngx_stream_redis_master_handler_pt  ngx_stream_redis_master_kicked;
 static ngx_stream_redis_master_node_t *ngx_stream_redis_master_node(
     ngx_stream_redis_master_main_conf_t *rmmcf, ngx_str_t *key);
 static ngx_stream_redis_master_route_t *ngx_stream_redis_master_route(
-    ngx_stream_redis_master_main_conf_t *rmmcf, ngx_str_t *name);
+    ngx_stream_redis_master_main_conf_t *rmmcf, ngx_str_t *name,
+    size_t words);
+static ngx_int_t ngx_stream_redis_master_make_room(
+    ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_stream_redis_master_srv_conf_t *rmcf);
 static ngx_slab_pool_t *ngx_stream_redis_master_shpool(void);
+static ngx_uint_t ngx_stream_redis_master_alive(ngx_pid_t pid);
 static ngx_int_t ngx_stream_redis_master_created(
     ngx_stream_redis_master_main_conf_t *rmmcf, ngx_queue_t *q);
 static void ngx_stream_redis_master_log_zone(ngx_shm_zone_t *shm_zone,
@@ -70,6 +75,8 @@ ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
             ngx_queue_init(&rmmcf->sh->nodes);
             ngx_queue_init(&rmmcf->sh->routes);
+            rmmcf->sh->kicks = 0;
+            rmmcf->sh->confs = 0;
 
             len = sizeof(" in redis_master zone \"\"") + shm_zone->shm.name.len;
 
@@ -87,6 +94,8 @@ ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ngx_shmtx_lock(&rmmcf->shpool->mutex);
 
+    rmmcf->conf = ++rmmcf->sh->confs;
+
     tp = rmmcf->targets.elts;
 
     for (i = 0; i < rmmcf->targets.nelts; i++) {
@@ -100,8 +109,14 @@ ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     for (i = 0; i < rmmcf->upstreams.nelts; i++) {
         rmcfp[i]->route = ngx_stream_redis_master_route(rmmcf,
-                                                        rmcfp[i]->name);
+                                 rmcfp[i]->name,
+                                 ngx_stream_redis_master_map_size(
+                                     rmcfp[i]->targets.nelts));
         if (rmcfp[i]->route == NULL) {
+            goto failed;
+        }
+
+        if (ngx_stream_redis_master_make_room(rmmcf, rmcfp[i]) != NGX_OK) {
             goto failed;
         }
     }
@@ -162,6 +177,9 @@ ngx_stream_redis_master_node(ngx_stream_redis_master_main_conf_t *rmmcf,
     node->key.len = key->len;
     ngx_memcpy(node->key.data, key->data, key->len);
 
+    /* free from now on: the first worker takes it at once, others later */
+    node->owner_seen = ngx_current_msec;
+
     ngx_queue_insert_tail(&rmmcf->sh->nodes, &node->queue);
 
     return node;
@@ -170,8 +188,9 @@ ngx_stream_redis_master_node(ngx_stream_redis_master_main_conf_t *rmmcf,
 
 static ngx_stream_redis_master_route_t *
 ngx_stream_redis_master_route(ngx_stream_redis_master_main_conf_t *rmmcf,
-    ngx_str_t *name)
+    ngx_str_t *name, size_t words)
 {
+    size_t                            size;
     ngx_queue_t                      *q;
     ngx_stream_redis_master_route_t  *route;
 
@@ -190,12 +209,25 @@ ngx_stream_redis_master_route(ngx_stream_redis_master_main_conf_t *rmmcf,
         }
     }
 
+    /*
+     * A new route carries its first published block, so that a failed
+     * reload that frees the route frees the block too.
+     */
+
+    size = ngx_align(sizeof(ngx_stream_redis_master_route_t) + name->len,
+                     sizeof(uintptr_t));
+
     route = ngx_slab_calloc_locked(rmmcf->shpool,
-                                   sizeof(ngx_stream_redis_master_route_t)
-                                   + name->len);
+                                   size
+                                   + sizeof(ngx_stream_redis_master_published_t)
+                                   + (words - 1) * sizeof(uintptr_t));
     if (route == NULL) {
         return NULL;
     }
+
+    route->published = (ngx_stream_redis_master_published_t *)
+                           ((u_char *) route + size);
+    route->published->words = words;
 
     if (ngx_stream_redis_master_created(rmmcf, &route->queue) != NGX_OK) {
         ngx_slab_free_locked(rmmcf->shpool, route);
@@ -210,6 +242,57 @@ ngx_stream_redis_master_route(ngx_stream_redis_master_main_conf_t *rmmcf,
     ngx_queue_insert_tail(&rmmcf->sh->routes, &route->queue);
 
     return route;
+}
+
+
+/*
+ * Gives a route that this configuration took over a block for its
+ * published decision with room for this configuration's server map.  A
+ * block that is large enough is kept; a larger one replaces it, under the lock that every reader and writer of
+ * the block holds, and keeps its size should the reload fail: the block
+ * never shrinks, so a worker of any configuration still running fits in
+ * it.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_make_room(ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    size_t                                words;
+    ngx_stream_redis_master_route_t      *route;
+    ngx_stream_redis_master_published_t  *pub;
+
+    route = rmcf->route;
+    words = ngx_stream_redis_master_map_size(rmcf->targets.nelts);
+
+    if (route->published->words >= words) {
+        return NGX_OK;
+    }
+
+    words = ngx_max(words, 2 * route->published->words);
+
+    pub = ngx_slab_calloc_locked(rmmcf->shpool,
+                                 sizeof(ngx_stream_redis_master_published_t)
+                                 + (words - 1) * sizeof(uintptr_t));
+    if (pub == NULL) {
+        return NGX_ERROR;
+    }
+
+    pub->words = words;
+
+    /* the first block is part of the route's own chunk */
+
+    if ((u_char *) route->published
+        != ngx_align_ptr((u_char *) route
+                         + sizeof(ngx_stream_redis_master_route_t)
+                         + route->name.len, sizeof(uintptr_t)))
+    {
+        ngx_slab_free_locked(rmmcf->shpool, route->published);
+    }
+
+    route->published = pub;
+
+    return NGX_OK;
 }
 
 
@@ -320,9 +403,79 @@ ngx_stream_redis_master_shpool(void)
 
 
 /*
+ * Whether this worker may take a target over: one that another worker
+ * owns and has left silent for "stale" milliseconds, or that a worker gone
+ * owned; or a free one (at start, or handed over on exit), which the first
+ * worker takes at once and the others only once it has stayed free for
+ * half of "stale", so that one worker probes all while it runs.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_claimable(ngx_stream_redis_master_target_t *t,
+    ngx_msec_t stale)
+{
+    ngx_pid_t                        owner;
+    ngx_msec_int_t                   quiet;
+    ngx_stream_redis_master_node_t  *node;
+
+    node = t->node;
+    owner = node->owner;
+
+    if (owner == ngx_pid) {
+        return 0;
+    }
+
+    /* workers refresh their cached time independently: use signed */
+
+    quiet = (ngx_msec_int_t) (ngx_current_msec - node->owner_seen);
+
+    if (owner == 0) {
+        return ngx_worker == 0 || quiet >= (ngx_msec_int_t) stale / 2;
+    }
+
+    return quiet >= (ngx_msec_int_t) stale
+           || !ngx_stream_redis_master_alive(owner);
+}
+
+
+/*
+ * Whether a worker still runs.  The probes of one slot ask it about the
+ * same few owners: the answer is kept for as long as the cached time
+ * stays, so that a worker makes a few kill() calls a slot, not one a
+ * target.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_alive(ngx_pid_t pid)
+{
+    static ngx_pid_t   alive;
+    static ngx_msec_t  asked;
+
+    if (pid == alive && asked == ngx_current_msec) {
+        return 1;
+    }
+
+    if (kill(pid, 0) == -1 && ngx_errno == NGX_ESRCH) {
+        return 0;
+    }
+
+    alive = pid;
+    asked = ngx_current_msec;
+
+    return 1;
+}
+
+
+/*
  * Decides whether this worker probes a target now.  One worker owns each
  * target; another takes over when the owner has shown no sign of life for
  * "stale" milliseconds, or at once when the owner process is gone.
+ *
+ * The owner asks this before each probe, the others when a target is
+ * claimable: the common answers are read without the lock, and only a
+ * takeover takes it.  The owner refreshes its mark without the lock too: a
+ * takeover needs the owner to have been silent for "stale" milliseconds,
+ * so a refresh that races with one costs one probe twice.
  */
 
 ngx_uint_t
@@ -330,29 +483,30 @@ ngx_stream_redis_master_own(ngx_stream_redis_master_target_t *t,
     ngx_msec_t stale)
 {
     ngx_pid_t                        previous;
-    ngx_msec_int_t                   quiet;
     ngx_slab_pool_t                 *shpool;
     ngx_stream_redis_master_node_t  *node;
 
-    shpool = ngx_stream_redis_master_shpool();
     node = t->node;
+    previous = node->owner;
+
+    if (previous == ngx_pid) {
+        node->owner_seen = ngx_current_msec;
+        return 1;
+    }
+
+    if (!ngx_stream_redis_master_claimable(t, stale)) {
+        return 0;
+    }
+
+    shpool = ngx_stream_redis_master_shpool();
 
     ngx_shmtx_lock(&shpool->mutex);
 
     previous = node->owner;
 
-    if (previous != ngx_pid && previous != 0) {
-
-        /* workers refresh their cached time independently: use signed */
-
-        quiet = (ngx_msec_int_t) (ngx_current_msec - node->owner_seen);
-
-        if (quiet < (ngx_msec_int_t) stale
-            && (kill(previous, 0) == 0 || ngx_errno != NGX_ESRCH))
-        {
-            ngx_shmtx_unlock(&shpool->mutex);
-            return 0;
-        }
+    if (previous != ngx_pid && !ngx_stream_redis_master_claimable(t, stale)) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        return 0;
     }
 
     node->owner = ngx_pid;
@@ -394,6 +548,7 @@ ngx_stream_redis_master_disown(ngx_cycle_t *cycle)
     for (i = 0; i < rmmcf->targets.nelts; i++) {
         if (tp[i]->node->owner == ngx_pid) {
             tp[i]->node->owner = 0;
+            tp[i]->node->owner_seen = ngx_current_msec;
         }
     }
 
@@ -673,25 +828,155 @@ ngx_uint_t
 ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t **tp,
     ngx_uint_t n)
 {
-    ngx_uint_t        i, kick;
-    ngx_slab_pool_t  *shpool;
+    ngx_uint_t                            i, kick;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
 
-    shpool = ngx_stream_redis_master_shpool();
+    rmmcf = ngx_stream_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_stream_redis_master_module);
     kick = 0;
 
-    ngx_shmtx_lock(&shpool->mutex);
+    ngx_shmtx_lock(&rmmcf->shpool->mutex);
 
     for (i = 0; i < n; i++) {
         kick = ++tp[i]->node->kick;
     }
 
-    ngx_shmtx_unlock(&shpool->mutex);
+    rmmcf->sh->kicks++;
+
+    ngx_shmtx_unlock(&rmmcf->shpool->mutex);
 
     if (ngx_stream_redis_master_kicked) {
         ngx_stream_redis_master_kicked((ngx_cycle_t *) ngx_cycle);
     }
 
     return kick;
+}
+
+
+/*
+ * How many kicks were asked for, all targets together: read without the
+ * lock, once a sweep, so that a worker looks for kicks only after one.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_kicks(ngx_cycle_t *cycle)
+{
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+
+    return rmmcf->sh->kicks;
+}
+
+
+/*
+ * Publishes a decision this worker made from the route's "version" (read
+ * before the snapshot it was made from).  Done by the worker that made it,
+ * as it is made: after a probe it recorded, or on the first connection or
+ * sweep that finds the published one out of date.  A decision that
+ * changes raises the generation, and the role version too when no probe
+ * raised it meanwhile, so that the other workers take the new decision at
+ * once even when no probe brought it (state went stale).
+ */
+
+void
+ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t version, ngx_stream_redis_master_decision_t *d,
+    uintptr_t *map)
+{
+    size_t                                words;
+    ngx_slab_pool_t                      *shpool;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+    ngx_stream_redis_master_published_t  *pub;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_stream_redis_master_module);
+    shpool = rmmcf->shpool;
+    words = ngx_stream_redis_master_map_size(rmcf->targets.nelts);
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    pub = rmcf->route->published;
+
+    if (pub->conf != rmmcf->conf
+        || pub->master != d->master
+        || ngx_memcmp(pub->map, map, words * sizeof(uintptr_t)) != 0)
+    {
+        pub->generation++;
+
+        if (ngx_stream_redis_master_version(rmcf) == version) {
+            rmcf->route->role_version++;
+            version++;
+        }
+    }
+
+    pub->conf = rmmcf->conf;
+    pub->version = version;
+    pub->decided = ngx_current_msec;
+    pub->master = d->master;
+    pub->claimants = d->claimants;
+    pub->rule = d->rule;
+    ngx_memcpy(pub->map, map, words * sizeof(uintptr_t));
+
+    rmcf->version = version;
+    rmcf->generation = pub->generation;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * Takes the published decision of an upstream, if a worker of this
+ * configuration made it from "version" less than
+ * NGX_STREAM_REDIS_MASTER_RECHECK ago: its master, server map, generation
+ * and time.  Copies one map, not the servers' state; asked only when the
+ * version has moved or the last decision has aged.
+ *
+ * Returns 0 when this worker is to decide.  Of the workers that find the
+ * same decision aged, only the first decides: it marks the decision as
+ * new, and the others keep it until its maker publishes again.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_adopt(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t version, uintptr_t *map)
+{
+    size_t                                words;
+    ngx_uint_t                            adopted;
+    ngx_slab_pool_t                      *shpool;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+    ngx_stream_redis_master_published_t  *pub;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_stream_redis_master_module);
+    shpool = rmmcf->shpool;
+    words = ngx_stream_redis_master_map_size(rmcf->targets.nelts);
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    pub = rmcf->route->published;
+
+    adopted = pub->conf == rmmcf->conf && pub->version == version;
+
+    if (adopted
+        && (ngx_msec_int_t) (ngx_current_msec - pub->decided)
+           >= NGX_STREAM_REDIS_MASTER_RECHECK)
+    {
+        pub->decided = ngx_current_msec;
+        adopted = 0;
+    }
+
+    if (adopted) {
+        rmcf->master = pub->master;
+        rmcf->generation = pub->generation;
+        rmcf->decided = pub->decided;
+        ngx_memcpy(map, pub->map, words * sizeof(uintptr_t));
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return adopted;
 }
 
 

@@ -19,6 +19,8 @@ ngx_int_t ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone,
 void ngx_stream_redis_master_forget_zone(void *data);
 ngx_uint_t ngx_stream_redis_master_own(ngx_stream_redis_master_target_t *t,
     ngx_msec_t stale);
+ngx_uint_t ngx_stream_redis_master_claimable(
+    ngx_stream_redis_master_target_t *t, ngx_msec_t stale);
 void ngx_stream_redis_master_disown(ngx_cycle_t *cycle);
 void ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
@@ -34,6 +36,13 @@ ngx_uint_t ngx_stream_redis_master_announce_fallback(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t fallback);
 ngx_uint_t ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t **tp,
     ngx_uint_t n);
+ngx_uint_t ngx_stream_redis_master_kicks(ngx_cycle_t *cycle);
+void ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t version, ngx_stream_redis_master_decision_t *d,
+    uintptr_t *map);
+ngx_uint_t ngx_stream_redis_master_adopt(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t version,
+    uintptr_t *map);
 ngx_uint_t ngx_stream_redis_master_version(
     ngx_stream_redis_master_srv_conf_t *rmcf);
 ngx_uint_t ngx_stream_redis_master_lacks_master(

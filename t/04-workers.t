@@ -1,20 +1,29 @@
 # One worker probes each server: with two workers Redis still sees about
 # one probe per interval, and when the probing worker is killed another one
-# takes over.
+# takes over.  One worker decides an upstream's master and publishes the
+# decision; the other takes it.
 
 use strict;
 use warnings;
 
 use lib 't/lib';
 use TestRM;
+use Scenario ();
 use Test::Nginx::Socket::Lua::Stream;
+use Time::HiRes ();
 
-# Topology: $m and its replica $r, for the one block.
+# Topologies, one per block:
+#   TEST 1  $m and its replica $r
+#   TEST 2  $m2 and its replica $r2, switched over ($r2 promoted)
 our $m = start_redis();
 our $r = start_redis(replicaof => $m->port);
+our $m2 = start_redis();
+our $r2 = start_redis(replicaof => $m2->port);
 
 $ENV{TEST_NGINX_M} = $m->port;
 $ENV{TEST_NGINX_R} = $r->port;
+$ENV{TEST_NGINX_M2} = $m2->port;
+$ENV{TEST_NGINX_R2} = $r2->port;
 
 # at most one probe per interval (200 ms, minus up to 10% of jitter) in
 # SECONDS, with a margin; two workers probing would make twice as many
@@ -73,6 +82,57 @@ QUIT
 TestRM::port_reply($ENV{TEST_NGINX_M})
 --- error_log
 exited on signal 9
+--- no_error_log
+[crit]
+no Redis master
+
+
+
+=== TEST 2: two workers, one decision: one worker decides and publishes, the other takes it
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M2;
+        server 127.0.0.1:$TEST_NGINX_R2;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+package main; our ($m2, $r2);
+my ($M, $R) = ($ENV{TEST_NGINX_M2}, $ENV{TEST_NGINX_R2});
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/);
+
+# nothing changes: a decision is made again once it is a second old, by
+# one worker; without publishing, every worker would decide each second
+my $decided = qr/(\d+)#\d+: .*redis balancer: upstream redis_rw decided/;
+my $taken = qr/(\d+)#\d+: .*redis balancer: upstream redis_rw takes decision/;
+my $from = TestRM::error_log_size();
+my $t0 = Time::HiRes::time();
+RedisTopo::wait_until(sub { TestRM::count_error_log($decided, $from) >= 8 },
+                      30, "eight decisions");
+my $seconds = Time::HiRes::time() - $t0;
+my $n = TestRM::count_error_log($decided, $from);
+Test::More::cmp_ok($n, '<=', 2 + 1.3 * $seconds,
+                   "about one decision a second ($n in $seconds s)");
+Test::More::cmp_ok(TestRM::count_error_log($taken, $from), '>=', 1,
+                   "the other worker takes the published decision");
+
+# a switchover: the prober decides, the other worker takes the new master
+# (server index 1) from the zone
+$from = TestRM::error_log_size();
+Scenario::switchover($r2, $m2);
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$R\b/, 10,
+                       $from);
+TestRM::wait_error_log(qr/upstream redis_rw takes decision \d+, master 1\b/,
+                       10, $from);
+Test::More::is(TestRM::count_error_log(qr/upstream redis_rw master is/, $from),
+               1, "the new master is announced once");
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_R2})
 --- no_error_log
 [crit]
 no Redis master
