@@ -368,6 +368,48 @@ typedef struct {
                           ((uintptr_t) 1 << ((i) % (8 * sizeof(uintptr_t))))
 
 
+/*
+ * The replicas a master lists online and acknowledging within "max_lag"
+ * (ms), and those not online or that missed an acknowledgement.  Redis
+ * gives a replica's "lag" as the difference of two readings of its clock
+ * in whole seconds: a lag of L means the last acknowledgement is between
+ * L - 1 and L + 1 seconds old.  A replica stops counting once that age
+ * surely exceeds the limit (L - 1 >= limit): a healthy replica,
+ * acknowledging every second, shows L = 1 now and then, and must not flap.
+ */
+
+static ngx_inline ngx_uint_t
+ngx_stream_redis_master_acked(ngx_stream_redis_master_info_t *m,
+    ngx_msec_t max_lag)
+{
+    ngx_uint_t  k, n;
+
+    n = 0;
+
+    for (k = 0; k < m->nslaves && k < NGX_STREAM_REDIS_MASTER_SLAVES; k++) {
+        n += (m->slaves[k].online
+              && (ngx_msec_t) m->slaves[k].lag * 1000 < max_lag + 1000);
+    }
+
+    return n;
+}
+
+
+static ngx_inline ngx_uint_t
+ngx_stream_redis_master_acks_late(ngx_stream_redis_master_info_t *m)
+{
+    ngx_uint_t  k, n;
+
+    n = 0;
+
+    for (k = 0; k < m->nslaves && k < NGX_STREAM_REDIS_MASTER_SLAVES; k++) {
+        n += (!m->slaves[k].online || m->slaves[k].lag >= 2);
+    }
+
+    return n;
+}
+
+
 /* hiredis's reply reader, as the checker and the subscriber hold one */
 struct redisReader;
 

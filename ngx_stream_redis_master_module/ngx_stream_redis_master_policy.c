@@ -27,8 +27,6 @@ static ngx_uint_t ngx_stream_redis_master_names(
     ngx_stream_redis_master_target_t *t, ngx_stream_redis_master_node_t *s);
 static ngx_uint_t ngx_stream_redis_master_followers(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
-static ngx_uint_t ngx_stream_redis_master_acked(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
 static ngx_uint_t ngx_stream_redis_master_qualifies(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i,
     ngx_uint_t master);
@@ -108,8 +106,7 @@ ngx_uint_t
 ngx_stream_redis_master_suspect(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t master)
 {
-    ngx_uint_t                       k, n;
-    ngx_stream_redis_master_info_t  *m;
+    ngx_uint_t  n;
 
     if (rmcf->min_replicas == 0 || master == NGX_STREAM_REDIS_MASTER_NONE) {
         return 0;
@@ -121,19 +118,8 @@ ngx_stream_redis_master_suspect(ngx_stream_redis_master_srv_conf_t *rmcf,
         return 0;
     }
 
-    if (n + 1 < rmcf->targets.nelts) {
-        return 1;
-    }
-
-    m = &rmcf->snapshot[master].info;
-
-    for (k = 0; k < m->nslaves && k < NGX_STREAM_REDIS_MASTER_SLAVES; k++) {
-        if (!m->slaves[k].online || m->slaves[k].lag >= 2) {
-            return 1;
-        }
-    }
-
-    return 0;
+    return n + 1 < rmcf->targets.nelts
+           || ngx_stream_redis_master_acks_late(&rmcf->snapshot[master].info);
 }
 
 
@@ -233,7 +219,8 @@ ngx_stream_redis_master_replicated(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t i)
 {
     return ngx_min(ngx_stream_redis_master_followers(rmcf, i),
-                   ngx_stream_redis_master_acked(rmcf, i));
+                   ngx_stream_redis_master_acked(&rmcf->snapshot[i].info,
+                                             rmcf->min_replicas_max_lag));
 }
 
 
@@ -268,41 +255,6 @@ ngx_stream_redis_master_followers(ngx_stream_redis_master_srv_conf_t *rmcf,
             && info->role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
             && info->link_up && !info->sync_in_progress && !info->loading
             && ngx_strcmp(info->replid, m->replid) == 0)
-        {
-            n++;
-        }
-    }
-
-    return n;
-}
-
-
-/*
- * The replicas that server "i" lists as online and acknowledging within
- * min_replicas_max_lag.  Redis gives that "lag" as the difference of two
- * readings of its clock in whole seconds: a lag of L means the last
- * acknowledgement is between L - 1 and L + 1 seconds old.  A replica is
- * dropped once that age surely exceeds the limit (L - 1 >= limit): a
- * healthy replica, acknowledging every second, shows L = 1 now and then,
- * and must not flap.
- */
-
-static ngx_uint_t
-ngx_stream_redis_master_acked(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t i)
-{
-    ngx_uint_t                       k, n;
-    ngx_msec_t                       lag;
-    ngx_stream_redis_master_info_t  *m;
-
-    m = &rmcf->snapshot[i].info;
-    n = 0;
-
-    for (k = 0; k < m->nslaves && k < NGX_STREAM_REDIS_MASTER_SLAVES; k++) {
-        lag = (ngx_msec_t) m->slaves[k].lag * 1000;
-
-        if (m->slaves[k].online
-            && lag < rmcf->min_replicas_max_lag + 1000)
         {
             n++;
         }

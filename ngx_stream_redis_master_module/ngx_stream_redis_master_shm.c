@@ -34,6 +34,7 @@ static ngx_uint_t ngx_stream_redis_master_repeated(
 static ngx_uint_t ngx_stream_redis_master_differs(
     ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b);
 static ngx_uint_t ngx_stream_redis_master_acks_differ(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b);
 static void ngx_stream_redis_master_copy_node(
     ngx_stream_redis_master_node_t *copy,
@@ -670,7 +671,9 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
             continue;
         }
 
-        pool[i]->route->role_version += decisive;
+        pool[i]->route->role_version += decisive
+                                  || ngx_stream_redis_master_acks_differ(
+                                         pool[i], &before.info, &node->info);
         pool[i]->route->lag_version += lagging;
     }
 
@@ -1016,36 +1019,30 @@ ngx_stream_redis_master_differs(ngx_stream_redis_master_info_t *a,
            || a->master_port != b->master_port
            || ngx_strcmp(a->master_host, b->master_host) != 0
            || ngx_strcmp(a->replid, b->replid) != 0
-           || ngx_strcmp(a->replid2, b->replid2) != 0
-           || ngx_stream_redis_master_acks_differ(a, b);
+           || ngx_strcmp(a->replid2, b->replid2) != 0;
 }
 
 
 /*
- * Whether a master lists other replicas, or other ages of their last
- * acknowledgements (min_replicas reads them; their offsets it does not).
- * Only masters list replicas, and an age changes at most once a second.
+ * Whether two probes of a master differ in what min_replicas reads from
+ * its "slaveN:" lines: how many replicas acknowledged within the pool's
+ * limit, and how many are not online or missed an acknowledgement (see
+ * ngx_stream_redis_master_suspect()).  An age that moves within those
+ * bounds, as a healthy replica's does every second, changes no decision.
  */
 
 static ngx_uint_t
-ngx_stream_redis_master_acks_differ(ngx_stream_redis_master_info_t *a,
-    ngx_stream_redis_master_info_t *b)
+ngx_stream_redis_master_acks_differ(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b)
 {
-    ngx_uint_t  i;
-
-    if (a->nslaves != b->nslaves) {
-        return 1;
+    if (rmcf->min_replicas == 0) {
+        return 0;
     }
 
-    for (i = 0; i < a->nslaves; i++) {
-        if (a->slaves[i].online != b->slaves[i].online
-            || a->slaves[i].lag != b->slaves[i].lag)
-        {
-            return 1;
-        }
-    }
-
-    return 0;
+    return ngx_stream_redis_master_acked(a, rmcf->min_replicas_max_lag)
+           != ngx_stream_redis_master_acked(b, rmcf->min_replicas_max_lag)
+           || ngx_stream_redis_master_acks_late(a)
+              != ngx_stream_redis_master_acks_late(b);
 }
 
 
