@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # Build ngx_stream_redis_master_module.so against the nginx installed from
 # Debian 12 (nginx-dev ships its configure and headers), and run the tests.
 
@@ -9,14 +12,25 @@ DEPS       := $(CURDIR)/.deps
 TEST_NGINX := $(DEPS)/test-nginx/usr/share/perl5
 SOURCES    := config $(wildcard ngx_stream_redis_master_module/*.[ch])
 
-# Debian packages the build, tests and demo need (valgrind is installed by
-# test-valgrind only)
-APT_PKGS := nginx nginx-dev libnginx-mod-stream libnginx-mod-http-lua \
-            libhiredis-dev libpcre2-dev libssl-dev zlib1g-dev dpkg-dev gcc \
-            make redis-server redis-tools perl libtest-base-perl \
-            libipc-run-perl libtext-diff-perl libtest-longstring-perl \
-            liblist-moreutils-perl liburi-perl libwww-perl \
-            libhttp-message-perl
+# Debian packages the demo needs: nginx with its stream module, what
+# builds the module, Redis; and HAProxy, which the demo's partition
+# comparison runs (DEMO_HAPROXY=0 leaves it out). None of them is a test
+# tool, and none but nginx's own changes /etc/nginx.
+DEMO_HAPROXY ?= 1
+DEMO_PKGS := nginx nginx-dev libnginx-mod-stream libhiredis-dev \
+             libpcre2-dev libssl-dev zlib1g-dev dpkg-dev gcc make \
+             redis-server redis-tools $(if $(filter 1,$(DEMO_HAPROXY)),haproxy)
+
+# Debian packages the build and tests need. The Lua and NDK nginx modules
+# the stream test blocks drive are not installed: scripts/fetch-test-nginx.sh
+# unpacks them (and Test::Nginx) into .deps/; only LuaJIT, the library they
+# link, is installed. valgrind is installed by test-valgrind only.
+APT_PKGS := nginx nginx-dev libnginx-mod-stream libhiredis-dev \
+            libpcre2-dev libssl-dev zlib1g-dev dpkg-dev gcc make \
+            redis-server redis-tools libluajit2-5.1-2 debhelper perl \
+            libtest-base-perl libipc-run-perl libtext-diff-perl \
+            libtest-longstring-perl liblist-moreutils-perl liburi-perl \
+            libwww-perl libhttp-message-perl
 
 # the stream flags must match the installed binary: they change struct
 # layouts (see docs/install.md)
@@ -25,7 +39,22 @@ STREAM_FLAGS := --with-stream=dynamic --with-stream_ssl_module \
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 
-.PHONY: all deps test test-valgrind unit demo bench bench-reload \
+# the version is in one place, the header the module logs it from
+VERSION := $(shell sed -n 's/^\#define NGX_STREAM_REDIS_MASTER_VERSION  *"\(.*\)"/\1/p' \
+             ngx_stream_redis_master_module/ngx_stream_redis_master_version.h)
+DEB_NAME := libnginx-mod-stream-redis-master
+DEB_ARCH  = $(shell dpkg --print-architecture)
+DEB       = $(BUILD)/$(DEB_NAME)_$(VERSION)_$(DEB_ARCH).deb
+DEB_PKGS := debhelper nginx nginx-dev libnginx-mod-stream libhiredis-dev \
+            libpcre2-dev libssl-dev zlib1g-dev dpkg-dev gcc make
+
+# make install: where nginx looks for modules (its --modules-path)
+MODULES_DIR ?= $(or $(shell nginx -V 2>&1 | \
+                 sed -n 's/.*--modules-path=\([^ ]*\).*/\1/p'), \
+                 /usr/lib/nginx/modules)
+
+.PHONY: all deb install version deps demo-deps etc-before etc-after \
+        quiet-build test test-valgrind unit demo bench bench-reload \
         bench-scale bench-scale-deps fuzz fuzz-deps fuzz-build \
         fuzz-coverage fuzz-seeds clean
 
@@ -45,7 +74,29 @@ all: $(MODULE)
 
 deps:
 	$(call install_missing,$(APT_PKGS))
-	@bash scripts/fetch-test-nginx.sh $(DEPS)/test-nginx
+	@bash scripts/fetch-test-nginx.sh $(DEPS)/test-nginx $(DEPS)/lua
+
+demo-deps:
+	$(call install_missing,$(DEMO_PKGS))
+
+# /etc/nginx before and after the suites or the demo: apart from installing
+# Debian's nginx (the deps above), neither may change anything there
+ETC_BEFORE := $(BUILD)/etc-nginx.before
+etc-before:
+	@mkdir -p $(BUILD)
+	@perl scripts/etc-manifest > $(ETC_BEFORE)
+
+etc-after:
+	@perl scripts/etc-manifest --compare $(ETC_BEFORE)
+
+# the module with the compiler's output in build/build.log, and one line
+quiet-build:
+	@mkdir -p $(BUILD)
+	@if $(MAKE) -s --no-print-directory $(MODULE) > $(BUILD)/build.log 2>&1; \
+	then echo "build: $(MODULE) (version $(VERSION)), compiler output in" \
+	          "build/build.log"; \
+	else tail -n 20 $(BUILD)/build.log; \
+	     echo "build: FAILED, see build/build.log"; exit 1; fi
 
 $(BUILD)/Makefile: config
 	mkdir -p $(BUILD)
@@ -58,13 +109,48 @@ $(BUILD)/Makefile: config
 $(MODULE): $(BUILD)/Makefile $(SOURCES)
 	$(MAKE) -f $(BUILD)/Makefile -C $(NGX_SRC) $(MODULE)
 
+version:
+	@echo $(VERSION)
+
+# the Debian package, built with debhelper and dh_nginx (debian/) from a
+# copy of the sources in build/deb; its changelog is written from VERSION
+deb:
+	$(call install_missing,$(DEB_PKGS))
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	cp -r config LICENSE CHANGES README.md docs debian \
+	    ngx_stream_redis_master_module $(BUILD)/deb/src/
+	printf '%s (%s) unstable; urgency=medium\n\n  * Release %s (see CHANGES).\n\n -- %s  %s\n' \
+	    $(DEB_NAME) $(VERSION) $(VERSION) \
+	    "$$(sed -n 's/^Maintainer: //p' debian/control)" \
+	    "$$(date -R)" > $(BUILD)/deb/src/debian/changelog
+	cd $(BUILD)/deb/src && dpkg-buildpackage -b -us -uc \
+	    > $(BUILD)/deb/build.log 2>&1 \
+	    || { tail -n 30 $(BUILD)/deb/build.log; exit 1; }
+	cp $(BUILD)/deb/$(notdir $(DEB)) $(DEB)
+	@echo "built $(DEB) (log: $(BUILD)/deb/build.log)"
+	@dpkg-deb -f $(DEB) Depends
+
+# for a source build: the module into nginx's modules directory; nothing
+# under /etc/nginx is changed (the load_module lines are printed)
+install: $(MODULE)
+	install -d $(DESTDIR)$(MODULES_DIR)
+	install -m 644 $(MODULE) $(DESTDIR)$(MODULES_DIR)/
+	@echo "installed $(DESTDIR)$(MODULES_DIR)/$(notdir $(MODULE));" \
+	    "load it after the stream module, in the main context:"
+	@echo "    load_module modules/ngx_stream_module.so;"
+	@echo "    load_module modules/$(notdir $(MODULE));"
+
 # every suite; deadlines scale with TEST_NGINX_TIMEOUT_SCALE (default 3,
 # see docs/testing.md)
 test: deps
+	$(MAKE) etc-before
 	$(MAKE) $(MODULE)
+	$(MAKE) deb
 	perl scripts/check-layers
+	perl scripts/licence-headers --check
 	$(MAKE) unit
 	PERL5LIB=$(TEST_NGINX):$(CURDIR)/t/lib prove -r t
+	$(MAKE) etc-after
 
 # some suites again with nginx under valgrind (xt/valgrind.t)
 test-valgrind: deps
@@ -72,9 +158,12 @@ test-valgrind: deps
 	$(MAKE) $(MODULE)
 	PERL5LIB=$(TEST_NGINX):$(CURDIR)/t/lib prove xt/valgrind.t
 
-demo: deps
-	$(MAKE) $(MODULE)
-	perl -I$(CURDIR)/t/lib scripts/demo.pl
+# the demo: knobs DEMO_KEEP, DEMO_HAPROXY, DEMO_NGINX (see README.md)
+demo: demo-deps
+	@$(MAKE) -s --no-print-directory etc-before
+	@$(MAKE) -s --no-print-directory quiet-build
+	@DEMO_HAPROXY=$(DEMO_HAPROXY) perl -I$(CURDIR)/t/lib scripts/demo.pl
+	@$(MAKE) -s --no-print-directory etc-after
 
 # the failover drill against the HAProxy recipe, how soon sessions to a
 # demoted master are closed (see docs/failover.md), reloads and worker

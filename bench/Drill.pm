@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+
 package Drill;
 
 # Drill - what bench/failover and bench/fleet share: the drill's topology
@@ -207,14 +210,17 @@ CONF
 }
 
 
-# start_haproxy(DIR, MASTER, [REPLICAS]) -> port: HAProxy's recipe, a
-# tcp-check that expects role:master
+# start_haproxy(DIR, MASTER, [REPLICAS], [SHUT]) -> port: HAProxy's
+# recipe, a tcp-check that expects role:master; with SHUT, "on-marked-down
+# shutdown-sessions" too: HAProxy closes the sessions to a server its
+# checks mark down
 sub start_haproxy {
-    my ($dir, $m, $r) = @_;
+    my ($dir, $m, $r, $shut) = @_;
     my $port = free_port();
     my $n = 0;
+    my $opt = $shut ? ' on-marked-down shutdown-sessions' : '';
     my $servers = join '', map {
-        "    server r" . $n++ . " 127.0.0.1:" . $_->port . " check inter 1s\n"
+        "    server r" . $n++ . " 127.0.0.1:" . $_->port . " check inter 1s$opt\n"
     } $m, @$r;
 
     open my $fh, '>', "$dir/haproxy.cfg" or die $!;

@@ -1,4 +1,7 @@
 #!/usr/bin/python3
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+
 """The failover drill's client, on redis-py (Debian's python3-redis).
 
 write HOST PORT USER PASS OUT SECONDS [TIMEOUT]

@@ -1,6 +1,7 @@
 
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * What the three libFuzzer targets share: how an input is cut into the
  * pieces that recv() could return, and the invariants every reply function

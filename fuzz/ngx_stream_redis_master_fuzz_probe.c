@@ -1,6 +1,7 @@
 
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * libFuzzer target: the replies to a probe of a Redis server, [AUTH,] PING,
  * INFO replication and INFO persistence, read the way the checker reads

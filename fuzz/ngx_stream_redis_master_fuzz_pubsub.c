@@ -1,6 +1,7 @@
 
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * libFuzzer target: what a Sentinel sends on the event subscription, read
  * the way the subscriber reads it (ngx_stream_redis_master_subscriber_read()

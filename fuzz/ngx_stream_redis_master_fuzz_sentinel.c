@@ -1,6 +1,7 @@
 
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * libFuzzer target: the replies to a probe of a Sentinel, [AUTH,] SENTINEL
  * get-master-addr-by-name and SENTINEL master, read the way the checker

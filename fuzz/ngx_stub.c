@@ -1,6 +1,7 @@
 
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * A TEST DOUBLE, for the fuzz targets and the unit tests only: the few
  * nginx core functions that the module's reply and policy code link

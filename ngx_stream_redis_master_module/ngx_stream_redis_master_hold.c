@@ -1,6 +1,7 @@
 
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * Hold during failover (redis_master wait=TIME): while no master
  * qualifies, or after a connect to the master failed, a new connection is

@@ -1,6 +1,7 @@
 
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * Directives and configuration: parsing redis_master, redis_replica and
  * redis_check, collecting probe targets, adding the shared zone, and
@@ -8,10 +9,13 @@
  */
 
 
+#include "ngx_stream_redis_master_version.h"
 #include "ngx_stream_redis_master_state.h"
 #include "ngx_stream_redis_master_peer.h"
 #include "ngx_stream_redis_master_balancer.h"
 #include "ngx_stream_redis_master_check.h"
+
+#include <hiredis/hiredis.h>
 
 
 static void *ngx_stream_redis_master_create_main_conf(ngx_conf_t *cf);
@@ -36,6 +40,7 @@ static char *ngx_stream_redis_master_set_balancer(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t balancer);
 static ngx_int_t ngx_stream_redis_master_servers_before(ngx_conf_t *cf,
     ngx_stream_upstream_srv_conf_t *uscf, ngx_uint_t balancer);
+static ngx_uint_t ngx_stream_redis_master_is_number(u_char *p, size_t len);
 static char *ngx_stream_redis_master_bad_param(ngx_conf_t *cf,
     ngx_str_t *value);
 static char *ngx_stream_redis_master_read_password(ngx_conf_t *cf,
@@ -615,6 +620,22 @@ ngx_stream_redis_master_check(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 goto invalid;
             }
 
+            /*
+             * a bare number is seconds in nginx, milliseconds in HAProxy's
+             * "inter": "interval=500" is most likely a mistake
+             */
+
+            if (ms > 100000
+                && ngx_stream_redis_master_is_number(s.data, s.len))
+            {
+                ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                                   "\"%V\" in \"%V\" has no unit and means "
+                                   "%M seconds; write \"%Vms\" for "
+                                   "milliseconds",
+                                   &value[i], &cmd->name, ms / 1000,
+                                   &value[i]);
+            }
+
             if (value[i].data[0] == 'i') {
                 rmcf->check.interval = ms;
 
@@ -828,6 +849,21 @@ ngx_stream_redis_master_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
  * up to an "=" or any other character, is echoed, so that a secret never
  * reaches the error log.
  */
+
+static ngx_uint_t
+ngx_stream_redis_master_is_number(u_char *p, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return 0;
+        }
+    }
+
+    return len > 0;
+}
+
 
 static char *
 ngx_stream_redis_master_bad_param(ngx_conf_t *cf, ngx_str_t *value)
@@ -1381,12 +1417,19 @@ ngx_stream_redis_master_same_check(ngx_stream_redis_master_check_conf_t *a,
 }
 
 
-/* the configuration is committed: what it added to the zone stays */
+/*
+ * the configuration is committed: what it added to the zone stays; the
+ * version is logged as nginx logs its own at start-up
+ */
 
 static ngx_int_t
 ngx_stream_redis_master_init_module(ngx_cycle_t *cycle)
 {
     ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                  NGX_STREAM_REDIS_MASTER_VER " (hiredis %d.%d.%d)",
+                  HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
 
     rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
                                                ngx_stream_redis_master_module);

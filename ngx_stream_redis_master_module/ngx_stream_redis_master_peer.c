@@ -1,6 +1,7 @@
 
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * Peers: a server of an upstream by its flat index (primary servers, then
  * backup ones), and the round-robin accounting of a connection given to

@@ -1,6 +1,7 @@
 
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * Policy: which server of an upstream is its master, and which replicas
  * qualify for reads, as pure functions of the upstream's snapshot (taken

@@ -1,6 +1,7 @@
 
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * Reply interpretation: RESP is read by hiredis's redisReader, with limits
  * a hostile server cannot talk past; this file only decides what a parsed

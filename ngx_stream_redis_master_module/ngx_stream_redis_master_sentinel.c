@@ -1,6 +1,7 @@
 
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * Sentinel: each Sentinel of an upstream is a probe target of its own,
  * asked SENTINEL get-master-addr-by-name on the check interval by the one

@@ -1,6 +1,7 @@
 
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * Shared state: one zone holds the state of every probe target and the
  * routing record of every upstream, so that all workers route the same way

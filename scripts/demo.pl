@@ -1,16 +1,29 @@
 #!/usr/bin/perl
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # demo.pl - what "make demo" runs: a local Redis topology (a master, two
-# replicas, three Sentinels) behind Debian's nginx with this module, a write
-# and a read through nginx, then the master is killed and the script shows
-# the Sentinels promoting a replica and nginx routing writes to it.
+# replicas, three Sentinels, ACL users) behind Debian's nginx with this
+# module in the configuration docs/failover.md recommends: redis_sentinel,
+# redis_master wait=, a read pool, a check user with a password_file.  It
+# shows, with timings:
+#   1. writes go to the master and reads to a replica;
+#   2. a planned switchover (SENTINEL FAILOVER): a session opened to the old
+#      master before it is closed by nginx, instead of getting READONLY;
+#   3. the master is killed: a write sent at that moment waits for the
+#      promoted replica instead of failing;
+#   4. a partition: the master is cut off from the Sentinels and replicas
+#      but not from the proxies; the HAProxy tcp-check recipe keeps writing
+#      to it and loses those writes when it is demoted, the module stops.
 #
 # Usage (from the repository root, after "make"):
 #     perl -I t/lib scripts/demo.pl
 #
-# Exits 0 on success, non-zero with a message when a step times out.  nginx
-# and every Redis process are stopped in all cases; DEMO_KEEP=1 keeps the
-# nginx directory (config and error log) for a look afterwards, and
-# DEMO_NGINX names another nginx binary than /usr/sbin/nginx.
+# Exits 0 on success, non-zero with a message when a step times out.  nginx,
+# HAProxy and every Redis process are stopped in all cases.  Knobs:
+#   DEMO_KEEP=1     keep the nginx directory (config, error log) afterwards
+#   DEMO_HAPROXY=0  leave out HAProxy in the partition (nginx alone)
+#   DEMO_NGINX=PATH another nginx binary than /usr/sbin/nginx
 
 use strict;
 use warnings;
@@ -20,6 +33,7 @@ use File::Basename qw(dirname);
 use File::Path ();
 use File::Temp ();
 use IO::Select;
+use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 
@@ -27,15 +41,22 @@ use RedisTopo qw(start_redis start_sentinel free_port wait_until stop_all);
 
 $| = 1;
 
-my $ROOT   = abs_path(dirname(__FILE__) . '/..');
-my $NGINX  = $ENV{DEMO_NGINX} || '/usr/sbin/nginx';
-my $STREAM = '/usr/lib/nginx/modules/ngx_stream_module.so';
-my $MODULE = "$ROOT/build/ngx_stream_redis_master_module.so";
-my $CLI    = $RedisTopo::REDIS_CLI;
-my $NAME   = 'mymaster';           # the Sentinels' name for the master
+my $ROOT    = abs_path(dirname(__FILE__) . '/..');
+my $NGINX   = $ENV{DEMO_NGINX} || '/usr/sbin/nginx';
+my $HAPROXY = '/usr/sbin/haproxy';
+my $USE_HAPROXY = $ENV{DEMO_HAPROXY} // 1;
+my $STREAM  = '/usr/lib/nginx/modules/ngx_stream_module.so';
+my $MODULE  = "$ROOT/build/ngx_stream_redis_master_module.so";
+my $CLI     = $RedisTopo::REDIS_CLI;
+my $NAME    = 'mymaster';           # the Sentinels' name for the master
+
+# ACL users on every server: "checker" for nginx's and HAProxy's checks,
+# "app" for the clients; Sentinels and replicas use "default"
+my @ACL = ('user checker on >checkpass +ping +info',
+           'user app on >apppass ~* &* +@all');
 
 my $CREATOR = $$;
-my ($dir, $nginx_pid, @nginx_workers, $failed);
+my ($dir, $nginx_pid, @nginx_workers, $haproxy_pid, $failed);
 
 # ---------------------------------------------------------------------------
 # helpers
@@ -43,63 +64,6 @@ my ($dir, $nginx_pid, @nginx_workers, $failed);
 
 sub step { print "\n== $_[0]\n" }
 sub say_ { print '   ', @_, "\n" }
-
-# cli(PORT, ARGS..., [\INPUT]): run redis-cli against 127.0.0.1:PORT with a
-# 3 s limit; returns its stdout and stderr, trailing newline removed.  With
-# \INPUT and no ARGS, redis-cli runs the lines of INPUT on one connection.
-sub cli {
-    my ($port, @args) = @_;
-    my $input = ref $args[-1] eq 'SCALAR' ? ${ pop @args } : '';
-
-    pipe(my $in_r, my $in_w) or die "pipe: $!\n";
-    my $pid = open(my $out, '-|') // die "fork: $!\n";
-
-    if (!$pid) {
-        close $in_w;
-        open STDIN,  '<&', $in_r   or POSIX::_exit(126);
-        open STDERR, '>&', \*STDOUT or POSIX::_exit(126);
-        { no warnings 'exec'; exec $CLI, '-h', '127.0.0.1', '-p', $port, @args; }
-        POSIX::_exit(127);
-    }
-
-    close $in_r;
-    print {$in_w} $input;
-    close $in_w;
-
-    my $buf = '';
-    my $sel = IO::Select->new($out);
-    my $deadline = time + 3;
-
-    while (1) {
-        my $left = $deadline - time;
-        if ($left <= 0) {
-            kill 'KILL', $pid;
-            close $out;
-            die "redis-cli -p $port @args did not finish within 3 s\n";
-        }
-        next unless $sel->can_read($left);
-        my $n = sysread $out, $buf, 65536, length $buf;
-        last unless $n;
-    }
-
-    close $out;    # reaps redis-cli
-    $buf =~ s/\n+\z//;
-    return $buf;
-}
-
-# the port of the server a new connection through nginx reaches, or undef
-sub reached {
-    my ($port) = @_;
-    my $out = eval { cli($port, qw(CONFIG GET port)) } // '';
-    return $out =~ /\Aport\n(\d+)\z/ ? $1 : undef;
-}
-
-# GET KEY and CONFIG GET port on one connection: (value, server port)
-sub get_and_port {
-    my ($port, $key) = @_;
-    my $out = eval { cli($port, \"GET $key\nCONFIG GET port\n") } // '';
-    return $out =~ /\A(.*)\nport\n(\d+)\z/s ? ($1, $2) : ();
-}
 
 sub elapsed { sprintf '%.2f s', time - $_[0] }
 sub since   { sprintf '+%5.2f s', time - $_[0] }
@@ -159,7 +123,17 @@ sub stop_nginx {
     return $gone;
 }
 
+sub stop_haproxy {
+    return unless $haproxy_pid;
+    my $pid = $haproxy_pid;
+    undef $haproxy_pid;
+    kill 'TERM', $pid;
+    eval { wait_until(sub { waitpid($pid, POSIX::WNOHANG()); !kill 0, $pid },
+                      10, 'HAProxy to exit'); 1 } or kill 'KILL', $pid;
+}
+
 sub cleanup {
+    stop_haproxy();
     stop_nginx();
     stop_all();
     if ($dir && -d $dir) {
@@ -185,65 +159,218 @@ sub error_log_lines {
 }
 
 # ---------------------------------------------------------------------------
-# the demo
+# a RESP client of its own (no test tools needed): sessions through nginx
+# or HAProxy as the user "app"
 # ---------------------------------------------------------------------------
 
-sub demo {
-    die "build the module first (make): $MODULE is missing\n" unless -f $MODULE;
-    die "$NGINX is missing (apt-get install nginx libnginx-mod-stream)\n"
-        unless -x $NGINX;
-    die "$STREAM is missing (apt-get install libnginx-mod-stream)\n"
-        unless -f $STREAM;
+# parse one reply from the front of BUF: (value, bytes used) or () if BUF
+# holds no complete reply yet; errors come back as "-...", arrays joined
+# with "\n"
+sub parse_reply {
+    my ($buf, $at) = @_;
+    $at //= 0;
+    my $eol = index($$buf, "\r\n", $at);
+    return if $eol < 0;
+    my $type = substr($$buf, $at, 1);
+    my $line = substr($$buf, $at + 1, $eol - $at - 1);
+    my $next = $eol + 2;
 
-    # --- Redis ---------------------------------------------------------------
+    return ($line, $next) if $type eq '+' || $type eq ':';
+    return ("-$line", $next) if $type eq '-';
 
-    step '1. Redis: a master, two replicas, three Sentinels';
+    if ($type eq '$') {
+        return ('', $next) if $line < 0;
+        return if length($$buf) < $next + $line + 2;
+        return (substr($$buf, $next, $line), $next + $line + 2);
+    }
 
-    my $master = start_redis();
-    my @replicas = map { start_redis(replicaof => $master->port) } 1 .. 2;
-    my %replica = map { $_->port => $_ } @replicas;
-
-    say_ sprintf 'master    127.0.0.1:%d (pid %d)', $master->port, $master->pid;
-    say_ sprintf 'replica   127.0.0.1:%d (pid %d)', $_->port, $_->pid
-        for @replicas;
-
-    my @sentinels = map {
-        start_sentinel(monitor => [$NAME, $master->port, 2], down_after => 1000)
-    } 1 .. 3;
-
-    say_ sprintf 'sentinel  127.0.0.1:%d (pid %d)', $_->port, $_->pid
-        for @sentinels;
-    say_ "Sentinels monitor \"$NAME\": quorum 2, down-after-milliseconds 1000";
-
-    my $t = time;
-    wait_until(sub {
-        for my $s (@sentinels) {
-            my $line = $s->info('sentinel')->{master0} // '';
-            return 0 unless $line =~ /status=ok/ && $line =~ /slaves=2\b/
-                            && $line =~ /sentinels=3\b/;
+    if ($type eq '*') {
+        my @items;
+        for (1 .. ($line < 0 ? 0 : $line)) {
+            my ($v, $n) = parse_reply($buf, $next) or return;
+            push @items, $v;
+            $next = $n;
         }
-        1;
-    }, 30, 'each Sentinel to see both replicas and the two other Sentinels');
-    say_ 'every Sentinel sees both replicas and the other two Sentinels ('
-         . elapsed($t) . ')';
+        return (join("\n", @items), $next);
+    }
 
-    # --- nginx -----------------------------------------------------------------
+    return ("-protocol error", length $$buf);
+}
 
-    step '2. nginx with the module';
+# command(SESSION, TIMEOUT, ARGS...): the reply, or undef if the session
+# was closed or the reply did not come within TIMEOUT seconds
+sub command {
+    my ($s, $timeout, @args) = @_;
+    my $req = '*' . @args . "\r\n"
+              . join('', map { '$' . length($_) . "\r\n$_\r\n" } @args);
+    local $SIG{PIPE} = 'IGNORE';
+    defined syswrite($s->{sock}, $req) or return;
 
-    $dir = File::Temp::tempdir('redis-master-demo-XXXXXX', TMPDIR => 1,
-                               CLEANUP => 0);
+    my $deadline = time + $timeout;
+    my $sel = IO::Select->new($s->{sock});
+
+    while (1) {
+        my ($v, $n) = parse_reply(\$s->{buf});
+        if (defined $n) {
+            substr($s->{buf}, 0, $n, '');
+            return $v;
+        }
+        my $left = $deadline - time;
+        return if $left <= 0 || !$sel->can_read($left);
+        my $got = sysread $s->{sock}, $s->{buf}, 65536, length $s->{buf};
+        return unless $got;
+    }
+}
+
+# session(PORT, TIMEOUT): a connection that passed AUTH as "app", or undef
+sub session {
+    my ($port, $timeout) = @_;
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => $port, Timeout => 2)
+        or return;
+    my $s = { sock => $sock, buf => '' };
+    my $r = command($s, $timeout, 'AUTH', 'app', 'apppass');
+    return (defined $r && $r eq 'OK') ? $s : undef;
+}
+
+# closed(SESSION): the other end closed it (EOF or reset), without reading
+# a reply away
+sub closed {
+    my ($s) = @_;
+    return 0 unless IO::Select->new($s->{sock})->can_read(0);
+    my $got = sysread $s->{sock}, $s->{buf}, 65536, length $s->{buf};
+    return !$got;
+}
+
+sub port_of {
+    my ($s) = @_;
+    my $r = command($s, 3, 'CONFIG', 'GET', 'port') // '';
+    return $r =~ /\Aport\n(\d+)\z/ ? $1 : undef;
+}
+
+# writer(PORT, TAG, SECONDS): a child that SETs demo:TAG:<i> every 20 ms
+# over one session, as a client with one retry would: a write that fails
+# on its session is sent once more on a new one, 50 ms later (a connection
+# that reached the master as it was killed is reset: no proxy hides that).  Its log has one line
+# per write: "i sent done ok|err|conn".  Returns (pid, log file).
+sub writer {
+    my ($port, $tag, $seconds) = @_;
+    my $log = "$dir/writes-$tag";
+    my $pid = fork // die "fork: $!\n";
+    return ($pid, $log) if $pid;
+
+    open my $fh, '>', $log or POSIX::_exit(1);
+    $fh->autoflush(1);
+    my ($s, $i);
+    my $end = time + $seconds;
+
+    while (time < $end) {
+        my $t = time;
+        $i++;
+        my $r;
+        for my $try (1, 2) {
+            $s //= session($port, 8);
+            $r = $s ? command($s, 8, 'SET', "demo:$tag:$i", $i) : undef;
+            last if defined $r && $r eq 'OK';
+            undef $s;
+            sleep 0.05 if $try == 1;
+        }
+        printf {$fh} "%d %.3f %.3f %s\n", $i, $t, time,
+               !defined $r ? 'conn' : $r eq 'OK' ? 'ok' : 'err';
+        my $rest = 0.02 - (time - $t);
+        sleep $rest if $rest > 0;
+    }
+
+    POSIX::_exit(0);
+}
+
+# what a writer's log says: (acked i => done time, failed count, longest
+# write in seconds)
+sub writes {
+    my ($log) = @_;
+    my (%acked, $failed, $longest);
+    open my $fh, '<', $log or die "$log: $!\n";
+    while (<$fh>) {
+        my ($i, $sent, $done, $result) = split;
+        if ($result eq 'ok') { $acked{$i} = $done } else { $failed++ }
+        $longest = $done - $sent if !$longest || $done - $sent > $longest;
+    }
+    return (\%acked, $failed // 0, $longest // 0);
+}
+
+sub wait_pid {
+    my ($pid, $seconds, $what) = @_;
+    wait_until(sub { waitpid($pid, POSIX::WNOHANG()) == $pid }, $seconds,
+               $what);
+}
+
+# the current master: the server a new session through nginx reaches
+sub master_of {
+    my ($servers, $rw) = @_;
+    my $s = session($rw, 8) or return;
+    my $port = port_of($s) or return;
+    my ($m) = grep { $_->port == $port } @$servers;
+    return $m;
+}
+
+# the master the Sentinels agree on, once every live server follows it
+sub converge {
+    my ($servers, $sentinels) = @_;
+    my $final;
+
+    wait_until(sub {
+        my %named;
+        for my $sentinel (@$sentinels) {
+            my ($host, $port) = split /\n/,
+                $sentinel->cmd('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', $NAME);
+            $named{$port}++ if $port;
+        }
+        ($final) = grep { $named{$_} == @$sentinels } keys %named;
+        return 0 unless $final;
+
+        for my $srv (@$servers) {
+            next unless $srv->alive;
+            my $info = $srv->info('replication');
+            return 0 if $srv->port == $final
+                        ? ($info->{role} // '') ne 'master'
+                        : ($info->{master_port} // 0) != $final
+                          || ($info->{master_link_status} // '') ne 'up';
+        }
+        return 1;
+    }, 60, 'the Sentinels and servers to agree on the master');
+
+    my ($m) = grep { $_->port == $final } @$servers;
+    return $m;
+}
+
+# ---------------------------------------------------------------------------
+# the proxies
+# ---------------------------------------------------------------------------
+
+sub start_nginx {
+    my ($servers, $sentinels) = @_;
+
     my ($rw, $ro) = (free_port(), free_port());
-    my $servers = join '',
-        map { "        server 127.0.0.1:$_;\n" }
-        $master->port, map { $_->port } @replicas;
+    my $list = join '', map { "        server 127.0.0.1:" . $_->port . ";\n" }
+                        @$servers;
+    my $sent = join ' ', map { '127.0.0.1:' . $_->port } @$sentinels;
+    my $check = "redis_check interval=500ms timeout=500ms username=checker\n"
+              . "                    password_file=$dir/checker.password;";
+
+    open my $pw, '>', "$dir/checker.password" or die "$dir: $!\n";
+    print {$pw} "checkpass\n";
+    close $pw;
+    chmod 0600, "$dir/checker.password";
+
+    # the status page (issue #10) goes here once the module has one
+    my $status = '';
 
     my $conf = <<"CONF";
 load_module $STREAM;
 load_module $MODULE;
 
 worker_processes 2;
-error_log $dir/error.log warn;
+error_log $dir/error.log notice;
 pid $dir/nginx.pid;
 worker_shutdown_timeout 5s;
 
@@ -252,35 +379,36 @@ events {
 }
 
 stream {
+    # writes: the master a majority of the Sentinels agree on; a new
+    # connection waits up to 5 s while there is none
     upstream redis_rw {
-$servers        redis_master;
-        redis_check interval=200ms timeout=500ms;
-    }
+        redis_master wait=5s;
+        $check
+        redis_sentinel name=$NAME $sent;
+$list    }
 
+    # reads: replicas linked to that master, within 5 s of it
     upstream redis_ro {
-$servers        redis_replica;
-        redis_check interval=200ms timeout=500ms;
-    }
+        redis_replica max_lag=5s;
+        $check
+$list    }
 
     server {
         listen 127.0.0.1:$rw;
         proxy_pass redis_rw;
+        proxy_connect_timeout 6s;    # longer than wait=
     }
 
     server {
         listen 127.0.0.1:$ro;
         proxy_pass redis_ro;
     }
-}
+$status}
 CONF
 
     open my $fh, '>', "$dir/nginx.conf" or die "cannot write $dir/nginx.conf: $!\n";
     print {$fh} $conf;
     close $fh or die "cannot write $dir/nginx.conf: $!\n";
-
-    say_ "config: $dir/nginx.conf";
-    say_ "  upstream redis_rw (redis_master)  listens on 127.0.0.1:$rw";
-    say_ "  upstream redis_ro (redis_replica) listens on 127.0.0.1:$ro";
 
     system($NGINX, '-p', "$dir/", '-c', "$dir/nginx.conf") == 0
         or die "nginx did not start (exit status " . ($? >> 8) . ")\n";
@@ -291,125 +419,281 @@ CONF
         my @w = RedisTopo::children_of($nginx_pid);
         @w >= 2 ? \@w : undef;
     }, 5, 'two nginx workers') };
-    say_ "nginx started: master pid $nginx_pid, workers @nginx_workers";
 
-    # --- routing -----------------------------------------------------------------
+    return ($rw, $ro);
+}
 
-    step '3. writes go to the master, reads to a replica';
+# HAProxy's public recipe: tcp-check AUTH, PING, INFO replication expecting
+# role:master, QUIT (docs/migration.md)
+sub start_haproxy {
+    my ($servers) = @_;
+    my $port = free_port();
+    my $n = 0;
+    my $list = join '', map {
+        "    server r" . $n++ . " 127.0.0.1:" . $_->port . " check inter 1s\n"
+    } @$servers;
 
-    $t = time;
-    say_ "\$ redis-cli -p $rw CONFIG GET port    (repeated until it answers)";
-    my $got = wait_until(sub { reached($rw) }, 10,
-                         "redis-cli -p $rw CONFIG GET port to answer");
-    die "nginx sent the first write connection to port $got, not to the "
-        . "master " . $master->port . "\n" if $got != $master->port;
-    say_ "port $got: the master (" . elapsed($t) . ' after nginx started)';
+    open my $fh, '>', "$dir/haproxy.cfg" or die "$dir: $!\n";
+    print {$fh} <<"CONF";
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 60s
+    timeout server 60s
 
-    my $value = 'written-' . time;
-    say_ "\$ redis-cli -p $rw SET demo:key $value";
-    my $out = cli($rw, 'SET', 'demo:key', $value);
-    say_ $out;
-    die "SET through nginx failed: $out\n" unless $out eq 'OK';
+frontend redis_rw
+    bind 127.0.0.1:$port
+    default_backend redis_master
 
-    say_ "\$ printf 'GET demo:key\\nCONFIG GET port\\n' | redis-cli -p $ro";
-    my ($v, $port) = wait_until(sub {
-        my @r = get_and_port($ro, 'demo:key');
-        @r && $r[0] eq $value && $replica{ $r[1] } ? \@r : undef;
-    }, 10, "a replica to answer GET demo:key through port $ro")->@*;
-    say_ "$v  (answered by replica 127.0.0.1:$port)";
+backend redis_master
+    option tcp-check
+    tcp-check connect
+    tcp-check send AUTH\\ checker\\ checkpass\\r\\n
+    tcp-check expect string +OK
+    tcp-check send PING\\r\\n
+    tcp-check expect string +PONG
+    tcp-check send info\\ replication\\r\\n
+    tcp-check expect string role:master
+    tcp-check send QUIT\\r\\n
+    tcp-check expect string +OK
+$list
+CONF
+    close $fh;
 
-    # --- failover -------------------------------------------------------------
+    $haproxy_pid = fork // die "fork: $!\n";
+    if ($haproxy_pid == 0) {
+        open STDOUT, '>', "$dir/haproxy.log";
+        open STDERR, '>&', \*STDOUT;
+        { no warnings 'exec'; exec $HAPROXY, '-db', '-f', "$dir/haproxy.cfg"; }
+        POSIX::_exit(127);
+    }
 
-    step '4. failover: kill -9 the master';
+    return $port;
+}
 
-    my %seen;
-    my @attempts;    # what write attempts got while there was no master
-    my $kill = time;
-    $master->kill9;
-    say_ sprintf '%s  master 127.0.0.1:%d killed', since($kill), $master->port;
+# ---------------------------------------------------------------------------
+# the demo
+# ---------------------------------------------------------------------------
 
-    my ($promoted, $written, $named);
+sub demo {
+    die "build the module first (make): $MODULE is missing\n" unless -f $MODULE;
+    die "$NGINX is missing (apt-get install nginx libnginx-mod-stream)\n"
+        unless -x $NGINX;
+    die "$STREAM is missing (apt-get install libnginx-mod-stream)\n"
+        unless -f $STREAM;
+    die "$HAPROXY is missing (apt-get install haproxy, or DEMO_HAPROXY=0)\n"
+        if $USE_HAPROXY && !-x $HAPROXY;
+
+    # --- Redis ---------------------------------------------------------------
+
+    step '0. Redis: a master, two replicas, three Sentinels';
+
+    my $m0 = start_redis(conf => [@ACL]);
+    my @servers = ($m0, map { start_redis(replicaof => $m0->port,
+                                          conf => [@ACL]) } 1 .. 2);
+    $_->set_auth(user => 'app', pass => 'apppass') for @servers;
+
+    my @sentinels = map {
+        start_sentinel(monitor => [$NAME, $m0->port, 2], down_after => 1000)
+    } 1 .. 3;
+
+    say_ sprintf '%-8s 127.0.0.1:%d', $_ == $m0 ? 'master' : 'replica',
+                 $_->port for @servers;
+    say_ 'Sentinels 127.0.0.1:' . join(', ', map { $_->port } @sentinels)
+         . " (\"$NAME\", quorum 2, down-after-milliseconds 1000)";
+    say_ 'ACL users: "checker" (+ping +info) for the checks, "app" for clients';
+
+    my $t = time;
     wait_until(sub {
-        my $tick = time;
-
-        if (!$promoted) {
-            for my $r (@replicas) {
-                next unless (eval { $r->info('replication')->{role} } // '')
-                            eq 'master';
-                $promoted = $r;
-                say_ sprintf '%s  replica 127.0.0.1:%d reports role:master '
-                             . '(promoted by the Sentinels)',
-                             since($kill), $r->port;
-                last;
-            }
+        for my $s (@sentinels) {
+            my $line = $s->info('sentinel')->{master0} // '';
+            return 0 unless $line =~ /status=ok/ && $line =~ /slaves=2\b/
+                            && $line =~ /sentinels=3\b/;
         }
+        1;
+    }, 30, 'each Sentinel to see both replicas and the two other Sentinels');
+    say_ 'every Sentinel sees both replicas and the other two (' . elapsed($t) . ')';
 
-        if ($promoted && !$named) {
-            my $n = grep {
-                (eval { $_->cmd('SENTINEL', 'get-master-addr-by-name', $NAME) }
-                 // '') eq "127.0.0.1\n" . $promoted->port
-            } @sentinels;
-            if ($n == @sentinels) {
-                $named = 1;
-                say_ sprintf '%s  all three Sentinels name 127.0.0.1:%d',
-                             since($kill), $promoted->port;
-            }
-        }
+    # --- nginx -----------------------------------------------------------------
 
-        if (!$written) {
-            my $r = eval { cli($rw, 'SET', 'demo:after', $value) } // $@;
-            if ($r eq 'OK') {
-                $written = time - $kill;
-                say_ sprintf '%s  SET through nginx (port %d) succeeds again',
-                             since($kill), $rw;
-            } else {
-                $r =~ s/\n.*//s;
-                push @attempts, $r;
-            }
-        }
+    step '1. nginx: redis_sentinel, redis_master wait=5s, a read pool';
 
-        return 1 if $promoted && $named && $written;
+    $dir = File::Temp::tempdir('redis-master-demo-XXXXXX', TMPDIR => 1,
+                               CLEANUP => 0);
+    my ($rw, $ro) = start_nginx(\@servers, \@sentinels);
+    my ($version) = grep { /ngx_stream_redis_master_module\// }
+                    error_log_lines('notice');
+    $version =~ s/.*?(ngx_stream_redis_master_module\/)/$1/ if $version;
+    say_ "config: $dir/nginx.conf";
+    say_ "nginx pid $nginx_pid: " . ($version // 'no version line logged');
+    say_ "writes 127.0.0.1:$rw (redis_rw), reads 127.0.0.1:$ro (redis_ro)";
 
-        my $rest = 0.1 - (time - $tick);
-        sleep $rest if $rest > 0;
-        return 0;
-    }, 30, 'the Sentinels to promote a replica and writes through nginx '
-           . 'to succeed');
+    my $hp = $USE_HAPROXY ? start_haproxy(\@servers) : undef;
+    say_ "HAProxy tcp-check recipe on 127.0.0.1:$hp (for step 4)" if $hp;
 
-    my %why;
-    $why{ $_ eq '' ? '(no reply)' : $_ }++ for @attempts;
-    say_ sprintf 'writes through nginx were refused for %.2f s; '
-                 . '%d attempts failed:', $written, scalar @attempts;
-    say_ "  $why{$_} x $_" for sort keys %why;
-
-    $got = reached($rw) // 'none';
-    say_ "\$ redis-cli -p $rw CONFIG GET port";
-    say_ "port $got" . ($got eq $promoted->port ? ': the new master' : '');
-    die "writes go to port $got, not to the new master " . $promoted->port
-        . "\n" if $got ne $promoted->port;
-
-    my ($other) = grep { $_ != $promoted } @replicas;
     $t = time;
-    say_ "\$ printf 'GET demo:after\\nCONFIG GET port\\n' | redis-cli -p $ro"
-         . '    (repeated until a replica answers)';
-    ($v, $port) = wait_until(sub {
-        my @r = get_and_port($ro, 'demo:after');
-        @r && $r[0] eq $value && $r[1] == $other->port ? \@r : undef;
-    }, 20, "the remaining replica " . $other->port . " to answer reads "
-           . "through port $ro")->@*;
-    say_ "$v  (answered by replica 127.0.0.1:$port, now a replica of "
-         . $promoted->port . ', after ' . elapsed($t) . ')';
+    my $m = wait_until(sub { master_of(\@servers, $rw) }, 15,
+                       "a write session through 127.0.0.1:$rw");
+    die "nginx sent writes to " . $m->port . ", not to the master "
+        . $m0->port . "\n" if $m != $m0;
+    my $s = session($rw, 3) or die "no session through nginx\n";
+    my $out = command($s, 3, 'SET', 'demo:key', 'hello') // 'no reply';
+    die "SET through nginx: $out\n" unless $out eq 'OK';
+    say_ sprintf 'SET demo:key through nginx: %s, on 127.0.0.1:%d, the master '
+                 . '(%s after nginx started)', $out, $m->port, elapsed($t);
+
+    my ($v, $port) = wait_until(sub {
+        my $r = session($ro, 3) or return;
+        my $got = command($r, 3, 'GET', 'demo:key') // '';
+        my $p = port_of($r) // 0;
+        $got eq 'hello' && $p != $m->port ? [$got, $p] : undef;
+    }, 15, "a replica to answer GET demo:key through 127.0.0.1:$ro")->@*;
+    say_ "GET demo:key through the read pool: $v, from replica 127.0.0.1:$port";
+
+    # --- switchover: the open session is closed ----------------------------
+
+    step '2. SENTINEL FAILOVER: a session open on the old master is closed';
+
+    my $old = $m;
+    my $held = session($rw, 3) or die "no session through nginx\n";
+    my $p = port_of($held) // 0;
+    die "the session reached $p, not the master\n" if $p != $old->port;
+    say_ "a client session through nginx is open on 127.0.0.1:$p, the master";
+
+    my $t0 = time;
+    $sentinels[0]->cmd('SENTINEL', 'FAILOVER', $NAME);
+    say_ since($t0) . '  SENTINEL FAILOVER';
+
+    my ($promoted, $closed, $demoted);
+    wait_until(sub {
+        if (!$promoted) {
+            ($promoted) = grep {
+                $_ != $old && (eval { $_->role } // '') eq 'master'
+            } @servers;
+            say_ since($t0) . '  127.0.0.1:' . $promoted->port
+                 . ' says role:master' if $promoted;
+        }
+        if (!$closed && closed($held)) {
+            $closed = 1;
+            say_ since($t0) . '  nginx closed the session to 127.0.0.1:'
+                 . $old->port;
+        }
+        if (!$demoted && (eval { $old->role } // '') eq 'slave') {
+            $demoted = 1;
+            say_ since($t0) . '  127.0.0.1:' . $old->port
+                 . ' says role:slave (demoted)';
+        }
+        $promoted && $closed && $demoted;
+    }, 30, 'the switchover, and nginx closing the session to the old master');
+
+    my $direct = session($old->port, 3);
+    $out = $direct ? command($direct, 3, 'SET', 'demo:key', 'late') : undef;
+    $out = ($out // 'no reply') =~ s/^-//r;
+    say_ "a session left on 127.0.0.1:" . $old->port . " would get: $out";
+
+    $t = time;
+    $m = wait_until(sub {
+        my $n = master_of(\@servers, $rw);
+        $n && $n == $promoted ? $n : undef;
+    }, 15, 'writes through nginx to reach the promoted replica');
+    say_ 'a new session writes to 127.0.0.1:' . $m->port;
+
+    # --- kill: the write waits -------------------------------------------------
+
+    step '3. kill -9 of the master: writes wait instead of failing';
+
+    my ($wpid, $wlog) = writer($rw, 'kill', 8);
+    wait_until(sub { -s $wlog && `wc -l < $wlog` > 20 }, 10,
+               'the writer to be steady');
+
+    $t0 = time;
+    $m->kill9;
+    say_ since($t0) . '  127.0.0.1:' . $m->port . ' killed; a client writes '
+         . 'through nginx every 20 ms (one retry after 50 ms, as clients do)';
+
+    # a new connection right after the kill: nginx holds it (wait=) until
+    # the promoted replica takes writes
+    my $sent = time;
+    my $w = session($rw, 8);
+    $out = $w ? command($w, 8, 'SET', 'demo:during', 'kill') : undef;
+    my $answered = time;
+    my $on = $w ? port_of($w) : undef;
+    die "the write sent during the failover failed: "
+        . ($out // 'no reply') . "\n" unless ($out // '') eq 'OK';
+    say_ sprintf '%s  a client that connected at %s to AUTH and SET gets %s '
+                 . 'from 127.0.0.1:%s, the promoted replica: it waited '
+                 . '%.2f s instead of failing',
+                 since($t0), sprintf('+%.2f s', $sent - $t0), $out,
+                 $on // '?', $answered - $sent;
+
+    wait_pid($wpid, 20, 'the writer to finish');
+    my ($acked, $failed, $longest) = writes($wlog);
+    say_ sprintf 'the writer: %d writes acknowledged, %d failed; the longest '
+                 . 'took %.2f s', scalar keys %$acked, $failed, $longest;
+
+    # --- partition: HAProxy loses writes, the module stops them ------------------
+
+    step '4. partition: the master is cut off from the Sentinels and '
+         . 'replicas, not from the proxies';
+
+    my @alive = grep { $_->alive } @servers;
+    $m = converge(\@alive, \@sentinels);
+    say_ '127.0.0.1:' . $m->port . ' is the master; for 8 s it refuses the '
+         . 'user Sentinels and replicas connect as (ACL SETUSER default off)';
+    say_ $hp ? 'two clients write every 20 ms: one through nginx, one '
+               . 'through HAProxy'
+             : 'a client writes every 20 ms through nginx';
+
+    my %log;
+    my @writers;
+    for my $proxy ($hp ? (['nginx', $rw], ['haproxy', $hp]) : (['nginx', $rw])) {
+        my ($pid, $log) = writer($proxy->[1], $proxy->[0], 12);
+        $log{ $proxy->[0] } = $log;
+        push @writers, $pid;
+    }
+    wait_until(sub { !grep { !-s $_ || `wc -l < $_` < 20 } values %log },
+               10, 'the writers to be steady');
+
+    $t0 = time;
+    $m->cmd('ACL', 'SETUSER', 'default', 'off');
+    $m->cmd('CLIENT', 'KILL', 'USER', 'default');
+    say_ since($t0) . '  partition';
+    sleep 8;
+    $m->cmd('ACL', 'SETUSER', 'default', 'on');
+    say_ since($t0) . '  the partition heals; the Sentinels demote 127.0.0.1:'
+         . $m->port . ', which drops what it took meanwhile';
+
+    wait_pid($_, 30, 'the writers to finish') for @writers;
+    my $final = converge(\@alive, \@sentinels);
+    say_ since($t0) . '  127.0.0.1:' . $final->port . ' is the master';
+
+    for my $proxy (sort keys %log) {
+        my ($acked) = writes($log{$proxy});
+        my %have = map { $_ => 1 }
+                   split /\n/, $final->cmd('KEYS', "demo:$proxy:*");
+        my @lost = sort { $acked->{$a} <=> $acked->{$b} }
+                   grep { !$have{"demo:$proxy:$_"} } keys %$acked;
+        my $last = @lost ? sprintf(', the last acknowledged at +%.2f s',
+                                   $acked->{ $lost[-1] } - $t0) : '';
+        say_ sprintf '%-8s %4d writes acknowledged, %4d of them lost%s',
+                     $proxy eq 'nginx' ? 'module' : 'HAProxy',
+                     scalar keys %$acked, scalar @lost, $last;
+    }
+    say_ '(the module stops writes to the cut-off master once a majority of '
+         . 'the Sentinels sees it down, about 1 s in'
+         . ($hp ? '; HAProxy\'s check still reads role:master there until '
+                  . 'the Sentinels demote it, after the partition heals)'
+                : ')');
 
     # --- the log ---------------------------------------------------------------
 
-    step "5. nginx's error log: the [warn] lines";
+    step "5. nginx's error log: the master choices ([warn])";
 
-    print "   $_\n" for error_log_lines('warn');
-    my $errors = () = error_log_lines('error');
-    say_ "(and $errors [error] lines: failed probes of the dead master and "
-         . 'connections refused while there was no master)' if $errors;
+    print "   $_\n" for map { s/^\S+ \S+ //r }
+                      grep { /redis master: upstream/ } error_log_lines('warn');
 
-    step '6. stopping nginx and Redis';
+    step '6. stopping nginx' . ($hp ? ', HAProxy' : '') . ' and Redis';
+    stop_haproxy();
     stop_nginx() or die "nginx did not stop\n";
     stop_all();
     say_ 'done';

@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # Self-test of t/lib/RedisTopo.pm (and of t/lib/Scenario.pm's actions)
 # against real redis-server processes.
 use strict;

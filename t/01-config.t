@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # Configuration errors fail "nginx -t" with a message naming the directive
 # and the value, and never echo a secret.  Debian's real nginx checks each
 # configuration; the table lists what must be said for each mistake.
@@ -30,10 +33,12 @@ chmod 0644, "$dir/open-password" or die $!;
 POSIX::mkfifo("$dir/fifo", 0600) or die "mkfifo: $!";
 
 sub nginx_t {
-    my ($stream) = @_;
+    my ($stream, $error_log) = @_;
+
+    $error_log //= "$dir/error.log";
 
     my $conf = join '', map({ "load_module $_;\n" } @modules),
-        "error_log $dir/error.log;\npid $dir/nginx.pid;\n",
+        "error_log $error_log;\npid $dir/nginx.pid;\n",
         "events {}\nstream {\n$stream\n}\n";
 
     open my $fh, '>', "$dir/nginx.conf" or die $!;
@@ -275,6 +280,42 @@ for my $case (@good) {
 
     is($status, 0, 'one server checked alike by two upstreams: nginx -t passes')
         or diag $said;
+}
+
+# a bare number is seconds: one above 100 looks like HAProxy's milliseconds,
+# and nginx -t says so, naming the directive and the value, but accepts it
+for my $case (['interval=500', 500], ['timeout=2000', 2000]) {
+    my ($param, $n) = @$case;
+    my ($status, $said) = nginx_t(upstream("redis_master; redis_check $param;"));
+
+    is($status, 0, "redis_check $param: nginx -t passes") or diag $said;
+    like($said, qr/\[warn\].*"\Q$param\E" in "redis_check" has no unit and means $n seconds; write "\Q${param}ms\E" for milliseconds/,
+         "redis_check $param: a warning names the directive and the value");
+}
+
+for my $param ('interval=100', 'interval=30', 'interval=500ms',
+               'timeout=2s', 'interval=1m')
+{
+    my ($status, $said) = nginx_t(upstream("redis_master; redis_check $param;"));
+
+    is($status, 0, "redis_check $param: nginx -t passes") or diag $said;
+    unlike($said, qr/has no unit/, "redis_check $param: no unit warning");
+}
+
+# the version, from the one header that holds it, is logged at notice
+# whenever a configuration is loaded, as nginx logs its own
+{
+    open my $h, '<', 'ngx_stream_redis_master_module/ngx_stream_redis_master_version.h'
+        or die $!;
+    my ($version) = map { /^#define NGX_STREAM_REDIS_MASTER_VERSION\s+"([^"]+)"/ ? $1 : () } <$h>;
+    ok(defined $version && $version =~ /^\d+\.\d+\.\d+$/,
+       'the version header holds a version');
+
+    my ($status, $said) = nginx_t(upstream('redis_master;'),
+                                  'stderr notice');
+    is($status, 0, 'error_log at notice: nginx -t passes') or diag $said;
+    like($said, qr/\[notice\].*ngx_stream_redis_master_module\/\Q$version\E \(hiredis \d+\.\d+\.\d+\)/,
+         'the version is logged at notice');
 }
 
 done_testing();

@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # Routing to the master: the first check decides, a switchover moves new
 # connections and closes the sessions to the demoted server, and with no
 # master a connection is refused with an error naming the upstream; a dead

@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # AUTH before the checks: with the default user's password, with an ACL
 # user, and with a wrong password (the server is down, Redis's reason is
 # logged, the password is not).  A server that repeats the credentials in

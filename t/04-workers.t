@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # One worker probes each server: with two workers Redis still sees about
 # one probe per interval, and when the probing worker is killed another one
 # takes over.  One worker decides an upstream's master and publishes the

@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # State survives "nginx -s reload": the new workers know the master at
 # once, so no connection fails because of the reload.
 

@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # Hostile backends: a fake Redis that answers garbage, the wrong type, an
 # error, a huge reply, a slow drip or nothing.  Each one is marked down with
 # the reason logged; no worker crashes, and nothing is routed to it.

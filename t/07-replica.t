@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # The read pool: connections go only to healthy, fresh replicas of the
 # current master, by weight; broken links, other lineages, lag, full syncs
 # are excluded; with none left, fallback=master or a refusal.

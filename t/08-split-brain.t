@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # Several servers say master.  The newer lineage wins (a promoted replica's
 # master_replid2 is the replid of the master it took over from), then the
 # one more replicas follow; never the higher offset.  A true tie is refused,

@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # Sentinel: writes go to a server only while its own check says master and
 # a strict majority of the configured Sentinels name it, or have left the
 # master it was promoted from; a Sentinel's failover event makes nginx check

@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # redis_master wait=TIME: while no master qualifies, or after its connect
 # to the master failed, a new connection waits, unread, and is proxied the
 # moment a master appears, or closed at the deadline; wait_queue bounds how

@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # A master that stalls (a slow command, a fork, a long script) keeps its
 # sessions and its place: probes that time out on a connection it accepted
 # are no evidence that writes must stop there.  Only a server that refuses,

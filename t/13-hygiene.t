@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # The repository names no package registry or mirror host, and the script
 # that fetches Test::Nginx takes the archive only from the machine's apt
 # sources and has apt verify what it downloads.

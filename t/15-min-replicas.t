@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # redis_master min_replicas=N min_replicas_max_lag=TIME: a server takes
 # writes only while N replicas follow it, in their own answers (link up, on
 # its replication id) and in its own (online "slaveN:" lines acknowledged

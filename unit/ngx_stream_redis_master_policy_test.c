@@ -1,6 +1,7 @@
 
 /*
  * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * Unit tests of the policy layer (ngx_stream_redis_master_policy.c): each
  * case is a snapshot of an upstream, written as a table of servers and

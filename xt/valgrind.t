@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # Hostile replies, failed AUTH, Sentinel events and held connections, run
 # again under valgrind: no invalid memory access, and nothing this module or
 # hiredis allocated is lost.  (nginx's own ngx_set_environment() leak in the

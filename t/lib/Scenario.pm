@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+
 package Scenario;
 
 # Scenario - the actions a suite's blocks perform on a topology, named:

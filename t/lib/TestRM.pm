@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+
 package TestRM;
 
 # TestRM - what every suite of this module shares: where the module and
@@ -41,13 +44,24 @@ BEGIN {
 
     my $modules = '/usr/lib/nginx/modules';
 
+    # the Lua and NDK modules, and the Lua libraries they load, unpacked in
+    # .deps/lua by scripts/fetch-test-nginx.sh (make deps), never installed
+    # nor enabled in /etc/nginx; nginx's master reads LUA_PATH when it
+    # creates the Lua VM
+    my $lua = "$ROOT/.deps/lua";
+
     $ENV{TEST_NGINX_BINARY} ||= '/usr/sbin/nginx';
     $ENV{TEST_NGINX_TIMEOUT} ||= scaled(5);
     $ENV{TEST_NGINX_LOAD_MODULES} ||= join ' ',
         "$modules/ngx_stream_module.so",
         "$ROOT/build/ngx_stream_redis_master_module.so",
-        "$modules/ndk_http_module.so",
-        "$modules/ngx_http_lua_module.so";
+        "$lua$modules/ndk_http_module.so",
+        "$lua$modules/ngx_http_lua_module.so";
+    $ENV{LUA_PATH} ||= "$lua/usr/share/lua/5.1/?.lua;;";
+
+    die "the Lua modules are missing: run make deps "
+        . "(scripts/fetch-test-nginx.sh unpacks them in $lua)\n"
+        unless -f "$lua$modules/ngx_http_lua_module.so";
 
     # one server root per suite, so that a failed suite's logs stay
     (my $name = basename($0)) =~ s/\.t$//;

@@ -1,3 +1,6 @@
+# Copyright (C) The ngx_stream_redis_master_module authors
+# SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+#
 # ===========================================================================
 # RedisTopo::Proc - common base: a child process tracked by pid
 # ===========================================================================
