@@ -367,6 +367,11 @@ ngx_stream_redis_master_decision(ngx_stream_redis_master_srv_conf_t *rmcf,
     rmcf->decided = ngx_current_msec;
 
     ngx_stream_redis_master_update_route(rmcf, &d, log);
+
+    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
+        ngx_stream_redis_master_remember(rmcf, d.master);
+    }
+
     ngx_stream_redis_master_eligible(rmcf, d.master, rmcf->eligible_new);
 
     rmcf->master = d.master;

@@ -16,6 +16,7 @@
 
 
 struct ngx_stream_redis_master_checker_s {
+    /* first: a TLS link finds its target through its data */
     ngx_stream_redis_master_target_t  *target;
     ngx_event_t                        timer;
     ngx_peer_connection_t              pc;
@@ -31,9 +32,15 @@ struct ngx_stream_redis_master_checker_s {
     ngx_uint_t                         kick_start;
     ngx_msec_t                         fast_until;
     ngx_stream_redis_master_info_t     info;
+
+    /* a Sentinel named by a host name: its address, as last resolved */
+    ngx_resolver_ctx_t                *resolving;
+    ngx_sockaddr_t                     resolved;
+
     unsigned                           busy:1;
     unsigned                           connecting:1;
     unsigned                           stalled:1;
+    unsigned                           unresolved:1;
     u_char                             reason[
                                        NGX_STREAM_REDIS_MASTER_REASON_LEN];
 };
@@ -50,10 +57,23 @@ static ngx_msec_t ngx_stream_redis_master_next_delay(
 static void ngx_stream_redis_master_timer_handler(ngx_event_t *ev);
 static void ngx_stream_redis_master_probe(
     ngx_stream_redis_master_checker_t *ck);
+static void ngx_stream_redis_master_send_probe(
+    ngx_stream_redis_master_checker_t *ck);
+static void ngx_stream_redis_master_resolve(
+    ngx_stream_redis_master_checker_t *ck);
+static void ngx_stream_redis_master_resolved(ngx_resolver_ctx_t *ctx);
 static ngx_int_t ngx_stream_redis_master_connect(
     ngx_stream_redis_master_checker_t *ck);
 static ngx_int_t ngx_stream_redis_master_test_connect(
     ngx_stream_redis_master_checker_t *ck, ngx_connection_t *c);
+#if (NGX_STREAM_SSL)
+static void ngx_stream_redis_master_handshake(
+    ngx_stream_redis_master_checker_t *ck, ngx_connection_t *c);
+static void ngx_stream_redis_master_handshaked(ngx_connection_t *c);
+#endif
+static void ngx_stream_redis_master_io_failed(
+    ngx_stream_redis_master_checker_t *ck, ngx_connection_t *c,
+    ngx_err_t err, const char *what);
 static void ngx_stream_redis_master_write_handler(ngx_event_t *ev);
 static void ngx_stream_redis_master_read_handler(ngx_event_t *ev);
 static ngx_int_t ngx_stream_redis_master_feed(
@@ -254,6 +274,10 @@ ngx_stream_redis_master_close_checkers(ngx_cycle_t *cycle)
         }
 
         ngx_stream_redis_master_unsubscribe(tp[i]);
+
+#if (NGX_STREAM_SSL)
+        ngx_stream_redis_master_link_forget(tp[i]);
+#endif
     }
 }
 
@@ -392,6 +416,18 @@ ngx_stream_redis_master_probe(ngx_stream_redis_master_checker_t *ck)
 
     ngx_add_timer(&ck->timer, ck->target->check->timeout);
 
+    if (ck->target->resolver) {
+        ngx_stream_redis_master_resolve(ck);
+        return;
+    }
+
+    ngx_stream_redis_master_send_probe(ck);
+}
+
+
+static void
+ngx_stream_redis_master_send_probe(ngx_stream_redis_master_checker_t *ck)
+{
     if (ck->pc.connection == NULL) {
         if (ngx_stream_redis_master_connect(ck) != NGX_OK) {
             return;
@@ -403,6 +439,128 @@ ngx_stream_redis_master_probe(ngx_stream_redis_master_checker_t *ck)
     }
 
     ngx_stream_redis_master_write_handler(ck->pc.connection->write);
+}
+
+
+/*
+ * A Sentinel named by a host name is resolved before each probe; nginx's
+ * resolver answers from its cache while the TTL (or valid=) lasts.  A new
+ * address moves the probe and the event subscription there.
+ */
+
+static void
+ngx_stream_redis_master_resolve(ngx_stream_redis_master_checker_t *ck)
+{
+    ngx_resolver_ctx_t                *ctx;
+    ngx_stream_redis_master_target_t  *t;
+
+    t = ck->target;
+
+    ctx = ngx_resolve_start(t->resolver, NULL);
+
+    if (ctx == NULL || ctx == NGX_NO_RESOLVER) {
+        ngx_stream_redis_master_fail(ck, 0, "cannot resolve \"%V\"",
+                                     &t->host);
+        return;
+    }
+
+    ctx->name = t->host;
+    ctx->handler = ngx_stream_redis_master_resolved;
+    ctx->data = ck;
+    ctx->timeout = t->resolver_timeout;
+
+    /* the handler may run before ngx_resolve_name() returns */
+
+    ck->resolving = ctx;
+
+    if (ngx_resolve_name(ctx) != NGX_OK) {
+        ck->resolving = NULL;
+        ngx_stream_redis_master_fail(ck, 0, "cannot resolve \"%V\"",
+                                     &t->host);
+    }
+}
+
+
+static void
+ngx_stream_redis_master_resolved(ngx_resolver_ctx_t *ctx)
+{
+    u_char                              text[NGX_SOCKADDR_STRLEN];
+    size_t                              len;
+    ngx_int_t                           state;
+    ngx_uint_t                          i;
+    ngx_resolver_addr_t                *addr;
+    ngx_stream_redis_master_target_t   *t;
+    ngx_stream_redis_master_checker_t  *ck;
+
+    ck = ctx->data;
+    t = ck->target;
+    ck->resolving = NULL;
+
+    state = ctx->state;
+
+    if (state) {
+        ngx_resolve_name_done(ctx);
+
+        if (!ck->unresolved) {
+            ck->unresolved = 1;
+
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "redis sentinel: %V in upstream %V does not "
+                          "resolve (%s): it counts as not agreeing until "
+                          "it does", &t->name, &t->upstreams,
+                          ngx_resolver_strerror(state));
+        }
+
+        ngx_stream_redis_master_fail(ck, 0, "cannot resolve \"%V\": %s",
+                                     &t->host, ngx_resolver_strerror(state));
+        return;
+    }
+
+    ck->unresolved = 0;
+
+    /* of several addresses, the one in use stays while the name has it */
+
+    addr = &ctx->addrs[0];
+
+    for (i = 0; t->sockaddr && i < ctx->naddrs; i++) {
+        if (ngx_cmp_sockaddr(ctx->addrs[i].sockaddr, ctx->addrs[i].socklen,
+                             t->sockaddr, t->socklen, 0)
+            == NGX_OK)
+        {
+            addr = NULL;
+            break;
+        }
+    }
+
+    if (addr && addr->socklen <= sizeof(ngx_sockaddr_t)) {
+
+        /* the probe and the subscription go to the new address */
+
+        ngx_stream_redis_master_close(ck);
+        ngx_stream_redis_master_unsubscribe(t);
+
+#if (NGX_STREAM_SSL)
+        ngx_stream_redis_master_link_forget(t);
+#endif
+
+        ngx_memcpy(&ck->resolved, addr->sockaddr, addr->socklen);
+        ngx_inet_set_port(&ck->resolved.sockaddr, t->port);
+
+        len = ngx_sock_ntop(&ck->resolved.sockaddr, addr->socklen, text,
+                            NGX_SOCKADDR_STRLEN, 1);
+
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "redis sentinel: %V in upstream %V %s %*s",
+                      &t->name, &t->upstreams,
+                      t->sockaddr ? "moved to" : "resolves to", len, text);
+
+        t->sockaddr = &ck->resolved.sockaddr;
+        t->socklen = addr->socklen;
+    }
+
+    ngx_resolve_name_done(ctx);
+
+    ngx_stream_redis_master_send_probe(ck);
 }
 
 
@@ -487,10 +645,18 @@ ngx_stream_redis_master_write_handler(ngx_event_t *ev)
         return;
     }
 
+#if (NGX_STREAM_SSL)
+    if (ck->target->check->ssl && c->ssl == NULL) {
+        ngx_stream_redis_master_handshake(ck, c);
+        return;
+    }
+#endif
+
     n = c->send(c, ck->request.data + ck->sent, ck->request.len - ck->sent);
 
     if (n == NGX_ERROR) {
-        ngx_stream_redis_master_fail(ck, ngx_socket_errno, "send() failed");
+        ngx_stream_redis_master_io_failed(ck, c, ngx_socket_errno,
+                                          "send() failed");
         return;
     }
 
@@ -525,6 +691,13 @@ ngx_stream_redis_master_read_handler(ngx_event_t *ev)
         return;
     }
 
+#if (NGX_STREAM_SSL)
+    if (ck->target->check->ssl && c->ssl == NULL && ck->busy) {
+        ngx_stream_redis_master_handshake(ck, c);
+        return;
+    }
+#endif
+
     for ( ;; ) {
         n = c->recv(c, buf, sizeof(buf));
 
@@ -545,9 +718,11 @@ ngx_stream_redis_master_read_handler(ngx_event_t *ev)
         }
 
         if (n == 0 || n == NGX_ERROR) {
-            ngx_stream_redis_master_fail(ck, n ? ngx_socket_errno : 0,
-                                         n ? "recv() failed"
-                                           : "connection closed by server");
+            ngx_stream_redis_master_io_failed(ck, c,
+                                              n ? ngx_socket_errno : 0,
+                                              n ? "recv() failed"
+                                                : "connection closed by "
+                                                  "server");
             return;
         }
 
@@ -559,6 +734,95 @@ ngx_stream_redis_master_read_handler(ngx_event_t *ev)
     if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
         ngx_stream_redis_master_fail(ck, 0, "cannot wait to read");
     }
+}
+
+
+#if (NGX_STREAM_SSL)
+
+static void
+ngx_stream_redis_master_handshake(ngx_stream_redis_master_checker_t *ck,
+    ngx_connection_t *c)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_stream_redis_master_link_tls(ck->target, c,
+                                          ngx_stream_redis_master_handshaked);
+
+    if (rc == NGX_AGAIN) {
+        return;
+    }
+
+    ngx_stream_redis_master_handshaked(c);
+}
+
+
+/* the handshake ended: on to the request, if the server is the right one */
+
+static void
+ngx_stream_redis_master_handshaked(ngx_connection_t *c)
+{
+    ngx_stream_redis_master_checker_t  *ck;
+
+    ck = c->data;
+
+    c->read->handler = ngx_stream_redis_master_read_handler;
+    c->write->handler = ngx_stream_redis_master_write_handler;
+
+    if (!ck->busy) {
+        ngx_stream_redis_master_close(ck);
+        return;
+    }
+
+    if (ngx_stream_redis_master_link_verified(ck->target, c, ck->reason,
+                                           NGX_STREAM_REDIS_MASTER_REASON_LEN)
+        != NGX_OK)
+    {
+        ngx_stream_redis_master_done(ck, 0);
+        return;
+    }
+
+    ngx_stream_redis_master_write_handler(c->write);
+}
+
+#endif
+
+
+/*
+ * A failed send() or recv(): on a TLS link the reason is what the TLS
+ * layer logged (an alert from the server, as when it wants a client
+ * certificate), not an errno.  With TLS 1.3 a server refuses a client
+ * without a certificate only after the client's handshake has ended, on a
+ * read or, as a reset, on a write: a link without a certificate gets one
+ * reason, whichever comes, so that its failures are logged once an
+ * interval (what the TLS layer said is in the "redis link:" line).
+ */
+
+static void
+ngx_stream_redis_master_io_failed(ngx_stream_redis_master_checker_t *ck,
+    ngx_connection_t *c, ngx_err_t err, const char *what)
+{
+#if (NGX_STREAM_SSL)
+    u_char  *error;
+
+    if (c->ssl) {
+        error = ngx_stream_redis_master_link_error(c);
+
+        if (ck->target->check->ssl->certificate.len == 0) {
+            error[0] = '\0';
+            ngx_stream_redis_master_fail(ck, 0, "TLS link lost, no client "
+                                         "certificate sent (the server may "
+                                         "require one)");
+            return;
+        }
+
+        ngx_stream_redis_master_fail(ck, 0, "TLS %s%s%s", what,
+                                     error[0] ? ": " : "", error);
+        error[0] = '\0';
+        return;
+    }
+#endif
+
+    ngx_stream_redis_master_fail(ck, err, "%s", what);
 }
 
 
@@ -793,6 +1057,11 @@ ngx_stream_redis_master_slot(ngx_msec_t delay, ngx_msec_t interval)
 static void
 ngx_stream_redis_master_close(ngx_stream_redis_master_checker_t *ck)
 {
+    if (ck->resolving) {
+        ngx_resolve_name_done(ck->resolving);
+        ck->resolving = NULL;
+    }
+
     ngx_stream_redis_master_close_link(&ck->pc, &ck->reader);
     ck->connecting = 0;
 }

@@ -14,6 +14,29 @@
 #include <hiredis/hiredis.h>
 
 
+#if (NGX_STREAM_SSL)
+
+static void ngx_stream_redis_master_tls_capture(ngx_log_t *log,
+    ngx_uint_t level, u_char *buf, size_t len);
+static void ngx_stream_redis_master_save_session(ngx_connection_t *c);
+
+
+/*
+ * nginx's TLS calls log why they failed, and take the reason off
+ * OpenSSL's error queue as they do: the links log through this log, which
+ * keeps the last such line for the probe's reason.  It passes the line on
+ * to the error log at info level at most: the probe's failure is logged
+ * there already, with its reason, and no more often than once an interval,
+ * however often a server makes the TLS layer fail.
+ */
+
+static ngx_log_t  ngx_stream_redis_master_tls_log;
+static u_char     ngx_stream_redis_master_tls_error[
+                      NGX_STREAM_REDIS_MASTER_REASON_LEN];
+
+#endif
+
+
 /*
  * A request buffer with room for "size" bytes of commands after the AUTH
  * that the settings ask for, which is written first; returns where the
@@ -96,6 +119,21 @@ ngx_stream_redis_master_open_link(ngx_stream_redis_master_target_t *t,
     pc->log = ngx_cycle->log;
     pc->log_error = NGX_ERROR_INFO;
 
+#if (NGX_STREAM_SSL)
+    if (t->check->ssl) {
+        ngx_stream_redis_master_tls_log = *ngx_cycle->log;
+        ngx_stream_redis_master_tls_log.log_level =
+                          ngx_max(ngx_cycle->log->log_level, NGX_LOG_INFO);
+        ngx_stream_redis_master_tls_log.writer =
+                                          ngx_stream_redis_master_tls_capture;
+        ngx_stream_redis_master_tls_log.next = NULL;
+        ngx_stream_redis_master_tls_log.handler = NULL;
+        ngx_stream_redis_master_tls_log.action = NULL;
+
+        pc->log = &ngx_stream_redis_master_tls_log;
+    }
+#endif
+
     rc = ngx_event_connect_peer(pc);
 
     if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
@@ -120,9 +158,26 @@ void
 ngx_stream_redis_master_close_link(ngx_peer_connection_t *pc,
     redisReader **reader)
 {
+    ngx_pool_t  *pool;
+
     if (pc->connection) {
+
+#if (NGX_STREAM_SSL)
+        if (pc->connection->ssl) {
+            pc->connection->ssl->no_wait_shutdown = 1;
+            pc->connection->ssl->no_send_shutdown = 1;
+            (void) ngx_ssl_shutdown(pc->connection);
+        }
+#endif
+
+        pool = pc->connection->pool;
+
         ngx_close_connection(pc->connection);
         pc->connection = NULL;
+
+        if (pool) {
+            ngx_destroy_pool(pool);
+        }
     }
 
     if (*reader) {
@@ -130,3 +185,228 @@ ngx_stream_redis_master_close_link(ngx_peer_connection_t *pc,
         *reader = NULL;
     }
 }
+
+
+#if (NGX_STREAM_SSL)
+
+/*
+ * Starts TLS on the connected link "c" of target "t", resuming the last
+ * session.  NGX_AGAIN: "handler" is called when the handshake ends;
+ * otherwise it has ended (see ngx_stream_redis_master_link_verified()).
+ * The data of "c" must start with a pointer to "t", as the checker's and
+ * the subscriber's do.
+ */
+
+ngx_int_t
+ngx_stream_redis_master_link_tls(ngx_stream_redis_master_target_t *t,
+    ngx_connection_t *c, ngx_connection_handler_pt handler)
+{
+    ngx_int_t                            rc;
+    ngx_stream_redis_master_ssl_conf_t  *sc;
+
+    sc = t->check->ssl;
+    ngx_stream_redis_master_tls_error[0] = '\0';
+
+    /* a link has no pool but for TLS, closed with it */
+
+    c->pool = ngx_create_pool(512, c->log);
+    if (c->pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_ssl_create_connection(sc->ssl, c, NGX_SSL_CLIENT) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+#ifdef SSL_CTRL_SET_TLSEXT_HOSTNAME
+
+    /* as per RFC 6066, literal IPv4 and IPv6 addresses are not sent */
+
+    if (sc->server_name
+        && t->ssl_name.len
+        && t->ssl_name.data[0] != '['
+        && ngx_inet_addr(t->ssl_name.data, t->ssl_name.len) == INADDR_NONE)
+    {
+        ngx_log_debug1(NGX_LOG_DEBUG_STREAM, ngx_cycle->log, 0,
+                       "redis link: SSL server name: \"%V\"", &t->ssl_name);
+
+        if (SSL_set_tlsext_host_name(c->ssl->connection,
+                                     (char *) t->ssl_name.data)
+            == 0)
+        {
+            ngx_ssl_error(NGX_LOG_ERR, c->log, 0,
+                          "SSL_set_tlsext_host_name(\"%s\") failed",
+                          t->ssl_name.data);
+            return NGX_ERROR;
+        }
+    }
+
+#endif
+
+    if (sc->session_reuse) {
+        c->ssl->save_session = ngx_stream_redis_master_save_session;
+
+        if (t->ssl_session
+            && ngx_ssl_set_session(c, t->ssl_session) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    rc = ngx_ssl_handshake(c);
+
+    if (rc == NGX_AGAIN) {
+        c->ssl->handler = handler;
+    }
+
+    return rc;
+}
+
+
+/*
+ * Whether the handshake of "c" succeeded and the server's certificate is
+ * as the settings require; if not, "reason" tells why.
+ */
+
+ngx_int_t
+ngx_stream_redis_master_link_verified(ngx_stream_redis_master_target_t *t,
+    ngx_connection_t *c, u_char *reason, size_t len)
+{
+    long                                 rc;
+    u_char                              *last;
+    ngx_stream_redis_master_ssl_conf_t  *sc;
+
+    sc = t->check->ssl;
+    last = reason + len - 1;
+
+    if (c->ssl == NULL || !c->ssl->handshaked) {
+        *ngx_slprintf(reason, last, "TLS handshake failed%s%s",
+                      ngx_stream_redis_master_tls_error[0] ? ": " : "",
+                      ngx_stream_redis_master_tls_error) = '\0';
+        ngx_stream_redis_master_tls_error[0] = '\0';
+        return NGX_ERROR;
+    }
+
+    if (!sc->verify) {
+        return NGX_OK;
+    }
+
+    rc = SSL_get_verify_result(c->ssl->connection);
+
+    if (rc != X509_V_OK) {
+        *ngx_slprintf(reason, last, "TLS certificate verify error: (%l:%s)",
+                      rc, X509_verify_cert_error_string(rc)) = '\0';
+        return NGX_ERROR;
+    }
+
+    if (ngx_ssl_check_host(c, &t->ssl_name) != NGX_OK) {
+        *ngx_slprintf(reason, last, "TLS certificate does not match \"%V\"",
+                      &t->ssl_name) = '\0';
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * What nginx's TLS layer logged about the last failed call on a link, for
+ * a failure's reason ("" for a plain link, or if nothing was logged).
+ */
+
+u_char *
+ngx_stream_redis_master_link_error(ngx_connection_t *c)
+{
+    if (c == NULL || c->ssl == NULL) {
+        return (u_char *) "";
+    }
+
+    return ngx_stream_redis_master_tls_error;
+}
+
+
+/* on exit: the session a target kept is OpenSSL's, not in a pool */
+
+void
+ngx_stream_redis_master_link_forget(ngx_stream_redis_master_target_t *t)
+{
+    if (t->ssl_session) {
+        ngx_ssl_free_session(t->ssl_session);
+        t->ssl_session = NULL;
+    }
+}
+
+
+static void
+ngx_stream_redis_master_save_session(ngx_connection_t *c)
+{
+    ngx_ssl_session_t                 *session;
+    ngx_stream_redis_master_target_t  *t;
+
+    t = *(ngx_stream_redis_master_target_t **) c->data;
+
+    session = ngx_ssl_get_session(c);
+
+    if (session == NULL) {
+        return;
+    }
+
+    if (t->ssl_session) {
+        ngx_ssl_free_session(t->ssl_session);
+    }
+
+    t->ssl_session = session;
+}
+
+
+/*
+ * Keeps what the TLS layer says at info level or above, without the
+ * time, level, process and connection that start the line, and logs it.
+ */
+
+static void
+ngx_stream_redis_master_tls_capture(ngx_log_t *log, ngx_uint_t level,
+    u_char *buf, size_t len)
+{
+    u_char  *p, *last;
+
+    last = buf + len;
+
+    p = ngx_strlchr(buf, last, ']');
+    if (p == NULL) {
+        return;
+    }
+
+    p = ngx_strlchr(p, last, ':');
+    if (p == NULL || last - p < 2) {
+        return;
+    }
+
+    p += 2;
+
+    if (p < last && *p == '*') {
+        while (p < last && *p != ' ') {
+            p++;
+        }
+
+        p++;
+    }
+
+    if (p >= last) {
+        return;
+    }
+
+    ngx_log_error(ngx_max(level, NGX_LOG_INFO), ngx_cycle->log, 0,
+                  "redis link: %*s", last - p, p);
+
+    if (level > NGX_LOG_INFO) {
+        return;
+    }
+
+    len = ngx_min((size_t) (last - p), NGX_STREAM_REDIS_MASTER_REASON_LEN - 1);
+
+    ngx_memcpy(ngx_stream_redis_master_tls_error, p, len);
+    ngx_stream_redis_master_tls_error[len] = '\0';
+}
+
+#endif

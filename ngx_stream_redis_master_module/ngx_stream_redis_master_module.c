@@ -59,11 +59,31 @@ static ngx_int_t ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
     ngx_stream_upstream_rr_peers_t *peers);
 static ngx_int_t ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf);
+static ngx_int_t ngx_stream_redis_master_add_sentinel(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_target_t *t);
+static ngx_resolver_t *ngx_stream_redis_master_resolver(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_msec_t *timeout);
+static ngx_uint_t ngx_stream_redis_master_is_name(ngx_str_t *host);
+static ngx_stream_redis_master_target_t *ngx_stream_redis_master_add_named(
+    ngx_conf_t *cf, ngx_stream_redis_master_srv_conf_t *rmcf, ngx_url_t *u,
+    ngx_resolver_t *resolver, ngx_msec_t timeout);
 static ngx_stream_redis_master_target_t *ngx_stream_redis_master_add_target(
     ngx_conf_t *cf, ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t kind, ngx_addr_t *addr, ngx_str_t *server,
     ngx_stream_redis_master_check_conf_t *check);
 static ngx_int_t ngx_stream_redis_master_init_module(ngx_cycle_t *cycle);
+#if (NGX_STREAM_SSL)
+static ngx_int_t ngx_stream_redis_master_merge_ssl(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf);
+static ngx_int_t ngx_stream_redis_master_set_ssl(ngx_conf_t *cf,
+    ngx_stream_redis_master_ssl_conf_t *sc, const char *prefix);
+static ngx_uint_t ngx_stream_redis_master_same_ssl(
+    ngx_stream_redis_master_ssl_conf_t *a,
+    ngx_stream_redis_master_ssl_conf_t *b);
+static ngx_int_t ngx_stream_redis_master_ssl_name(ngx_conf_t *cf,
+    ngx_stream_redis_master_target_t *t, ngx_str_t *server);
+#endif
 static ngx_int_t ngx_stream_redis_master_init_process(ngx_cycle_t *cycle);
 static void ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle);
 static void ngx_stream_redis_master_sweep_handler(ngx_event_t *ev);
@@ -75,6 +95,25 @@ static void ngx_stream_redis_master_hurry(ngx_cycle_t *cycle);
 #define NGX_STREAM_REDIS_MASTER_PARAM(value, lit)                             \
     ((value)->len > sizeof(lit) - 1                                           \
      && ngx_strncmp((value)->data, lit, sizeof(lit) - 1) == 0)
+
+#define ngx_stream_redis_master_same_str(a, b)                                \
+    ((a)->len == (b)->len                                                     \
+     && ngx_strncmp((a)->data, (b)->data, (a)->len) == 0)
+
+
+#if (NGX_STREAM_SSL)
+
+static ngx_conf_bitmask_t  ngx_stream_redis_master_ssl_protocols[] = {
+    { ngx_string("SSLv2"), NGX_SSL_SSLv2 },
+    { ngx_string("SSLv3"), NGX_SSL_SSLv3 },
+    { ngx_string("TLSv1"), NGX_SSL_TLSv1 },
+    { ngx_string("TLSv1.1"), NGX_SSL_TLSv1_1 },
+    { ngx_string("TLSv1.2"), NGX_SSL_TLSv1_2 },
+    { ngx_string("TLSv1.3"), NGX_SSL_TLSv1_3 },
+    { ngx_null_string, 0 }
+};
+
+#endif
 
 
 static ngx_command_t  ngx_stream_redis_master_commands[] = {
@@ -106,6 +145,166 @@ static ngx_command_t  ngx_stream_redis_master_commands[] = {
       NGX_STREAM_SRV_CONF_OFFSET,
       0,
       NULL },
+
+#if (NGX_STREAM_SSL)
+
+    { ngx_string("redis_ssl"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.enable),
+      NULL },
+
+    { ngx_string("redis_ssl_session_reuse"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.session_reuse),
+      NULL },
+
+    { ngx_string("redis_ssl_protocols"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_1MORE,
+      ngx_conf_set_bitmask_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.protocols),
+      &ngx_stream_redis_master_ssl_protocols },
+
+    { ngx_string("redis_ssl_ciphers"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.ciphers),
+      NULL },
+
+    { ngx_string("redis_ssl_name"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.name),
+      NULL },
+
+    { ngx_string("redis_ssl_server_name"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.server_name),
+      NULL },
+
+    { ngx_string("redis_ssl_verify"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.verify),
+      NULL },
+
+    { ngx_string("redis_ssl_verify_depth"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.verify_depth),
+      NULL },
+
+    { ngx_string("redis_ssl_trusted_certificate"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.trusted_certificate),
+      NULL },
+
+    { ngx_string("redis_ssl_certificate"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.certificate),
+      NULL },
+
+    { ngx_string("redis_ssl_certificate_key"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, ssl.certificate_key),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.enable),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_session_reuse"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.session_reuse),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_protocols"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_1MORE,
+      ngx_conf_set_bitmask_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.protocols),
+      &ngx_stream_redis_master_ssl_protocols },
+
+    { ngx_string("redis_sentinel_ssl_ciphers"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.ciphers),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_name"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.name),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_server_name"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.server_name),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_verify"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.verify),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_verify_depth"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.verify_depth),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_trusted_certificate"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t,
+               sentinel_ssl.trusted_certificate),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_certificate"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.certificate),
+      NULL },
+
+    { ngx_string("redis_sentinel_ssl_certificate_key"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_stream_redis_master_srv_conf_t,
+               sentinel_ssl.certificate_key),
+      NULL },
+
+#endif
 
       ngx_null_command
 };
@@ -199,10 +398,26 @@ ngx_stream_redis_master_create_srv_conf(ngx_conf_t *cf)
     rmcf->check.timeout = NGX_CONF_UNSET_MSEC;
     rmcf->check.rise = NGX_CONF_UNSET_UINT;
     rmcf->check.fall = NGX_CONF_UNSET_UINT;
-    rmcf->max_lag = NGX_CONF_UNSET;
+    rmcf->max_lag = NGX_CONF_UNSET_MSEC;
     rmcf->max_lag_bytes = NGX_CONF_UNSET;
     rmcf->min_replicas_max_lag = NGX_CONF_UNSET_MSEC;
     rmcf->wait_queue = 1024;
+
+    /*
+     * set by ngx_pcalloc(), for rmcf->ssl and rmcf->sentinel_ssl:
+     *
+     *     protocols = 0;
+     *     ciphers, name, trusted_certificate = { 0, NULL };
+     *     certificate, certificate_key = { 0, NULL };
+     *     ssl = NULL;
+     */
+
+    rmcf->ssl.enable = NGX_CONF_UNSET;
+    rmcf->ssl.session_reuse = NGX_CONF_UNSET;
+    rmcf->ssl.server_name = NGX_CONF_UNSET;
+    rmcf->ssl.verify = NGX_CONF_UNSET;
+    rmcf->ssl.verify_depth = NGX_CONF_UNSET_UINT;
+    rmcf->sentinel_ssl = rmcf->ssl;
 
     return rmcf;
 }
@@ -242,13 +457,18 @@ ngx_stream_redis_master_init_main_conf(ngx_conf_t *cf, void *conf)
         if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_NONE) {
 
             if (rmcf->check.interval != NGX_CONF_UNSET_MSEC
-                || rmcf->sentinel)
+                || rmcf->sentinel
+                || rmcf->ssl.enable != NGX_CONF_UNSET
+                || rmcf->sentinel_ssl.enable != NGX_CONF_UNSET)
             {
                 ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                               "\"%s\" in upstream \"%V\" requires "
                               "\"redis_master\" or \"redis_replica\" in %s:%ui",
                               rmcf->sentinel ? "redis_sentinel"
-                                             : "redis_check",
+                              : rmcf->check.interval != NGX_CONF_UNSET_MSEC
+                                ? "redis_check"
+                              : rmcf->ssl.enable != NGX_CONF_UNSET
+                                ? "redis_ssl" : "redis_sentinel_ssl",
                               &uscfp[i]->host, uscfp[i]->file_name,
                               uscfp[i]->line);
                 return NGX_CONF_ERROR;
@@ -416,8 +636,8 @@ ngx_stream_redis_master_replica(ngx_conf_t *cf, ngx_command_t *cmd,
 
     char        *rv;
     off_t        size;
-    time_t       lag;
     ngx_str_t   *value, s;
+    ngx_msec_t   lag;
     ngx_uint_t   i;
 
     rv = ngx_stream_redis_master_set_balancer(cf, rmcf,
@@ -434,8 +654,8 @@ ngx_stream_redis_master_replica(ngx_conf_t *cf, ngx_command_t *cmd,
             s.data = value[i].data + 8;
             s.len = value[i].len - 8;
 
-            lag = ngx_parse_time(&s, 1);
-            if (lag == (time_t) NGX_ERROR) {
+            lag = ngx_parse_time(&s, 0);
+            if (lag == (ngx_msec_t) NGX_ERROR) {
                 goto invalid;
             }
 
@@ -664,6 +884,18 @@ ngx_stream_redis_master_check(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        /* the probes may reach a server on a port of their own */
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "port=")) {
+            n = ngx_atoi(value[i].data + 5, value[i].len - 5);
+            if (n == NGX_ERROR || n < 1 || n > 65535) {
+                goto invalid;
+            }
+
+            rmcf->check.port = (in_port_t) n;
+            continue;
+        }
+
         if (ngx_stream_redis_master_credential(cf, &value[i], &rmcf->check,
                                                &file)
             == NGX_OK)
@@ -747,8 +979,9 @@ ngx_stream_redis_master_credentials_done(ngx_conf_t *cf,
 
 /*
  * redis_sentinel name=NAME [username=] [password=|password_file=] ADDR...;
- * The addresses are resolved now; the Sentinels are checked with the
- * upstream's redis_check interval and timeout.
+ * The addresses are resolved once the stream block is read: host names
+ * at run time if there is a resolver, else then.  The Sentinels are
+ * checked with the upstream's redis_check interval and timeout.
  */
 
 static char *
@@ -805,9 +1038,11 @@ ngx_stream_redis_master_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
             return NGX_CONF_ERROR;
         }
 
+        /* names are resolved once the resolver is known (add_sentinels) */
+
         ngx_memzero(u, sizeof(ngx_url_t));
         u->url = value[i];
-        u->no_resolve = 0;
+        u->no_resolve = 1;
 
         if (ngx_parse_url(cf->pool, u) != NGX_OK || u->no_port) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -1033,7 +1268,13 @@ ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
         rmcf->check.fall = 2;
     }
 
-    ngx_conf_init_value(rmcf->max_lag, 15);
+    ngx_conf_init_msec_value(rmcf->max_lag, 15000);
+
+#if (NGX_STREAM_SSL)
+    if (ngx_stream_redis_master_merge_ssl(cf, rmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+#endif
 
     n = peers->number + (peers->next ? peers->next->number : 0);
 
@@ -1183,9 +1424,12 @@ static ngx_int_t
 ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf)
 {
-    ngx_uint_t                                i, j, k;
+    ngx_str_t                                 url;
     ngx_url_t                                *u;
-    ngx_stream_redis_master_target_t         *t, **tp;
+    ngx_msec_t                                timeout;
+    ngx_uint_t                                i, k;
+    ngx_resolver_t                           *resolver;
+    ngx_stream_redis_master_target_t         *t;
     ngx_stream_redis_master_sentinel_conf_t  *sc;
 
     sc = rmcf->sentinel;
@@ -1201,6 +1445,12 @@ ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
     sc->check.rise = 1;
     sc->check.fall = rmcf->check.fall;
 
+#if (NGX_STREAM_SSL)
+    if (rmcf->sentinel_ssl.enable) {
+        sc->check.ssl = &rmcf->sentinel_ssl;
+    }
+#endif
+
     if (ngx_array_init(&rmcf->sentinels, cf->pool, sc->addrs.nelts,
                        sizeof(ngx_stream_redis_master_target_t *))
         != NGX_OK)
@@ -1208,9 +1458,44 @@ ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
+    resolver = ngx_stream_redis_master_resolver(cf, rmcf, &timeout);
+
     u = sc->addrs.elts;
 
     for (i = 0; i < sc->addrs.nelts; i++) {
+
+        if (resolver && ngx_stream_redis_master_is_name(&u[i].host)) {
+            t = ngx_stream_redis_master_add_named(cf, rmcf, &u[i], resolver,
+                                                  timeout);
+            if (t == NULL) {
+                return NGX_ERROR;
+            }
+
+            if (ngx_stream_redis_master_add_sentinel(rmcf, t) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        /* without a resolver, a name is resolved now, and for good */
+
+        url = u[i].url;
+        ngx_memzero(&u[i], sizeof(ngx_url_t));
+        u[i].url = url;
+
+        if (ngx_parse_url(cf->pool, &u[i]) != NGX_OK) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "invalid Sentinel address \"%V\" in "
+                          "\"redis_sentinel\" of upstream \"%V\"%s%s%s",
+                          &url, rmcf->name, u[i].err ? ": " : "",
+                          u[i].err ? u[i].err : "",
+                          resolver ? ""
+                          : " (with a \"resolver\" in stream{}, Sentinel "
+                            "names are resolved at run time)");
+            return NGX_ERROR;
+        }
+
         for (k = 0; k < u[i].naddrs; k++) {
 
             t = ngx_stream_redis_master_add_target(cf, rmcf,
@@ -1220,30 +1505,126 @@ ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
                 return NGX_ERROR;
             }
 
-            /* a Sentinel listed twice still has one vote */
-
-            tp = rmcf->sentinels.elts;
-
-            for (j = 0; j < rmcf->sentinels.nelts; j++) {
-                if (tp[j] == t) {
-                    break;
-                }
-            }
-
-            if (j < rmcf->sentinels.nelts) {
-                continue;
-            }
-
-            tp = ngx_array_push(&rmcf->sentinels);
-            if (tp == NULL) {
+            if (ngx_stream_redis_master_add_sentinel(rmcf, t) != NGX_OK) {
                 return NGX_ERROR;
             }
-
-            *tp = t;
         }
     }
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_add_sentinel(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_target_t *t)
+{
+    ngx_uint_t                          i;
+    ngx_stream_redis_master_target_t  **tp;
+
+    /* a Sentinel listed twice still has one vote */
+
+    tp = rmcf->sentinels.elts;
+
+    for (i = 0; i < rmcf->sentinels.nelts; i++) {
+        if (tp[i] == t) {
+            return NGX_OK;
+        }
+    }
+
+    tp = ngx_array_push(&rmcf->sentinels);
+    if (tp == NULL) {
+        return NGX_ERROR;
+    }
+
+    *tp = t;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The resolver that resolves Sentinel names at run time: the upstream's
+ * own (nginx 1.27.3 and later), else the one of stream{}; NULL if none
+ * has a name server.
+ */
+
+static ngx_resolver_t *
+ngx_stream_redis_master_resolver(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_msec_t *timeout)
+{
+    ngx_resolver_t              *resolver;
+    ngx_stream_core_srv_conf_t  *cscf;
+
+    cscf = ngx_stream_conf_get_module_srv_conf(cf, ngx_stream_core_module);
+
+    resolver = cscf->resolver;
+    *timeout = cscf->resolver_timeout;
+
+#if (nginx_version >= 1027003)
+    if (rmcf->upstream->resolver) {
+        resolver = rmcf->upstream->resolver;
+
+        if (rmcf->upstream->resolver_timeout != NGX_CONF_UNSET_MSEC) {
+            *timeout = rmcf->upstream->resolver_timeout;
+        }
+    }
+#endif
+
+    if (*timeout == NGX_CONF_UNSET_MSEC) {
+        *timeout = 30000;
+    }
+
+    if (resolver == NULL || resolver == NGX_CONF_UNSET_PTR
+        || resolver->connections.nelts == 0)
+    {
+        return NULL;
+    }
+
+    return resolver;
+}
+
+
+static ngx_uint_t
+ngx_stream_redis_master_is_name(ngx_str_t *host)
+{
+    if (host->len == 0 || host->data[0] == '[') {
+        return 0;
+    }
+
+    return ngx_inet_addr(host->data, host->len) == INADDR_NONE;
+}
+
+
+/*
+ * A Sentinel named by a host name is one Sentinel, whatever addresses the
+ * name has: its target is known by the name, and the checker resolves it.
+ */
+
+static ngx_stream_redis_master_target_t *
+ngx_stream_redis_master_add_named(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_url_t *u,
+    ngx_resolver_t *resolver, ngx_msec_t timeout)
+{
+    ngx_addr_t                         addr;
+    ngx_stream_redis_master_target_t  *t;
+
+    ngx_memzero(&addr, sizeof(ngx_addr_t));
+    addr.name = u->url;
+
+    t = ngx_stream_redis_master_add_target(cf, rmcf,
+                                       NGX_STREAM_REDIS_MASTER_KIND_SENTINEL,
+                                       &addr, &u->url, &rmcf->sentinel->check);
+    if (t == NULL) {
+        return NULL;
+    }
+
+    t->host = u->host;
+    t->port = u->port;
+    t->resolver = resolver;
+    t->resolver_timeout = timeout;
+
+    return t;
 }
 
 
@@ -1317,6 +1698,26 @@ ngx_stream_redis_master_add_target(ngx_conf_t *cf,
         t->server = *server;
         t->sockaddr = addr->sockaddr;
         t->socklen = addr->socklen;
+
+        /* "port=": the probes go elsewhere than the clients */
+
+        if (check->port) {
+            t->sockaddr = ngx_palloc(cf->pool, addr->socklen);
+            if (t->sockaddr == NULL) {
+                return NULL;
+            }
+
+            ngx_memcpy(t->sockaddr, addr->sockaddr, addr->socklen);
+            ngx_inet_set_port(t->sockaddr, check->port);
+        }
+
+#if (NGX_STREAM_SSL)
+        if (check->ssl
+            && ngx_stream_redis_master_ssl_name(cf, t, server) != NGX_OK)
+        {
+            return NULL;
+        }
+#endif
 
         if (ngx_array_init(&t->pools, cf->pool, 2,
                            sizeof(ngx_stream_redis_master_srv_conf_t *))
@@ -1404,10 +1805,19 @@ static ngx_uint_t
 ngx_stream_redis_master_same_check(ngx_stream_redis_master_check_conf_t *a,
     ngx_stream_redis_master_check_conf_t *b)
 {
+#if (NGX_STREAM_SSL)
+    if ((a->ssl == NULL) != (b->ssl == NULL)
+        || (a->ssl && !ngx_stream_redis_master_same_ssl(a->ssl, b->ssl)))
+    {
+        return 0;
+    }
+#endif
+
     return a->interval == b->interval
            && a->timeout == b->timeout
            && a->rise == b->rise
            && a->fall == b->fall
+           && a->port == b->port
            && a->username.len == b->username.len
            && ngx_strncmp(a->username.data, b->username.data,
                           a->username.len) == 0
@@ -1415,6 +1825,228 @@ ngx_stream_redis_master_same_check(ngx_stream_redis_master_check_conf_t *a,
            && ngx_strncmp(a->password.data, b->password.data,
                           a->password.len) == 0;
 }
+
+
+#if (NGX_STREAM_SSL)
+
+/*
+ * The Sentinels take from redis_ssl_* whatever redis_sentinel_ssl_* leaves
+ * unset; each side gets a context of its own once enabled.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_merge_ssl(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    ngx_stream_redis_master_ssl_conf_t  *conf, *prev;
+
+    conf = &rmcf->sentinel_ssl;
+    prev = &rmcf->ssl;
+
+    ngx_conf_init_value(prev->enable, 0);
+    ngx_conf_init_value(prev->session_reuse, 1);
+    ngx_conf_init_value(prev->server_name, 0);
+    ngx_conf_init_value(prev->verify, 0);
+    ngx_conf_init_uint_value(prev->verify_depth, 1);
+
+    if (prev->protocols == 0) {
+        prev->protocols = NGX_CONF_BITMASK_SET|NGX_SSL_TLSv1_2
+                          |NGX_SSL_TLSv1_3;
+    }
+
+    if (prev->ciphers.data == NULL) {
+        ngx_str_set(&prev->ciphers, "DEFAULT");
+    }
+
+    /* what is left unset is as the redis_ssl_* directives have it */
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_value(conf->session_reuse, prev->session_reuse, 1);
+    ngx_conf_merge_value(conf->server_name, prev->server_name, 0);
+    ngx_conf_merge_value(conf->verify, prev->verify, 0);
+    ngx_conf_merge_uint_value(conf->verify_depth, prev->verify_depth, 1);
+    ngx_conf_merge_bitmask_value(conf->protocols, prev->protocols,
+                                 (NGX_CONF_BITMASK_SET|NGX_SSL_TLSv1_2
+                                  |NGX_SSL_TLSv1_3));
+    ngx_conf_merge_str_value(conf->ciphers, prev->ciphers, "DEFAULT");
+    ngx_conf_merge_str_value(conf->name, prev->name, "");
+    ngx_conf_merge_str_value(conf->trusted_certificate,
+                             prev->trusted_certificate, "");
+    ngx_conf_merge_str_value(conf->certificate, prev->certificate, "");
+    ngx_conf_merge_str_value(conf->certificate_key, prev->certificate_key,
+                             "");
+
+    if (prev->enable) {
+        if (ngx_stream_redis_master_set_ssl(cf, prev, "redis_ssl")
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        rmcf->check.ssl = prev;
+    }
+
+    if (rmcf->sentinel == NULL || !conf->enable) {
+        return NGX_OK;
+    }
+
+    /* the same settings share one context */
+
+    if (prev->enable && ngx_stream_redis_master_same_ssl(conf, prev)) {
+        conf->ssl = prev->ssl;
+        return NGX_OK;
+    }
+
+    return ngx_stream_redis_master_set_ssl(cf, conf, "redis_sentinel_ssl");
+}
+
+
+/* as ngx_stream_proxy_set_ssl() does for proxy_ssl_* */
+
+static ngx_int_t
+ngx_stream_redis_master_set_ssl(ngx_conf_t *cf,
+    ngx_stream_redis_master_ssl_conf_t *sc, const char *prefix)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    sc->ssl = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
+    if (sc->ssl == NULL) {
+        return NGX_ERROR;
+    }
+
+    sc->ssl->log = cf->log;
+
+    if (ngx_ssl_create(sc->ssl, sc->protocols, NULL) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        ngx_ssl_cleanup_ctx(sc->ssl);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_ssl_cleanup_ctx;
+    cln->data = sc->ssl;
+
+    if (ngx_ssl_ciphers(cf, sc->ssl, &sc->ciphers, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (sc->certificate.len) {
+        if (sc->certificate_key.len == 0) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "no \"%s_certificate_key\" is defined for "
+                          "certificate \"%V\"", prefix, &sc->certificate);
+            return NGX_ERROR;
+        }
+
+        if (ngx_ssl_certificate(cf, sc->ssl, &sc->certificate,
+                                &sc->certificate_key, NULL)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else if (sc->certificate_key.len) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "no \"%s_certificate\" is defined for key \"%V\"",
+                      prefix, &sc->certificate_key);
+        return NGX_ERROR;
+    }
+
+    if (sc->verify) {
+        if (sc->trusted_certificate.len == 0) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "no \"%s_trusted_certificate\" for \"%s_verify\"",
+                          prefix, prefix);
+            return NGX_ERROR;
+        }
+
+        if (ngx_ssl_trusted_certificate(cf, sc->ssl, &sc->trusted_certificate,
+                                        sc->verify_depth)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_ssl_client_session_cache(cf, sc->ssl, sc->session_reuse)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_stream_redis_master_same_ssl(ngx_stream_redis_master_ssl_conf_t *a,
+    ngx_stream_redis_master_ssl_conf_t *b)
+{
+    return a->enable == b->enable
+           && a->session_reuse == b->session_reuse
+           && a->server_name == b->server_name
+           && a->verify == b->verify
+           && a->verify_depth == b->verify_depth
+           && a->protocols == b->protocols
+           && ngx_stream_redis_master_same_str(&a->ciphers, &b->ciphers)
+           && ngx_stream_redis_master_same_str(&a->name, &b->name)
+           && ngx_stream_redis_master_same_str(&a->trusted_certificate,
+                                               &b->trusted_certificate)
+           && ngx_stream_redis_master_same_str(&a->certificate,
+                                               &b->certificate)
+           && ngx_stream_redis_master_same_str(&a->certificate_key,
+                                               &b->certificate_key);
+}
+
+
+/*
+ * The name a server's certificate must bear: redis_ssl_name, or else the
+ * host of the "server" (or Sentinel) address as written, without its port.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_ssl_name(ngx_conf_t *cf,
+    ngx_stream_redis_master_target_t *t, ngx_str_t *server)
+{
+    u_char     *p, *last;
+    ngx_str_t   name;
+
+    name = t->check->ssl->name.len ? t->check->ssl->name : *server;
+
+    p = name.data;
+    last = name.data + name.len;
+
+    if (name.len && *p == '[') {
+        p = ngx_strlchr(p, last, ']');
+
+        if (p == NULL) {
+            p = name.data;
+        }
+    }
+
+    p = ngx_strlchr(p, last, ':');
+
+    if (p != NULL) {
+        name.len = p - name.data;
+    }
+
+    /* SSL_set_tlsext_host_name() takes a null-terminated string */
+
+    t->ssl_name.data = ngx_pnalloc(cf->pool, name.len + 1);
+    if (t->ssl_name.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_cpystrn(t->ssl_name.data, name.data, name.len + 1);
+    t->ssl_name.len = name.len;
+
+    return NGX_OK;
+}
+
+#endif
 
 
 /*

@@ -79,6 +79,9 @@
 /* the widest slot that probes falling due together share (interval / 20) */
 #define NGX_STREAM_REDIS_MASTER_SLOT              50
 
+/* the master's offsets a read upstream remembers, to measure replica lag */
+#define NGX_STREAM_REDIS_MASTER_HISTORY           32
+
 /* the fastest probing while no master is known (interval / 10) */
 #define NGX_STREAM_REDIS_MASTER_MIN_FAST          50
 
@@ -153,6 +156,13 @@ typedef struct {
 } ngx_stream_redis_master_node_t;
 
 
+/* a master_repl_offset of the master, and when its probe found it */
+typedef struct {
+    off_t                              offset;
+    ngx_msec_t                         seen;
+} ngx_stream_redis_master_seen_t;
+
+
 /*
  * An upstream's decision as the worker that made it published it: the
  * master (a server index of configuration "conf"), how it was chosen, and
@@ -187,8 +197,19 @@ typedef struct {
     ngx_atomic_t                       role_version;
     ngx_atomic_t                       lag_version;
     ngx_stream_redis_master_published_t  *published;
+
+    /*
+     * A read upstream's master ("history_node"): its master_repl_offset
+     * each time a decision found it grown, in ascending order, with the
+     * time of the probe that found it (see ngx_stream_redis_master_lag())
+     */
+    ngx_stream_redis_master_node_t    *history_node;
+    ngx_uint_t                         nhistory;
+    ngx_stream_redis_master_seen_t     history[
+                                       NGX_STREAM_REDIS_MASTER_HISTORY];
+
     unsigned                           announced:1;
-    /* the master is one lost replica from min_replicas: probe faster */
+    /* the master is at the margin of min_replicas: probe faster */
     unsigned                           suspect:1;
     unsigned                           fallback:1;
 } ngx_stream_redis_master_route_t;
@@ -206,13 +227,40 @@ typedef struct {
 } ngx_stream_redis_master_shctx_t;
 
 
+/*
+ * TLS to the servers or to the Sentinels of an upstream, as the
+ * redis_ssl_* or redis_sentinel_ssl_* directives set it; kept in the
+ * configuration, never in the zone.
+ */
+typedef struct {
+    ngx_flag_t                         enable;
+    ngx_flag_t                         session_reuse;
+    ngx_flag_t                         server_name;
+    ngx_flag_t                         verify;
+    ngx_uint_t                         verify_depth;
+    ngx_uint_t                         protocols;
+    ngx_str_t                          ciphers;
+    ngx_str_t                          name;
+    ngx_str_t                          trusted_certificate;
+    ngx_str_t                          certificate;
+    ngx_str_t                          certificate_key;
+#if (NGX_STREAM_SSL)
+    ngx_ssl_t                         *ssl;
+#endif
+} ngx_stream_redis_master_ssl_conf_t;
+
+
 typedef struct {
     ngx_msec_t                         interval;
     ngx_msec_t                         timeout;
     ngx_uint_t                         rise;
     ngx_uint_t                         fall;
+    in_port_t                          port;
     ngx_str_t                          username;
     ngx_str_t                          password;
+
+    /* NULL: plain TCP */
+    ngx_stream_redis_master_ssl_conf_t  *ssl;
 } ngx_stream_redis_master_check_conf_t;
 
 
@@ -240,9 +288,25 @@ typedef struct {
     ngx_array_t                        pools;
     ngx_stream_redis_master_node_t    *node;
 
+    /* the name its certificate must bear, and sent as SNI */
+    ngx_str_t                          ssl_name;
+
+    /*
+     * A Sentinel named by a host name, with a resolver: the name is
+     * resolved again before each probe (the resolver caches it for its
+     * TTL or valid=), and sockaddr is NULL until it first resolves.
+     */
+    ngx_str_t                          host;
+    in_port_t                          port;
+    ngx_resolver_t                    *resolver;
+    ngx_msec_t                         resolver_timeout;
+
     /* worker-local */
     ngx_stream_redis_master_checker_t *checker;
     ngx_stream_redis_master_subscriber_t  *subscriber;
+
+    /* the TLS session the next link resumes (an ngx_ssl_session_t) */
+    void                              *ssl_session;
 } ngx_stream_redis_master_target_t;
 
 
@@ -257,10 +321,12 @@ typedef struct {
 typedef struct {
     ngx_uint_t                         balancer;
     ngx_stream_redis_master_check_conf_t  check;
+    ngx_stream_redis_master_ssl_conf_t    ssl;
+    ngx_stream_redis_master_ssl_conf_t    sentinel_ssl;
     ngx_uint_t                         split_brain;
     ngx_uint_t                         min_replicas;
     ngx_msec_t                         min_replicas_max_lag;
-    time_t                             max_lag;
+    ngx_msec_t                         max_lag;
     off_t                              max_lag_bytes;
     ngx_uint_t                         fallback;
     ngx_msec_t                         wait;
@@ -290,6 +356,16 @@ typedef struct {
     ngx_uint_t                         generation;
     ngx_msec_t                         decided;
     unsigned                           fresh:1;
+
+    /*
+     * worker-local: the route's history of the master's offsets, as the
+     * last decision of this worker found it, and the server index of that
+     * master (see ngx_stream_redis_master_remember())
+     */
+    ngx_stream_redis_master_seen_t     history[
+                                       NGX_STREAM_REDIS_MASTER_HISTORY];
+    ngx_uint_t                         nhistory;
+    ngx_uint_t                         history_master;
 } ngx_stream_redis_master_srv_conf_t;
 
 

@@ -539,6 +539,7 @@ static ngx_uint_t
 ngx_stream_redis_master_qualifies(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t i, ngx_uint_t master)
 {
+    ngx_msec_int_t                   lag;
     ngx_stream_redis_master_info_t  *info, *m;
 
     if (master == NGX_STREAM_REDIS_MASTER_NONE || !rmcf->snapshot[i].up) {
@@ -556,7 +557,9 @@ ngx_stream_redis_master_qualifies(ngx_stream_redis_master_srv_conf_t *rmcf,
         return 0;
     }
 
-    if (info->master_last_io < 0 || info->master_last_io > rmcf->max_lag) {
+    lag = ngx_stream_redis_master_lag(rmcf, i, master);
+
+    if (lag < 0 || (ngx_msec_t) lag > rmcf->max_lag) {
         return 0;
     }
 
@@ -568,4 +571,60 @@ ngx_stream_redis_master_qualifies(ngx_stream_redis_master_srv_conf_t *rmcf,
     }
 
     return 1;
+}
+
+
+/*
+ * How stale replica "i" is, in milliseconds: how long ago the master was
+ * first found beyond the offset the replica last reported, by the history
+ * of the master's offsets (rmcf->history).  Counted up to the replica's
+ * last probe while its probes come in time; once one is overdue, up to
+ * now (rmcf->decided), as a replica that stopped answering grows staler.
+ * 0 when the replica has all the master had at its last probe; -1 when it
+ * is behind every offset remembered, and how far is not known.
+ */
+
+ngx_msec_int_t
+ngx_stream_redis_master_lag(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i, ngx_uint_t master)
+{
+    off_t                            offset;
+    ngx_msec_t                       at, due;
+    ngx_uint_t                       k;
+    ngx_msec_int_t                   lag;
+    ngx_stream_redis_master_node_t  *replica;
+
+    replica = &rmcf->snapshot[i];
+    offset = replica->info.slave_repl_offset;
+
+    if (offset >= rmcf->snapshot[master].info.master_repl_offset) {
+        return 0;
+    }
+
+    if (rmcf->history_master != master) {
+        return -1;
+    }
+
+    for (k = 0; k < rmcf->nhistory; k++) {
+        if (rmcf->history[k].offset > offset) {
+            break;
+        }
+    }
+
+    if (k == 0 || k == rmcf->nhistory) {
+        return k ? 0 : -1;
+    }
+
+    /* a probe comes an interval after the last, up to a twentieth late */
+
+    due = rmcf->check.interval + rmcf->check.interval / 10 + 100;
+
+    at = (replica->failures
+          || (ngx_msec_int_t) (rmcf->decided - replica->checked)
+             > (ngx_msec_int_t) due)
+         ? rmcf->decided : replica->checked;
+
+    lag = (ngx_msec_int_t) (at - rmcf->history[k].seen);
+
+    return lag > 0 ? lag : 0;
 }

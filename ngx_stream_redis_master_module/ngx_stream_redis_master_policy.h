@@ -30,6 +30,9 @@ ngx_uint_t ngx_stream_redis_master_superseded(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
 ngx_uint_t ngx_stream_redis_master_quorum(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
+ngx_msec_int_t ngx_stream_redis_master_lag(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i,
+    ngx_uint_t master);
 
 
 #endif /* _NGX_STREAM_REDIS_MASTER_POLICY_H_INCLUDED_ */

@@ -24,6 +24,7 @@
 
 
 struct ngx_stream_redis_master_subscriber_s {
+    /* first: a TLS link finds its target through its data */
     ngx_stream_redis_master_target_t  *target;
     ngx_peer_connection_t              pc;
     redisReader                       *reader;
@@ -38,6 +39,7 @@ struct ngx_stream_redis_master_subscriber_s {
     ngx_uint_t                         lines;
     ngx_uint_t                         quiet;
     unsigned                           was_dropped:1;
+    unsigned                           handshaking:1;
 };
 
 
@@ -45,6 +47,12 @@ static ngx_int_t ngx_stream_redis_master_subscriber_request(
     ngx_stream_redis_master_subscriber_t *sub);
 static void ngx_stream_redis_master_subscriber_read(ngx_event_t *ev);
 static void ngx_stream_redis_master_subscriber_write(ngx_event_t *ev);
+#if (NGX_STREAM_SSL)
+static void ngx_stream_redis_master_subscriber_tls(
+    ngx_stream_redis_master_subscriber_t *sub, ngx_connection_t *c);
+static void ngx_stream_redis_master_subscriber_handshaked(
+    ngx_connection_t *c);
+#endif
 static ngx_int_t ngx_stream_redis_master_subscriber_reply(
     ngx_stream_redis_master_subscriber_t *sub, void *reply);
 static ngx_int_t ngx_stream_redis_master_subscriber_feed(
@@ -194,6 +202,13 @@ ngx_stream_redis_master_subscriber_write(ngx_event_t *ev)
     c = ev->data;
     sub = c->data;
 
+#if (NGX_STREAM_SSL)
+    if (sub->target->check->ssl && c->ssl == NULL) {
+        ngx_stream_redis_master_subscriber_tls(sub, c);
+        return;
+    }
+#endif
+
     if (sub->sent == sub->request.len) {
         return;
     }
@@ -223,18 +238,28 @@ ngx_stream_redis_master_subscriber_write(ngx_event_t *ev)
 static void
 ngx_stream_redis_master_subscriber_read(ngx_event_t *ev)
 {
-    u_char                                 buf[4096];
+    u_char                                 buf[4096], *error;
     ssize_t                                n;
+    const char                            *anonymous;
     ngx_connection_t                      *c;
     ngx_stream_redis_master_subscriber_t  *sub;
 
     c = ev->data;
     sub = c->data;
+    error = (u_char *) "";
+    anonymous = "";
 
     if (c->close) {
         ngx_stream_redis_master_unsubscribe(sub->target);
         return;
     }
+
+#if (NGX_STREAM_SSL)
+    if (sub->target->check->ssl && c->ssl == NULL) {
+        ngx_stream_redis_master_subscriber_tls(sub, c);
+        return;
+    }
+#endif
 
     for ( ;; ) {
         n = c->recv(c, buf, sizeof(buf));
@@ -244,10 +269,21 @@ ngx_stream_redis_master_subscriber_read(ngx_event_t *ev)
         }
 
         if (n == 0 || n == NGX_ERROR) {
+
+#if (NGX_STREAM_SSL)
+            error = ngx_stream_redis_master_link_error(c);
+
+            if (c->ssl && sub->target->check->ssl->certificate.len == 0) {
+                anonymous = ", no client certificate sent";
+            }
+#endif
+
             ngx_stream_redis_master_subscriber_drop(sub, "lost the event "
-                                                "subscription: %s",
+                                                "subscription: %s%s%s%s",
                                                 n ? "recv() failed"
-                                                  : "connection closed");
+                                                  : "connection closed",
+                                                anonymous,
+                                                error[0] ? ": " : "", error);
             return;
         }
 
@@ -274,6 +310,65 @@ ngx_stream_redis_master_subscriber_read(ngx_event_t *ev)
         ngx_add_timer(&sub->deadline, sub->target->check->timeout);
     }
 }
+
+
+#if (NGX_STREAM_SSL)
+
+/* TLS first, within the timeout of a probe */
+
+static void
+ngx_stream_redis_master_subscriber_tls(
+    ngx_stream_redis_master_subscriber_t *sub, ngx_connection_t *c)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_stream_redis_master_link_tls(sub->target, c,
+                               ngx_stream_redis_master_subscriber_handshaked);
+
+    if (rc == NGX_AGAIN) {
+        sub->handshaking = 1;
+
+        if (!sub->deadline.timer_set) {
+            ngx_add_timer(&sub->deadline, sub->target->check->timeout);
+        }
+
+        return;
+    }
+
+    ngx_stream_redis_master_subscriber_handshaked(c);
+}
+
+
+static void
+ngx_stream_redis_master_subscriber_handshaked(ngx_connection_t *c)
+{
+    u_char                                 reason[
+                                       NGX_STREAM_REDIS_MASTER_REASON_LEN];
+    ngx_stream_redis_master_subscriber_t  *sub;
+
+    sub = c->data;
+    sub->handshaking = 0;
+
+    if (sub->deadline.timer_set) {
+        ngx_del_timer(&sub->deadline);
+    }
+
+    c->read->handler = ngx_stream_redis_master_subscriber_read;
+    c->write->handler = ngx_stream_redis_master_subscriber_write;
+
+    if (ngx_stream_redis_master_link_verified(sub->target, c, reason,
+                                              sizeof(reason))
+        != NGX_OK)
+    {
+        ngx_stream_redis_master_subscriber_drop(sub, "refused the "
+                                                "subscription: %s", reason);
+        return;
+    }
+
+    ngx_stream_redis_master_subscriber_write(c->write);
+}
+
+#endif
 
 
 /*
@@ -345,9 +440,11 @@ ngx_stream_redis_master_subscriber_timeout(ngx_event_t *ev)
 
     sub = ev->data;
 
-    ngx_stream_redis_master_subscriber_drop(sub, "left a reply incomplete "
+    ngx_stream_redis_master_subscriber_drop(sub, "left %s incomplete "
                                             "for %Mms, dropping the event "
                                             "subscription",
+                                            sub->handshaking
+                                            ? "the TLS handshake" : "a reply",
                                             sub->target->check->timeout);
 }
 
@@ -452,6 +549,7 @@ ngx_stream_redis_master_subscriber_drop(
 
     sub->dropped = ngx_current_msec;
     sub->was_dropped = 1;
+    sub->handshaking = 0;
 
     ngx_stream_redis_master_unsubscribe(sub->target);
 }

@@ -37,6 +37,9 @@ static ngx_uint_t ngx_stream_redis_master_differs(
 static ngx_uint_t ngx_stream_redis_master_acks_differ(
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b);
+static ngx_uint_t ngx_stream_redis_master_forgettable(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_route_t *route);
 static void ngx_stream_redis_master_copy_node(
     ngx_stream_redis_master_node_t *copy,
     ngx_stream_redis_master_node_t *node);
@@ -250,10 +253,10 @@ ngx_stream_redis_master_route(ngx_stream_redis_master_main_conf_t *rmmcf,
 /*
  * Gives a route that this configuration took over a block for its
  * published decision with room for this configuration's server map.  A
- * block that is large enough is kept; a larger one replaces it, under the lock that every reader and writer of
- * the block holds, and keeps its size should the reload fail: the block
- * never shrinks, so a worker of any configuration still running fits in
- * it.
+ * block that is large enough is kept; a larger one replaces it, under the
+ * lock that every reader and writer of the block holds, and keeps its
+ * size should the reload fail: the block never shrinks, so a worker of
+ * any configuration still running fits in it.
  */
 
 static ngx_int_t
@@ -1154,4 +1157,121 @@ ngx_stream_redis_master_announce_fallback(
     ngx_shmtx_unlock(&shpool->mutex);
 
     return changed;
+}
+
+
+/*
+ * Adds the master's offset, as the snapshot of a read upstream has it, to
+ * the route's history that measures replica lag, with the time of the
+ * master's probe that found it, and copies the history for the policy
+ * (ngx_stream_redis_master_lag()).  The worker that decides keeps it: one
+ * decision follows each probe that moved the offset.  A new master, or an
+ * offset that went back (a new replication history), starts it again.
+ */
+
+void
+ngx_stream_redis_master_remember(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t master)
+{
+    off_t                               offset;
+    ngx_uint_t                          k, n;
+    ngx_slab_pool_t                    *shpool;
+    ngx_stream_redis_master_node_t     *node;
+    ngx_stream_redis_master_route_t    *route;
+    ngx_stream_redis_master_target_t  **tp;
+
+    route = rmcf->route;
+    shpool = ngx_stream_redis_master_shpool();
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (master == NGX_STREAM_REDIS_MASTER_NONE) {
+        route->history_node = NULL;
+        route->nhistory = 0;
+        rmcf->nhistory = 0;
+
+        ngx_shmtx_unlock(&shpool->mutex);
+        return;
+    }
+
+    tp = rmcf->targets.elts;
+    node = tp[master]->node;
+    offset = rmcf->snapshot[master].info.master_repl_offset;
+    n = route->nhistory;
+
+    if (route->history_node != node
+        || n == 0
+        || offset < route->history[n - 1].offset)
+    {
+        route->history_node = node;
+        n = 0;
+
+    } else if (offset == route->history[n - 1].offset) {
+        goto copy;
+    }
+
+    if (n == NGX_STREAM_REDIS_MASTER_HISTORY) {
+        k = ngx_stream_redis_master_forgettable(rmcf, route);
+
+        ngx_memmove(&route->history[k], &route->history[k + 1],
+                    (n - 1 - k) * sizeof(ngx_stream_redis_master_seen_t));
+        n--;
+    }
+
+    route->history[n].offset = offset;
+    route->history[n].seen = rmcf->snapshot[master].checked;
+    route->nhistory = n + 1;
+
+copy:
+
+    rmcf->history_master = master;
+    rmcf->nhistory = route->nhistory;
+    ngx_memcpy(rmcf->history, route->history,
+               route->nhistory * sizeof(ngx_stream_redis_master_seen_t));
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * Which offset a full history can do without.  Whether a replica is within
+ * max_lag needs one offset found longer ago than max_lag (and a probe's
+ * delay), and every one since: the oldest goes while the next is that old
+ * too.  Otherwise, as when the master's offset moved at more probes than
+ * the history holds within max_lag, the one whose neighbours are closest
+ * in time goes, so that the steps stay as even as they can.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_forgettable(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_route_t *route)
+{
+    ngx_msec_t                       gap, best, window;
+    ngx_uint_t                       k, n, forget;
+    ngx_stream_redis_master_seen_t  *h;
+
+    h = route->history;
+    n = route->nhistory;
+
+    window = rmcf->max_lag + 2 * rmcf->check.interval + 100;
+
+    if ((ngx_msec_int_t) (ngx_current_msec - h[1].seen)
+        > (ngx_msec_int_t) window)
+    {
+        return 0;
+    }
+
+    forget = 1;
+    best = (ngx_msec_t) -1;
+
+    for (k = 1; k < n - 1; k++) {
+        gap = h[k + 1].seen - h[k - 1].seen;
+
+        if (gap < best) {
+            best = gap;
+            forget = k;
+        }
+    }
+
+    return forget;
 }

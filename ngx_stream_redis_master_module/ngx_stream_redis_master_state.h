@@ -46,6 +46,8 @@ ngx_uint_t ngx_stream_redis_master_adopt(
     uintptr_t *map);
 ngx_uint_t ngx_stream_redis_master_version(
     ngx_stream_redis_master_srv_conf_t *rmcf);
+void ngx_stream_redis_master_remember(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t master);
 ngx_uint_t ngx_stream_redis_master_lacks_master(
     ngx_stream_redis_master_target_t *t);
 

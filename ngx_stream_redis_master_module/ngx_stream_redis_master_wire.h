@@ -25,6 +25,17 @@ ngx_int_t ngx_stream_redis_master_open_link(
     struct redisReader **reader);
 void ngx_stream_redis_master_close_link(ngx_peer_connection_t *pc,
     struct redisReader **reader);
+#if (NGX_STREAM_SSL)
+ngx_int_t ngx_stream_redis_master_link_tls(
+    ngx_stream_redis_master_target_t *t, ngx_connection_t *c,
+    ngx_connection_handler_pt handler);
+ngx_int_t ngx_stream_redis_master_link_verified(
+    ngx_stream_redis_master_target_t *t, ngx_connection_t *c,
+    u_char *reason, size_t len);
+u_char *ngx_stream_redis_master_link_error(ngx_connection_t *c);
+void ngx_stream_redis_master_link_forget(
+    ngx_stream_redis_master_target_t *t);
+#endif
 
 void *ngx_stream_redis_master_reader_create(void);
 ngx_int_t ngx_stream_redis_master_reply_ok(void *reply, const char *what,

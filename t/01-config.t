@@ -29,6 +29,10 @@ print {$pw} "from-a-file\n";
 close $pw;
 chmod 0644, "$dir/open-password" or die $!;
 
+# certificates for the TLS directives
+my $tls = RedisTopo::Tls->new;
+symlink $tls->dir, "$dir/tls" or die "symlink: $!";
+
 # a FIFO: opening it for reading would block nginx's master
 POSIX::mkfifo("$dir/fifo", 0600) or die "mkfifo: $!";
 
@@ -211,6 +215,36 @@ my @bad = (
       "upstream u {\n redis_master;\n server 127.0.0.1:6379 backup;\n}\n"
       . "server { listen 127.0.0.1:1; proxy_pass u; }",
       qr/balancing method does not support parameter "backup"/ ],
+    [ 'probe port out of range',
+      upstream('redis_master; redis_check port=70000;'),
+      qr/invalid value "port=70000" in "redis_check"/ ],
+    [ 'max_lag that is no time',
+      upstream('redis_replica max_lag=soon;'),
+      qr/invalid value "max_lag=soon" in "redis_replica"/ ],
+    [ 'redis_ssl without a Redis balancer',
+      upstream('redis_ssl on;'),
+      qr/"redis_ssl" in upstream "u" requires "redis_master" or "redis_replica"/ ],
+    [ 'redis_ssl_verify without a CA',
+      upstream('redis_master; redis_ssl on; redis_ssl_verify on;'),
+      qr/no "redis_ssl_trusted_certificate" for "redis_ssl_verify"/ ],
+    [ 'redis_ssl_certificate without its key',
+      upstream("redis_master; redis_ssl on; redis_ssl_certificate $dir/tls/client.crt;"),
+      qr/no "redis_ssl_certificate_key" is defined for certificate "\Q$dir\E\/tls\/client\.crt"/ ],
+    [ 'redis_sentinel_ssl_verify without a CA',
+      upstream('redis_master; redis_sentinel name=m 127.0.0.1:26379; '
+               . 'redis_sentinel_ssl on; redis_sentinel_ssl_verify on;'),
+      qr/no "redis_sentinel_ssl_trusted_certificate" for "redis_sentinel_ssl_verify"/ ],
+    [ 'redis_ssl twice',
+      upstream('redis_master; redis_ssl on; redis_ssl off;'),
+      qr/"redis_ssl" directive is duplicate/ ],
+    [ 'one server with TLS in one upstream and not in another',
+      upstream('redis_master; redis_ssl on;')
+      . "\nupstream v {\n server 127.0.0.1:6379;\n redis_replica;\n}\n"
+      . "server { listen 127.0.0.1:2; proxy_pass v; }",
+      qr/server "127\.0\.0\.1:6379" in upstream "v" is checked with other settings/ ],
+    [ 'a Sentinel name that does not resolve, without a resolver',
+      upstream('redis_master; redis_sentinel name=m no-such-host.invalid:26379;'),
+      qr/invalid Sentinel address "no-such-host\.invalid:26379" in "redis_sentinel" of upstream "u": host not found \(with a "resolver" in stream\{\}, Sentinel names are resolved at run time\)/ ],
     [ 'max_fails in a master pool',
       "upstream u {\n redis_master;\n server 127.0.0.1:6379 max_fails=3;\n}\n"
       . "server { listen 127.0.0.1:1; proxy_pass u; }",
@@ -248,6 +282,23 @@ my @good = (
       . "server { listen 127.0.0.1:1; proxy_pass u; }" ],
     [ 'balancer without redis_check takes the defaults',
       upstream('redis_master;') ],
+    [ 'read pool with max_lag in milliseconds',
+      upstream('redis_replica max_lag=500ms; redis_check port=6380;') ],
+    [ 'a Sentinel name that does not resolve yet, with a resolver',
+      "resolver 127.0.0.1:1 valid=1s;\n"
+      . upstream('redis_master; redis_sentinel name=m no-such-host.invalid:26379 '
+                 . '127.0.0.1:26379 localhost:26380;') ],
+    [ 'TLS to servers and Sentinels, every setting',
+      upstream('redis_master; redis_sentinel name=m 127.0.0.1:26379; '
+               . "redis_ssl on; redis_ssl_certificate $dir/tls/client.crt; "
+               . "redis_ssl_certificate_key $dir/tls/client.key; "
+               . "redis_ssl_trusted_certificate $dir/tls/ca.crt; "
+               . 'redis_ssl_verify on; redis_ssl_verify_depth 2; '
+               . 'redis_ssl_name redis.test; redis_ssl_server_name on; '
+               . 'redis_ssl_protocols TLSv1.2 TLSv1.3; '
+               . 'redis_ssl_ciphers HIGH:!aNULL; redis_ssl_session_reuse off; '
+               . 'redis_sentinel_ssl_name sentinel.test; '
+               . "redis_sentinel_ssl_trusted_certificate $dir/tls/other-ca.crt;") ],
 );
 
 for my $case (@good) {

@@ -9,8 +9,10 @@
 # (and Debian's "include /etc/nginx/modules-enabled/*.conf", which it
 # replaces with them), "events {}", a "stream {}" around a block that
 # starts with "upstream" or "server", a password file for each
-# password_file= path, a distinct port for each placeholder port
-# (":MASTER", ":P1"), and 1 for "worker_processes W".
+# password_file= path, a certificate, key or CA made with openssl for each
+# *_certificate, *_certificate_key and *_trusted_certificate path (the TLS
+# examples), a distinct port for each placeholder port (":MASTER", ":P1"),
+# and 1 for "worker_processes W".
 #
 # A fenced block that looks like nginx configuration but is not labelled
 # "nginx" fails the test, unless the line before it is a comment
@@ -19,7 +21,9 @@
 use strict;
 use warnings;
 
+use lib 't/lib';
 use Test::More;
+use RedisTopo::Tls ();
 use File::Temp qw(tempdir);
 use Cwd qw(abs_path);
 
@@ -39,6 +43,9 @@ chmod 0600, "$dir/password" or die $!;
 
 my $looks_like_nginx = qr/^\s*(?:(?:stream|upstream\s+\S+|events|http)\s*\{
                                 |load_module\s|proxy_pass\s|redis_(?:master|replica|check|sentinel)\b)/mx;
+
+# certificates for the TLS examples, made once
+my $tls = RedisTopo::Tls->new;
 
 # the fenced blocks of FILE: (line, info, text, marked)
 sub blocks {
@@ -79,6 +86,9 @@ sub complete {
     $text =~ s{load_module\s+\S*/?ngx_stream_module\.so;}{load_module $stream;}g;
     $text =~ s{load_module\s+\S*/?ngx_stream_redis_master_module\.so;}{load_module $module;}g;
     $text =~ s{password_file=\S+?(;?)(\s)}{password_file=$dir/password$1$2}g;
+    $text =~ s{(_ssl_certificate_key\s+)\S+;}{$1 . $tls->file('client.key') . ';'}ge;
+    $text =~ s{(_ssl_trusted_certificate\s+)\S+;}{$1 . $tls->file('ca.crt') . ';'}ge;
+    $text =~ s{(_ssl_certificate\s+)\S+;}{$1 . $tls->file('client.crt') . ';'}ge;
     $text =~ s{(:)([A-Z][A-Z0-9_]*)\b}{$1 . ($port{$2} //= $next++)}ge;
     $text =~ s{^(\s*worker_processes\s+)[A-Z]+;}{${1}1;}m;
 

@@ -198,7 +198,7 @@ static t_case_t  t_cases[] = {
     { "reads: lagging, syncing, loading, unlinked, stalled or foreign "
       "replicas do not qualify", R, 0, 0,
       { { T_MASTER, A, "", 0, -1, 5000, 0, 0, 0, NULL },
-        { T_REPLICA, A, "", 1, 20, 5000, 0, 0, 0, NULL },
+        { T_REPLICA, A, "", 1, 1, 4500, 0, 0, 0, NULL },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL },
         { T_REPLICA, A, "", 1, 1, 5000, 1, 0, 0, NULL },
         { T_REPLICA, A, "", 1, 1, 5000, 0, 1, 0, NULL },
@@ -522,6 +522,73 @@ t_run(t_case_t *tc)
 }
 
 
+/*
+ * Replica lag from the master's offset history: the master went 1000 ->
+ * 2000 -> 3000, found by probes at 10000, 10500 and 11000 ms.
+ */
+
+static void
+t_lag(void)
+{
+    ngx_stream_redis_master_node_t      snap[2];
+    ngx_stream_redis_master_srv_conf_t  rmcf;
+
+    ngx_memzero(&rmcf, sizeof(rmcf));
+    ngx_memzero(snap, sizeof(snap));
+
+    rmcf.snapshot = snap;
+    rmcf.check.interval = 500;
+    rmcf.history_master = 0;
+    rmcf.nhistory = 3;
+    rmcf.history[0].offset = 1000;
+    rmcf.history[0].seen = 10000;
+    rmcf.history[1].offset = 2000;
+    rmcf.history[1].seen = 10500;
+    rmcf.history[2].offset = 3000;
+    rmcf.history[2].seen = 11000;
+    snap[0].info.master_repl_offset = 3000;
+    snap[1].checked = 11200;
+    rmcf.decided = 11300;
+
+    snap[1].info.slave_repl_offset = 3000;
+    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 0,
+         "0 with all the master had", "lag");
+
+    snap[1].info.slave_repl_offset = 2500;
+    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 200,
+         "to its probe from the master's first offset beyond its own",
+         "lag");
+
+    snap[1].info.slave_repl_offset = 1500;
+    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 700,
+         "the older the offset, the larger", "lag");
+
+    snap[1].info.slave_repl_offset = 500;
+    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == -1,
+         "unknown behind every offset remembered", "lag");
+
+    snap[1].info.slave_repl_offset = 2500;
+    rmcf.decided = 12000;
+    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 1000,
+         "to now once its probe is overdue", "lag");
+
+    rmcf.decided = 11300;
+    snap[1].failures = 1;
+    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 300,
+         "to now once its probe failed", "lag");
+
+    snap[1].failures = 0;
+    snap[1].checked = 10900;
+    snap[1].info.slave_repl_offset = 2500;
+    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 0,
+         "0, not less, when probed before the master", "lag");
+
+    rmcf.history_master = 1;
+    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == -1,
+         "unknown with the history of another master", "lag");
+}
+
+
 int
 main(void)
 {
@@ -530,6 +597,8 @@ main(void)
     for (i = 0; i < sizeof(t_cases) / sizeof(t_cases[0]); i++) {
         t_run(&t_cases[i]);
     }
+
+    t_lag();
 
     printf("1..%u\n", (unsigned) t_number);
     printf("%u passed, %u failed\n", (unsigned) (t_number - t_failed),

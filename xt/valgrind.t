@@ -1,7 +1,8 @@
 # Copyright (C) The ngx_stream_redis_master_module authors
 # SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
 #
-# Hostile replies, failed AUTH, Sentinel events and held connections, run
+# Hostile replies, failed AUTH, Sentinel events, held connections, TLS
+# links and Sentinels resolved at run time, run
 # again under valgrind: no invalid memory access, and nothing this module or
 # hiredis allocated is lost.  (nginx's own ngx_set_environment() leak in the
 # master process is not ours and is ignored.)
@@ -17,7 +18,8 @@ use lib 't/lib';
 use Test::More;
 use RedisTopo ();
 
-my @suites = qw(t/06-hostile.t t/03-auth.t t/09-sentinel.t t/10-hold.t);
+my @suites = qw(t/06-hostile.t t/03-auth.t t/09-sentinel.t t/10-hold.t
+                t/14-tls.t t/15-dns.t);
 my $SLOWER = 5;
 
 # make test-valgrind installs valgrind: its absence is a failure, not a skip

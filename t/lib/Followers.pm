@@ -3,7 +3,7 @@
 
 package Followers;
 
-# Followers - the scenario steps of t/15-min-replicas.t, named: a master's
+# Followers - the scenario steps of t/17-min-replicas.t, named: a master's
 # replicas leave it or come back, a replica stops acknowledging, replicas
 # are restarted one at a time, and the master's own view of them (its
 # "slaveN:" lines) is read.  Waiting is always for a condition

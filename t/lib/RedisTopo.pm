@@ -33,9 +33,12 @@ use RedisTopo::Proc;
 use RedisTopo::Server;
 use RedisTopo::Relay;
 use RedisTopo::Hostile;
+use RedisTopo::Tls;
+use RedisTopo::Dns;
 
 our @EXPORT_OK = qw(
-    free_port start_redis start_sentinel start_relay start_hostile
+    free_port start_redis start_sentinel start_relay start_hostile start_dns
+    start_writer
     wait_until wait_log log_size children_of stop_all scaled
 );
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
@@ -311,6 +314,8 @@ sub _start_server {
         password => $a{password},
         user     => undef,
         pass     => $a{password},
+        tls      => $a{tls},
+        host     => $a{host} // '127.0.0.1',
     }, 'RedisTopo::Server';
     my $stdio = "$a{dir}/stdio.log";
     $self->{pid} = _spawn_exec($stdio, $REDIS_SERVER, $a{conf_file},
@@ -355,7 +360,9 @@ sub start_redis {
     my $log  = "$dir/redis.log";
     my @conf = (
         'bind 127.0.0.1',
-        "port $port",
+        # tls => RedisTopo::Tls: TLS only, with client certificates
+        $opt{tls} ? ('port 0', "tls-port $port", $opt{tls}->redis_conf)
+                  : ("port $port"),
         "dir $dir",
         "logfile $log",
         'save ""',
@@ -381,6 +388,7 @@ sub start_redis {
         log_file  => $log,
         conf_file => $conf_file,
         password  => $opt{requirepass},
+        tls       => $opt{tls},
     );
     $srv->{replicaof} = $opt{replicaof};
 
@@ -397,9 +405,11 @@ sub start_sentinel {
     $USED_PORTS{$port} = 1;
     my $dir  = _tempdir("sentinel-$port");
     my $log  = "$dir/sentinel.log";
+    my $bind = $opt{bind} // '127.0.0.1';
     my @conf = (
-        'bind 127.0.0.1',
-        "port $port",
+        "bind $bind",
+        $opt{tls} ? ('port 0', "tls-port $port", $opt{tls}->redis_conf)
+                  : ("port $port"),
         "dir $dir",
         "logfile $log",
         'daemonize no',
@@ -429,6 +439,8 @@ sub start_sentinel {
         log_file   => $log,
         conf_file  => $conf_file,
         extra_argv => ['--sentinel'],
+        tls        => $opt{tls},
+        host       => $bind,
     );
     $s->{monitor} = $opt{monitor};
     return $s;
@@ -505,6 +517,51 @@ sub start_relay {
     push @PROCS, $self;
     # Wait for the first state write: the signal handlers are installed.
     $self->_wait_ack('running');
+    return $self;
+}
+
+# start_writer(SERVER, [every => SECONDS]) -> RedisTopo::Proc: a redis-cli
+# that writes a key on SERVER every 20 ms (or SECONDS) until stopped
+sub start_writer {
+    my ($srv, %opt) = @_;
+    my $dir = _tempdir('writer-' . $srv->port);
+    my $self = bless { port => $srv->port, dir => $dir }, 'RedisTopo::Proc';
+    $self->{pid} = _spawn_exec("$dir/stdio.log", $srv->_cli_argv(
+        '-r', '100000000', '-i', $opt{every} // 0.02,
+        'SET', 'written', 'x' x 64));
+    push @PROCS, $self;
+    return $self;
+}
+
+# start_dns([records => { NAME => IP }]) -> RedisTopo::Dns: a DNS server on
+# 127.0.0.1, UDP, whose answers the test changes (set, unset)
+sub start_dns {
+    my (%opt) = @_;
+    my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                     LocalPort => 0, Proto => 'udp')
+        or croak "cannot bind a UDP socket on 127.0.0.1: $!";
+    my $port = $sock->sockport;
+    my $dir = _tempdir("dns-$port");
+    my $records = "$dir/records";
+    my $self = bless {
+        port => $port, dir => $dir, records_file => $records,
+    }, 'RedisTopo::Dns';
+    $self->set(%{ $opt{records} || {} });
+    my $parent = $$;
+    my $pid = fork // croak "fork: $!";
+    if (!$pid) {
+        _die_with_parent($parent);
+        $SIG{$_} = 'DEFAULT' for qw(INT TERM HUP USR1 USR2 CHLD ALRM);
+        open STDIN,  '<', '/dev/null';
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>>', "$dir/stderr.log";
+        my $ok = eval { RedisTopo::Dns::_main($records, $sock); 1 };
+        print STDERR "dns: $@" unless $ok;
+        POSIX::_exit($ok ? 0 : 1);
+    }
+    close $sock;
+    $self->{pid} = $pid;
+    push @PROCS, $self;
     return $self;
 }
 
@@ -588,7 +645,7 @@ backends for tests
 =head1 FUNCTIONS
 
 free_port, start_redis, start_sentinel, start_relay, start_hostile,
-wait_until, wait_log, log_size, children_of, stop_all, scaled.
+start_dns, start_writer, wait_until, wait_log, log_size, children_of, stop_all, scaled.
 
 Every TIMEOUT is a deadline in seconds that is multiplied by
 C<TEST_NGINX_TIMEOUT_SCALE> (default 3); C<scaled(SECONDS)> gives the
@@ -598,8 +655,20 @@ start_redis options: port, replicaof, requirepass, masterauth, conf,
 wait_replica_up.  The base config also sets C<repl-diskless-sync-delay 0>
 so replicas come up fast (override via C<conf>).
 
-start_sentinel options: port, monitor => [NAME, PORT, QUORUM], down_after,
-failover_timeout, parallel_syncs, auth_pass, conf.
+start_redis and start_sentinel take C<tls> (a RedisTopo::Tls, from
+F<t/lib/RedisTopo/Tls.pm>): TLS only on the port, with client
+certificates.
+
+start_sentinel options: port, bind (an address other than 127.0.0.1, such
+as 127.0.0.2), monitor => [NAME, PORT, QUORUM], down_after,
+failover_timeout, parallel_syncs, auth_pass, tls, conf.
+
+start_writer(SERVER, [every => SECONDS]): a redis-cli that sets a key on
+SERVER every 20 ms until it is stopped (a master that takes writes).
+
+start_dns(records => { NAME => IP }): a DNS server on 127.0.0.1 (UDP) for
+nginx's resolver; C<< $dns->set(NAME => IP) >> and C<< $dns->unset(NAME) >>
+change its answers (F<t/lib/RedisTopo/Dns.pm>).
 
 =head1 OBJECTS
 

@@ -32,7 +32,8 @@ our @EXPORT = qw(
     count_error_log probe_window
     stream_port redis_session session_closed ask_nginx
     ask_nginx_send ask_nginx_answer
-    free_port start_redis start_sentinel start_relay start_hostile
+    free_port start_redis start_sentinel start_relay start_hostile start_dns
+    start_writer
     wait_until wait_log log_size children_of stop_all scaled
     worker_pids rss_kb shared_memory_has
 );

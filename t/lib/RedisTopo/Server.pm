@@ -29,8 +29,10 @@ sub set_auth {
 
 sub _cli_argv {
     my ($self, @args) = @_;
-    my @argv = ($RedisTopo::REDIS_CLI, '-h', '127.0.0.1', '-p', $self->{port},
-                '--no-auth-warning');
+    my @argv = ($RedisTopo::REDIS_CLI, '-h', $self->{host} // '127.0.0.1',
+                '-p', $self->{port},
+                '--no-auth-warning',
+                $self->{tls} ? $self->{tls}->cli_args : ());
     if (defined $self->{user} && defined $self->{pass}) {
         push @argv, '--user', $self->{user}, '--pass', $self->{pass};
     } elsif (defined $self->{pass}) {
