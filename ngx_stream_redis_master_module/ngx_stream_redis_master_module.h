@@ -57,7 +57,7 @@
 #define NGX_STREAM_REDIS_MASTER_REPLID_LEN        40
 /* sized so that a server's node and key fit a 1024-byte slab chunk */
 #define NGX_STREAM_REDIS_MASTER_HOST_LEN          96
-#define NGX_STREAM_REDIS_MASTER_REASON_LEN        128
+#define NGX_STREAM_REDIS_MASTER_REASON_LEN        96
 
 /*
  * One probe exchange (all pipelined replies together) may not exceed this:
@@ -97,13 +97,16 @@
 #define NGX_STREAM_REDIS_MASTER_MAJORITY          ((ngx_uint_t) -2)
 
 
-/* one "slaveN:" line of a master's INFO replication, compactly */
+/*
+ * One "slaveN:" line of a master's INFO replication, compactly: its port,
+ * whether it is online, and the seconds since its last REPLCONF ACK as the
+ * master counts them.  The offset is not kept: the ACK's age is what
+ * min_replicas_max_lag reads.
+ */
 typedef struct {
-    off_t                              offset;
     in_port_t                          port;
-    /* seconds since its last REPLCONF ACK, as the master counts them */
     uint16_t                           lag;
-    unsigned                           online:1;
+    u_char                             online;
 } ngx_stream_redis_master_slave_t;
 
 
@@ -140,12 +143,12 @@ typedef struct {
     ngx_msec_t                         checked;
     ngx_msec_t                         fresh;
     ngx_msec_t                         failure_logged;
-    ngx_uint_t                         probes;
     ngx_uint_t                         kick;
     ngx_uint_t                         kick_probed;
-    ngx_uint_t                         successes;
-    ngx_uint_t                         failures;
-    ngx_uint_t                         hard_failures;
+    uint32_t                           probes;
+    uint32_t                           successes;
+    uint32_t                           failures;
+    uint32_t                           hard_failures;
     ngx_pid_t                          owner;
     unsigned                           up:1;
     unsigned                           stalled:1;

@@ -403,8 +403,6 @@ ngx_stream_redis_master_slave_line(ngx_stream_redis_master_info_t *info,
                 s.online = (comma - eq == 6
                             && ngx_strncmp(eq, "online", 6) == 0);
 
-            } else if (klen == 6 && ngx_strncmp(p, "offset", 6) == 0) {
-                s.offset = ngx_max(ngx_atoof(eq, comma - eq), 0);
 
             } else if (klen == 3 && ngx_strncmp(p, "lag", 3) == 0) {
                 n = ngx_atoi(eq, comma - eq);

@@ -403,7 +403,6 @@ t_node(ngx_stream_redis_master_node_t *node, t_server_t *s)
         sl = &info->slaves[info->nslaves++];
         sl->online = (*p != 'x');
         sl->lag = (*p == 'x') ? 0xffff : (uint16_t) (*p - '0');
-        sl->offset = s->offset;
         sl->port = (in_port_t) (7100 + info->nslaves);
     }
 
