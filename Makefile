@@ -175,6 +175,7 @@ bench: deps bench-scale-deps
 	$(call install_missing,haproxy python3-redis)
 	$(MAKE) $(MODULE)
 	perl bench/failover
+	perl bench/fleet
 	perl bench/close
 	perl bench/reload
 	perl bench/scale

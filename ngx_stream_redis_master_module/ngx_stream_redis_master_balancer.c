@@ -501,6 +501,8 @@ ngx_stream_redis_master_update_route(ngx_stream_redis_master_srv_conf_t *rmcf,
         return;
     }
 
+    ngx_stream_redis_master_announce_suspect(rmcf, d->suspect);
+
     if (ngx_stream_redis_master_announce(rmcf,
                              d->master == NGX_STREAM_REDIS_MASTER_NONE
                              ? NULL : tp[d->master]->node, d->claimants,
@@ -553,6 +555,19 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_srv_conf_t *rmcf,
         if (!ngx_stream_redis_master_is_master(&rmcf->snapshot[i])
             || ngx_stream_redis_master_claims(rmcf, i))
         {
+            continue;
+        }
+
+        if (!ngx_stream_redis_master_bit(rmcf->down, i)
+            && !ngx_stream_redis_master_superseded(rmcf, i)
+            && ngx_stream_redis_master_quorum(rmcf, i))
+        {
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "redis master: server %V in upstream %V says "
+                          "master but only %ui replicas follow it "
+                          "(min_replicas=%ui)", &tp[i]->name, rmcf->name,
+                          ngx_stream_redis_master_replicated(rmcf, i),
+                          rmcf->min_replicas);
             continue;
         }
 

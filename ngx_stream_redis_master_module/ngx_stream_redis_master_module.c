@@ -52,6 +52,8 @@ static ngx_uint_t ngx_stream_redis_master_same_check(
     ngx_stream_redis_master_check_conf_t *b);
 static ngx_int_t ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
     ngx_stream_upstream_srv_conf_t *us);
+static ngx_int_t ngx_stream_redis_master_init_min_replicas(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf);
 static ngx_int_t ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_upstream_rr_peers_t *peers);
@@ -430,6 +432,7 @@ ngx_stream_redis_master_create_srv_conf(ngx_conf_t *cf)
      *     rmcf->check.password = { 0, NULL };
      *     rmcf->split_brain = NGX_STREAM_REDIS_MASTER_SPLIT_REFUSE;
      *     rmcf->fallback = NGX_STREAM_REDIS_MASTER_FALLBACK_MASTER;
+     *     rmcf->min_replicas = 0;
      *     rmcf->upstream = NULL;
      */
 
@@ -439,6 +442,7 @@ ngx_stream_redis_master_create_srv_conf(ngx_conf_t *cf)
     rmcf->check.fall = NGX_CONF_UNSET_UINT;
     rmcf->max_lag = NGX_CONF_UNSET_MSEC;
     rmcf->max_lag_bytes = NGX_CONF_UNSET;
+    rmcf->min_replicas_max_lag = NGX_CONF_UNSET_MSEC;
     rmcf->wait_queue = 1024;
 
     /*
@@ -618,6 +622,36 @@ ngx_stream_redis_master_master(ngx_conf_t *cf, ngx_command_t *cmd,
             }
 
             rmcf->wait_queue = n;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "min_replicas=majority") == 0) {
+            rmcf->min_replicas = NGX_STREAM_REDIS_MASTER_MAJORITY;
+            continue;
+        }
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "min_replicas=")) {
+            n = ngx_atoi(value[i].data + 13, value[i].len - 13);
+            if (n == NGX_ERROR || n > NGX_STREAM_REDIS_MASTER_SLAVES) {
+                goto invalid;
+            }
+
+            rmcf->min_replicas = n;
+            continue;
+        }
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i],
+                                          "min_replicas_max_lag="))
+        {
+            s.data = value[i].data + 21;
+            s.len = value[i].len - 21;
+
+            ms = ngx_parse_time(&s, 0);
+            if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
+                goto invalid;
+            }
+
+            rmcf->min_replicas_max_lag = ms;
             continue;
         }
 
@@ -1307,6 +1341,10 @@ ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
+    if (ngx_stream_redis_master_init_min_replicas(cf, rmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     rmmcf = ngx_stream_conf_get_module_main_conf(cf,
                                                ngx_stream_redis_master_module);
 
@@ -1316,6 +1354,52 @@ ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
     }
 
     *rmcfp = rmcf;
+
+    return NGX_OK;
+}
+
+
+/*
+ * min_replicas=majority: the fewest replicas for which two servers of the
+ * upstream can never both qualify.  Two masters leave n - 2 servers that
+ * can follow one of them, each following one at a time: N > (n - 2) / 2
+ * makes both having N impossible, and n / 2 (rounded down) is the least
+ * such N (docs/failover.md, "Fleet agreement").
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_init_min_replicas(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    ngx_uint_t  n;
+
+    n = rmcf->targets.nelts;
+
+    ngx_conf_init_msec_value(rmcf->min_replicas_max_lag, 10000);
+
+    if (rmcf->min_replicas == NGX_STREAM_REDIS_MASTER_MAJORITY) {
+        rmcf->min_replicas = ngx_max(n / 2, 1);
+
+        if (rmcf->min_replicas > NGX_STREAM_REDIS_MASTER_SLAVES) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"redis_master min_replicas=majority\" in "
+                               "upstream \"%V\" is %ui replicas, more than "
+                               "the %d it can count", rmcf->name,
+                               rmcf->min_replicas,
+                               NGX_STREAM_REDIS_MASTER_SLAVES);
+            return NGX_ERROR;
+        }
+    }
+
+    if (rmcf->min_replicas >= n && rmcf->min_replicas) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"redis_master min_replicas=%ui\" in upstream "
+                           "\"%V\" asks for more replicas than the %ui "
+                           "other servers it has: no server could take "
+                           "writes", rmcf->min_replicas, rmcf->name,
+                           n ? n - 1 : 0);
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }

@@ -74,9 +74,9 @@
 #define NGX_STREAM_REDIS_MASTER_NONE              ((ngx_uint_t) -1)
 
 #define NGX_STREAM_REDIS_MASTER_REPLID_LEN        40
-/* sized so that a server's node and key fit a 512-byte slab chunk */
+/* sized so that a server's node and key fit a 1024-byte slab chunk */
 #define NGX_STREAM_REDIS_MASTER_HOST_LEN          96
-#define NGX_STREAM_REDIS_MASTER_REASON_LEN        128
+#define NGX_STREAM_REDIS_MASTER_REASON_LEN        96
 
 /*
  * One probe exchange (all pipelined replies together) may not exceed this:
@@ -105,6 +105,30 @@
 #define NGX_STREAM_REDIS_MASTER_MIN_FAST          50
 
 
+/*
+ * The replicas a master's INFO lists ("slaveN:" lines) that are kept: the
+ * ones with the freshest acknowledgements, so that "N of them acknowledged
+ * within TIME" is exact for any N up to this many.
+ */
+#define NGX_STREAM_REDIS_MASTER_SLAVES            8
+
+/* min_replicas=majority: resolved against the upstream's server count */
+#define NGX_STREAM_REDIS_MASTER_MAJORITY          ((ngx_uint_t) -2)
+
+
+/*
+ * One "slaveN:" line of a master's INFO replication, compactly: its port,
+ * whether it is online, and the seconds since its last REPLCONF ACK as the
+ * master counts them.  The offset is not kept: the ACK's age is what
+ * min_replicas_max_lag reads.
+ */
+typedef struct {
+    in_port_t                          port;
+    uint16_t                           lag;
+    u_char                             online;
+} ngx_stream_redis_master_slave_t;
+
+
 /* what one successful probe tells about a server */
 typedef struct {
     ngx_uint_t                         role;
@@ -113,6 +137,10 @@ typedef struct {
     off_t                              slave_repl_offset;
     ngx_uint_t                         connected_slaves;
     in_port_t                          master_port;
+    /* the kept "slaveN:" lines (a master's own view of its replicas) */
+    ngx_uint_t                         nslaves;
+    ngx_stream_redis_master_slave_t    slaves[
+                                           NGX_STREAM_REDIS_MASTER_SLAVES];
     unsigned                           link_up:1;
     unsigned                           sync_in_progress:1;
     unsigned                           loading:1;
@@ -132,19 +160,21 @@ typedef struct {
     ngx_str_t                          key;
     ngx_msec_t                         owner_seen;
     ngx_msec_t                         checked;
-    ngx_msec_t                         fresh;
     ngx_msec_t                         failure_logged;
-    ngx_uint_t                         probes;
     ngx_uint_t                         kick;
     ngx_uint_t                         kick_probed;
-    ngx_uint_t                         successes;
-    ngx_uint_t                         failures;
-    ngx_uint_t                         hard_failures;
+    uint32_t                           probes;
+    uint32_t                           successes;
+    uint32_t                           failures;
+    uint32_t                           hard_failures;
     ngx_pid_t                          owner;
     unsigned                           up:1;
     unsigned                           stalled:1;
-    /* for the status page: the last probe's duration, the last new role */
-    uint32_t                           latency;
+    /* for the status page: the last probe's duration in ms */
+    unsigned                           latency:30;
+    /* what nobody refreshes for this long (ms) stops counting */
+    uint32_t                           fresh;
+    /* for the status page: when the server last reported a new role */
     uint32_t                           role_changed;
     ngx_stream_redis_master_info_t     info;
     size_t                             reason_len;
@@ -206,6 +236,8 @@ typedef struct {
                                        NGX_STREAM_REDIS_MASTER_HISTORY];
 
     unsigned                           announced:1;
+    /* the master is at the margin of min_replicas: probe faster */
+    unsigned                           suspect:1;
     unsigned                           fallback:1;
 
     /* for the status page: the rule last announced, the last master */
@@ -325,6 +357,8 @@ typedef struct {
     ngx_stream_redis_master_ssl_conf_t    ssl;
     ngx_stream_redis_master_ssl_conf_t    sentinel_ssl;
     ngx_uint_t                         split_brain;
+    ngx_uint_t                         min_replicas;
+    ngx_msec_t                         min_replicas_max_lag;
     ngx_msec_t                         max_lag;
     off_t                              max_lag_bytes;
     ngx_uint_t                         fallback;
@@ -396,6 +430,8 @@ typedef struct {
     ngx_uint_t                         master;
     ngx_uint_t                         claimants;
     ngx_uint_t                         rule;
+    /* the master keeps min_replicas only while no further replica is lost */
+    unsigned                           suspect:1;
 } ngx_stream_redis_master_decision_t;
 
 
@@ -447,6 +483,48 @@ typedef struct {
 #define ngx_stream_redis_master_set_bit(map, i)                               \
     (map)[(i) / (8 * sizeof(uintptr_t))] |=                                   \
                           ((uintptr_t) 1 << ((i) % (8 * sizeof(uintptr_t))))
+
+
+/*
+ * The replicas a master lists online and acknowledging within "max_lag"
+ * (ms), and those not online or that missed an acknowledgement.  Redis
+ * gives a replica's "lag" as the difference of two readings of its clock
+ * in whole seconds: a lag of L means the last acknowledgement is between
+ * L - 1 and L + 1 seconds old.  A replica stops counting once that age
+ * surely exceeds the limit (L - 1 >= limit): a healthy replica,
+ * acknowledging every second, shows L = 1 now and then, and must not flap.
+ */
+
+static ngx_inline ngx_uint_t
+ngx_stream_redis_master_acked(ngx_stream_redis_master_info_t *m,
+    ngx_msec_t max_lag)
+{
+    ngx_uint_t  k, n;
+
+    n = 0;
+
+    for (k = 0; k < m->nslaves && k < NGX_STREAM_REDIS_MASTER_SLAVES; k++) {
+        n += (m->slaves[k].online
+              && (ngx_msec_t) m->slaves[k].lag * 1000 < max_lag + 1000);
+    }
+
+    return n;
+}
+
+
+static ngx_inline ngx_uint_t
+ngx_stream_redis_master_acks_late(ngx_stream_redis_master_info_t *m)
+{
+    ngx_uint_t  k, n;
+
+    n = 0;
+
+    for (k = 0; k < m->nslaves && k < NGX_STREAM_REDIS_MASTER_SLAVES; k++) {
+        n += (!m->slaves[k].online || m->slaves[k].lag >= 2);
+    }
+
+    return n;
+}
 
 
 /* hiredis's reply reader, as the checker and the subscriber hold one */

@@ -26,6 +26,8 @@ static ngx_uint_t ngx_stream_redis_master_votes(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i, ngx_uint_t old);
 static ngx_uint_t ngx_stream_redis_master_names(
     ngx_stream_redis_master_target_t *t, ngx_stream_redis_master_node_t *s);
+static ngx_uint_t ngx_stream_redis_master_followers(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
 static ngx_uint_t ngx_stream_redis_master_qualifies(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i,
     ngx_uint_t master);
@@ -53,6 +55,7 @@ ngx_stream_redis_master_decide(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     d->master = NGX_STREAM_REDIS_MASTER_NONE;
     d->claimants = 0;
+    d->suspect = 0;
 
     if (!ngx_stream_redis_master_all_probed(rmcf)) {
         d->rule = NGX_STREAM_REDIS_MASTER_RULE_UNPROBED;
@@ -79,11 +82,45 @@ ngx_stream_redis_master_decide(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     if (d->claimants > 1) {
         d->master = ngx_stream_redis_master_arbitrate(rmcf, &d->rule);
+        d->suspect = ngx_stream_redis_master_suspect(rmcf, d->master);
         return;
     }
 
     d->rule = d->claimants ? NGX_STREAM_REDIS_MASTER_RULE_SOLE
                            : NGX_STREAM_REDIS_MASTER_RULE_NONE;
+
+    d->suspect = ngx_stream_redis_master_suspect(rmcf, d->master);
+}
+
+
+/*
+ * The master is suspect when it keeps min_replicas with no replica to
+ * spare and something is already amiss: a server of the upstream that
+ * does not follow it, or a replica it lists that is not online or missed
+ * an acknowledgement.  One more loss would stop its writes, so its
+ * upstream is probed faster, to see that loss sooner.  A master with as
+ * many replicas as it needs, all well, is not suspect: an upstream of a
+ * master and one replica with min_replicas=1 is probed at the normal rate.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_suspect(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t master)
+{
+    ngx_uint_t  n;
+
+    if (rmcf->min_replicas == 0 || master == NGX_STREAM_REDIS_MASTER_NONE) {
+        return 0;
+    }
+
+    n = ngx_stream_redis_master_replicated(rmcf, master);
+
+    if (n > rmcf->min_replicas) {
+        return 0;
+    }
+
+    return n + 1 < rmcf->targets.nelts
+           || ngx_stream_redis_master_acks_late(&rmcf->snapshot[master].info);
 }
 
 
@@ -144,8 +181,10 @@ ngx_stream_redis_master_all_probed(ngx_stream_redis_master_srv_conf_t *rmcf)
 
 /*
  * Server "i" may take writes: its check says master, it is not marked
- * "down", no server promoted from its lineage says master too, and, with
- * redis_sentinel, the Sentinels agree (ngx_stream_redis_master_quorum()).
+ * "down", no server promoted from its lineage says master too, with
+ * redis_sentinel the Sentinels agree (ngx_stream_redis_master_quorum()),
+ * and with min_replicas enough replicas follow it
+ * (ngx_stream_redis_master_replicated()).
  */
 
 ngx_uint_t
@@ -155,7 +194,74 @@ ngx_stream_redis_master_claims(ngx_stream_redis_master_srv_conf_t *rmcf,
     return ngx_stream_redis_master_says_master(rmcf, i)
            && !ngx_stream_redis_master_bit(rmcf->down, i)
            && !ngx_stream_redis_master_superseded(rmcf, i)
-           && ngx_stream_redis_master_quorum(rmcf, i);
+           && ngx_stream_redis_master_quorum(rmcf, i)
+           && (rmcf->min_replicas == 0
+               || ngx_stream_redis_master_replicated(rmcf, i)
+                  >= rmcf->min_replicas);
+}
+
+
+/*
+ * How many replicas follow server "i", for min_replicas: the smaller of
+ * its two views.
+ *
+ * The replicas' view (ngx_stream_redis_master_followers()) names servers
+ * of the upstream, each of which follows one master at a time: that is
+ * what makes two masters unable to both have a majority of them (see
+ * docs/failover.md, "Fleet agreement").  The master's view
+ * (ngx_stream_redis_master_acked()) is the one that knows when a replica
+ * last acknowledged, and it drops a replica as soon as its link closes.
+ * Both are needed; neither is matched to the other by address, which NAT
+ * and replica-announce-ip make unreliable.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_replicated(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    return ngx_min(ngx_stream_redis_master_followers(rmcf, i),
+                   ngx_stream_redis_master_acked(&rmcf->snapshot[i].info,
+                                             rmcf->min_replicas_max_lag));
+}
+
+
+/*
+ * The servers of the upstream that say, in their own last answer, that
+ * they are a replica linked to server "i": up (not stalled: a replica that
+ * does not answer cannot be vouched for), link up, neither syncing nor
+ * loading, with the master_replid of "i".
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_followers(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    ngx_uint_t                          j, n;
+    ngx_stream_redis_master_info_t     *info, *m;
+    ngx_stream_redis_master_target_t  **tp;
+
+    tp = rmcf->targets.elts;
+    m = &rmcf->snapshot[i].info;
+    n = 0;
+
+    if (m->replid[0] == '\0') {
+        return 0;
+    }
+
+    for (j = 0; j < rmcf->targets.nelts; j++) {
+        info = &rmcf->snapshot[j].info;
+
+        if (tp[j]->node != tp[i]->node
+            && rmcf->snapshot[j].up
+            && info->role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
+            && info->link_up && !info->sync_in_progress && !info->loading
+            && ngx_strcmp(info->replid, m->replid) == 0)
+        {
+            n++;
+        }
+    }
+
+    return n;
 }
 
 

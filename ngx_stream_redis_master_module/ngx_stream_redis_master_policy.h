@@ -22,6 +22,10 @@ void ngx_stream_redis_master_eligible(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t master, uintptr_t *map);
 ngx_uint_t ngx_stream_redis_master_claims(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
+ngx_uint_t ngx_stream_redis_master_replicated(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
+ngx_uint_t ngx_stream_redis_master_suspect(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t master);
 ngx_uint_t ngx_stream_redis_master_superseded(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
 ngx_uint_t ngx_stream_redis_master_quorum(

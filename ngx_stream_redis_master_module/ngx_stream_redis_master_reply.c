@@ -48,6 +48,9 @@ static void ngx_stream_redis_master_info_line(
 static void ngx_stream_redis_master_set_field(
     ngx_stream_redis_master_info_t *info,
     ngx_stream_redis_master_field_e field, u_char *val, size_t vlen);
+static ngx_uint_t ngx_stream_redis_master_slave_key(u_char *key, size_t klen);
+static void ngx_stream_redis_master_slave_line(
+    ngx_stream_redis_master_info_t *info, u_char *val, size_t vlen);
 static void ngx_stream_redis_master_copy_text(u_char *dst, size_t size,
     u_char *src, size_t len);
 static size_t ngx_stream_redis_master_common_run(u_char *text, size_t len,
@@ -320,6 +323,118 @@ ngx_stream_redis_master_info_line(ngx_stream_redis_master_info_t *info,
             ngx_stream_redis_master_set_field(info, f->field, val, vlen);
             return;
         }
+    }
+
+    if (ngx_stream_redis_master_slave_key(key, klen)) {
+        ngx_stream_redis_master_slave_line(info, val, vlen);
+    }
+}
+
+
+/* "slave0", "slave12" (Valkey may say "replica0") */
+
+static ngx_uint_t
+ngx_stream_redis_master_slave_key(u_char *key, size_t klen)
+{
+    size_t  n;
+
+    if (klen > 5 && ngx_strncmp(key, "slave", 5) == 0) {
+        n = 5;
+
+    } else if (klen > 7 && ngx_strncmp(key, "replica", 7) == 0) {
+        n = 7;
+
+    } else {
+        return 0;
+    }
+
+    for ( /* void */ ; n < klen; n++) {
+        if (key[n] < '0' || key[n] > '9') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
+ * A master's view of one replica, "ip=...,port=...,state=online,
+ * offset=...,lag=<seconds since its last REPLCONF ACK>".  Of the lines,
+ * the online ones with the smallest lag are kept: a line the master cannot
+ * vouch for (another state, a missing or unreadable lag) counts as the
+ * stalest.  The address is not kept: it is the one the replica announces,
+ * which NAT and replica-announce-ip make unreliable to match.
+ */
+
+static void
+ngx_stream_redis_master_slave_line(ngx_stream_redis_master_info_t *info,
+    u_char *val, size_t vlen)
+{
+    u_char                           *p, *last, *comma, *eq;
+    size_t                            klen;
+    ngx_int_t                         n;
+    ngx_uint_t                        i, worst;
+    ngx_stream_redis_master_slave_t   s, *w;
+
+    ngx_memzero(&s, sizeof(ngx_stream_redis_master_slave_t));
+    s.lag = 0xffff;
+
+    p = val;
+    last = val + vlen;
+
+    while (p < last) {
+        comma = ngx_strlchr(p, last, ',');
+        if (comma == NULL) {
+            comma = last;
+        }
+
+        eq = ngx_strlchr(p, comma, '=');
+
+        if (eq) {
+            klen = eq - p;
+            eq++;
+
+            if (klen == 4 && ngx_strncmp(p, "port", 4) == 0) {
+                n = ngx_atoi(eq, comma - eq);
+                s.port = (n == NGX_ERROR) ? 0 : (in_port_t) ngx_min(n, 65535);
+
+            } else if (klen == 5 && ngx_strncmp(p, "state", 5) == 0) {
+                s.online = (comma - eq == 6
+                            && ngx_strncmp(eq, "online", 6) == 0);
+
+
+            } else if (klen == 3 && ngx_strncmp(p, "lag", 3) == 0) {
+                n = ngx_atoi(eq, comma - eq);
+                s.lag = (n == NGX_ERROR) ? 0xffff
+                                         : (uint16_t) ngx_min(n, 0xfffe);
+            }
+        }
+
+        p = comma + 1;
+    }
+
+    if (!s.online) {
+        s.lag = 0xffff;
+    }
+
+    if (info->nslaves < NGX_STREAM_REDIS_MASTER_SLAVES) {
+        info->slaves[info->nslaves++] = s;
+        return;
+    }
+
+    worst = 0;
+
+    for (i = 1; i < NGX_STREAM_REDIS_MASTER_SLAVES; i++) {
+        if (info->slaves[i].lag > info->slaves[worst].lag) {
+            worst = i;
+        }
+    }
+
+    w = &info->slaves[worst];
+
+    if (s.lag < w->lag) {
+        *w = s;
     }
 }
 

@@ -34,6 +34,9 @@ static ngx_uint_t ngx_stream_redis_master_repeated(
     ngx_stream_redis_master_target_t *t, u_char *reason, size_t len);
 static ngx_uint_t ngx_stream_redis_master_differs(
     ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b);
+static ngx_uint_t ngx_stream_redis_master_acks_differ(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b);
 static ngx_uint_t ngx_stream_redis_master_forgettable(
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_route_t *route);
@@ -600,7 +603,7 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     node->owner_seen = ngx_current_msec;
     node->probes++;
     node->kick_probed = kick;
-    node->latency = (uint32_t) ngx_min(latency, 0xffffffff);
+    node->latency = ngx_min(latency, 0x3fffffff);
     old_role = node->info.role;
 
     /* what nobody refreshes for this long stops counting */
@@ -682,7 +685,9 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
             continue;
         }
 
-        pool[i]->route->role_version += decisive;
+        pool[i]->route->role_version += decisive
+                                  || ngx_stream_redis_master_acks_differ(
+                                         pool[i], &before.info, &node->info);
         pool[i]->route->lag_version += lagging;
     }
 
@@ -1032,7 +1037,33 @@ ngx_stream_redis_master_differs(ngx_stream_redis_master_info_t *a,
 }
 
 
-/* whether an upstream of the target lacks a master: probe it faster */
+/*
+ * Whether two probes of a master differ in what min_replicas reads from
+ * its "slaveN:" lines: how many replicas acknowledged within the pool's
+ * limit, and how many are not online or missed an acknowledgement (see
+ * ngx_stream_redis_master_suspect()).  An age that moves within those
+ * bounds, as a healthy replica's does every second, changes no decision.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_acks_differ(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b)
+{
+    if (rmcf->min_replicas == 0) {
+        return 0;
+    }
+
+    return ngx_stream_redis_master_acked(a, rmcf->min_replicas_max_lag)
+           != ngx_stream_redis_master_acked(b, rmcf->min_replicas_max_lag)
+           || ngx_stream_redis_master_acks_late(a)
+              != ngx_stream_redis_master_acks_late(b);
+}
+
+
+/*
+ * Whether an upstream of the target lacks a master, or has one that is
+ * suspect (one lost replica from min_replicas): probe it faster.
+ */
 
 ngx_uint_t
 ngx_stream_redis_master_lacks_master(ngx_stream_redis_master_target_t *t)
@@ -1043,13 +1074,16 @@ ngx_stream_redis_master_lacks_master(ngx_stream_redis_master_target_t *t)
     pool = t->pools.elts;
 
     for (i = 0; i < t->pools.nelts; i++) {
-        if (pool[i]->route && pool[i]->route->master == NULL) {
+        if (pool[i]->route
+            && (pool[i]->route->master == NULL || pool[i]->route->suspect))
+        {
             return 1;
         }
     }
 
     return 0;
 }
+
 
 /*
  * Records a routing decision of an upstream; returns 1 only to the first
@@ -1092,6 +1126,29 @@ ngx_stream_redis_master_announce(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_shmtx_unlock(&shpool->mutex);
 
     return changed;
+}
+
+
+/* records whether the master is suspect (see lacks_master()) */
+
+void
+ngx_stream_redis_master_announce_suspect(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t suspect)
+{
+    ngx_slab_pool_t                  *shpool;
+    ngx_stream_redis_master_route_t  *route;
+
+    route = rmcf->route;
+
+    if (route->suspect == suspect) {
+        return;
+    }
+
+    shpool = ngx_stream_redis_master_shpool();
+
+    ngx_shmtx_lock(&shpool->mutex);
+    route->suspect = suspect;
+    ngx_shmtx_unlock(&shpool->mutex);
 }
 
 

@@ -32,6 +32,8 @@ ngx_uint_t ngx_stream_redis_master_announce(
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_node_t *master, ngx_uint_t claimants,
     ngx_uint_t rule);
+void ngx_stream_redis_master_announce_suspect(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t suspect);
 ngx_uint_t ngx_stream_redis_master_announce_fallback(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t fallback);
 ngx_uint_t ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t **tp,

@@ -1160,7 +1160,7 @@ ngx_stream_redis_master_status_json_server(
     }
 
     ngx_stream_redis_master_status_printf(o,
-                  ",\"rise\":%ui,\"fall\":%ui,\"probes\":%ui}",
+                  ",\"rise\":%uD,\"fall\":%uD,\"probes\":%uD}",
                   s->successes, s->failures, s->probes);
 }
 
@@ -1364,11 +1364,11 @@ ngx_stream_redis_master_status_sample(ngx_stream_redis_master_status_out_t *o,
         break;
 
     case NGX_STREAM_REDIS_MASTER_M_RISE:
-        p = ngx_sprintf(p, "%ui", s->successes);
+        p = ngx_sprintf(p, "%uD", (uint32_t) s->successes);
         break;
 
     case NGX_STREAM_REDIS_MASTER_M_FALL:
-        p = ngx_sprintf(p, "%ui", s->failures);
+        p = ngx_sprintf(p, "%uD", (uint32_t) s->failures);
         break;
 
     case NGX_STREAM_REDIS_MASTER_M_SENTINEL_AGREE:
@@ -1737,7 +1737,7 @@ ngx_stream_redis_master_status_html_server(
     }
 
     ngx_stream_redis_master_status_printf(o,
-                  "<tr><td>rise/fall</td><td>%ui / %ui</td></tr>"
+                  "<tr><td>rise/fall</td><td>%uD / %uD</td></tr>"
                   "</table></div>\n", s->successes, s->failures);
 }
 

@@ -178,6 +178,20 @@ my @bad = (
     [ 'zero wait_queue',
       upstream('redis_master wait=1s wait_queue=0;'),
       qr/invalid value "wait_queue=0" in "redis_master"/ ],
+    [ 'bad min_replicas',
+      upstream('redis_master min_replicas=some;'),
+      qr/invalid value "min_replicas=some" in "redis_master"/ ],
+    [ 'min_replicas beyond what a master lists',
+      upstream('redis_master min_replicas=9;'),
+      qr/invalid value "min_replicas=9" in "redis_master"/ ],
+    [ 'bad min_replicas_max_lag',
+      upstream('redis_master min_replicas=1 min_replicas_max_lag=soon;'),
+      qr/invalid value "min_replicas_max_lag=soon" in "redis_master"/ ],
+    [ 'min_replicas as many as the servers',
+      "upstream u {\n server 127.0.0.1:6379;\n server 127.0.0.1:6380;\n"
+      . " redis_master min_replicas=2;\n}\n"
+      . "server { listen 127.0.0.1:1; proxy_pass u; }",
+      qr/"redis_master min_replicas=2" in upstream "u" asks for more replicas than the 1 other servers it has/ ],
     [ 'redis_sentinel without name=',
       upstream('redis_master; redis_sentinel 127.0.0.1:26379 127.0.0.1:26380;'),
       qr/"redis_sentinel" needs "name=", the name Sentinels monitor the master under/ ],
@@ -260,6 +274,12 @@ my @good = (
       upstream('redis_master wait=5s wait_queue=100; redis_check interval=1s; '
                . 'redis_sentinel name=mymaster username=s '
                . "password_file=$dir/password 127.0.0.1:26379 localhost:26380;") ],
+    [ 'master pool with min_replicas',
+      "upstream u {\n server 127.0.0.1:6379;\n server 127.0.0.1:6380;\n"
+      . " server 127.0.0.1:6381;\n"
+      . " redis_master min_replicas=majority min_replicas_max_lag=1500ms"
+      . " wait=5s;\n}\n"
+      . "server { listen 127.0.0.1:1; proxy_pass u; }" ],
     [ 'balancer without redis_check takes the defaults',
       upstream('redis_master;') ],
     [ 'read pool with max_lag in milliseconds',

@@ -19,7 +19,7 @@ use Test::More;
 use RedisTopo ();
 
 my @suites = qw(t/06-hostile.t t/03-auth.t t/09-sentinel.t t/10-hold.t
-                t/14-tls.t t/15-dns.t t/17-status.t);
+                t/14-tls.t t/15-dns.t t/18-status.t);
 my $SLOWER = 5;
 
 # make test-valgrind installs valgrind: its absence is a failure, not a skip
