@@ -76,7 +76,10 @@
 #define NGX_STREAM_REDIS_MASTER_REPLID_LEN        40
 /* sized so that a server's node and key fit a 1024-byte slab chunk */
 #define NGX_STREAM_REDIS_MASTER_HOST_LEN          96
-#define NGX_STREAM_REDIS_MASTER_REASON_LEN        96
+#define NGX_STREAM_REDIS_MASTER_REASON_LEN        128
+
+/* what the zone keeps of it: a node and its key fit in 512 bytes */
+#define NGX_STREAM_REDIS_MASTER_KEPT_REASON_LEN   80
 
 /*
  * One probe exchange (all pipelined replies together) may not exceed this:
@@ -179,7 +182,7 @@ typedef struct {
     ngx_stream_redis_master_info_t     info;
     size_t                             reason_len;
     u_char                             reason[
-                                       NGX_STREAM_REDIS_MASTER_REASON_LEN];
+                                       NGX_STREAM_REDIS_MASTER_KEPT_REASON_LEN];
 } ngx_stream_redis_master_node_t;
 
 

@@ -648,7 +648,8 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
         node->successes = 0;
         node->failures++;
         node->hard_failures += !stalled;
-        node->reason_len = ngx_min(len, NGX_STREAM_REDIS_MASTER_REASON_LEN);
+        node->reason_len = ngx_min(len,
+                                  NGX_STREAM_REDIS_MASTER_KEPT_REASON_LEN);
         ngx_memcpy(node->reason, reason, node->reason_len);
 
         if (node->up && node->failures >= t->check->fall) {
@@ -772,7 +773,7 @@ ngx_stream_redis_master_repeated(ngx_stream_redis_master_target_t *t,
 
     node = t->node;
     interval = t->check->interval;
-    len = ngx_min(len, NGX_STREAM_REDIS_MASTER_REASON_LEN);
+    len = ngx_min(len, NGX_STREAM_REDIS_MASTER_KEPT_REASON_LEN);
 
     return node->failures > 0
            && node->reason_len == len
