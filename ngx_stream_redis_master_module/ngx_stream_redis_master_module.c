@@ -92,6 +92,8 @@ static ngx_int_t ngx_stream_redis_master_variable(ngx_stream_session_t *s,
     ngx_stream_variable_value_t *v, uintptr_t data);
 static ngx_msec_t ngx_stream_redis_master_next_sweep(
     ngx_stream_redis_master_main_conf_t *rmmcf);
+static ngx_uint_t ngx_stream_redis_master_taking_over(
+    ngx_stream_redis_master_main_conf_t *rmmcf);
 static void ngx_stream_redis_master_hurry(ngx_cycle_t *cycle);
 
 
@@ -2159,6 +2161,7 @@ ngx_stream_redis_master_init_process(ngx_cycle_t *cycle)
         rmmcf->watch = ngx_min(rmmcf->watch, tp[i]->check->interval);
     }
 
+    rmmcf->started = ngx_current_msec;
     rmmcf->watched = ngx_current_msec;
     rmmcf->probing = ngx_stream_redis_master_watch(cycle);
 
@@ -2198,7 +2201,8 @@ ngx_stream_redis_master_sweep_handler(ngx_event_t *ev)
     ngx_stream_redis_master_reroute((ngx_cycle_t *) ngx_cycle);
 
     if ((ngx_msec_int_t) (ngx_current_msec - rmmcf->watched)
-        >= (ngx_msec_int_t) rmmcf->watch)
+        >= (ngx_msec_int_t) rmmcf->watch
+        || ngx_stream_redis_master_taking_over(rmmcf))
     {
         rmmcf->watched = ngx_current_msec;
         rmmcf->probing = ngx_stream_redis_master_watch((ngx_cycle_t *)
@@ -2222,6 +2226,7 @@ static ngx_msec_t
 ngx_stream_redis_master_next_sweep(ngx_stream_redis_master_main_conf_t *rmmcf)
 {
     if (rmmcf->probing
+        || ngx_stream_redis_master_taking_over(rmmcf)
         || ngx_stream_redis_master_tracking((ngx_cycle_t *) ngx_cycle))
     {
         return ngx_stream_redis_master_slot(NGX_STREAM_REDIS_MASTER_SWEEP,
@@ -2229,6 +2234,23 @@ ngx_stream_redis_master_next_sweep(ngx_stream_redis_master_main_conf_t *rmmcf)
     }
 
     return ngx_stream_redis_master_slot(rmmcf->watch, rmmcf->watch);
+}
+
+
+/*
+ * Whether the first worker, in its first seconds, has yet to take targets
+ * over from the workers of the configuration before a reload: they hand
+ * them over as they exit, and it watches every sweep meanwhile, so that
+ * probing pauses for a sweep rather than a watch period.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_taking_over(ngx_stream_redis_master_main_conf_t *rmmcf)
+{
+    return ngx_worker == 0
+           && rmmcf->probing < rmmcf->targets.nelts
+           && (ngx_msec_int_t) (ngx_current_msec - rmmcf->started)
+              < NGX_STREAM_REDIS_MASTER_TAKEOVER;
 }
 
 

@@ -95,6 +95,9 @@
 /* a decision is made again at least this often (state that goes stale) */
 #define NGX_STREAM_REDIS_MASTER_RECHECK           1000
 
+/* how long after its start the first worker watches every sweep */
+#define NGX_STREAM_REDIS_MASTER_TAKEOVER          5000
+
 /* a worker that probes and proxies nothing sweeps at most this often */
 #define NGX_STREAM_REDIS_MASTER_WATCH             1000
 
@@ -422,6 +425,7 @@ typedef struct {
 
     /* worker-local */
     ngx_event_t                        sweep;
+    ngx_msec_t                         started;
     ngx_msec_t                         watch;
     ngx_msec_t                         watched;
     ngx_uint_t                         probing;
