@@ -253,8 +253,9 @@ ngx_stream_redis_master_release(ngx_stream_redis_master_srv_conf_t *rmcf,
 /*
  * A held connection may go to "master" unless its connect to that very
  * server failed and no probe started since has succeeded (the snapshot is
- * the one that chose "master").  Kick counters order them, not clocks: a
- * probe answered just before the crash may be recorded after the failure.
+ * the one that chose "master" or, in a worker that adopted the decision,
+ * one taken as it did).  Kick counters order them, not clocks: a probe
+ * answered just before the crash may be recorded after the failure.
  */
 
 static ngx_uint_t
