@@ -431,6 +431,17 @@ ngx_stream_redis_master_decision(ngx_stream_redis_master_srv_conf_t *rmcf,
                        "master %i", rmcf->name, rmcf->generation,
                        (ngx_int_t) rmcf->master);
 
+        /*
+         * A held connection whose connect failed goes back to that server
+         * once it has answered a check since (see hold.c): judged on the
+         * servers' state as it is now, not as this worker last saw it
+         * when it last decided.
+         */
+
+        if (rmcf->nheld) {
+            ngx_stream_redis_master_snapshot(rmcf);
+        }
+
         return rmcf->master;
     }
 

@@ -41,7 +41,8 @@ static void ngx_stream_redis_master_connect_held(
 static void ngx_stream_redis_master_drop_held(
     ngx_stream_redis_master_peer_data_t *pd, ngx_log_t *log);
 static ngx_uint_t ngx_stream_redis_master_client_left(
-    ngx_stream_redis_master_peer_data_t *pd);
+    ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t now);
+static ngx_uint_t ngx_stream_redis_master_hung_up(ngx_connection_t *c);
 static void ngx_stream_redis_master_forget_held(
     ngx_stream_redis_master_peer_data_t *pd);
 
@@ -69,9 +70,9 @@ ngx_stream_redis_master_hold(ngx_peer_connection_t *pc, void *data)
     tp = rmcf->targets.elts;
 
     /*
-     * The proxy reads what the client sends meanwhile, and so learns when
-     * the client leaves: a client that left is never connected (see
-     * ngx_stream_redis_master_release()).
+     * The proxy reads what the client sends meanwhile, up to its buffer,
+     * and the event method reports when the client leaves: a client that
+     * left is never connected (see ngx_stream_redis_master_release()).
      */
 
     if (ngx_handle_read_event(pd->session->connection->read, 0) != NGX_OK) {
@@ -204,6 +205,7 @@ void
 ngx_stream_redis_master_release(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t master, ngx_log_t *log)
 {
+    ngx_uint_t                            go;
     ngx_queue_t                          *q, *next;
     ngx_stream_redis_master_peer_data_t  *pd;
 
@@ -214,7 +216,12 @@ ngx_stream_redis_master_release(ngx_stream_redis_master_srv_conf_t *rmcf,
         next = ngx_queue_next(q);
         pd = ngx_queue_data(q, ngx_stream_redis_master_peer_data_t, queue);
 
-        if (ngx_stream_redis_master_client_left(pd)) {
+        go = master != NGX_STREAM_REDIS_MASTER_NONE
+             && ngx_stream_redis_master_may_connect(pd, master);
+
+        /* asked of the socket itself when the session is to be connected */
+
+        if (ngx_stream_redis_master_client_left(pd, go)) {
             ngx_stream_redis_master_unhold(pd);
             ngx_stream_redis_master_count(rmcf,
                                           NGX_STREAM_REDIS_MASTER_COUNT_LEFT,
@@ -223,9 +230,7 @@ ngx_stream_redis_master_release(ngx_stream_redis_master_srv_conf_t *rmcf,
             continue;
         }
 
-        if (master != NGX_STREAM_REDIS_MASTER_NONE
-            && ngx_stream_redis_master_may_connect(pd, master))
-        {
+        if (go) {
             ngx_stream_redis_master_unhold(pd);
             ngx_stream_redis_master_count(rmcf,
                                       NGX_STREAM_REDIS_MASTER_COUNT_RELEASED,
@@ -248,8 +253,9 @@ ngx_stream_redis_master_release(ngx_stream_redis_master_srv_conf_t *rmcf,
 /*
  * A held connection may go to "master" unless its connect to that very
  * server failed and no probe started since has succeeded (the snapshot is
- * the one that chose "master").  Kick counters order them, not clocks: a
- * probe answered just before the crash may be recorded after the failure.
+ * the one that chose "master" or, in a worker that adopted the decision,
+ * one taken as it did).  Kick counters order them, not clocks: a probe
+ * answered just before the crash may be recorded after the failure.
  */
 
 static ngx_uint_t
@@ -509,16 +515,96 @@ ngx_stream_redis_master_drop_held(ngx_stream_redis_master_peer_data_t *pd,
 }
 
 
-/* whether the client of a held connection has closed it, or it failed */
+/*
+ * Whether the client of a held connection has closed it, or it failed.
+ * The proxy reads a held client only until its buffer is full, and so may
+ * never read the end of the stream behind what the client sent: the event
+ * method reports it (pending_eof: EPOLLRDHUP, kqueue's EV_EOF) whatever is
+ * left unread.  Where it cannot, and "now", when the session is about to
+ * be connected (the report may still be in the event queue), the socket
+ * is asked.
+ */
 
 static ngx_uint_t
-ngx_stream_redis_master_client_left(ngx_stream_redis_master_peer_data_t *pd)
+ngx_stream_redis_master_client_left(ngx_stream_redis_master_peer_data_t *pd,
+    ngx_uint_t now)
 {
+    ngx_event_t       *rev;
     ngx_connection_t  *c;
 
     c = pd->session->connection;
+    rev = c->read;
 
-    return c->read->eof || c->read->error || c->error;
+    if (rev->eof || rev->error || c->error || rev->pending_eof) {
+        return 1;
+    }
+
+#if (NGX_HAVE_EPOLLRDHUP)
+    if (!now && (ngx_event_flags & NGX_USE_EPOLL_EVENT)
+        && ngx_use_epoll_rdhup)
+    {
+        return 0;
+    }
+#endif
+
+    if (!now && (ngx_event_flags & NGX_USE_KQUEUE_EVENT)) {
+        return 0;
+    }
+
+    return ngx_stream_redis_master_hung_up(c);
+}
+
+
+/*
+ * Whether the peer of a socket has closed it (or reset it), without
+ * reading: poll() with POLLRDHUP sees the end of the stream behind any
+ * number of unread bytes.  Without POLLRDHUP, a peek sees it only once
+ * nothing is left unread.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_hung_up(ngx_connection_t *c)
+{
+#if defined(POLLRDHUP)
+    int            n;
+    struct pollfd  pfd;
+
+    pfd.fd = c->fd;
+    pfd.events = POLLRDHUP;
+    pfd.revents = 0;
+
+    n = poll(&pfd, 1, 0);
+
+    if (n == -1) {
+        if (ngx_socket_errno != NGX_EINTR) {
+            ngx_log_error(NGX_LOG_CRIT, c->log, ngx_socket_errno,
+                          "poll() failed");
+        }
+
+        return 0;
+    }
+
+    return n == 1
+           && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+
+#else
+    u_char     byte;
+    ssize_t    n;
+    ngx_err_t  err;
+
+    n = recv(c->fd, &byte, 1, MSG_PEEK);
+
+    if (n == 0) {
+        return 1;
+    }
+
+    if (n == -1) {
+        err = ngx_socket_errno;
+        return err != NGX_EAGAIN && err != NGX_EINTR;
+    }
+
+    return 0;
+#endif
 }
 
 

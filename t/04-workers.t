@@ -4,7 +4,8 @@
 # One worker probes each server: with two workers Redis still sees about
 # one probe per interval, and when the probing worker is killed another one
 # takes over.  One worker decides an upstream's master and publishes the
-# decision; the other takes it.
+# decision; the other takes it, and releases the connections it holds
+# (wait=) as soon as the one that decided.
 
 use strict;
 use warnings;
@@ -18,15 +19,18 @@ use Time::HiRes ();
 # Topologies, one per block:
 #   TEST 1  $m and its replica $r
 #   TEST 2  $m2 and its replica $r2, switched over ($r2 promoted)
+#   TEST 3  $m3 a lone master: killed and started again on its port
 our $m = start_redis();
 our $r = start_redis(replicaof => $m->port);
 our $m2 = start_redis();
 our $r2 = start_redis(replicaof => $m2->port);
+our $m3 = start_redis();
 
 $ENV{TEST_NGINX_M} = $m->port;
 $ENV{TEST_NGINX_R} = $r->port;
 $ENV{TEST_NGINX_M2} = $m2->port;
 $ENV{TEST_NGINX_R2} = $r2->port;
+$ENV{TEST_NGINX_M3} = $m3->port;
 
 # at most one probe per interval (200 ms, minus up to 10% of jitter) in
 # SECONDS, with a margin; two workers probing would make twice as many
@@ -139,3 +143,91 @@ TestRM::port_reply($ENV{TEST_NGINX_R2})
 --- no_error_log
 [crit]
 no Redis master
+
+
+
+=== TEST 3: two workers hold connections whose connect failed: both release them within a sweep of the decision
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M3;
+        redis_master wait=scaled(10s);
+        redis_check interval=scaled(1s) timeout=500ms;
+    }
+    log_format held '$pid $msec $redis_master_decision';
+--- steam_listen_option: reuseport
+--- stream_server_config
+    proxy_pass redis_rw;
+    access_log logs/held.log held;
+--- init
+package main; our $m3;
+my $M = $ENV{TEST_NGINX_M3};
+my $n = 16;
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/);
+
+# the master dies; before two checks, an interval apart, can see it, $n
+# clients connect: with reuseport each worker takes some, and their
+# connects fail.  Each is held until the server answers a check again.
+my $at = TestRM::error_log_size();
+Scenario::kill_master($m3);
+my @clients = map { TestRM::ask_nginx_send() } 1 .. $n;
+my $held = qr/(\d+)#\d+: \*\d+ (?:Redis master of upstream redis_rw failed to connect|no Redis master in upstream redis_rw): waiting up to/;
+RedisTopo::wait_until(sub { TestRM::count_error_log($held, $at) >= $n },
+                      10, "the $n clients to be held");
+
+my %failed;
+open my $log, '<', TestRM::error_log() or die "error log: $!";
+seek $log, $at, 0;
+while (<$log>) {
+    $failed{$1}++ if /(\d+)#\d+: \*\d+ Redis master of upstream redis_rw failed to connect: waiting/;
+}
+close $log;
+Test::More::is(scalar keys %failed, 2,
+               'both workers hold clients whose connect failed ('
+               . join(', ', map { "$_: $failed{$_}" } sort keys %failed) . ')');
+
+# the master is back: the worker that probes it decides and releases its
+# clients; the other one takes the decision at its next sweep (50 ms) and
+# must release its own then, not when it next decides for itself (a
+# second later, or more)
+$m3 = Scenario::restart($m3);
+my @answers = map { TestRM::ask_nginx_answer($_) } @clients;
+Test::More::is(scalar(grep { $_ eq TestRM::port_reply($M) } @answers), $n,
+               "all $n held clients reach the restarted master");
+
+my $access = "$ENV{TEST_NGINX_SERVROOT}/logs/held.log";
+my @sessions;
+RedisTopo::wait_until(sub {
+    open my $fh, '<', $access or return 0;
+    @sessions = map { [split] } grep { /^\d+ [\d.]+ \w+$/ } <$fh>;
+    return @sessions >= $n;
+}, 10, "the $n sessions in the access log");
+Test::More::is(scalar(grep { $_->[2] eq 'held' } @sessions), $n,
+               "the $n sessions were held");
+
+# when each worker released its first held session, and the last one
+my (%first, $last);
+for (@sessions) {
+    my ($pid, $msec) = @$_;
+    $first{$pid} = $msec if !defined $first{$pid} || $msec < $first{$pid};
+    $last = $msec if !defined $last || $msec > $last;
+}
+my @firsts = sort { $a <=> $b } values %first;
+Test::More::is(scalar @firsts, 2, 'sessions of both workers were served');
+my $spread = $last - $firsts[0];
+# not scaled: a worker that failed to release at the decision does so only
+# when it decides for itself, once the decision is a second old; half of
+# that is still ten sweeps
+Test::More::cmp_ok($spread, '<', 0.5,
+                   sprintf('the last held session ended %.3f s after the '
+                           . 'first (workers: %s)', $spread,
+                           join(', ', map { sprintf '%.3f', $_ - $firsts[0] }
+                                      @firsts)));
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_M3})
+--- no_error_log
+[crit]
+[alert]
+closing the connection

@@ -28,6 +28,8 @@ use Time::HiRes qw(time);
 #   TEST 7  $u (on a unix socket) and $e7: replicas of nobody, $e7 promoted
 #   TEST 8  $e8: a replica of nobody, promoted (proxy_bind)
 #   TEST 9  $g: a replica of nobody, promoted (the client that leaves)
+#   TEST 10 $h10: a replica of nobody, promoted (a client that pipelines
+#           more than the proxy buffer, then leaves)
 # The actions (promote, kill, restart, act once nginx logs a line) are
 # t/lib/Scenario.pm's.
 our $dead = free_port();
@@ -48,6 +50,7 @@ our $u = start_redis(replicaof => $dead, wait_replica_up => 0,
                               'unixsocketperm 777']);
 
 our $g = start_redis(replicaof => $dead, wait_replica_up => 0);
+our $h10 = start_redis(replicaof => $dead, wait_replica_up => 0);
 
 $ENV{TEST_NGINX_A1} = $a1->port;
 $ENV{TEST_NGINX_A2} = $a2->port;
@@ -60,12 +63,13 @@ $ENV{TEST_NGINX_E7} = $e7->port;
 $ENV{TEST_NGINX_E8} = $e8->port;
 $ENV{TEST_NGINX_SOCK} = "$sockdir/redis.sock";
 $ENV{TEST_NGINX_G} = $g->port;
+$ENV{TEST_NGINX_H10} = $h10->port;
 
 add_block_preprocessor(sub {
     my ($block) = @_;
     $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n")
         unless defined $block->stream_server_config;
-    $block->set_value('init', 'package main; our ($a1, $a2, $a3, $a4, $dead, $b, $c, $d, $e7, $e8, $u, $g); '
+    $block->set_value('init', 'package main; our ($a1, $a2, $a3, $a4, $dead, $b, $c, $d, $e7, $e8, $u, $g, $h10); '
                               . ($block->init // ''));
 });
 run_tests();
@@ -324,3 +328,53 @@ qr/Redis master 127\.0\.0\.1:$ENV{TEST_NGINX_G} of upstream redis_rw is known af
 [alert]
 wait_queue
 closing the connection
+
+
+
+=== TEST 10: a held client that pipelined more than the proxy buffer and left: none of its commands runs
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_H10;
+        redis_master wait=scaled(10s);
+        redis_check interval=1s timeout=500ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+    proxy_buffer_size 4k;
+--- init
+my $H = $h10->port;
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$H in upstream redis_rw is up, role replica/);
+
+# 3,000 "INCR k" are 24,000 bytes, far more than proxy_buffer_size: nginx
+# reads its buffer full and leaves the rest in the kernel, unread.  The
+# client is held, then closes its connection.
+my $at = TestRM::error_log_size();
+my $gone = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                 PeerPort => TestRM::stream_port())
+    or die "connect: $!";
+print {$gone} "INCR k\r\n" x 3000;
+TestRM::wait_error_log(qr/no Redis master in upstream redis_rw: waiting up to \d+ms/, 10, $at);
+close $gone;
+Test::More::ok(eval {
+    TestRM::wait_error_log(qr/client left while waiting for a Redis master in upstream redis_rw: dropped/, 5, $at);
+    1;
+}, 'nginx sees the client leave, with more unread than its buffer');
+
+# the server becomes master: the session is dropped already or, were it
+# still held, connected now
+Scenario::promote($h10);
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$H\b/, 10, $at);
+TestRM::wait_error_log(qr/client left while waiting|is known after waiting/, 10, $at);
+Test::More::is($h10->cmd('EXISTS', 'k'), '0',
+               'none of the commands of the client that left ran');
+--- stream_request
+GET k
+QUIT
+--- stream_response eval
+"\$-1\r\n+OK\r\n"
+--- no_error_log
+[alert]
+[crit]
+closing the connection
+is known after waiting
+
