@@ -41,7 +41,9 @@ use MIME::Base64 ();
 #           names) and $inj_sen_err (in its error)
 #   TEST 9  hostile masters whose master_replid has 40 hex digits ($b40),
 #           39 ($b39), 41 ($b41), 40 characters with one not a hex digit
-#           ($bnx), and one whose master_replid2 has 41 ($b2_41)
+#           ($bnx), and one whose master_replid2 has 41 ($b2_41); $bflip a
+#           replica whose ids are right until the block replaces it on its
+#           port by one whose master_replid has 39
 our $m1 = start_redis(conf => ['repl-ping-replica-period 1']);
 our $r1 = start_redis(replicaof => $m1->port);
 our $relay1 = start_relay(to => $m1->port);
@@ -107,10 +109,13 @@ our $bnx = start_hostile(mode => 'inject', replid => $replid{bnx},
                          replid2 => '0' x 40);
 our $b2_41 = start_hostile(mode => 'inject', replid => 'f6' x 20,
                            replid2 => 'd4' x 20 . 'd');
+our $bflip = start_hostile(mode => 'inject', role => 'slave',
+                           master_host => '127.0.0.1', replid => 'a7' x 20,
+                           replid2 => '0' x 40);
 
 for my $name (qw(m1 r1 l1 s1a s1b m2 r2 m3 r3 s3a s3b m4 m5 echo m6 h6 o6
                  m7 r7a r7b r7c inj_id inj_id2 inj_rep inj_err inj_sen
-                 inj_sen_err b40 b39 b41 bnx b2_41))
+                 inj_sen_err b40 b39 b41 bnx b2_41 bflip))
 {
     $ENV{"TEST_NGINX_\U$name"} = ${ $main::{$name} }->port;
 }
@@ -127,7 +132,7 @@ add_block_preprocessor(sub {
                               . '$s1a, $s1b, $m2, $r2, $m3, $r3, $s3a, $s3b, '
                               . '$m4, $m5, $echo, $secret, $echo_secret, '
                               . '$m6, $h6, $o6, $m7, $r7a, $r7b, $r7c, '
-                              . '$hostile_error, %replid); '
+                              . '$hostile_error, %replid, $bflip); '
                               . ($block->init // ''));
 });
 
@@ -842,6 +847,7 @@ GET /redis/?format=json
         server 127.0.0.1:$TEST_NGINX_B41;
         server 127.0.0.1:$TEST_NGINX_BNX;
         server 127.0.0.1:$TEST_NGINX_B2_41;
+        server 127.0.0.1:$TEST_NGINX_BFLIP;
         redis_master;
         redis_check interval=200ms timeout=500ms;
     }
@@ -866,8 +872,9 @@ my $json = StatusPage::wait_status(sub {
             return unless $s->{probes} >= 2;
         }
     }
-    return 1;
-}, 30, 'every server to be probed twice');
+    my $f = StatusPage::server_of(StatusPage::upstream($_[0], 'redis_rw'), $ENV{TEST_NGINX_BFLIP});
+    return $f && $f->{up};
+}, 30, 'every server to be probed twice, the replica with its ids right up');
 
 my $reason = 'INFO: protocol error: master_replid is not 40 hex digits';
 for my $name (qw(redis_rw redis_ro)) {
@@ -897,8 +904,20 @@ for my $b (qw(b39 b41 bnx b2_41)) {
     my $field = $b eq 'b2_41' ? 'master_replid2' : 'master_replid';
     TestRM::wait_error_log(qr/server 127\.0\.0\.1:$port{$b} in upstream \S+ probe failed: INFO: protocol error: $field is not 40 hex digits$/);
 }
+# a server that was up, then sends an id that is not one, goes down as
+# for any bad reply, after fall= failed probes
+my $F = $ENV{TEST_NGINX_BFLIP};
+$bflip->stop;
+$bflip = start_hostile(port => $F, mode => 'inject', role => 'slave',
+                       master_host => '127.0.0.1', replid => substr('a7' x 20, 0, 39),
+                       replid2 => '0' x 40);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$F in upstream \S+ is down: \Q$reason\E$/, 20);
+my $f = StatusPage::server_of(StatusPage::upstream(StatusPage::status_json(), 'redis_rw'), $F);
+Test::More::is_deeply([@{$f}{qw(state up error)}], ['down', JSON::PP::false, $reason],
+                      'a replica that was up is down once its id is not one');
+
 my $log = do { local (@ARGV, $/) = (TestRM::error_log()); <> };
-my @quoted = grep { index($log, $_) >= 0 } qw(a1a1a1a1 b2b2b2b2 c3c3c3c3 d4d4d4d4 e5e5e5e5);
+my @quoted = grep { index($log, $_) >= 0 } qw(a1a1a1a1 b2b2b2b2 c3c3c3c3 d4d4d4d4 e5e5e5e5 a7a7a7a7);
 Test::More::is_deeply(\@quoted, [], 'the log quotes no id');
 --- request
 GET /redis/?format=json
