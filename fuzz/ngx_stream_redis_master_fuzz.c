@@ -8,6 +8,10 @@
 #include "ngx_stream_redis_master_fuzz.h"
 
 
+static void ngx_stream_redis_master_fuzz_replid_check(u_char *replid,
+    const char *what);
+
+
 /*
  * The pieces come from the input itself, so that a crash replays the same
  * way: one of four ways to cut, chosen by a hash of the input and "salt"
@@ -242,6 +246,34 @@ ngx_stream_redis_master_fuzz_info_check(ngx_stream_redis_master_info_t *info)
     ngx_stream_redis_master_fuzz_text_check(info->replid2,
                                         NGX_STREAM_REDIS_MASTER_REPLID_LEN + 1,
                                         "replid2");
+    ngx_stream_redis_master_fuzz_replid_check(info->replid, "replid");
+    ngx_stream_redis_master_fuzz_replid_check(info->replid2, "replid2");
+}
+
+
+/* a replication id kept is 40 hex digits, or none was */
+
+static void
+ngx_stream_redis_master_fuzz_replid_check(u_char *replid, const char *what)
+{
+    size_t  i, len;
+
+    len = ngx_strlen(replid);
+
+    if (len != 0 && len != NGX_STREAM_REDIS_MASTER_REPLID_LEN) {
+        ngx_stream_redis_master_fuzz_fail("%s of %zu bytes kept", what, len);
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((replid[i] >= '0' && replid[i] <= '9')
+              || (replid[i] >= 'a' && replid[i] <= 'f')
+              || (replid[i] >= 'A' && replid[i] <= 'F')))
+        {
+            ngx_stream_redis_master_fuzz_fail("%s: byte 0x%02x at %zu is "
+                                              "not a hex digit", what,
+                                              replid[i], i);
+        }
+    }
 }
 
 

@@ -954,11 +954,16 @@ ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
 
     ck->busy = 0;
 
-    /* whatever the server said, no byte of the credentials is kept */
+    /*
+     * Whatever the server said, the reason is printable (what the TLS
+     * layer or hiredis quoted of it too), and no byte of the credentials
+     * is kept.
+     */
 
     cc = ck->target->check;
     info = &ck->info;
 
+    ngx_stream_redis_master_printable(ck->reason, ngx_strlen(ck->reason));
     ngx_stream_redis_master_redact(ck->reason, ngx_strlen(ck->reason), cc);
     ngx_stream_redis_master_redact(info->master_host,
                                    ngx_strlen(info->master_host), cc);

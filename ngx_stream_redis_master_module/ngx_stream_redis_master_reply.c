@@ -42,12 +42,14 @@ static void *ngx_stream_redis_master_create_string(const redisReadTask *task,
     char *str, size_t len);
 static ngx_int_t ngx_stream_redis_master_reply_error(redisReply *reply,
     const char *what, u_char *reason, size_t len);
-static void ngx_stream_redis_master_info_line(
+static ngx_int_t ngx_stream_redis_master_info_line(
     ngx_stream_redis_master_info_t *info, u_char *key, size_t klen,
-    u_char *val, size_t vlen);
-static void ngx_stream_redis_master_set_field(
+    u_char *val, size_t vlen, u_char *reason, size_t len);
+static ngx_int_t ngx_stream_redis_master_set_field(
     ngx_stream_redis_master_info_t *info,
     ngx_stream_redis_master_field_e field, u_char *val, size_t vlen);
+static ngx_uint_t ngx_stream_redis_master_is_replid(u_char *val,
+    size_t vlen);
 static ngx_uint_t ngx_stream_redis_master_slave_key(u_char *key, size_t klen);
 static void ngx_stream_redis_master_slave_line(
     ngx_stream_redis_master_info_t *info, u_char *val, size_t vlen);
@@ -271,7 +273,8 @@ ngx_stream_redis_master_reply_pong(void *reply, u_char *reason, size_t len)
 
 /*
  * One INFO section, a bulk string of "key:value" lines; both sections of a
- * probe are read into the same "info".
+ * probe are read into the same "info".  A value a field cannot have (a
+ * replication id that is not 40 hex digits) fails the probe.
  */
 
 ngx_int_t
@@ -296,9 +299,13 @@ ngx_stream_redis_master_reply_info(void *reply,
 
         colon = ngx_strlchr(p, eol, ':');
 
-        if (colon && *p != '#') {
-            ngx_stream_redis_master_info_line(info, p, colon - p, colon + 1,
-                                              eol - colon - 1);
+        if (colon && *p != '#'
+            && ngx_stream_redis_master_info_line(info, p, colon - p,
+                                                 colon + 1, eol - colon - 1,
+                                                 reason, len)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
         }
 
         p = eol + 1;
@@ -308,10 +315,14 @@ ngx_stream_redis_master_reply_info(void *reply,
 }
 
 
-static void
+/* the reason names the field, never what the server sent in it */
+
+static ngx_int_t
 ngx_stream_redis_master_info_line(ngx_stream_redis_master_info_t *info,
-    u_char *key, size_t klen, u_char *val, size_t vlen)
+    u_char *key, size_t klen, u_char *val, size_t vlen, u_char *reason,
+    size_t len)
 {
+    u_char                           *p, *last;
     ngx_stream_redis_master_field_t  *f;
 
     if (vlen && val[vlen - 1] == CR) {
@@ -320,14 +331,28 @@ ngx_stream_redis_master_info_line(ngx_stream_redis_master_info_t *info,
 
     for (f = ngx_stream_redis_master_fields; f->key.len; f++) {
         if (f->key.len == klen && ngx_strncmp(f->key.data, key, klen) == 0) {
-            ngx_stream_redis_master_set_field(info, f->field, val, vlen);
-            return;
+
+            if (ngx_stream_redis_master_set_field(info, f->field, val, vlen)
+                == NGX_OK)
+            {
+                return NGX_OK;
+            }
+
+            last = reason + len;
+            p = ngx_slprintf(reason, last, "INFO: protocol error: %V is not "
+                             "%d hex digits", &f->key,
+                             NGX_STREAM_REDIS_MASTER_REPLID_LEN);
+            *ngx_min(p, last - 1) = '\0';
+
+            return NGX_ERROR;
         }
     }
 
     if (ngx_stream_redis_master_slave_key(key, klen)) {
         ngx_stream_redis_master_slave_line(info, val, vlen);
     }
+
+    return NGX_OK;
 }
 
 
@@ -439,7 +464,9 @@ ngx_stream_redis_master_slave_line(ngx_stream_redis_master_info_t *info,
 }
 
 
-static void
+/* NGX_DECLINED: a replication id that is not one */
+
+static ngx_int_t
 ngx_stream_redis_master_set_field(ngx_stream_redis_master_info_t *info,
     ngx_stream_redis_master_field_e field, u_char *val, size_t vlen)
 {
@@ -465,34 +492,44 @@ ngx_stream_redis_master_set_field(ngx_stream_redis_master_info_t *info,
             info->role = NGX_STREAM_REDIS_MASTER_ROLE_UNKNOWN;
         }
 
-        return;
+        return NGX_OK;
 
     case NGX_STREAM_REDIS_MASTER_F_LINK:
         info->link_up = (vlen == 2 && ngx_strncmp(val, "up", 2) == 0);
-        return;
+        return NGX_OK;
 
     case NGX_STREAM_REDIS_MASTER_F_HOST:
         ngx_stream_redis_master_copy_text(info->master_host,
                                           NGX_STREAM_REDIS_MASTER_HOST_LEN,
                                           val, vlen);
-        return;
+        return NGX_OK;
 
     case NGX_STREAM_REDIS_MASTER_F_REPLID:
     case NGX_STREAM_REDIS_MASTER_F_REPLID2:
+
+        /*
+         * Redis makes a replication id of 40 random hex digits: anything
+         * else is refused, and never kept, shown or compared.
+         */
+
+        if (!ngx_stream_redis_master_is_replid(val, vlen)) {
+            return NGX_DECLINED;
+        }
+
         ngx_stream_redis_master_copy_text(
                               field == NGX_STREAM_REDIS_MASTER_F_REPLID
                               ? info->replid : info->replid2,
                               NGX_STREAM_REDIS_MASTER_REPLID_LEN + 1,
                               val, vlen);
-        return;
+        return NGX_OK;
 
     case NGX_STREAM_REDIS_MASTER_F_MASTER_OFFSET:
         info->master_repl_offset = ngx_max(ngx_atoof(val, vlen), 0);
-        return;
+        return NGX_OK;
 
     case NGX_STREAM_REDIS_MASTER_F_SLAVE_OFFSET:
         info->slave_repl_offset = ngx_max(ngx_atoof(val, vlen), 0);
-        return;
+        return NGX_OK;
 
     case NGX_STREAM_REDIS_MASTER_F_LAST_IO:
 
@@ -500,7 +537,7 @@ ngx_stream_redis_master_set_field(ngx_stream_redis_master_info_t *info,
 
         n = ngx_atoi(val, vlen);
         info->master_last_io = (n == NGX_ERROR) ? -1 : n;
-        return;
+        return NGX_OK;
 
     default:
         break;
@@ -529,6 +566,30 @@ ngx_stream_redis_master_set_field(ngx_stream_redis_master_info_t *info,
         info->loading = (n != 0);
         break;
     }
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_stream_redis_master_is_replid(u_char *val, size_t vlen)
+{
+    size_t  i;
+
+    if (vlen != NGX_STREAM_REDIS_MASTER_REPLID_LEN) {
+        return 0;
+    }
+
+    for (i = 0; i < vlen; i++) {
+        if (!((val[i] >= '0' && val[i] <= '9')
+              || (val[i] >= 'a' && val[i] <= 'f')
+              || (val[i] >= 'A' && val[i] <= 'F')))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 
@@ -755,19 +816,36 @@ static void
 ngx_stream_redis_master_copy_text(u_char *dst, size_t size, u_char *src,
     size_t len)
 {
-    size_t  i;
-
     if (size == 0) {
         return;
     }
 
     len = ngx_min(len, size - 1);
 
-    for (i = 0; i < len; i++) {
-        dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
-    }
+    ngx_memcpy(dst, src, len);
+    ngx_stream_redis_master_printable(dst, len);
 
     dst[len] = '\0';
+}
+
+
+/*
+ * The one form a server's text has in the error log and the zone: every
+ * byte that is not printable ASCII (a control character, a line feed, a
+ * byte of UTF-8) becomes "?".  The status page escapes it again for each
+ * of its formats.
+ */
+
+void
+ngx_stream_redis_master_printable(u_char *text, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (text[i] < 0x20 || text[i] >= 0x7f) {
+            text[i] = '?';
+        }
+    }
 }
 
 

@@ -538,6 +538,7 @@ ngx_stream_redis_master_subscriber_drop(
         p = ngx_vslprintf(reason, last, fmt, args);
         va_end(args);
 
+        ngx_stream_redis_master_printable(reason, p - reason);
         ngx_stream_redis_master_redact(reason, p - reason,
                                        sub->target->check);
 

@@ -9,7 +9,10 @@
  * reads the zone only through ngx_stream_redis_master_read_status() and
  * judges the copy with the policy's own functions, so the page says what
  * the balancer sees.  Nothing it prints comes from the configuration's
- * credentials, and what servers sent was sanitized before it was stored.
+ * credentials.  What servers sent was made printable before it was stored
+ * (a replication id is 40 hex digits or nothing), and every text from the
+ * zone or the configuration goes through the one escaping of each format,
+ * in ngx_stream_redis_master_status_text().
  */
 
 
@@ -123,6 +126,12 @@ static void ngx_stream_redis_master_status_printf(
     ngx_stream_redis_master_status_out_t *o, const char *fmt, ...);
 static void ngx_stream_redis_master_status_text(
     ngx_stream_redis_master_status_out_t *o, u_char *data, size_t len);
+static void ngx_stream_redis_master_status_replid(
+    ngx_stream_redis_master_status_out_t *o, u_char *replid);
+static u_char *ngx_stream_redis_master_status_escape_html(u_char *dst,
+    u_char *src, size_t size);
+static u_char *ngx_stream_redis_master_status_escape_label(u_char *dst,
+    u_char *src, size_t size);
 static void ngx_stream_redis_master_status_write(
     ngx_stream_redis_master_status_out_t *o, u_char *data, size_t len);
 
@@ -1119,17 +1128,13 @@ ngx_stream_redis_master_status_json_server(
         ngx_stream_redis_master_status_printf(o, "null");
     }
 
-    ngx_stream_redis_master_status_printf(o,
-                  ",\"offset\":%O,\"replid\":\"%*s\",\"replid2\":\"%*s\","
-                  "\"follows\":",
+    ngx_stream_redis_master_status_printf(o, ",\"offset\":%O,\"replid\":\"",
                   info->role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
-                  ? info->slave_repl_offset : info->master_repl_offset,
-                  ngx_min(ngx_strlen(info->replid),
-                          NGX_STREAM_REDIS_MASTER_SHORT_REPLID),
-                  info->replid,
-                  ngx_min(ngx_strlen(info->replid2),
-                          NGX_STREAM_REDIS_MASTER_SHORT_REPLID),
-                  info->replid2);
+                  ? info->slave_repl_offset : info->master_repl_offset);
+    ngx_stream_redis_master_status_replid(o, info->replid);
+    ngx_stream_redis_master_status_printf(o, "\",\"replid2\":\"");
+    ngx_stream_redis_master_status_replid(o, info->replid2);
+    ngx_stream_redis_master_status_printf(o, "\",\"follows\":");
 
     if (info->role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
         && info->master_port)
@@ -1711,10 +1716,9 @@ ngx_stream_redis_master_status_html_server(
 
     if (info->replid[0]) {
         ngx_stream_redis_master_status_printf(o,
-                      "<tr><td>replid</td><td><code>%*s</code></td></tr>",
-                      ngx_min(ngx_strlen(info->replid),
-                              NGX_STREAM_REDIS_MASTER_SHORT_REPLID),
-                      info->replid);
+                      "<tr><td>replid</td><td><code>");
+        ngx_stream_redis_master_status_replid(o, info->replid);
+        ngx_stream_redis_master_status_printf(o, "</code></td></tr>");
     }
 
     if (s->probes) {
@@ -1760,15 +1764,18 @@ ngx_stream_redis_master_status_printf(ngx_stream_redis_master_status_out_t *o,
 }
 
 
-/* appends text from the zone or the configuration, escaped for the format */
+/*
+ * Appends text from the zone or the configuration, escaped for the format:
+ * the one path every such text takes to the page.
+ */
 
 static void
 ngx_stream_redis_master_status_text(ngx_stream_redis_master_status_out_t *o,
     u_char *data, size_t len)
 {
-    u_char   *p, *dst;
-    u_char    buf[NGX_STREAM_REDIS_MASTER_REASON_LEN * 6];
-    size_t    n, chunk;
+    u_char  *p;
+    u_char   buf[NGX_STREAM_REDIS_MASTER_REASON_LEN * 6];
+    size_t   chunk;
 
     while (len) {
         chunk = ngx_min(len, NGX_STREAM_REDIS_MASTER_REASON_LEN);
@@ -1776,40 +1783,108 @@ ngx_stream_redis_master_status_text(ngx_stream_redis_master_status_out_t *o,
         switch (o->format) {
 
         case NGX_STREAM_REDIS_MASTER_FORMAT_JSON:
-            n = (u_char *) ngx_escape_json(buf, data, chunk) - buf;
+            p = (u_char *) ngx_escape_json(buf, data, chunk);
             break;
 
         case NGX_STREAM_REDIS_MASTER_FORMAT_HTML:
-            n = (u_char *) ngx_escape_html(buf, data, chunk) - buf;
+            p = ngx_stream_redis_master_status_escape_html(buf, data, chunk);
             break;
 
         default:
-            /* a label value: backslash, double quote and line feed */
-
-            dst = buf;
-
-            for (p = data; p < data + chunk; p++) {
-                if (*p == '\\' || *p == '"') {
-                    *dst++ = '\\';
-                    *dst++ = *p;
-
-                } else if (*p == '\n') {
-                    *dst++ = '\\';
-                    *dst++ = 'n';
-
-                } else {
-                    *dst++ = *p;
-                }
-            }
-
-            n = dst - buf;
+            p = ngx_stream_redis_master_status_escape_label(buf, data, chunk);
         }
 
-        ngx_stream_redis_master_status_write(o, buf, n);
+        ngx_stream_redis_master_status_write(o, buf, p - buf);
 
         data += chunk;
         len -= chunk;
     }
+}
+
+
+/* a replication id in its short form, escaped as any other text */
+
+static void
+ngx_stream_redis_master_status_replid(ngx_stream_redis_master_status_out_t *o,
+    u_char *replid)
+{
+    size_t  len;
+
+    len = ngx_strlen(replid);
+
+    ngx_stream_redis_master_status_text(o, replid,
+                            ngx_min(len, NGX_STREAM_REDIS_MASTER_SHORT_REPLID));
+}
+
+
+/*
+ * HTML text and attribute values (quoted with either quote): nginx's own
+ * ngx_escape_html() leaves the single quote alone.  At most 6 bytes for 1.
+ */
+
+static u_char *
+ngx_stream_redis_master_status_escape_html(u_char *dst, u_char *src,
+    size_t size)
+{
+    while (size--) {
+
+        switch (*src) {
+
+        case '<':
+            dst = ngx_cpymem(dst, "&lt;", sizeof("&lt;") - 1);
+            break;
+
+        case '>':
+            dst = ngx_cpymem(dst, "&gt;", sizeof("&gt;") - 1);
+            break;
+
+        case '&':
+            dst = ngx_cpymem(dst, "&amp;", sizeof("&amp;") - 1);
+            break;
+
+        case '"':
+            dst = ngx_cpymem(dst, "&quot;", sizeof("&quot;") - 1);
+            break;
+
+        case '\'':
+            dst = ngx_cpymem(dst, "&#39;", sizeof("&#39;") - 1);
+            break;
+
+        default:
+            *dst++ = *src;
+        }
+
+        src++;
+    }
+
+    return dst;
+}
+
+
+/* a Prometheus label value: backslash, double quote and line feed */
+
+static u_char *
+ngx_stream_redis_master_status_escape_label(u_char *dst, u_char *src,
+    size_t size)
+{
+    while (size--) {
+
+        if (*src == '\\' || *src == '"') {
+            *dst++ = '\\';
+            *dst++ = *src;
+
+        } else if (*src == '\n') {
+            *dst++ = '\\';
+            *dst++ = 'n';
+
+        } else {
+            *dst++ = *src;
+        }
+
+        src++;
+    }
+
+    return dst;
 }
 
 

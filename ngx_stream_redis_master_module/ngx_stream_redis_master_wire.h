@@ -53,6 +53,7 @@ ngx_int_t ngx_stream_redis_master_reply_sentinel_master(void *reply,
 ngx_int_t ngx_stream_redis_master_reply_event(void *reply, ngx_str_t *name,
     u_char *event, size_t len);
 const char *ngx_stream_redis_master_role_name(ngx_uint_t role);
+void ngx_stream_redis_master_printable(u_char *text, size_t len);
 void ngx_stream_redis_master_redact(u_char *text, size_t len,
     ngx_stream_redis_master_check_conf_t *cc);
 

@@ -5,8 +5,10 @@
 # checks and the balancer see: JSON that matches the topology, a Prometheus
 # exposition promtool accepts, HTML that renders in a browser; nginx's own
 # access control applies; no secret shows, whatever a server sends back;
-# the stream variables tell how each session was placed; and a reload
-# leaves the page consistent.  See docs/status.md.
+# the stream variables tell how each session was placed; a reload leaves
+# the page consistent; and what a hostile server sends reaches each format
+# only escaped, once, a replication id only as 40 hex digits.  See
+# docs/status.md.
 
 use strict;
 use warnings;
@@ -32,6 +34,16 @@ use MIME::Base64 ();
 #           held, $o6 a replica of nobody that stays one
 #   TEST 7  $m7 master, $r7a, $r7b, $r7c its replicas ($r7c replaces $r7b
 #           at the reload)
+#   TEST 8  hostile servers whose texts are markup and JSON: $inj_id (in its
+#           master_replid), $inj_id2 (in its master_replid2), $inj_rep (a
+#           replica, in its master_host), $inj_err (in the error it answers
+#           every command with); hostile Sentinels $inj_sen (in the host it
+#           names) and $inj_sen_err (in its error)
+#   TEST 9  hostile masters whose master_replid has 40 hex digits ($b40),
+#           39 ($b39), 41 ($b41), 40 characters with one not a hex digit
+#           ($bnx), and one whose master_replid2 has 41 ($b2_41); $bflip a
+#           replica whose ids are right until the block replaces it on its
+#           port by one whose master_replid has 39
 our $m1 = start_redis(conf => ['repl-ping-replica-period 1']);
 our $r1 = start_redis(replicaof => $m1->port);
 our $relay1 = start_relay(to => $m1->port);
@@ -67,8 +79,43 @@ our $r7a = start_redis(replicaof => $m7->port);
 our $r7b = start_redis(replicaof => $m7->port);
 our $r7c = start_redis(replicaof => $m7->port);
 
+# every text is a place where what a server says reaches the page: the
+# short forms of the replication ids (8 characters) are an element that
+# opens an attribute, and a string that closes a JSON value and opens a key
+our $hostile_error = "' onload=document.title=/pwned/.source x\n"
+                   . "[notice] forged\x1b[2J\xc3\xa9";
+our $inj_id = start_hostile(mode => 'inject', replid => "<svg x='" . 'f' x 32,
+                            replid2 => '0' x 40);
+our $inj_id2 = start_hostile(mode => 'inject', replid => '1a' x 20,
+                             replid2 => '","up":"' . 'f' x 32);
+our $inj_rep = start_hostile(mode => 'inject', role => 'slave',
+    master_host => '"><img src=x onerror=document.title=/img/.source>',
+    replid => '2b' x 20, replid2 => '0' x 40);
+our $inj_err = start_hostile(mode => 'inject', error => $hostile_error);
+our $inj_sen = start_hostile(mode => 'inject',
+                             names => '<svg/onload=document.title=/sen/.source>');
+our $inj_sen_err = start_hostile(mode => 'inject', error => $hostile_error);
+
+# the boundary: 40 hex digits, one fewer, one more, one that is not one
+our %replid = (b40 => 'e5' x 20, b39 => substr('a1' x 20, 0, 39),
+               b41 => 'b2' x 20 . 'b', bnx => 'c3' x 10 . 'g' . '3c' x 9 . '3');
+our $b40 = start_hostile(mode => 'inject', replid => $replid{b40},
+                         replid2 => '0' x 40);
+our $b39 = start_hostile(mode => 'inject', replid => $replid{b39},
+                         replid2 => '0' x 40);
+our $b41 = start_hostile(mode => 'inject', replid => $replid{b41},
+                         replid2 => '0' x 40);
+our $bnx = start_hostile(mode => 'inject', replid => $replid{bnx},
+                         replid2 => '0' x 40);
+our $b2_41 = start_hostile(mode => 'inject', replid => 'f6' x 20,
+                           replid2 => 'd4' x 20 . 'd');
+our $bflip = start_hostile(mode => 'inject', role => 'slave',
+                           master_host => '127.0.0.1', replid => 'a7' x 20,
+                           replid2 => '0' x 40);
+
 for my $name (qw(m1 r1 l1 s1a s1b m2 r2 m3 r3 s3a s3b m4 m5 echo m6 h6 o6
-                 m7 r7a r7b r7c))
+                 m7 r7a r7b r7c inj_id inj_id2 inj_rep inj_err inj_sen
+                 inj_sen_err b40 b39 b41 bnx b2_41 bflip))
 {
     $ENV{"TEST_NGINX_\U$name"} = ${ $main::{$name} }->port;
 }
@@ -84,7 +131,8 @@ add_block_preprocessor(sub {
     $block->set_value('init', 'package main; our ($m1, $r1, $relay1, $l1, '
                               . '$s1a, $s1b, $m2, $r2, $m3, $r3, $s3a, $s3b, '
                               . '$m4, $m5, $echo, $secret, $echo_secret, '
-                              . '$m6, $h6, $o6, $m7, $r7a, $r7b, $r7c); '
+                              . '$m6, $h6, $o6, $m7, $r7a, $r7b, $r7c, '
+                              . '$hostile_error, %replid, $bflip); '
                               . ($block->init // ''));
 });
 
@@ -650,3 +698,230 @@ GET /redis/?format=json
 --- response_body_like: "name":"redis_rw"
 --- no_error_log
 [alert]
+
+
+
+=== TEST 8: what hostile servers and Sentinels send reaches each format escaped, once: no key twice in the JSON, no markup of theirs in the HTML or the browser's DOM, promtool's approval, a printable error log
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_INJ_ID;
+        server 127.0.0.1:$TEST_NGINX_INJ_ID2;
+        server 127.0.0.1:$TEST_NGINX_INJ_REP;
+        server 127.0.0.1:$TEST_NGINX_INJ_ERR;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+    }
+    upstream redis_ro {
+        server 127.0.0.1:$TEST_NGINX_INJ_ID;
+        server 127.0.0.1:$TEST_NGINX_INJ_ID2;
+        server 127.0.0.1:$TEST_NGINX_INJ_REP;
+        server 127.0.0.1:$TEST_NGINX_INJ_ERR;
+        redis_replica;
+        redis_check interval=200ms timeout=500ms;
+    }
+    upstream redis_watch {
+        server 127.0.0.1:$TEST_NGINX_INJ_REP;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+        redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_INJ_SEN
+                       127.0.0.1:$TEST_NGINX_INJ_SEN_ERR;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+my ($ID, $ID2, $REP, $ERR, $SEN, $SENERR) =
+    map { $ENV{"TEST_NGINX_$_"} } qw(INJ_ID INJ_ID2 INJ_REP INJ_ERR INJ_SEN INJ_SEN_ERR);
+
+# the checks themselves fail on what they are to find
+Test::More::ok(!eval { StatusPage::json_strict('{"up":true,"up":""}') },
+               'the strict parse refuses a key twice');
+Test::More::is_deeply([StatusPage::foreign_markup(
+                           q{<p><code><svg x='a' onload=x></code></p>})],
+                      ['attribute onload', 'attribute x', 'element svg'],
+                      'markup not of the module is found');
+my $bad = "$ENV{TEST_NGINX_SERVROOT}/html/bad.html";
+open my $fh, '>', $bad or die "$bad: $!";
+print {$fh} "<title>t</title><svg onload=document.title=/ran/.source></svg>\n";
+close $fh;
+Test::More::like(StatusPage::chromium_render("file://$bad")->{dom},
+                 qr{<title>ran</title>}, 'the browser runs what it is given');
+
+# every server and Sentinel probed a few times (the JSON read leniently)
+StatusPage::wait_status(sub {
+    for my $name (qw(redis_rw redis_ro)) {
+        my $u = StatusPage::upstream($_[0], $name) or return;
+        for my $port ($ID, $ID2, $REP, $ERR) {
+            my $s = StatusPage::server_of($u, $port) or return;
+            return unless $s->{probes} >= 2;
+        }
+    }
+    my %s = map { $_->{address} => $_ }
+            @{ StatusPage::upstream($_[0], 'redis_watch')->{sentinels} };
+    return $s{"127.0.0.1:$SEN"}{names} && $s{"127.0.0.1:$SENERR"}{error};
+}, 30, 'every hostile server and Sentinel to be probed');
+
+# JSON: strictly valid, each text as the server sent it (printable)
+my $res = StatusPage::get_status(query => 'format=json');
+my $json = eval { StatusPage::json_strict($res->{content}) };
+Test::More::ok($json, 'the JSON parses strictly: no key twice') or Test::More::diag($@);
+$json //= JSON::PP::decode_json($res->{content});
+
+(my $printable = $hostile_error) =~ s/[^\x20-\x7e]/?/g;
+for my $name (qw(redis_rw redis_ro)) {
+    my $u = StatusPage::upstream($json, $name);
+    my ($id, $id2, $rep, $err) = map { StatusPage::server_of($u, $_) } $ID, $ID2, $REP, $ERR;
+    Test::More::is_deeply(
+        [map { [$_->{up}, $_->{error}, $_->{replid}, $_->{replid2}] } $id, $id2],
+        [[JSON::PP::false, 'INFO: protocol error: master_replid is not 40 hex digits', '', ''],
+         [JSON::PP::false, 'INFO: protocol error: master_replid2 is not 40 hex digits', '', '']],
+        "$name: a replication id that is not one fails the probe, named, not quoted");
+    Test::More::is($err->{error}, "PING: $printable", "$name: the error text, printable");
+    Test::More::ok(!$err->{up}, "$name: and its server down");
+    Test::More::is($rep->{follows},
+                   '"><img src=x onerror=document.title=/img/.source>:6379',
+                   "$name: the replica's master_host as it sent it");
+    Test::More::ok($rep->{up}, "$name: a replica with its ids right is up");
+    Test::More::is($rep->{replid}, '2b2b2b2b', "$name: its replid");
+}
+my %sen = map { $_->{address} => $_ }
+          @{ StatusPage::upstream($json, 'redis_watch')->{sentinels} };
+Test::More::is($sen{"127.0.0.1:$SEN"}{names}, '<svg/onload=document.title=/sen/.source>:6379',
+               'the host a Sentinel names, as it sent it');
+Test::More::is($sen{"127.0.0.1:$SENERR"}{error}, "SENTINEL: $printable",
+               'a Sentinel\'s error, printable');
+
+# HTML: only the module's markup; the texts escaped once
+my $html = StatusPage::get_status(query => 'format=html')->{content};
+Test::More::is_deeply([StatusPage::foreign_markup($html)], [],
+                      'the HTML has no markup but the module\'s');
+(my $escaped = $printable) =~ s/'/&#39;/g;
+Test::More::ok(index($html, "<td class=\"err\">PING: $escaped</td>") >= 0,
+               'the error text in its cell, its quote escaped once');
+Test::More::ok(index($html, '&lt;svg/onload=document.title=/sen/.source&gt;:6379') >= 0,
+               'the host a Sentinel names, escaped');
+Test::More::unlike($html, qr/&amp;(?:#39|lt|gt|quot|amp);/, 'nothing escaped twice');
+
+# the browser: the page's own title and elements, no script run
+my $page = StatusPage::chromium_render(StatusPage::status_url());
+my ($title) = $page->{dom} =~ m{<title>(.*?)</title>}s;
+Test::More::is($title, 'Redis masters', 'the rendered page keeps its title: no script ran');
+Test::More::is_deeply([StatusPage::foreign_markup($page->{dom})], [],
+                      'the DOM has no element or attribute but the module\'s');
+Test::More::like($page->{dom}, qr{<td class="err">\QPING: $printable\E</td>},
+                 'the error shows as text');
+Test::More::is_deeply($page->{console}, [], 'no console message');
+
+# Prometheus: no server text, promtool's approval
+my $prom = StatusPage::get_status(query => 'format=prometheus')->{content};
+my ($rc, $out) = StatusPage::promtool_check($prom);
+Test::More::is($rc, 0, 'promtool check metrics accepts it') or Test::More::diag($out);
+Test::More::is($out, '', 'without a lint warning');
+Test::More::unlike($prom, qr/onload|onerror|<|"up"/, 'no text of the servers');
+
+# the error log: the reasons, printable, one line each
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ERR in upstream \S+ probe failed: \QPING: $printable\E$/);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ID in upstream \S+ probe failed: INFO: protocol error: master_replid is not 40 hex digits$/);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ID2 in upstream \S+ probe failed: INFO: protocol error: master_replid2 is not 40 hex digits$/);
+my $log = do { local (@ARGV, $/) = (TestRM::error_log()); <> };
+my @module = grep { /\] \d+#\d+: (?:\*\d+ )?redis (?:check|sentinel|link):/ } split /\n/, $log;
+Test::More::cmp_ok(scalar @module, '>', 0, 'the module logged');
+Test::More::is_deeply([grep { /[^\x20-\x7e]/ } @module], [],
+                      'the module\'s lines have no byte but printable ones');
+Test::More::unlike($log, qr/^\[notice\] forged/m, 'no line forged by a server');
+Test::More::ok(index($log, "<svg x='") < 0 && index($log, '","up":"') < 0,
+               'nothing of the refused ids');
+--- request
+GET /redis/?format=json
+--- response_body_unlike: "replid2":"[^"]*","up"
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 9: a replication id is 40 hex digits: 39, 41, or one character not a hex digit fail the probe, with a reason that quotes nothing
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_B40;
+        server 127.0.0.1:$TEST_NGINX_B39;
+        server 127.0.0.1:$TEST_NGINX_B41;
+        server 127.0.0.1:$TEST_NGINX_BNX;
+        server 127.0.0.1:$TEST_NGINX_B2_41;
+        server 127.0.0.1:$TEST_NGINX_BFLIP;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+    }
+    upstream redis_ro {
+        server 127.0.0.1:$TEST_NGINX_B40;
+        server 127.0.0.1:$TEST_NGINX_B39;
+        server 127.0.0.1:$TEST_NGINX_B41;
+        server 127.0.0.1:$TEST_NGINX_BNX;
+        server 127.0.0.1:$TEST_NGINX_B2_41;
+        redis_replica;
+        redis_check interval=200ms timeout=500ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+my %port = map { $_ => $ENV{"TEST_NGINX_\U$_"} } qw(b40 b39 b41 bnx b2_41);
+my $json = StatusPage::wait_status(sub {
+    for my $name (qw(redis_rw redis_ro)) {
+        my $u = StatusPage::upstream($_[0], $name) or return;
+        for my $port (values %port) {
+            my $s = StatusPage::server_of($u, $port) or return;
+            return unless $s->{probes} >= 2;
+        }
+    }
+    my $f = StatusPage::server_of(StatusPage::upstream($_[0], 'redis_rw'), $ENV{TEST_NGINX_BFLIP});
+    return $f && $f->{up};
+}, 30, 'every server to be probed twice, the replica with its ids right up');
+
+my $reason = 'INFO: protocol error: master_replid is not 40 hex digits';
+for my $name (qw(redis_rw redis_ro)) {
+    my $u = StatusPage::upstream($json, $name);
+    my %s = map { $_ => StatusPage::server_of($u, $port{$_}) } keys %port;
+    Test::More::is_deeply(
+        [@{ $s{b40} }{qw(state error replid)}], ['up', undef, substr($replid{b40}, 0, 8)],
+        "$name: 40 hex digits: up, its replid kept");
+    for my $b (qw(b39 b41 bnx)) {
+        Test::More::is_deeply([@{ $s{$b} }{qw(state up error replid)}],
+                              ['down', JSON::PP::false, $reason, ''],
+                              "$name: $b: down, the reason names the field");
+    }
+    Test::More::is_deeply([@{ $s{b2_41} }{qw(state up error replid replid2)}],
+                          ['down', JSON::PP::false, "${reason}" =~ s/replid /replid2 /r, '', ''],
+                          "$name: a master_replid2 of 41: down too");
+    Test::More::is($u->{master}, "127.0.0.1:$port{b40}", "$name: the one with its ids right is the master");
+}
+
+my $prom = StatusPage::get_status(query => 'format=prometheus')->{content};
+for my $b (sort keys %port) {
+    my ($up) = $prom =~ /^redis_master_server_up\{upstream="redis_rw",server="127\.0\.0\.1:$port{$b}"\} (\d)$/m;
+    Test::More::is($up, $b eq 'b40' ? 1 : 0, "the exposition: $b " . ($b eq 'b40' ? 'up' : 'down'));
+}
+
+for my $b (qw(b39 b41 bnx b2_41)) {
+    my $field = $b eq 'b2_41' ? 'master_replid2' : 'master_replid';
+    TestRM::wait_error_log(qr/server 127\.0\.0\.1:$port{$b} in upstream \S+ probe failed: INFO: protocol error: $field is not 40 hex digits$/);
+}
+# a server that was up, then sends an id that is not one, goes down as
+# for any bad reply, after fall= failed probes
+my $F = $ENV{TEST_NGINX_BFLIP};
+$bflip->stop;
+$bflip = start_hostile(port => $F, mode => 'inject', role => 'slave',
+                       master_host => '127.0.0.1', replid => substr('a7' x 20, 0, 39),
+                       replid2 => '0' x 40);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$F in upstream \S+ is down: \Q$reason\E$/, 20);
+my $f = StatusPage::server_of(StatusPage::upstream(StatusPage::status_json(), 'redis_rw'), $F);
+Test::More::is_deeply([@{$f}{qw(state up error)}], ['down', JSON::PP::false, $reason],
+                      'a replica that was up is down once its id is not one');
+
+my $log = do { local (@ARGV, $/) = (TestRM::error_log()); <> };
+my @quoted = grep { index($log, $_) >= 0 } qw(a1a1a1a1 b2b2b2b2 c3c3c3c3 d4d4d4d4 e5e5e5e5 a7a7a7a7);
+Test::More::is_deeply(\@quoted, [], 'the log quotes no id');
+--- request
+GET /redis/?format=json
+--- response_body_like: "name":"redis_ro"
+--- no_error_log
+[alert]
+[crit]

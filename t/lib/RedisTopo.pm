@@ -565,7 +565,7 @@ sub start_dns {
     return $self;
 }
 
-# start_hostile(mode => MODE, [port => P]) -> RedisTopo::Hostile
+# start_hostile(mode => MODE, [port => P], [OPTIONS]) -> RedisTopo::Hostile
 #   garbage wrongtype huge drip silence error: a fake Redis server
 #   echo: answers AUTH with +OK, then repeats the credentials it was sent in
 #         every other reply: PING gets an error quoting them; as a Sentinel
@@ -575,9 +575,13 @@ sub start_dns {
 #         SUBSCRIBE, then sends a bulk string that never ends, arrays
 #         nested without end, the start of a reply and nothing more, or
 #         +sdown events about "mymaster" without end
+#   inject: a server or Sentinel that answers its probes with the texts
+#         given as options (replid, replid2, role, master_host, error,
+#         names: see RedisTopo::Hostile::_inject_reply)
 my %HOSTILE_MODES = map { $_ => 1 }
     qw(garbage wrongtype huge drip silence error echo
-       sentinel-endless sentinel-nested sentinel-stall sentinel-chatty);
+       sentinel-endless sentinel-nested sentinel-stall sentinel-chatty
+       inject);
 
 sub start_hostile {
     my (%opt) = @_;
@@ -587,7 +591,7 @@ sub start_hostile {
     my $port = $listener->sockport;
     my ($pid, $dir, $state) =
         _spawn_loop("hostile-$mode", $listener,
-                    sub { RedisTopo::Hostile::_main($mode, @_) });
+                    sub { RedisTopo::Hostile::_main($mode, @_, \%opt) });
     my $self = bless {
         port => $port, pid => $pid, mode => $mode, dir => $dir,
         state_file => $state,

@@ -124,6 +124,57 @@ sub _hostile_reply {
     return "-ERR you sent me: $creds\r\n";
 }
 
+# The replies of 'inject' to one command: what the options given to
+# start_hostile put in each place a server's text reaches (docs/status.md),
+# never a secret.  Options:
+#   error       every command but AUTH gets "-ERROR" (as a server: PING; as
+#               a Sentinel: get-master-addr-by-name; SUBSCRIBE too)
+#   role        INFO's role (default master); with "slave": master_host,
+#               master_port (default 6379), the link up
+#   replid, replid2   INFO's master_replid and master_replid2, as they are
+#               (either left out when undef)
+#   names       as a Sentinel, the master's host (port 6379) it names
+sub _inject_reply {
+    my ($opt, $args) = @_;
+    my $cmd = uc($args->[0] // '');
+    my $sub = lc($args->[1] // '');
+
+    return "+OK\r\n" if $cmd eq 'AUTH';
+    return "-$opt->{error}\r\n" if defined $opt->{error};
+    return "+PONG\r\n" if $cmd eq 'PING';
+
+    if ($cmd eq 'INFO' && $sub eq 'replication') {
+        my $role = $opt->{role} // 'master';
+        my @lines = ('# Replication', "role:$role");
+        push @lines, "master_host:$opt->{master_host}",
+                     'master_port:' . ($opt->{master_port} // 6379),
+                     'master_link_status:up', 'master_last_io_seconds_ago:0',
+                     'master_sync_in_progress:0', 'slave_repl_offset:0'
+            if $role eq 'slave';
+        push @lines, 'connected_slaves:0';
+        push @lines, "master_replid:$opt->{replid}" if defined $opt->{replid};
+        push @lines, "master_replid2:$opt->{replid2}"
+            if defined $opt->{replid2};
+        push @lines, 'master_repl_offset:0';
+        return _bulk(join("\r\n", @lines) . "\r\n");
+    }
+    return _bulk("# Persistence\r\nloading:0\r\n") if $cmd eq 'INFO';
+
+    if ($cmd eq 'SENTINEL' && $sub eq 'get-master-addr-by-name') {
+        return defined $opt->{names}
+            ? "*2\r\n" . _bulk($opt->{names}) . _bulk('6379') : "*-1\r\n";
+    }
+    return "-ERR No such master with that name\r\n" if $cmd eq 'SENTINEL';
+
+    if ($cmd eq 'SUBSCRIBE') {
+        return join '', map {
+            "*3\r\n" . _bulk('subscribe') . _bulk($args->[$_]) . ":$_\r\n"
+        } 1 .. $#$args;
+    }
+
+    return "-ERR unknown command\r\n";
+}
+
 # An endless stream for a flooding Sentinel: 'x' after the endless bulk
 # header, or arrays of 1024 elements nested 5 deep, whose leaves are ":1".
 sub _flood_chunk {
@@ -150,7 +201,7 @@ sub _flood_chunk {
 }
 
 sub _main {
-    my ($mode, $listener, $state_file, $parent) = @_;
+    my ($mode, $listener, $state_file, $parent, $opt) = @_;
     $listener->blocking(0);
     my %conns;     # fileno => { fh, in, out, ... }
     my $accepted = 0;
@@ -219,6 +270,10 @@ sub _main {
                     for _take_args(\$c->{in});
                 $c->{out} .= delete $c->{out_after}
                     if defined $c->{out_after};
+            } elsif ($mode eq 'inject') {
+                $c->{in} .= $data;
+                $c->{out} .= _inject_reply($opt, $_)
+                    for _take_args(\$c->{in});
             } elsif ($mode eq 'drip') {
                 if (!defined $c->{drip_at}) {
                     $c->{drip_at}  = RedisTopo::_now();    # first byte right away
