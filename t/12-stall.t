@@ -17,6 +17,7 @@ use Test::Nginx::Socket::Lua::Stream;
 use POSIX ();
 use File::Temp ();
 use Time::HiRes ();
+use Scenario ();
 
 # one lone master per block; DEBUG SLEEP blocks it as a slow command would
 our %master = map {
@@ -25,12 +26,18 @@ our %master = map {
 
 # 4: its scripts answer -BUSY after 100 ms; 5: its BGSAVE fails once the
 # directory it saves in is removed (its writes and PING then answer
-# -MISCONF); 6: it refuses stale reads once it is a replica
+# -MISCONF); 6: it refuses stale reads once it is a replica; 7: restarted,
+# it answers -LOADING while it loads its snapshot
 our $rdb_dir = File::Temp::tempdir('stall-rdb-XXXXXX', TMPDIR => 1,
                                    CLEANUP => 1);
 $master{4} = start_redis(conf => ['busy-reply-threshold 100']);
 $master{5} = start_redis(conf => ["dir $rdb_dir", 'save 3600 1']);
 $master{6} = start_redis(conf => ['replica-serve-stale-data no']);
+$master{7} = start_redis(conf => ['enable-debug-command local']);
+
+# the keys of master 7's snapshot: loaded in 2 s times the scale, at 100 us
+# a key
+our $keys = int(scaled(20000));
 
 $ENV{"TEST_NGINX_M$_"} = $master{$_}->port for keys %master;
 
@@ -105,7 +112,7 @@ sub through_nginx {
 add_block_preprocessor(sub {
     my ($block) = @_;
     $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n");
-    $block->set_value('init', 'package main; our (%master, $rdb_dir); '
+    $block->set_value('init', 'package main; our (%master, $rdb_dir, $keys); '
                               . ($block->init // ''));
 });
 run_tests();
@@ -283,6 +290,8 @@ $master{5}->cmd('CONFIG', 'SET', 'stop-writes-on-bgsave-error', 'no')
     if $fixed ne "+OK\r\n";
 TestRM::wait_error_log(qr/$m in upstream redis_rw is up, role master/, 20, $at);
 Test::More::is(main::said($s, 'SET misconf after'), "+OK\r\n", 'the session writes again');
+# its save points would make it refuse to stop: the directory is gone
+$master{5}->cmd('CONFIG', 'SET', 'save', '');
 --- stream_request
 GET misconf
 QUIT
@@ -323,5 +332,50 @@ PING
 --- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
 --- error_log
 has no master
+--- no_error_log
+[alert]
+
+
+
+=== TEST 7: a master restarted with a data set to load (-LOADING) is down until loaded; with wait= a new connection waits for it
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M7;
+        redis_master wait=scaled(30s);
+        redis_check interval=200ms timeout=1s;
+    }
+--- init
+my $m = qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M7}/;
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$ENV{TEST_NGINX_M7}\b/);
+
+# a snapshot that the restarted master loads in 2 s at least, answering
+# -LOADING meanwhile (it serves events every 1 KB it loads)
+my $dir = $master{7}->dir;
+$master{7}->cmd('DEBUG', 'POPULATE', $keys, 'k', 100);
+$master{7}->cmd('SAVE');
+my $at = TestRM::error_log_size();
+$master{7} = Scenario::restart($master{7},
+    conf => ["dir $dir", 'key-load-delay 100',
+             'loading-process-events-interval-bytes 1024'],
+    loading_ok => 1);
+
+TestRM::wait_error_log(qr/$m .*PING: LOADING /, 20, $at);
+TestRM::wait_error_log(qr/upstream redis_rw has no master/, 20, $at);
+my $held = TestRM::ask_nginx_send();
+Test::More::is($master{7}->info('persistence')->{loading}, 1,
+               'the master was still loading when the client came');
+Test::More::is(TestRM::ask_nginx_answer($held), TestRM::port_reply($ENV{TEST_NGINX_M7}),
+               'the held connection is served once the master has loaded');
+Test::More::is(TestRM::count_error_log(qr/$m in upstream redis_rw stalls/, $at), 0,
+               '-LOADING is no stall');
+Test::More::is($master{7}->cmd('DBSIZE'), $keys, 'with its data set');
+--- stream_request
+DBSIZE
+QUIT
+--- stream_response eval
+":$main::keys\r\n+OK\r\n"
+--- timeout: 30
+--- error_log eval
+qr/is up, role master/
 --- no_error_log
 [alert]
