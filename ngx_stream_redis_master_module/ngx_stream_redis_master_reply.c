@@ -257,26 +257,24 @@ ngx_stream_redis_master_reply_auth(void *reply, u_char *reason, size_t len)
 
 
 /*
- * The reply to PING.  Besides +PONG, three errors come from a server that
- * is alive and keeps its role but cannot serve now; each is a statement
- * about the server, not a lost server:
+ * The reply to PING: NGX_OK for +PONG.  Three errors come from a server
+ * that is alive and keeps its role while it cannot serve:
  *
- *   -BUSY        a script, a function or a module command has run past
+ *   -BUSY        a script, a function or a module command runs past
  *                busy-reply-threshold; every command but SCRIPT KILL,
  *                FUNCTION KILL and SHUTDOWN NOSAVE gets it meanwhile;
  *   -MISCONF     a master whose last BGSAVE failed, with
- *                stop-writes-on-bgsave-error: writes and PING get it, reads
- *                and INFO are served;
+ *                stop-writes-on-bgsave-error: writes and PING get it,
+ *                reads and INFO are served;
  *
- * both NGX_BUSY: a stall, with the reason set as for a failure;
+ * NGX_BUSY, a stall, with the reason set as for a failure; and
  *
- *   -MASTERDOWN  a replica whose link is down, with
- *                replica-serve-stale-data no; INFO is served, and says so:
+ *   -MASTERDOWN  a replica with its link down and replica-serve-stale-data
+ *                no, which still serves INFO:
  *
- * NGX_DECLINED, no reason: the INFO replies tell what the server is.
- *
- * -LOADING is a failure (NGX_ERROR) like any other error: the server
- * restarted or is loading a full resync, and has no data set to serve.
+ * NGX_DECLINED, with no reason: the INFO replies tell what the server is.
+ * Any other reply is NGX_ERROR, -LOADING included: a server that loads
+ * its data set (restarted, or in a full resync) has none to serve yet.
  */
 
 ngx_int_t
