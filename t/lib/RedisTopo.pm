@@ -657,8 +657,9 @@ product.
 
 start_redis options: port, replicaof, requirepass, masterauth, conf,
 wait_replica_up, loading_ok (return once PING answers -LOADING too, for a
-server that loads a data set at start).  The base config also sets C<repl-diskless-sync-delay 0>
-so replicas come up fast (override via C<conf>).
+server that loads a data set at start).  The base config also sets
+C<repl-diskless-sync-delay 0> so replicas come up fast (override via
+C<conf>).
 
 start_redis and start_sentinel take C<tls> (a RedisTopo::Tls, from
 F<t/lib/RedisTopo/Tls.pm>): TLS only on the port, with client
