@@ -160,6 +160,8 @@ ngx_stream_redis_master_fuzz_reason_init(u_char *buf, size_t len)
  * A failure must leave a non-empty, printable, NUL-terminated reason (the
  * checker logs it and keeps it in the shared zone); a success may leave
  * the buffer alone, but whatever it writes must be terminated as well.
+ * Only PING has more outcomes: NGX_BUSY, a stall, is logged as a failure
+ * is; NGX_DECLINED (-MASTERDOWN) leaves the INFO replies to tell.
  */
 
 void
@@ -168,11 +170,14 @@ ngx_stream_redis_master_fuzz_reason_check(u_char *buf, size_t len,
 {
     size_t  i;
 
-    if (rc != NGX_OK && rc != NGX_ERROR) {
+    if (rc != NGX_OK && rc != NGX_ERROR
+        && ((rc != NGX_BUSY && rc != NGX_DECLINED)
+            || ngx_strcmp(what, "PING") != 0))
+    {
         ngx_stream_redis_master_fuzz_fail("%s returned %ld", what, (long) rc);
     }
 
-    if (rc == NGX_ERROR) {
+    if (rc == NGX_ERROR || rc == NGX_BUSY) {
         ngx_stream_redis_master_fuzz_text_check(buf, len, what);
 
         if (buf[0] == '\0') {

@@ -909,6 +909,20 @@ ngx_stream_redis_master_interpret(ngx_stream_redis_master_checker_t *ck,
     } else if (ck->got == ck->auth) {
         rc = ngx_stream_redis_master_reply_pong(reply, reason, len);
 
+        /*
+         * -BUSY, -MISCONF: the server answers, so it is alive and still
+         * what it was: a stall, as a probe that times out on a connection
+         * the server accepted.  -MASTERDOWN: the INFO replies tell.
+         */
+
+        if (rc == NGX_BUSY) {
+            ck->stalled = 1;
+            rc = NGX_ERROR;
+
+        } else if (rc == NGX_DECLINED) {
+            rc = NGX_OK;
+        }
+
     } else {
         rc = ngx_stream_redis_master_reply_info(reply, &ck->info, reason,
                                                 len);

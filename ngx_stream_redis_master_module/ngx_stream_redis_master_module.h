@@ -473,8 +473,8 @@ typedef struct {
 /*
  * A server whose last answer was "master" and that has not been lost since:
  * up, or "stalled" (its probes time out on connections it still accepts,
- * as when a slow command blocks it), which is no evidence that writes
- * must stop there.
+ * as when a slow command blocks it, or it answers -BUSY or -MISCONF),
+ * which is no evidence that writes must stop there.
  */
 #define ngx_stream_redis_master_is_master(node)                               \
     (((node)->up || (node)->stalled)                                          \

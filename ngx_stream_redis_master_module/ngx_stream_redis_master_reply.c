@@ -42,6 +42,8 @@ static void *ngx_stream_redis_master_create_string(const redisReadTask *task,
     char *str, size_t len);
 static ngx_int_t ngx_stream_redis_master_reply_error(redisReply *reply,
     const char *what, u_char *reason, size_t len);
+static ngx_uint_t ngx_stream_redis_master_error_code(redisReply *r,
+    const char *code);
 static ngx_int_t ngx_stream_redis_master_info_line(
     ngx_stream_redis_master_info_t *info, u_char *key, size_t klen,
     u_char *val, size_t vlen, u_char *reason, size_t len);
@@ -256,6 +258,27 @@ ngx_stream_redis_master_reply_auth(void *reply, u_char *reason, size_t len)
 }
 
 
+/*
+ * The reply to PING: NGX_OK for +PONG.  Three errors come from a server
+ * that is alive and keeps its role while it cannot serve:
+ *
+ *   -BUSY        a script, a function or a module command runs past
+ *                busy-reply-threshold; every command but SCRIPT KILL,
+ *                FUNCTION KILL and SHUTDOWN NOSAVE gets it meanwhile;
+ *   -MISCONF     a master whose last BGSAVE failed, with
+ *                stop-writes-on-bgsave-error: writes and PING get it,
+ *                reads and INFO are served;
+ *
+ * NGX_BUSY, a stall, with the reason set as for a failure; and
+ *
+ *   -MASTERDOWN  a replica with its link down and replica-serve-stale-data
+ *                no, which still serves INFO:
+ *
+ * NGX_DECLINED, with no reason: the INFO replies tell what the server is.
+ * Any other reply is NGX_ERROR, -LOADING included: a server that loads
+ * its data set (restarted, or in a full resync) has none to serve yet.
+ */
+
 ngx_int_t
 ngx_stream_redis_master_reply_pong(void *reply, u_char *reason, size_t len)
 {
@@ -267,7 +290,37 @@ ngx_stream_redis_master_reply_pong(void *reply, u_char *reason, size_t len)
         return NGX_OK;
     }
 
-    return ngx_stream_redis_master_reply_error(r, "PING", reason, len);
+    if (r->type != REDIS_REPLY_ERROR) {
+        return ngx_stream_redis_master_reply_error(r, "PING", reason, len);
+    }
+
+    if (ngx_stream_redis_master_error_code(r, "MASTERDOWN")) {
+        return NGX_DECLINED;
+    }
+
+    (void) ngx_stream_redis_master_reply_error(r, "PING", reason, len);
+
+    if (ngx_stream_redis_master_error_code(r, "BUSY")
+        || ngx_stream_redis_master_error_code(r, "MISCONF"))
+    {
+        return NGX_BUSY;
+    }
+
+    return NGX_ERROR;
+}
+
+
+/* whether an error reply's code (its first word) is "code" */
+
+static ngx_uint_t
+ngx_stream_redis_master_error_code(redisReply *r, const char *code)
+{
+    size_t  n;
+
+    n = ngx_strlen(code);
+
+    return r->len >= n && ngx_strncmp(r->str, code, n) == 0
+           && (r->len == n || r->str[n] == ' ');
 }
 
 

@@ -566,7 +566,8 @@ ngx_stream_redis_master_disown(ngx_cycle_t *cycle)
 /*
  * Stores the outcome of one probe: "info" on success, else the failure
  * "reason" ("stalled" when it timed out on a connection the server
- * accepted), and the kick counter as it was when the probe started.  rise
+ * accepted, or the server answered that it cannot serve now: -BUSY,
+ * -MISCONF), and the kick counter as it was when the probe started.  rise
  * and fall decide up and down; a role is taken at once, since a demoted
  * master must stop taking writes without delay.  A server that is down
  * only because it stalls keeps its role: a slow command, a fork or a long

@@ -302,7 +302,8 @@ sub _spawn_exec {
     return $pid;
 }
 
-# Start redis-server or sentinel from a config; wait for PING.
+# Start redis-server or sentinel from a config; wait for PING (to answer
+# +PONG, or also -LOADING with loading_ok).
 sub _start_server {
     my (%a) = @_;
     my $self = bless {
@@ -327,7 +328,9 @@ sub _start_server {
             die "$a{kind} on port $self->{port} exited during startup\n"
                 unless $self->alive;
             my ($out) = eval { $self->_cli(2, 'PING') };
-            return defined $out && $out eq 'PONG';
+            return defined $out
+                   && ($out eq 'PONG'
+                       || ($a{loading_ok} && $out =~ /^LOADING /));
         }, 10, "$a{kind} on port $self->{port} to answer PING");
         1;
     } or do {
@@ -389,6 +392,7 @@ sub start_redis {
         conf_file => $conf_file,
         password  => $opt{requirepass},
         tls       => $opt{tls},
+        loading_ok => $opt{loading_ok},
     );
     $srv->{replicaof} = $opt{replicaof};
 
@@ -656,8 +660,10 @@ C<TEST_NGINX_TIMEOUT_SCALE> (default 3); C<scaled(SECONDS)> gives the
 product.
 
 start_redis options: port, replicaof, requirepass, masterauth, conf,
-wait_replica_up.  The base config also sets C<repl-diskless-sync-delay 0>
-so replicas come up fast (override via C<conf>).
+wait_replica_up, loading_ok (return once PING answers -LOADING too, for a
+server that loads a data set at start).  The base config also sets
+C<repl-diskless-sync-delay 0> so replicas come up fast (override via
+C<conf>).
 
 start_redis and start_sentinel take C<tls> (a RedisTopo::Tls, from
 F<t/lib/RedisTopo/Tls.pm>): TLS only on the port, with client
