@@ -130,7 +130,7 @@ TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M3} in upstream re
 Test::More::ok(TestRM::session_closed($s, 10), 'the session to the lost master is closed');
 --- stream_request
 PING
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log
 has no master
 --- no_error_log
