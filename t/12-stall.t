@@ -17,9 +17,13 @@ use POSIX ();
 # one lone master per block; DEBUG SLEEP blocks it as a slow command would
 our %master = map {
     $_ => start_redis(conf => ['enable-debug-command local'])
-} 1 .. 3;
+} 1 .. 4;
 
 $ENV{"TEST_NGINX_M$_"} = $master{$_}->port for keys %master;
+
+# TEST 4 reaches its master through a relay, which closes nginx's link
+our $relay = start_relay(to => $master{4}->port);
+$ENV{TEST_NGINX_RELAY} = $relay->port;
 
 # stall(N, SECONDS): DEBUG SLEEP on master N, from a child process; returns
 # its pid
@@ -48,7 +52,7 @@ sub ask {
 add_block_preprocessor(sub {
     my ($block) = @_;
     $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n");
-    $block->set_value('init', 'package main; our %master; '
+    $block->set_value('init', 'package main; our (%master, $relay); '
                               . ($block->init // ''));
 });
 run_tests();
@@ -135,3 +139,40 @@ PING
 has no master
 --- no_error_log
 [alert]
+
+
+
+=== TEST 4: the server closes the kept-open link as a probe is written: probed again at once on a new link, no failure
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_RELAY;
+        redis_master;
+        redis_check interval=500ms timeout=scaled(5s) fall=1;
+    }
+--- init
+my $port = $ENV{TEST_NGINX_RELAY};
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$port\b/);
+
+# between probes the link stays open; the relay stops passing bytes, the
+# next probe is written to it, and the relay closes the link unanswered
+# (as a server's idle timeout or CLIENT KILL does, just as a probe begins)
+$relay->pause;
+my $at = TestRM::error_log_size();
+TestRM::wait_error_log(qr/redis check: probing 127\.0\.0\.1:$port\b/, 10, $at);
+$relay->cut;
+$relay->resume;
+TestRM::wait_error_log(qr/redis check: 127\.0\.0\.1:$port closed the kept-open link before answering, probing again on a new one/, 10, $at);
+
+# that probe ends, and the next one begins
+my $again = TestRM::error_log_size();
+TestRM::wait_error_log(qr/redis check: probing 127\.0\.0\.1:$port\b/, 10, $again);
+--- stream_request
+PING
+QUIT
+--- stream_response eval
+"+PONG\r\n+OK\r\n"
+--- no_error_log
+[alert]
+probe failed
+is down
+has no master
