@@ -56,7 +56,7 @@ MODULES_DIR ?= $(or $(shell nginx -V 2>&1 | \
                  /usr/lib/nginx/modules)
 
 .PHONY: all deb install version deps demo-deps etc-before etc-after \
-        quiet-build test test-valgrind unit demo bench bench-reload \
+        quiet-build test test-valgrind test-eagain unit demo bench bench-reload \
         bench-scale bench-scale-deps fuzz fuzz-deps fuzz-build \
         fuzz-coverage fuzz-seeds clean
 
@@ -159,6 +159,27 @@ test-valgrind: deps
 	$(call install_missing,valgrind)
 	$(MAKE) $(MODULE)
 	PERL5LIB=$(TEST_NGINX):$(CURDIR)/t/lib prove xt/valgrind.t
+
+# the suites that talk to servers, Sentinels and the DNS fixture again,
+# with nginx's socket reads and writes failing with EAGAIN and cut short at
+# random by an LD_PRELOAD shim (xt/eagain.t, xt/eagain/eagain.c); the seed
+# is printed, EAGAIN_SEED=N runs the same sequence of fakes again (see
+# docs/testing.md)
+EAGAIN_SO := $(BUILD)/eagain/eagain.so
+ifeq ($(origin EAGAIN_SEED),undefined)
+EAGAIN_SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+endif
+
+$(EAGAIN_SO): xt/eagain/eagain.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -g $(WARN) -o $@ $< -ldl
+
+test-eagain: deps
+	$(MAKE) $(MODULE) $(EAGAIN_SO)
+	@echo "test-eagain: EAGAIN_SEED=$(EAGAIN_SEED)" \
+	    "(make test-eagain EAGAIN_SEED=$(EAGAIN_SEED) runs it again)"
+	EAGAIN_SEED=$(EAGAIN_SEED) PERL5LIB=$(TEST_NGINX):$(CURDIR)/t/lib \
+	    prove xt/eagain.t
 
 # the demo: knobs DEMO_KEEP, DEMO_HAPROXY, DEMO_NGINX (see README.md)
 demo: demo-deps

@@ -42,6 +42,7 @@ struct ngx_stream_redis_master_checker_s {
     unsigned                           connecting:1;
     unsigned                           stalled:1;
     unsigned                           unresolved:1;
+    unsigned                           reused:1;
     u_char                             reason[
                                        NGX_STREAM_REDIS_MASTER_REASON_LEN];
 };
@@ -430,6 +431,9 @@ ngx_stream_redis_master_probe(ngx_stream_redis_master_checker_t *ck)
 static void
 ngx_stream_redis_master_send_probe(ngx_stream_redis_master_checker_t *ck)
 {
+    /* a link kept open since the last probe may be closed under this one */
+    ck->reused = (ck->pc.connection != NULL);
+
     if (ck->pc.connection == NULL) {
         if (ngx_stream_redis_master_connect(ck) != NGX_OK) {
             return;
@@ -805,7 +809,34 @@ ngx_stream_redis_master_io_failed(ngx_stream_redis_master_checker_t *ck,
 {
 #if (NGX_STREAM_SSL)
     u_char  *error;
+#endif
 
+    /*
+     * A link kept open since the last probe that the server closes or
+     * resets before a byte of the answer (an idle timeout, CLIENT KILL,
+     * crossing the probe) says nothing of the server yet: the probe is
+     * made again, once, on a new link, within the same timeout.
+     */
+
+    if (ck->reused && ck->received == 0) {
+        ngx_log_debug1(NGX_LOG_DEBUG_STREAM, ngx_cycle->log, 0,
+                       "redis check: %V closed the kept-open link before "
+                       "answering, probing again on a new one",
+                       &ck->target->name);
+
+#if (NGX_STREAM_SSL)
+        if (c->ssl) {
+            ngx_stream_redis_master_link_error(c)[0] = '\0';
+        }
+#endif
+
+        ck->sent = 0;
+        ngx_stream_redis_master_close(ck);
+        ngx_stream_redis_master_send_probe(ck);
+        return;
+    }
+
+#if (NGX_STREAM_SSL)
     if (c->ssl) {
         error = ngx_stream_redis_master_link_error(c);
 

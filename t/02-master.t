@@ -133,7 +133,7 @@ wait_error_log(qr/server 127\.0\.0\.1:$B in upstream redis_rw probe failed: conn
 --- stream_request
 CONFIG GET port
 QUIT
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log eval
 [qr/no Redis master in upstream redis_rw while connecting to upstream/,
  qr/redis check: server 127\.0\.0\.1:$ENV{TEST_NGINX_B3} in upstream redis_rw probe failed: connect\(\) failed/]
@@ -170,7 +170,7 @@ Test::More::cmp_ok($logged, '<=', 2 + int($elapsed / 0.9),
                    "$logged error lines in ${elapsed}s");
 --- stream_request
 PING
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- no_error_log
 [alert]
 [crit]

@@ -92,7 +92,7 @@ probe failed
 TestRM::wait_error_log(qr/probe failed: AUTH: WRONGPASS/);
 --- stream_request
 PING
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log eval
 [qr/redis check: server 127\.0\.0\.1:$ENV{TEST_NGINX_R} in upstream redis_rw probe failed: AUTH: WRONGPASS invalid username-password pair or user is disabled\./,
  qr/no Redis master in upstream redis_rw/]
@@ -155,7 +155,7 @@ for my $pid (TestRM::worker_pids()) {
 }
 --- stream_request
 PING
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log
 no Redis master in upstream redis_rw
 --- no_error_log

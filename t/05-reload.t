@@ -235,7 +235,7 @@ Test::More::ok(TestRM::session_closed($s, 10),
 --- stream_request
 CONFIG GET port
 QUIT
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log
 reconfiguring
 --- no_error_log

@@ -73,7 +73,7 @@ add_block_preprocessor(sub {
     $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n");
     $block->set_value('stream_request', "PING\n");
     $block->set_value('stream_response_like',
-        qr/^(receive stream response error: connection reset by peer\n)?$/);
+        qr/^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$/);
     $block->set_value('no_error_log', "[alert]\n[crit]\nis up\n")
         unless defined $block->no_error_log;
 });

@@ -281,7 +281,7 @@ TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_R4} in upstream re
 --- stream_request
 CONFIG GET port
 QUIT
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log
 no qualified Redis replica in upstream redis_ro
 --- no_error_log

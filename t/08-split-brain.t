@@ -89,7 +89,7 @@ qr/redis master: server 127\.0\.0\.1:$ENV{TEST_NGINX_A} in upstream redis_rw say
 TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_E} in upstream redis_rw is up, role master/);
 TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_D} in upstream redis_rw is up, role master/);
 TestRM::wait_error_log(qr/claim master in upstream redis_rw .*, chose none/);
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log
 chose none: lineage is a tie and split_brain=refuse
 no Redis master in upstream redis_rw

@@ -123,7 +123,7 @@ my $held = Time::HiRes::time() - $t0;
 Test::More::cmp_ok($held, '>=', 0.6, "it was held until the deadline ($held s)");
 --- stream_request
 PING
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log
 no Redis master in upstream redis_rw after waiting 700ms, closing the connection
 --- no_error_log
@@ -147,7 +147,7 @@ our $first = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
 TestRM::wait_error_log(qr/waiting up to \d+ms/);
 --- stream_request
 PING
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log
 no Redis master in upstream redis_rw and 1 connections already wait for one (wait_queue): dropping this one
 --- no_error_log

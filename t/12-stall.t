@@ -47,6 +47,11 @@ $SIG{PIPE} = 'IGNORE';
 # a port where nothing listens, for a replica that never gets its link
 $ENV{TEST_NGINX_DEAD} = free_port();
 
+# TEST 8 reaches its master through a relay, which closes nginx's link
+$master{8} = start_redis();
+our $relay = start_relay(to => $master{8}->port);
+$ENV{TEST_NGINX_RELAY} = $relay->port;
+
 # stall(N, SECONDS): DEBUG SLEEP on master N, from a child process; returns
 # its pid
 sub stall {
@@ -112,7 +117,8 @@ sub through_nginx {
 add_block_preprocessor(sub {
     my ($block) = @_;
     $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n");
-    $block->set_value('init', 'package main; our (%master, $rdb_dir, $keys); '
+    $block->set_value('init', 'package main; our (%master, $rdb_dir, $keys, '
+                              . '$relay); '
                               . ($block->init // ''));
 });
 run_tests();
@@ -194,7 +200,7 @@ TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M3} in upstream re
 Test::More::ok(TestRM::session_closed($s, 10), 'the session to the lost master is closed');
 --- stream_request
 PING
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log
 has no master
 --- no_error_log
@@ -379,3 +385,37 @@ QUIT
 qr/is up, role master/
 --- no_error_log
 [alert]
+=== TEST 8: the server closes the kept-open link as a probe is written: probed again at once on a new link, no failure
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_RELAY;
+        redis_master;
+        redis_check interval=500ms timeout=scaled(5s) fall=1;
+    }
+--- init
+my $port = $ENV{TEST_NGINX_RELAY};
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$port\b/);
+
+# between probes the link stays open; the relay stops passing bytes, the
+# next probe is written to it, and the relay closes the link unanswered
+# (as a server's idle timeout or CLIENT KILL does, just as a probe begins)
+$relay->pause;
+my $at = TestRM::error_log_size();
+TestRM::wait_error_log(qr/redis check: probing 127\.0\.0\.1:$port\b/, 10, $at);
+$relay->cut;
+$relay->resume;
+TestRM::wait_error_log(qr/redis check: 127\.0\.0\.1:$port closed the kept-open link before answering, probing again on a new one/, 10, $at);
+
+# that probe ends, and the next one begins
+my $again = TestRM::error_log_size();
+TestRM::wait_error_log(qr/redis check: probing 127\.0\.0\.1:$port\b/, 10, $again);
+--- stream_request
+PING
+QUIT
+--- stream_response eval
+"+PONG\r\n+OK\r\n"
+--- no_error_log
+[alert]
+probe failed
+is down
+has no master

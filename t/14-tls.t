@@ -134,7 +134,7 @@ probe failed
 --- init
 TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M} in upstream redis_rw probe failed: TLS certificate verify error: \(\d+:[^)]+\)/);
 TestRM::wait_error_log(qr/upstream redis_rw has no master/);
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log
 no Redis master in upstream redis_rw
 --- no_error_log
@@ -164,7 +164,7 @@ is up
 --- init
 TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M} in upstream redis_rw probe failed: TLS certificate does not match "other\.test"/);
 TestRM::wait_error_log(qr/upstream redis_rw has no master/);
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log
 no Redis master in upstream redis_rw
 --- no_error_log
@@ -193,7 +193,7 @@ is up
 TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M} in upstream redis_rw probe failed: TLS link lost, no client certificate sent \(the server may require one\)/);
 TestRM::wait_error_log(qr/\[info\] .*redis link: SSL_read\(\) failed \(SSL: .*alert certificate required/);
 TestRM::wait_error_log(qr/upstream redis_rw has no master/);
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log
 no Redis master in upstream redis_rw
 --- no_error_log
@@ -216,7 +216,7 @@ is up
 --- init
 TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M} in upstream redis_rw probe failed/);
 TestRM::wait_error_log(qr/upstream redis_rw has no master/);
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log
 no Redis master in upstream redis_rw
 --- no_error_log
@@ -334,7 +334,7 @@ TLS handshake
 --- init
 TestRM::wait_error_log(qr/server 127\.0\.0\.1:$ENV{TEST_NGINX_M13} in upstream redis_rw probe failed: TLS handshake failed: SSL_do_handshake\(\) failed \(SSL: .*(protocol version|alert)/);
 TestRM::wait_error_log(qr/upstream redis_rw has no master/);
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log
 no Redis master in upstream redis_rw
 --- no_error_log

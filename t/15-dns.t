@@ -150,7 +150,7 @@ my $M = $ENV{TEST_NGINX_M};
 TestRM::wait_error_log(qr/redis sentinel: a3\.test:$P in upstream redis_rw names 127\.0\.0\.1 port $M as master "mymaster"/);
 TestRM::wait_error_log(qr/late3b\.test:$P in upstream redis_rw does not resolve/);
 TestRM::wait_error_log(qr/server 127\.0\.0\.1:$M in upstream redis_rw says master but no majority of the Sentinels agrees on it/);
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log
 no Redis master in upstream redis_rw
 --- no_error_log
