@@ -139,7 +139,7 @@ static void ngx_stream_redis_master_hurry(ngx_cycle_t *cycle);
 #define NGX_STREAM_REDIS_MASTER_MAX_COUNT         1000
 #define NGX_STREAM_REDIS_MASTER_MAX_WAIT_QUEUE    65536
 #define NGX_STREAM_REDIS_MASTER_MAX_LAG_BYTES     ((off_t) 1024 << 30)
-#define NGX_STREAM_REDIS_MASTER_MAX_MASTER_NAME   128
+#define NGX_STREAM_REDIS_MASTER_MAX_MASTER_NAME   1024
 #define NGX_STREAM_REDIS_MASTER_MAX_VERIFY_DEPTH  100
 #define NGX_STREAM_REDIS_MASTER_MAX_SSL_NAME      253
 
@@ -1102,12 +1102,16 @@ ngx_stream_redis_master_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
             sc->name.data = value[i].data + 5;
             sc->name.len = value[i].len - 5;
 
+            /* its first 64 bytes: nginx cuts an error line at 1024 */
+
             if (sc->name.len > NGX_STREAM_REDIS_MASTER_MAX_MASTER_NAME) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid value \"%V\" in \"%V\": it "
-                                   "must be a name of 1 to %d bytes",
-                                   &value[i], &cmd->name,
-                                   NGX_STREAM_REDIS_MASTER_MAX_MASTER_NAME);
+                                   "invalid value \"name=%*s...\" in \"%V\": "
+                                   "it must be a name of 1 to %d bytes, not "
+                                   "%uz", (size_t) 64, sc->name.data,
+                                   &cmd->name,
+                                   NGX_STREAM_REDIS_MASTER_MAX_MASTER_NAME,
+                                   sc->name.len);
                 return NGX_CONF_ERROR;
             }
 

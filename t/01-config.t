@@ -361,8 +361,9 @@ for my $param ('interval=100', 'interval=30', 'interval=500ms',
 }
 
 # Every parameter has a range, and nginx -t refuses a value outside with
-# the directive, the value and the range: for each bound, the last value
-# accepted and the first refused.  ARG in the configuration is the value.
+# the directive, the value (its start, if long) and the range: for each
+# bound, the last value accepted and the first refused.  ARG in the
+# configuration is the value.
 my $nine = join '', map { " server 127.0.0.1:" . (6379 + $_) . ";\n" } 0 .. 8;
 my %conf = (
     check    => upstream('redis_master; redis_check ARG;'),
@@ -375,7 +376,7 @@ my %conf = (
                          . 'redis_sentinel_ssl on; ARG;'),
 );
 
-my $long_name = 'n' x 128;
+my $long_name = 'n' x 1024;
 my $dns_name = join('.', ('a' x 63) x 4) =~ s/^a/b/r;   # 255 bytes
 $dns_name = substr $dns_name, 2;                         # 253 bytes
 my $secret = 'S3cretXY' x 512;
@@ -427,7 +428,8 @@ my @ranges = (
     [ replica => 'redis_replica', 'max_lag_bytes=1024g',
       'max_lag_bytes=1099511627777', 'a size from 0 to 1024g' ],
     [ sentinel => 'redis_sentinel', "name=$long_name",
-      "name=${long_name}n", 'a name of 1 to 128 bytes' ],
+      "name=${long_name}n", 'a name of 1 to 1024 bytes, not 1025',
+      'name=' . ('n' x 64) . '...' ],
     [ ssl => 'redis_ssl_verify_depth', 'redis_ssl_verify_depth 100',
       'redis_ssl_verify_depth 101', 'a number from 0 to 100' ],
     [ ssl => 'redis_ssl_verify_depth', 'redis_ssl_verify_depth 0',
@@ -444,7 +446,7 @@ my @ranges = (
 );
 
 for my $case (@ranges) {
-    my ($conf, $directive, $ok, $bad, $range) = @$case;
+    my ($conf, $directive, $ok, $bad, $range, $echoed) = @$case;
 
     my ($status, $said) = nginx_t($conf{$conf} =~ s/ARG/$ok/r);
     is($status, 0, "$directive $ok: accepted") or diag $said;
@@ -452,6 +454,7 @@ for my $case (@ranges) {
     ($status, $said) = nginx_t($conf{$conf} =~ s/ARG/$bad/r);
     my $value = $bad =~ s/^\Q$directive\E //r;
     $value = '' if $value eq '""';
+    $value = $echoed if defined $echoed;
     isnt($status, 0, "$directive $bad: refused");
     like($said, qr/\[emerg\].*invalid value "\Q$value\E" in "\Q$directive\E": it must be \Q$range\E/,
          "$directive $bad: the message names the directive, the value and the range");
