@@ -43,6 +43,7 @@ struct ngx_stream_redis_master_checker_s {
     unsigned                           stalled:1;
     unsigned                           unresolved:1;
     unsigned                           reused:1;
+    unsigned                           twin:1;
     u_char                             reason[
                                        NGX_STREAM_REDIS_MASTER_REASON_LEN];
 };
@@ -64,6 +65,8 @@ static void ngx_stream_redis_master_send_probe(
 static void ngx_stream_redis_master_resolve(
     ngx_stream_redis_master_checker_t *ck);
 static void ngx_stream_redis_master_resolved(ngx_resolver_ctx_t *ctx);
+static ngx_stream_redis_master_target_t *ngx_stream_redis_master_twin(
+    ngx_stream_redis_master_target_t *t, ngx_str_t **upstream);
 static ngx_int_t ngx_stream_redis_master_connect(
     ngx_stream_redis_master_checker_t *ck);
 static ngx_int_t ngx_stream_redis_master_test_connect(
@@ -492,10 +495,11 @@ ngx_stream_redis_master_resolved(ngx_resolver_ctx_t *ctx)
 {
     u_char                              text[NGX_SOCKADDR_STRLEN];
     size_t                              len;
+    ngx_str_t                          *upstream;
     ngx_int_t                           state;
     ngx_uint_t                          i;
     ngx_resolver_addr_t                *addr;
-    ngx_stream_redis_master_target_t   *t;
+    ngx_stream_redis_master_target_t   *t, *twin;
     ngx_stream_redis_master_checker_t  *ck;
 
     ck = ctx->data;
@@ -566,7 +570,95 @@ ngx_stream_redis_master_resolved(ngx_resolver_ctx_t *ctx)
 
     ngx_resolve_name_done(ctx);
 
+    /*
+     * One Sentinel has one vote: a name that reaches the address another
+     * Sentinel entry of an upstream has counts as not agreeing, as one
+     * that does not resolve.
+     */
+
+    twin = ngx_stream_redis_master_twin(t, &upstream);
+
+    if (twin) {
+        len = ngx_sock_ntop(t->sockaddr, t->socklen, text,
+                            NGX_SOCKADDR_STRLEN, 1);
+
+        if (!ck->twin) {
+            ck->twin = 1;
+
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "redis sentinel: %V in upstream %V resolves to "
+                          "%*s, the address of Sentinel %V in upstream %V: "
+                          "it does not vote twice, and counts as not "
+                          "agreeing while it has that address",
+                          &t->name, &t->upstreams, len, text, &twin->server,
+                          upstream);
+        }
+
+        ngx_stream_redis_master_close(ck);
+        ngx_stream_redis_master_unsubscribe(t);
+
+        ngx_stream_redis_master_fail(ck, 0, "resolves to %*s, the address "
+                                     "of Sentinel %V: it does not vote "
+                                     "twice", len, text, &twin->server);
+        return;
+    }
+
+    ck->twin = 0;
+
     ngx_stream_redis_master_send_probe(ck);
+}
+
+
+/*
+ * Another Sentinel entry, of an upstream that lists "t", at the address
+ * "t" resolved to: one listed by address, or one named earlier in that
+ * upstream's redis_sentinel (so that of two names, the first one votes).
+ * A name that another worker resolves is not seen: that worker's checker
+ * holds its address.
+ */
+
+static ngx_stream_redis_master_target_t *
+ngx_stream_redis_master_twin(ngx_stream_redis_master_target_t *t,
+    ngx_str_t **upstream)
+{
+    ngx_uint_t                            i, j, before;
+    ngx_stream_redis_master_target_t    **sp, *s;
+    ngx_stream_redis_master_srv_conf_t  **pools;
+
+    if (t->sockaddr == NULL) {
+        return NULL;
+    }
+
+    pools = t->pools.elts;
+
+    for (i = 0; i < t->pools.nelts; i++) {
+
+        sp = pools[i]->sentinels.elts;
+        before = 1;
+
+        for (j = 0; j < pools[i]->sentinels.nelts; j++) {
+            s = sp[j];
+
+            if (s == t) {
+                before = 0;
+                continue;
+            }
+
+            if (s->sockaddr == NULL || (s->resolver && !before)) {
+                continue;
+            }
+
+            if (ngx_cmp_sockaddr(s->sockaddr, s->socklen, t->sockaddr,
+                                 t->socklen, 1)
+                == NGX_OK)
+            {
+                *upstream = pools[i]->name;
+                return s;
+            }
+        }
+    }
+
+    return NULL;
 }
 
 

@@ -23,16 +23,20 @@ static void ngx_stream_redis_master_save_session(ngx_connection_t *c);
 
 /*
  * nginx's TLS calls log why they failed, and take the reason off
- * OpenSSL's error queue as they do: the links log through this log, which
- * keeps the last such line for the probe's reason.  It passes the line on
- * to the error log at info level at most: the probe's failure is logged
- * there already, with its reason, and no more often than once an interval,
- * however often a server makes the TLS layer fail.
+ * OpenSSL's error queue as they do: each TLS link logs through a log of
+ * its own, in the link's pool, which keeps the last such line for that
+ * link's failure ("wdata" is its "error"), so that no link reports
+ * another's.  It passes the line on to the error log at info level at
+ * most: the probe's failure is logged there already, with its reason, and
+ * no more often than once an interval, however often a server makes the
+ * TLS layer fail.
  */
 
-static ngx_log_t  ngx_stream_redis_master_tls_log;
-static u_char     ngx_stream_redis_master_tls_error[
-                      NGX_STREAM_REDIS_MASTER_REASON_LEN];
+typedef struct {
+    ngx_log_t                          log;
+    u_char                             error[
+                                       NGX_STREAM_REDIS_MASTER_REASON_LEN];
+} ngx_stream_redis_master_link_log_t;
 
 #endif
 
@@ -108,7 +112,13 @@ ngx_int_t
 ngx_stream_redis_master_open_link(ngx_stream_redis_master_target_t *t,
     ngx_peer_connection_t *pc, redisReader **reader)
 {
-    ngx_int_t  rc;
+    ngx_int_t                            rc;
+#if (NGX_STREAM_SSL)
+    ngx_pool_t                          *pool;
+    ngx_stream_redis_master_link_log_t  *ll;
+
+    pool = NULL;
+#endif
 
     ngx_memzero(pc, sizeof(ngx_peer_connection_t));
 
@@ -121,16 +131,29 @@ ngx_stream_redis_master_open_link(ngx_stream_redis_master_target_t *t,
 
 #if (NGX_STREAM_SSL)
     if (t->check->ssl) {
-        ngx_stream_redis_master_tls_log = *ngx_cycle->log;
-        ngx_stream_redis_master_tls_log.log_level =
-                          ngx_max(ngx_cycle->log->log_level, NGX_LOG_INFO);
-        ngx_stream_redis_master_tls_log.writer =
-                                          ngx_stream_redis_master_tls_capture;
-        ngx_stream_redis_master_tls_log.next = NULL;
-        ngx_stream_redis_master_tls_log.handler = NULL;
-        ngx_stream_redis_master_tls_log.action = NULL;
 
-        pc->log = &ngx_stream_redis_master_tls_log;
+        /* a TLS link has a pool, closed with it, that holds its log */
+
+        pool = ngx_create_pool(512, ngx_cycle->log);
+        if (pool == NULL) {
+            return NGX_DECLINED;
+        }
+
+        ll = ngx_pcalloc(pool, sizeof(ngx_stream_redis_master_link_log_t));
+        if (ll == NULL) {
+            ngx_destroy_pool(pool);
+            return NGX_DECLINED;
+        }
+
+        ll->log = *ngx_cycle->log;
+        ll->log.log_level = ngx_max(ngx_cycle->log->log_level, NGX_LOG_INFO);
+        ll->log.writer = ngx_stream_redis_master_tls_capture;
+        ll->log.wdata = ll->error;
+        ll->log.next = NULL;
+        ll->log.handler = NULL;
+        ll->log.action = NULL;
+
+        pc->log = &ll->log;
     }
 #endif
 
@@ -138,8 +161,19 @@ ngx_stream_redis_master_open_link(ngx_stream_redis_master_target_t *t,
 
     if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
         pc->connection = NULL;
+
+#if (NGX_STREAM_SSL)
+        if (pool) {
+            ngx_destroy_pool(pool);
+        }
+#endif
+
         return NGX_ERROR;
     }
+
+#if (NGX_STREAM_SSL)
+    pc->connection->pool = pool;
+#endif
 
     *reader = ngx_stream_redis_master_reader_create();
     if (*reader == NULL) {
@@ -205,14 +239,16 @@ ngx_stream_redis_master_link_tls(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_ssl_conf_t  *sc;
 
     sc = t->check->ssl;
-    ngx_stream_redis_master_tls_error[0] = '\0';
 
-    /* a link has no pool but for TLS, closed with it */
+    /* open_link() gave a TLS link its pool and its log */
 
-    c->pool = ngx_create_pool(512, c->log);
-    if (c->pool == NULL) {
+    if (c->pool == NULL
+        || c->log->writer != ngx_stream_redis_master_tls_capture)
+    {
         return NGX_ERROR;
     }
+
+    *(u_char *) c->log->wdata = '\0';
 
     if (ngx_ssl_create_connection(sc->ssl, c, NGX_SSL_CLIENT) != NGX_OK) {
         return NGX_ERROR;
@@ -273,17 +309,18 @@ ngx_stream_redis_master_link_verified(ngx_stream_redis_master_target_t *t,
     ngx_connection_t *c, u_char *reason, size_t len)
 {
     long                                 rc;
-    u_char                              *last;
+    u_char                              *last, *error;
     ngx_stream_redis_master_ssl_conf_t  *sc;
 
     sc = t->check->ssl;
     last = reason + len - 1;
 
     if (c->ssl == NULL || !c->ssl->handshaked) {
+        error = ngx_stream_redis_master_link_error(c);
+
         *ngx_slprintf(reason, last, "TLS handshake failed%s%s",
-                      ngx_stream_redis_master_tls_error[0] ? ": " : "",
-                      ngx_stream_redis_master_tls_error) = '\0';
-        ngx_stream_redis_master_tls_error[0] = '\0';
+                      error[0] ? ": " : "", error) = '\0';
+        error[0] = '\0';
         return NGX_ERROR;
     }
 
@@ -310,18 +347,24 @@ ngx_stream_redis_master_link_verified(ngx_stream_redis_master_target_t *t,
 
 
 /*
- * What nginx's TLS layer logged about the last failed call on a link, for
- * a failure's reason ("" for a plain link, or if nothing was logged).
+ * What nginx's TLS layer logged about the last failed call on this link,
+ * for a failure's reason ("" if nothing was logged).  A caller may write
+ * a '\0' at its start, once it has used it.
  */
 
 u_char *
 ngx_stream_redis_master_link_error(ngx_connection_t *c)
 {
-    if (c == NULL || c->ssl == NULL) {
-        return (u_char *) "";
+    static u_char  none[1];
+
+    if (c == NULL || c->ssl == NULL
+        || c->log->writer != ngx_stream_redis_master_tls_capture)
+    {
+        none[0] = '\0';
+        return none;
     }
 
-    return ngx_stream_redis_master_tls_error;
+    return c->log->wdata;
 }
 
 
@@ -368,8 +411,9 @@ static void
 ngx_stream_redis_master_tls_capture(ngx_log_t *log, ngx_uint_t level,
     u_char *buf, size_t len)
 {
-    u_char  *p, *last;
+    u_char  *p, *last, *error;
 
+    error = log->wdata;
     last = buf + len;
 
     p = ngx_strlchr(buf, last, ']');
@@ -405,8 +449,8 @@ ngx_stream_redis_master_tls_capture(ngx_log_t *log, ngx_uint_t level,
 
     len = ngx_min((size_t) (last - p), NGX_STREAM_REDIS_MASTER_REASON_LEN - 1);
 
-    ngx_memcpy(ngx_stream_redis_master_tls_error, p, len);
-    ngx_stream_redis_master_tls_error[len] = '\0';
+    ngx_memcpy(error, p, len);
+    error[len] = '\0';
 }
 
 #endif

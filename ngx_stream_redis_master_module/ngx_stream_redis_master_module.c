@@ -41,6 +41,20 @@ static char *ngx_stream_redis_master_set_balancer(ngx_conf_t *cf,
 static ngx_int_t ngx_stream_redis_master_servers_before(ngx_conf_t *cf,
     ngx_stream_upstream_srv_conf_t *uscf, ngx_uint_t balancer);
 static ngx_uint_t ngx_stream_redis_master_is_number(u_char *p, size_t len);
+static ngx_int_t ngx_stream_redis_master_time_param(ngx_conf_t *cf,
+    ngx_str_t *value, size_t skip, ngx_msec_t low, ngx_msec_t high,
+    ngx_msec_t *ms);
+static ngx_int_t ngx_stream_redis_master_num_param(ngx_conf_t *cf,
+    ngx_str_t *value, size_t skip, ngx_int_t low, ngx_int_t high,
+    ngx_int_t *n);
+static ngx_int_t ngx_stream_redis_master_out_of_range(ngx_conf_t *cf,
+    ngx_str_t *value, const char *what, off_t low, off_t high,
+    u_char *(*print)(u_char *p, off_t v));
+static u_char *ngx_stream_redis_master_print_msec(u_char *p, off_t ms);
+static u_char *ngx_stream_redis_master_print_num(u_char *p, off_t n);
+static u_char *ngx_stream_redis_master_print_size(u_char *p, off_t size);
+static size_t ngx_stream_redis_master_masked(ngx_str_t *value);
+static size_t ngx_stream_redis_master_address_masked(ngx_str_t *value);
 static char *ngx_stream_redis_master_bad_param(ngx_conf_t *cf,
     ngx_str_t *value);
 static char *ngx_stream_redis_master_read_password(ngx_conf_t *cf,
@@ -83,6 +97,12 @@ static ngx_uint_t ngx_stream_redis_master_same_ssl(
     ngx_stream_redis_master_ssl_conf_t *b);
 static ngx_int_t ngx_stream_redis_master_ssl_name(ngx_conf_t *cf,
     ngx_stream_redis_master_target_t *t, ngx_str_t *server);
+static void ngx_stream_redis_master_warn_unverified(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf);
+static char *ngx_stream_redis_master_ssl_verify_depth(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_stream_redis_master_check_ssl_name(ngx_conf_t *cf,
+    void *post, void *data);
 #endif
 static ngx_int_t ngx_stream_redis_master_init_process(ngx_cycle_t *cycle);
 static void ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle);
@@ -106,6 +126,24 @@ static void ngx_stream_redis_master_hurry(ngx_cycle_t *cycle);
      && ngx_strncmp((a)->data, (b)->data, (a)->len) == 0)
 
 
+/*
+ * The ranges of the parameters (docs/directives.md says why each): nginx
+ * -t refuses a value outside, so that no value it accepts can overflow a
+ * timer, a deadline or a 32-bit field of the zone.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_MIN_INTERVAL      50
+#define NGX_STREAM_REDIS_MASTER_MIN_TIMEOUT       10
+#define NGX_STREAM_REDIS_MASTER_MAX_TIME          (3600 * 1000)
+#define NGX_STREAM_REDIS_MASTER_MIN_REPLICA_LAG   1000
+#define NGX_STREAM_REDIS_MASTER_MAX_COUNT         1000
+#define NGX_STREAM_REDIS_MASTER_MAX_WAIT_QUEUE    65536
+#define NGX_STREAM_REDIS_MASTER_MAX_LAG_BYTES     ((off_t) 1024 << 30)
+#define NGX_STREAM_REDIS_MASTER_MAX_MASTER_NAME   1024
+#define NGX_STREAM_REDIS_MASTER_MAX_VERIFY_DEPTH  100
+#define NGX_STREAM_REDIS_MASTER_MAX_SSL_NAME      253
+
+
 #if (NGX_STREAM_SSL)
 
 static ngx_conf_bitmask_t  ngx_stream_redis_master_ssl_protocols[] = {
@@ -116,6 +154,11 @@ static ngx_conf_bitmask_t  ngx_stream_redis_master_ssl_protocols[] = {
     { ngx_string("TLSv1.2"), NGX_SSL_TLSv1_2 },
     { ngx_string("TLSv1.3"), NGX_SSL_TLSv1_3 },
     { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_post_t  ngx_stream_redis_master_ssl_name_post = {
+    ngx_stream_redis_master_check_ssl_name
 };
 
 #endif
@@ -186,7 +229,7 @@ static ngx_command_t  ngx_stream_redis_master_commands[] = {
       ngx_conf_set_str_slot,
       NGX_STREAM_SRV_CONF_OFFSET,
       offsetof(ngx_stream_redis_master_srv_conf_t, ssl.name),
-      NULL },
+      &ngx_stream_redis_master_ssl_name_post },
 
     { ngx_string("redis_ssl_server_name"),
       NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
@@ -204,7 +247,7 @@ static ngx_command_t  ngx_stream_redis_master_commands[] = {
 
     { ngx_string("redis_ssl_verify_depth"),
       NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_num_slot,
+      ngx_stream_redis_master_ssl_verify_depth,
       NGX_STREAM_SRV_CONF_OFFSET,
       offsetof(ngx_stream_redis_master_srv_conf_t, ssl.verify_depth),
       NULL },
@@ -263,7 +306,7 @@ static ngx_command_t  ngx_stream_redis_master_commands[] = {
       ngx_conf_set_str_slot,
       NGX_STREAM_SRV_CONF_OFFSET,
       offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.name),
-      NULL },
+      &ngx_stream_redis_master_ssl_name_post },
 
     { ngx_string("redis_sentinel_ssl_server_name"),
       NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
@@ -281,7 +324,7 @@ static ngx_command_t  ngx_stream_redis_master_commands[] = {
 
     { ngx_string("redis_sentinel_ssl_verify_depth"),
       NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_num_slot,
+      ngx_stream_redis_master_ssl_verify_depth,
       NGX_STREAM_SRV_CONF_OFFSET,
       offsetof(ngx_stream_redis_master_srv_conf_t, sentinel_ssl.verify_depth),
       NULL },
@@ -580,9 +623,8 @@ ngx_stream_redis_master_master(ngx_conf_t *cf, ngx_command_t *cmd,
 
     char        *rv;
     ngx_int_t    n;
-    ngx_str_t   *value, s;
+    ngx_str_t   *value;
     ngx_uint_t   i;
-    ngx_msec_t   ms;
 
     rv = ngx_stream_redis_master_set_balancer(cf, rmcf,
                                        NGX_STREAM_REDIS_MASTER_BALANCER_MASTER);
@@ -605,22 +647,24 @@ ngx_stream_redis_master_master(ngx_conf_t *cf, ngx_command_t *cmd,
         }
 
         if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "wait=")) {
-            s.data = value[i].data + 5;
-            s.len = value[i].len - 5;
-
-            ms = ngx_parse_time(&s, 0);
-            if (ms == (ngx_msec_t) NGX_ERROR) {
-                goto invalid;
+            if (ngx_stream_redis_master_time_param(cf, &value[i], 5, 0,
+                                             NGX_STREAM_REDIS_MASTER_MAX_TIME,
+                                             &rmcf->wait)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
             }
 
-            rmcf->wait = ms;
             continue;
         }
 
         if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "wait_queue=")) {
-            n = ngx_atoi(value[i].data + 11, value[i].len - 11);
-            if (n == NGX_ERROR || n == 0) {
-                goto invalid;
+            if (ngx_stream_redis_master_num_param(cf, &value[i], 11, 1,
+                                       NGX_STREAM_REDIS_MASTER_MAX_WAIT_QUEUE,
+                                       &n)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
             }
 
             rmcf->wait_queue = n;
@@ -633,9 +677,12 @@ ngx_stream_redis_master_master(ngx_conf_t *cf, ngx_command_t *cmd,
         }
 
         if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "min_replicas=")) {
-            n = ngx_atoi(value[i].data + 13, value[i].len - 13);
-            if (n == NGX_ERROR || n > NGX_STREAM_REDIS_MASTER_SLAVES) {
-                goto invalid;
+            if (ngx_stream_redis_master_num_param(cf, &value[i], 13, 0,
+                                             NGX_STREAM_REDIS_MASTER_SLAVES,
+                                             &n)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
             }
 
             rmcf->min_replicas = n;
@@ -645,15 +692,15 @@ ngx_stream_redis_master_master(ngx_conf_t *cf, ngx_command_t *cmd,
         if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i],
                                           "min_replicas_max_lag="))
         {
-            s.data = value[i].data + 21;
-            s.len = value[i].len - 21;
-
-            ms = ngx_parse_time(&s, 0);
-            if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
-                goto invalid;
+            if (ngx_stream_redis_master_time_param(cf, &value[i], 21,
+                                      NGX_STREAM_REDIS_MASTER_MIN_REPLICA_LAG,
+                                      NGX_STREAM_REDIS_MASTER_MAX_TIME,
+                                      &rmcf->min_replicas_max_lag)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
             }
 
-            rmcf->min_replicas_max_lag = ms;
             continue;
         }
 
@@ -661,14 +708,6 @@ ngx_stream_redis_master_master(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     return NGX_CONF_OK;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid value \"%V\" in \"%V\"",
-                       &value[i], &cmd->name);
-
-    return NGX_CONF_ERROR;
 }
 
 
@@ -681,7 +720,6 @@ ngx_stream_redis_master_replica(ngx_conf_t *cf, ngx_command_t *cmd,
     char        *rv;
     off_t        size;
     ngx_str_t   *value, s;
-    ngx_msec_t   lag;
     ngx_uint_t   i;
 
     rv = ngx_stream_redis_master_set_balancer(cf, rmcf,
@@ -695,15 +733,14 @@ ngx_stream_redis_master_replica(ngx_conf_t *cf, ngx_command_t *cmd,
     for (i = 1; i < cf->args->nelts; i++) {
 
         if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "max_lag=")) {
-            s.data = value[i].data + 8;
-            s.len = value[i].len - 8;
-
-            lag = ngx_parse_time(&s, 0);
-            if (lag == (ngx_msec_t) NGX_ERROR) {
-                goto invalid;
+            if (ngx_stream_redis_master_time_param(cf, &value[i], 8, 0,
+                                             NGX_STREAM_REDIS_MASTER_MAX_TIME,
+                                             &rmcf->max_lag)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
             }
 
-            rmcf->max_lag = lag;
             continue;
         }
 
@@ -712,8 +749,14 @@ ngx_stream_redis_master_replica(ngx_conf_t *cf, ngx_command_t *cmd,
             s.len = value[i].len - 14;
 
             size = ngx_parse_offset(&s);
-            if (size == NGX_ERROR) {
-                goto invalid;
+            if (size == NGX_ERROR
+                || size > NGX_STREAM_REDIS_MASTER_MAX_LAG_BYTES)
+            {
+                (void) ngx_stream_redis_master_out_of_range(cf, &value[i],
+                                      "a size", 0,
+                                      NGX_STREAM_REDIS_MASTER_MAX_LAG_BYTES,
+                                      ngx_stream_redis_master_print_size);
+                return NGX_CONF_ERROR;
             }
 
             rmcf->max_lag_bytes = size;
@@ -734,14 +777,6 @@ ngx_stream_redis_master_replica(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     return NGX_CONF_OK;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid value \"%V\" in \"%V\"",
-                       &value[i], &cmd->name);
-
-    return NGX_CONF_ERROR;
 }
 
 
@@ -856,7 +891,7 @@ ngx_stream_redis_master_check(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_int_t     n;
     ngx_str_t    *value, s, file;
-    ngx_uint_t    i;
+    ngx_uint_t    i, interval;
     ngx_msec_t    ms;
 
     if (rmcf->check.interval != NGX_CONF_UNSET_MSEC) {
@@ -878,10 +913,17 @@ ngx_stream_redis_master_check(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         {
             s.data = (u_char *) ngx_strchr(value[i].data, '=') + 1;
             s.len = value[i].data + value[i].len - s.data;
+            interval = (value[i].data[0] == 'i');
 
-            ms = ngx_parse_time(&s, 0);
-            if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
-                goto invalid;
+            if (ngx_stream_redis_master_time_param(cf, &value[i],
+                                    s.data - value[i].data,
+                                    interval
+                                    ? NGX_STREAM_REDIS_MASTER_MIN_INTERVAL
+                                    : NGX_STREAM_REDIS_MASTER_MIN_TIMEOUT,
+                                    NGX_STREAM_REDIS_MASTER_MAX_TIME, &ms)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
             }
 
             /*
@@ -900,7 +942,7 @@ ngx_stream_redis_master_check(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                                    &value[i]);
             }
 
-            if (value[i].data[0] == 'i') {
+            if (interval) {
                 rmcf->check.interval = ms;
 
             } else {
@@ -913,9 +955,12 @@ ngx_stream_redis_master_check(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "rise=")
             || NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "fall="))
         {
-            n = ngx_atoi(value[i].data + 5, value[i].len - 5);
-            if (n == NGX_ERROR || n == 0) {
-                goto invalid;
+            if (ngx_stream_redis_master_num_param(cf, &value[i], 5, 1,
+                                           NGX_STREAM_REDIS_MASTER_MAX_COUNT,
+                                           &n)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
             }
 
             if (value[i].data[0] == 'r') {
@@ -931,9 +976,11 @@ ngx_stream_redis_master_check(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         /* the probes may reach a server on a port of their own */
 
         if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "port=")) {
-            n = ngx_atoi(value[i].data + 5, value[i].len - 5);
-            if (n == NGX_ERROR || n < 1 || n > 65535) {
-                goto invalid;
+            if (ngx_stream_redis_master_num_param(cf, &value[i], 5, 1, 65535,
+                                                  &n)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
             }
 
             rmcf->check.port = (in_port_t) n;
@@ -952,16 +999,6 @@ ngx_stream_redis_master_check(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     return ngx_stream_redis_master_credentials_done(cf, &cmd->name,
                                                     &rmcf->check, &file);
-
-invalid:
-
-    /* only names and numbers get here, never a password */
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid value \"%V\" in \"%V\"",
-                       &value[i], &cmd->name);
-
-    return NGX_CONF_ERROR;
 }
 
 
@@ -1035,6 +1072,7 @@ ngx_stream_redis_master_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_stream_redis_master_srv_conf_t *rmcf = conf;
 
     char                                     *rv;
+    size_t                                    len;
     ngx_url_t                                *u;
     ngx_str_t                                *value, file;
     ngx_uint_t                                i;
@@ -1063,6 +1101,20 @@ ngx_stream_redis_master_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
         if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "name=")) {
             sc->name.data = value[i].data + 5;
             sc->name.len = value[i].len - 5;
+
+            /* its first 64 bytes: nginx cuts an error line at 1024 */
+
+            if (sc->name.len > NGX_STREAM_REDIS_MASTER_MAX_MASTER_NAME) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid value \"name=%*s...\" in \"%V\": "
+                                   "it must be a name of 1 to %d bytes, not "
+                                   "%uz", (size_t) 64, sc->name.data,
+                                   &cmd->name,
+                                   NGX_STREAM_REDIS_MASTER_MAX_MASTER_NAME,
+                                   sc->name.len);
+                return NGX_CONF_ERROR;
+            }
+
             continue;
         }
 
@@ -1089,9 +1141,15 @@ ngx_stream_redis_master_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
         u->no_resolve = 1;
 
         if (ngx_parse_url(cf->pool, u) != NGX_OK || u->no_port) {
+
+            /* it may be a mistyped secret: echoed as bad_param() does */
+
+            len = ngx_stream_redis_master_address_masked(&value[i]);
+
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid Sentinel address \"%V\" in \"%V\"%s%s",
-                               &value[i], &cmd->name,
+                               "invalid Sentinel address \"%*s%s\" in "
+                               "\"%V\"%s%s", len, value[i].data,
+                               len < value[i].len ? "..." : "", &cmd->name,
                                u->err ? ": " : "", u->err ? u->err : "");
             return NGX_CONF_ERROR;
         }
@@ -1144,14 +1202,143 @@ ngx_stream_redis_master_is_number(u_char *p, size_t len)
 }
 
 
-static char *
-ngx_stream_redis_master_bad_param(ngx_conf_t *cf, ngx_str_t *value)
+/*
+ * "name=TIME" (the name is "skip" bytes), within [low, high]; otherwise
+ * nginx -t says so, with the value and the range.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_time_param(ngx_conf_t *cf, ngx_str_t *value,
+    size_t skip, ngx_msec_t low, ngx_msec_t high, ngx_msec_t *ms)
 {
-    u_char      c;
-    size_t      len;
+    ngx_str_t   s;
+    ngx_msec_t  v;
+
+    s.data = value->data + skip;
+    s.len = value->len - skip;
+
+    v = ngx_parse_time(&s, 0);
+
+    if (v == (ngx_msec_t) NGX_ERROR || v < low || v > high) {
+        return ngx_stream_redis_master_out_of_range(cf, value, "a time",
+                                          (off_t) low, (off_t) high,
+                                          ngx_stream_redis_master_print_msec);
+    }
+
+    *ms = v;
+
+    return NGX_OK;
+}
+
+
+/* "name=N", as above */
+
+static ngx_int_t
+ngx_stream_redis_master_num_param(ngx_conf_t *cf, ngx_str_t *value,
+    size_t skip, ngx_int_t low, ngx_int_t high, ngx_int_t *n)
+{
+    ngx_int_t  v;
+
+    v = ngx_atoi(value->data + skip, value->len - skip);
+
+    if (v == NGX_ERROR || v < low || v > high) {
+        return ngx_stream_redis_master_out_of_range(cf, value, "a number",
+                                           (off_t) low, (off_t) high,
+                                           ngx_stream_redis_master_print_num);
+    }
+
+    *n = v;
+
+    return NGX_OK;
+}
+
+
+/* only names and numbers get here, never a password */
+
+static ngx_int_t
+ngx_stream_redis_master_out_of_range(ngx_conf_t *cf, ngx_str_t *value,
+    const char *what, off_t low, off_t high,
+    u_char *(*print)(u_char *p, off_t v))
+{
+    u_char      range[2 * NGX_OFF_T_LEN + 16], *p;
     ngx_str_t  *args;
 
     args = cf->args->elts;
+
+    p = print(range, low);
+    p = ngx_cpymem(p, " to ", 4);
+    p = print(p, high);
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"%V\": it must be %s "
+                       "from %*s", value, &args[0], what, p - range, range);
+
+    return NGX_ERROR;
+}
+
+
+/* a time as it is best written: "1h", "1m", "1s" or "50ms" */
+
+static u_char *
+ngx_stream_redis_master_print_msec(u_char *p, off_t ms)
+{
+    if (ms == 0) {
+        *p = '0';
+        return p + 1;
+    }
+
+    if (ms % (3600 * 1000) == 0) {
+        return ngx_sprintf(p, "%Oh", ms / (3600 * 1000));
+    }
+
+    if (ms % (60 * 1000) == 0) {
+        return ngx_sprintf(p, "%Om", ms / (60 * 1000));
+    }
+
+    if (ms % 1000 == 0) {
+        return ngx_sprintf(p, "%Os", ms / 1000);
+    }
+
+    return ngx_sprintf(p, "%Oms", ms);
+}
+
+
+static u_char *
+ngx_stream_redis_master_print_num(u_char *p, off_t n)
+{
+    return ngx_sprintf(p, "%O", n);
+}
+
+
+static u_char *
+ngx_stream_redis_master_print_size(u_char *p, off_t size)
+{
+    if (size && size % (1 << 30) == 0) {
+        return ngx_sprintf(p, "%Og", size >> 30);
+    }
+
+    if (size && size % (1 << 20) == 0) {
+        return ngx_sprintf(p, "%Om", size >> 20);
+    }
+
+    if (size && size % 1024 == 0) {
+        return ngx_sprintf(p, "%Ok", size >> 10);
+    }
+
+    return ngx_sprintf(p, "%O", size);
+}
+
+
+/*
+ * How much of a parameter an error may echo: its leading name, letters
+ * and "_" up to an "=" or any other character, with the "=".
+ */
+
+static size_t
+ngx_stream_redis_master_masked(ngx_str_t *value)
+{
+    u_char  c;
+    size_t  len;
 
     for (len = 0; len < value->len && len < 32; len++) {
         c = (u_char) (value->data[len] | 0x20);
@@ -1164,6 +1351,86 @@ ngx_stream_redis_master_bad_param(ngx_conf_t *cf, ngx_str_t *value)
     if (len < value->len && value->data[len] == '=') {
         len++;
     }
+
+    return len;
+}
+
+
+/*
+ * How much of a Sentinel address an error may echo, since it may be a
+ * mistyped "password:s3cret": an IP address, or a host name of letters
+ * (".", "-", "_" too, but no digit, as in a secret), then ":" and the
+ * digits of a port; an IPv6 address in brackets, then its port.
+ */
+
+static size_t
+ngx_stream_redis_master_address_masked(ngx_str_t *value)
+{
+    u_char      c, *p, *last;
+    ngx_uint_t  letters, digits;
+
+    p = value->data;
+    last = p + value->len;
+
+    if (p < last && *p == '[') {
+
+        for (p++; p < last && *p != ']'; p++) {
+            c = (u_char) (*p | 0x20);
+
+            if ((*p < '0' || *p > '9') && (c < 'a' || c > 'f')
+                && *p != ':' && *p != '.')
+            {
+                return p - value->data;
+            }
+        }
+
+        if (p == last) {
+            return p - value->data;
+        }
+
+        p++;
+
+    } else {
+        letters = 0;
+        digits = 0;
+
+        for ( /* void */ ; p < last && *p != ':'; p++) {
+            c = (u_char) (*p | 0x20);
+
+            if (c >= 'a' && c <= 'z' && !digits) {
+                letters = 1;
+                continue;
+            }
+
+            if (*p >= '0' && *p <= '9' && !letters) {
+                digits = 1;
+                continue;
+            }
+
+            if (*p != '.' && *p != '-' && *p != '_') {
+                return p - value->data;
+            }
+        }
+    }
+
+    if (p < last && *p == ':') {
+        for (p++; p < last && *p >= '0' && *p <= '9'; p++) {
+            /* void */
+        }
+    }
+
+    return p - value->data;
+}
+
+
+static char *
+ngx_stream_redis_master_bad_param(ngx_conf_t *cf, ngx_str_t *value)
+{
+    size_t      len;
+    ngx_str_t  *args;
+
+    args = cf->args->elts;
+    len = ngx_stream_redis_master_masked(value);
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "invalid parameter \"%*s%s\" in \"%V\"",
@@ -1318,6 +1585,8 @@ ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
     if (ngx_stream_redis_master_merge_ssl(cf, rmcf) != NGX_OK) {
         return NGX_ERROR;
     }
+
+    ngx_stream_redis_master_warn_unverified(cf, rmcf);
 #endif
 
     n = peers->number + (peers->next ? peers->next->number : 0);
@@ -2088,6 +2357,104 @@ ngx_stream_redis_master_ssl_name(ngx_conf_t *cf,
     t->ssl_name.len = name.len;
 
     return NGX_OK;
+}
+
+
+/*
+ * TLS that does not check the peer's certificate gives AUTH to whoever
+ * answers at the address: nginx -t says so (docs/tls.md says why it is a
+ * warning, not a refusal).
+ */
+
+static void
+ngx_stream_redis_master_warn_unverified(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    ngx_stream_upstream_srv_conf_t  *uscf;
+
+    uscf = rmcf->upstream;
+
+    if (rmcf->ssl.enable && !rmcf->ssl.verify && rmcf->check.password.len) {
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "upstream \"%V\" sends the \"redis_check\" password "
+                      "over TLS without checking the servers' certificates, "
+                      "to any server that answers: set \"redis_ssl_verify "
+                      "on\" and \"redis_ssl_trusted_certificate\" in %s:%ui",
+                      rmcf->name, uscf->file_name, uscf->line);
+    }
+
+    if (rmcf->sentinel && rmcf->sentinel_ssl.enable
+        && !rmcf->sentinel_ssl.verify && rmcf->sentinel->check.password.len)
+    {
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "upstream \"%V\" sends the \"redis_sentinel\" "
+                      "password over TLS without checking the Sentinels' "
+                      "certificates, to any Sentinel that answers: set "
+                      "\"redis_sentinel_ssl_verify on\" (or "
+                      "\"redis_ssl_verify on\", which it inherits) and a "
+                      "trusted certificate in %s:%ui",
+                      rmcf->name, uscf->file_name, uscf->line);
+    }
+}
+
+
+/* redis_ssl_verify_depth and redis_sentinel_ssl_verify_depth: 0 to 100 */
+
+static char *
+ngx_stream_redis_master_ssl_verify_depth(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    char  *p = conf;
+
+    ngx_int_t    n;
+    ngx_str_t   *value;
+    ngx_uint_t  *np;
+
+    np = (ngx_uint_t *) (p + cmd->offset);
+
+    if (*np != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n == NGX_ERROR || n > NGX_STREAM_REDIS_MASTER_MAX_VERIFY_DEPTH) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\": it must be a "
+                           "number from 0 to %d", &value[1], &cmd->name,
+                           NGX_STREAM_REDIS_MASTER_MAX_VERIFY_DEPTH);
+        return NGX_CONF_ERROR;
+    }
+
+    *np = n;
+
+    return NGX_CONF_OK;
+}
+
+
+/* redis_ssl_name and redis_sentinel_ssl_name: a DNS name, 1 to 253 bytes */
+
+static char *
+ngx_stream_redis_master_check_ssl_name(ngx_conf_t *cf, void *post,
+    void *data)
+{
+    ngx_str_t  *name = data;
+
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (name->len == 0 || name->len > NGX_STREAM_REDIS_MASTER_MAX_SSL_NAME) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\" in \"%V\": it must be a "
+                           "name of 1 to %d bytes", &value[1], &value[0],
+                           NGX_STREAM_REDIS_MASTER_MAX_SSL_NAME);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 #endif

@@ -208,6 +208,13 @@ my @bad = (
     [ 'redis_sentinel unknown parameter hides its value',
       upstream('redis_master; redis_sentinel name=m pasword=s3cret 127.0.0.1:1;'),
       qr/invalid parameter "pasword=\.\.\." in "redis_sentinel"/, 's3cret' ],
+    [ 'a secret typed with ":" in redis_sentinel is not echoed as an address',
+      upstream('redis_master; redis_sentinel name=m password:S3cret 127.0.0.1:1;'),
+      qr/invalid Sentinel address "password:\.\.\." in "redis_sentinel": invalid port/,
+      'S3cret' ],
+    [ 'a bare secret in redis_sentinel is not echoed as an address',
+      upstream('redis_master; redis_sentinel name=m S3cret 127.0.0.1:1;'),
+      qr/invalid Sentinel address "S\.\.\." in "redis_sentinel"/, 'S3cret' ],
     [ 'redis_sentinel unreadable password_file',
       upstream("redis_master; redis_sentinel name=m password_file=$dir/none 127.0.0.1:1;"),
       qr/"redis_sentinel" cannot open password_file "\Q$dir\E\/none"/ ],
@@ -351,6 +358,223 @@ for my $param ('interval=100', 'interval=30', 'interval=500ms',
 
     is($status, 0, "redis_check $param: nginx -t passes") or diag $said;
     unlike($said, qr/has no unit/, "redis_check $param: no unit warning");
+}
+
+# Every parameter has a range, and nginx -t refuses a value outside with
+# the directive, the value (its start, if long) and the range: for each
+# bound, the last value accepted and the first refused.  ARG in the
+# configuration is the value.
+my $nine = join '', map { " server 127.0.0.1:" . (6379 + $_) . ";\n" } 0 .. 8;
+my %conf = (
+    check    => upstream('redis_master; redis_check ARG;'),
+    master   => "upstream u {\n$nine redis_master ARG;\n}\n"
+                . "server { listen 127.0.0.1:1; proxy_pass u; }",
+    replica  => upstream('redis_replica ARG;'),
+    sentinel => upstream('redis_master; redis_sentinel ARG 127.0.0.1:26379;'),
+    ssl      => upstream('redis_master; redis_ssl on; ARG;'),
+    sssl     => upstream('redis_master; redis_sentinel name=m 127.0.0.1:26379; '
+                         . 'redis_sentinel_ssl on; ARG;'),
+);
+
+my $long_name = 'n' x 1024;
+my $dns_name = join('.', ('a' x 63) x 4) =~ s/^a/b/r;   # 255 bytes
+$dns_name = substr $dns_name, 2;                         # 253 bytes
+my $secret = 'S3cretXY' x 512;
+
+my @ranges = (
+    # conf, directive, last accepted, first refused, the range it states
+    [ check => 'redis_check', 'interval=50ms', 'interval=49ms',
+      'a time from 50ms to 1h' ],
+    [ check => 'redis_check', 'interval=1h', 'interval=3600001ms',
+      'a time from 50ms to 1h' ],
+    [ check => 'redis_check', 'interval=60m', 'interval=1ms',
+      'a time from 50ms to 1h' ],
+    [ check => 'redis_check', 'timeout=10ms', 'timeout=9ms',
+      'a time from 10ms to 1h' ],
+    [ check => 'redis_check', 'timeout=3600s', 'timeout=3601s',
+      'a time from 10ms to 1h' ],
+    [ check => 'redis_check', 'rise=1', 'rise=0', 'a number from 1 to 1000' ],
+    [ check => 'redis_check', 'rise=1000', 'rise=1001',
+      'a number from 1 to 1000' ],
+    [ check => 'redis_check', 'fall=1', 'fall=0', 'a number from 1 to 1000' ],
+    [ check => 'redis_check', 'fall=1000', 'fall=1001',
+      'a number from 1 to 1000' ],
+    [ check => 'redis_check', 'fall=1000', 'fall=4294967297',
+      'a number from 1 to 1000' ],
+    [ check => 'redis_check', 'port=1', 'port=0', 'a number from 1 to 65535' ],
+    [ check => 'redis_check', 'port=65535', 'port=65536',
+      'a number from 1 to 65535' ],
+    [ master => 'redis_master', 'wait=0', 'wait=-1', 'a time from 0 to 1h' ],
+    [ master => 'redis_master', 'wait=1h', 'wait=3600001ms',
+      'a time from 0 to 1h' ],
+    [ master => 'redis_master', 'wait=1s wait_queue=1', 'wait_queue=0',
+      'a number from 1 to 65536' ],
+    [ master => 'redis_master', 'wait_queue=65536', 'wait_queue=65537',
+      'a number from 1 to 65536' ],
+    [ master => 'redis_master', 'min_replicas=0', 'min_replicas=-1',
+      'a number from 0 to 8' ],
+    [ master => 'redis_master', 'min_replicas=8', 'min_replicas=9',
+      'a number from 0 to 8' ],
+    [ master => 'redis_master', 'min_replicas=1 min_replicas_max_lag=1s',
+      'min_replicas_max_lag=999ms', 'a time from 1s to 1h' ],
+    [ master => 'redis_master', 'min_replicas=1 min_replicas_max_lag=1h',
+      'min_replicas_max_lag=3600001ms', 'a time from 1s to 1h' ],
+    [ replica => 'redis_replica', 'max_lag=0', 'max_lag=-1ms',
+      'a time from 0 to 1h' ],
+    [ replica => 'redis_replica', 'max_lag=1h', 'max_lag=3600001ms',
+      'a time from 0 to 1h' ],
+    [ replica => 'redis_replica', 'max_lag_bytes=0', 'max_lag_bytes=-1',
+      'a size from 0 to 1024g' ],
+    [ replica => 'redis_replica', 'max_lag_bytes=1024g',
+      'max_lag_bytes=1099511627777', 'a size from 0 to 1024g' ],
+    [ sentinel => 'redis_sentinel', "name=$long_name",
+      "name=${long_name}n", 'a name of 1 to 1024 bytes, not 1025',
+      'name=' . ('n' x 64) . '...' ],
+    [ ssl => 'redis_ssl_verify_depth', 'redis_ssl_verify_depth 100',
+      'redis_ssl_verify_depth 101', 'a number from 0 to 100' ],
+    [ ssl => 'redis_ssl_verify_depth', 'redis_ssl_verify_depth 0',
+      'redis_ssl_verify_depth -1', 'a number from 0 to 100' ],
+    [ sssl => 'redis_sentinel_ssl_verify_depth',
+      'redis_sentinel_ssl_verify_depth 100',
+      'redis_sentinel_ssl_verify_depth 101', 'a number from 0 to 100' ],
+    [ ssl => 'redis_ssl_name', "redis_ssl_name $dns_name",
+      "redis_ssl_name a$dns_name", 'a name of 1 to 253 bytes' ],
+    [ ssl => 'redis_ssl_name', 'redis_ssl_name r', 'redis_ssl_name ""',
+      'a name of 1 to 253 bytes' ],
+    [ sssl => 'redis_sentinel_ssl_name', "redis_sentinel_ssl_name $dns_name",
+      "redis_sentinel_ssl_name a$dns_name", 'a name of 1 to 253 bytes' ],
+);
+
+for my $case (@ranges) {
+    my ($conf, $directive, $ok, $bad, $range, $echoed) = @$case;
+
+    my ($status, $said) = nginx_t($conf{$conf} =~ s/ARG/$ok/r);
+    is($status, 0, "$directive $ok: accepted") or diag $said;
+
+    ($status, $said) = nginx_t($conf{$conf} =~ s/ARG/$bad/r);
+    my $value = $bad =~ s/^\Q$directive\E //r;
+    $value = '' if $value eq '""';
+    $value = $echoed if defined $echoed;
+    isnt($status, 0, "$directive $bad: refused");
+    like($said, qr/\[emerg\].*invalid value "\Q$value\E" in "\Q$directive\E": it must be \Q$range\E/,
+         "$directive $bad: the message names the directive, the value and the range");
+}
+
+# a Sentinel's port is nginx's to check: 1 to 65535
+for my $case (['127.0.0.1:65535', 0], ['127.0.0.1:65536', 1],
+              ['127.0.0.1:1', 0], ['127.0.0.1:0', 1])
+{
+    my ($addr, $refused) = @$case;
+    my ($status, $said) = nginx_t(upstream("redis_master; redis_sentinel name=m $addr;"));
+
+    if ($refused) {
+        like($said, qr/\[emerg\].*invalid Sentinel address "\Q$addr\E" in "redis_sentinel": invalid port/,
+             "Sentinel $addr: refused, naming the address");
+    } else {
+        is($status, 0, "Sentinel $addr: accepted") or diag $said;
+    }
+}
+
+# the credentials: nginx's parser reads a parameter of about 4 KB at most
+# (4095 bytes, less where the line began late in its buffer) and refuses a
+# longer one itself, echoing its first 10 bytes (the name, "=" and the
+# secret's first byte); password_file= holds up to 4096 bytes
+for my $directive ('redis_check', 'redis_sentinel name=m') {
+    my $tail = $directive =~ /sentinel/ ? ' 127.0.0.1:26379' : '';
+    (my $name = $directive) =~ s/ .*//;
+
+    for my $param ('password', 'username') {
+        my $value = substr $secret, 0, 4000;
+        my $creds = $param eq 'password' ? "password=$value"
+                                         : "username=$value password=x";
+        my ($status, $said) = nginx_t(upstream("redis_master; $directive $creds$tail;"));
+        is($status, 0, "$name $param= of 4000 bytes: accepted") or diag $said;
+
+        $creds =~ s/\Q$value\E/$secret/;
+        ($status, $said) = nginx_t(upstream("redis_master; $directive $creds$tail;"));
+        isnt($status, 0, "$name $param= of 4096 bytes: refused");
+        like($said, qr/\[emerg\].*too long parameter "$param=S\.\.\."/,
+             "$name $param= of 4096 bytes: nginx's parser refuses it");
+        unlike($said, qr/S3cret/, "$name $param= of 4096 bytes: not echoed");
+    }
+
+    for my $case ([$secret, 0], ["$secret\n", 1]) {
+        my ($content, $refused) = @$case;
+        open my $fh, '>', "$dir/long-password" or die $!;
+        print {$fh} $content;
+        close $fh;
+        chmod 0600, "$dir/long-password" or die $!;
+
+        my ($status, $said) = nginx_t(upstream(
+            "redis_master; $directive password_file=$dir/long-password$tail;"));
+        my $size = length $content;
+
+        if ($refused) {
+            like($said, qr/\[emerg\].*"\Q$name\E" password_file "\Q$dir\E\/long-password" is larger than 4096 bytes/,
+                 "$name password_file of $size bytes: refused");
+        } else {
+            is($status, 0, "$name password_file of $size bytes: accepted")
+                or diag $said;
+        }
+        unlike($said, qr/S3cret/, "$name password_file of $size bytes: not echoed");
+    }
+}
+
+# TLS that does not check the peer's certificate would give AUTH to any
+# server (or Sentinel) that answers: nginx -t warns, naming the upstream
+# and what to set; with verification, or without credentials, it does not
+{
+    my $verify = "redis_ssl_verify on; "
+               . "redis_ssl_trusted_certificate $dir/tls/ca.crt;";
+    my $sentinel = 'redis_sentinel name=m password=x 127.0.0.1:26379;';
+    my $servers_warn = qr/\[warn\].*upstream "u" sends the "redis_check" password over TLS without checking the servers' certificates, to any server that answers: set "redis_ssl_verify on" and "redis_ssl_trusted_certificate"/;
+    my $sentinels_warn = qr/\[warn\].*upstream "u" sends the "redis_sentinel" password over TLS without checking the Sentinels' certificates, to any Sentinel that answers: set "redis_sentinel_ssl_verify on"/;
+
+    my @tls = (
+        # name, upstream body, warns about servers, about Sentinels
+        [ 'server password over TLS, no verify',
+          'redis_check password=x; redis_ssl on;', 1, 0 ],
+        [ 'server password_file over TLS, no verify',
+          "redis_check password_file=$dir/password; redis_ssl on;", 1, 0 ],
+        [ 'server password over TLS, verified',
+          "redis_check password=x; redis_ssl on; $verify", 0, 0 ],
+        [ 'no credentials over TLS, no verify',
+          "redis_ssl on; $sentinel" =~ s/ password=x//r, 0, 0 ],
+        [ 'Sentinel password over TLS (inherited), no verify',
+          "redis_ssl on; $sentinel", 0, 1 ],
+        [ 'Sentinel password over TLS of its own, no verify',
+          "redis_sentinel_ssl on; $sentinel", 0, 1 ],
+        [ 'Sentinel password over TLS, verify inherited',
+          "redis_ssl on; $verify $sentinel", 0, 0 ],
+        [ 'Sentinel password over TLS, verify turned off for Sentinels',
+          "redis_ssl on; $verify $sentinel redis_sentinel_ssl_verify off;",
+          0, 1 ],
+        [ 'both passwords over TLS, no verify',
+          "redis_check password=y; redis_ssl on; $sentinel", 1, 1 ],
+    );
+
+    for my $case (@tls) {
+        my ($name, $body, $servers, $sentinels) = @$case;
+        my ($status, $said) = nginx_t(upstream("redis_master; $body"));
+
+        is($status, 0, "$name: nginx -t passes") or diag $said;
+
+        if ($servers) {
+            like($said, $servers_warn, "$name: warns about the servers");
+        } else {
+            unlike($said, qr/"redis_check" password over TLS/,
+                   "$name: no warning about the servers");
+        }
+
+        if ($sentinels) {
+            like($said, $sentinels_warn, "$name: warns about the Sentinels");
+        } else {
+            unlike($said, qr/"redis_sentinel" password over TLS/,
+                   "$name: no warning about the Sentinels");
+        }
+
+        unlike($said, qr/\Q"x"\E|password=x/, "$name: no secret echoed");
+    }
 }
 
 # the version, from the one header that holds it, is logged at notice

@@ -25,6 +25,7 @@ use Test::Nginx::Socket::Lua::Stream;
 #           and $sx2
 #   TEST 2  a2, b2 name $sa, $sb; late2 resolves only later, to $sc
 #   TEST 3  a3 names $sa; late3a and late3b never resolve
+#   TEST 4  d4 names $sx1, which is listed by its address too
 our $m = start_redis();
 our $r = start_redis(replicaof => $m->port);
 our $x = start_redis();
@@ -44,6 +45,7 @@ our $dns = start_dns(records => {
     'c1.test' => '127.0.0.4',
     'a2.test' => '127.0.0.2', 'b2.test' => '127.0.0.3',
     'a3.test' => '127.0.0.2',
+    'd4.test' => '127.0.0.5',
 });
 
 $ENV{TEST_NGINX_M} = $m->port;
@@ -151,6 +153,47 @@ TestRM::wait_error_log(qr/redis sentinel: a3\.test:$P in upstream redis_rw names
 TestRM::wait_error_log(qr/late3b\.test:$P in upstream redis_rw does not resolve/);
 TestRM::wait_error_log(qr/server 127\.0\.0\.1:$M in upstream redis_rw says master but no majority of the Sentinels agrees on it/);
 --- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
+--- error_log
+no Redis master in upstream redis_rw
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+master is
+
+
+
+=== TEST 4: a Sentinel listed by its address and by a name that resolves to it votes once
+--- stream_config
+    resolver 127.0.0.1:$TEST_NGINX_DNS valid=1s ipv6=off;
+
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M;
+        server 127.0.0.1:$TEST_NGINX_X;
+        redis_master;
+        redis_check interval=200ms timeout=1s;
+        redis_sentinel name=mymaster 127.0.0.5:$TEST_NGINX_P
+                       d4.test:$TEST_NGINX_P 127.0.0.2:$TEST_NGINX_P;
+    }
+--- init
+my ($M, $X) = @ENV{qw(TEST_NGINX_M TEST_NGINX_X)};
+
+# $sx1 (127.0.0.5) names $x, $sa (127.0.0.2) names $m: one vote each of
+# three; d4.test is $sx1 again and must not give $x a second one
+TestRM::wait_error_log(qr/\[warn\] .*redis sentinel: d4\.test:$P in upstream redis_rw resolves to 127\.0\.0\.5:$P, the address of Sentinel 127\.0\.0\.5:$P in upstream redis_rw: it does not vote twice/);
+TestRM::wait_error_log(qr/redis sentinel: 127\.0\.0\.5:$P in upstream redis_rw names 127\.0\.0\.1 port $X as master "mymaster"/);
+TestRM::wait_error_log(qr/redis sentinel: 127\.0\.0\.2:$P in upstream redis_rw names 127\.0\.0\.1 port $M as master "mymaster"/);
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$X in upstream redis_rw says master but no majority of the Sentinels agrees on it/);
+
+# it keeps resolving there, and is refused each time; the warning once
+my $failed = qr/server d4\.test:$P in upstream redis_rw probe failed: resolves to 127\.0\.0\.5:$P, the address of Sentinel 127\.0\.0\.5:$P: it does not vote twice/;
+TestRM::wait_until(sub { TestRM::count_error_log($failed) >= 3 }, 10,
+                   'three refused probes of d4.test');
+Test::More::is(TestRM::count_error_log(qr/d4\.test:$P in upstream redis_rw names/), 0,
+               'the second entry of the Sentinel names nobody');
+Test::More::is(TestRM::count_error_log(qr/it does not vote twice, and counts/), 1,
+               'the warning is logged once');
+--- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
 --- error_log
 no Redis master in upstream redis_rw
 --- no_error_log
