@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
 #
 # State survives "nginx -s reload": the new workers know the master at
-# once, so no connection fails because of the reload.
+# once, so no connection fails because of the reload.  What a reload
+# removed leaves the shared zone once no worker that reads it runs.
 
 use strict;
 use warnings;
@@ -12,8 +13,8 @@ use TestRM;
 use Scenario ();
 use Test::Nginx::Socket::Lua::Stream;
 
-# Topologies (any block runs alone and in any order): TEST 1 and TEST 5
-# share $m and its replica $r, which they only read; TEST 2, 3 and 4 each
+# Topologies (any block runs alone and in any order): TEST 1, 5, 6, 7 and
+# 8 share $m and its replica $r, which they only read; TEST 2, 3 and 4 each
 # have a pair of their own, %pair, that TEST 2 and 3 switch over.
 our $m = start_redis();
 our $r = start_redis(replicaof => $m->port);
