@@ -111,6 +111,19 @@ sub error_log_lines {
     return <$fh>;
 }
 
+# given_back(MASTER, FROM): whether a worker (not the master MASTER) logs,
+# after byte offset FROM, that the zone holds one server: it gave the
+# node of the server a reload removed back
+sub given_back {
+    my ($master, $from) = @_;
+    return eval {
+        TestRM::wait_until(sub {
+            grep { /$main::zone_line/ && $1 != $master && $2 == 1 }
+            main::error_log_lines($from);
+        }, 20, 'the node of the removed server to be given back');
+    };
+}
+
 master_on();
 workers(2);
 run_tests();
@@ -459,18 +472,16 @@ Test::More::ok(TestRM::session_closed($s, 15),
                'the old worker closes the session to the removed server');
 TestRM::wait_until(sub { !grep { $_ == $kept } TestRM::children_of($master) },
                    20, "worker $kept to exit");
-TestRM::wait_until(sub {
-    grep { /$main::zone_line/ && $1 != $master && $2 == 1 }
-    main::error_log_lines($at);
-}, 20, 'the node of the removed server to be given back');
+Test::More::ok(main::given_back($master, $at),
+               'then the node of the removed server is given back');
 
 # the old worker read the node to the last: it closed the session on
 # what the node says, before it exited and the node went
 my @lines = main::error_log_lines($at);
 my ($closed) = grep { $lines[$_] =~ /\b$kept#\d+: .*redis balancer: closing session to 127\.0\.0\.1:$M\b/ } 0 .. $#lines;
 my ($back) = grep { $lines[$_] =~ $main::zone_line && $2 == 1 } 0 .. $#lines;
-Test::More::ok(defined $closed && $back > $closed,
-               "the node goes after worker $kept closed the session on it (lines @{[$closed // '-']}, $back)");
+Test::More::ok(defined $closed && defined $back && $back > $closed,
+               "the node goes after worker $kept closed the session on it (lines @{[$closed // '-']}, @{[$back // '-']})");
 --- stream_request
 CONFIG GET port
 QUIT
@@ -511,10 +522,8 @@ my ($kept) = TestRM::wait_until(sub {
 
 # it never says it exits: the zone finds it gone (kill(pid, 0))
 kill 'KILL', $kept;
-TestRM::wait_until(sub {
-    grep { /$main::zone_line/ && $1 != $master && $2 == 1 }
-    main::error_log_lines($at);
-}, 20, 'the node of the removed server to be given back');
+Test::More::ok(main::given_back($master, $at),
+               'the node of the removed server is given back');
 Test::More::ok(TestRM::session_closed($s, 5), 'the session died with it');
 --- stream_request
 CONFIG GET port
