@@ -601,6 +601,10 @@ ngx_stream_redis_master_init_main_conf(ngx_conf_t *cf, void *conf)
     rmmcf->shm_zone->init = ngx_stream_redis_master_init_zone;
     rmmcf->shm_zone->data = rmmcf;
 
+    /* worker_processes is final by the time the zone is set up */
+    rmmcf->core = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
+                                                   ngx_core_module);
+
     /* a reload that fails after the zone was set up takes back its part */
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
@@ -2461,8 +2465,9 @@ ngx_stream_redis_master_check_ssl_name(ngx_conf_t *cf, void *post,
 
 
 /*
- * the configuration is committed: what it added to the zone stays; the
- * version is logged as nginx logs its own at start-up
+ * the configuration is committed: what it added to the zone stays, and its
+ * generation is the one nginx runs; the version is logged as nginx logs
+ * its own at start-up
  */
 
 static ngx_int_t
@@ -2479,6 +2484,7 @@ ngx_stream_redis_master_init_module(ngx_cycle_t *cycle)
 
     if (rmmcf) {
         rmmcf->committed = 1;
+        ngx_stream_redis_master_commit(cycle);
     }
 
     return NGX_OK;
@@ -2504,6 +2510,10 @@ ngx_stream_redis_master_init_process(ngx_cycle_t *cycle)
     if (rmmcf == NULL || rmmcf->shm_zone == NULL) {
         return NGX_OK;
     }
+
+    /* before it reads a node: the zone keeps its configuration's entries */
+
+    ngx_stream_redis_master_register(cycle, 0);
 
     /* the layers below trigger these through their callbacks */
 
@@ -2548,6 +2558,7 @@ ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle)
 {
     ngx_stream_redis_master_close_checkers(cycle);
     ngx_stream_redis_master_disown(cycle);
+    ngx_stream_redis_master_register(cycle, 1);
 }
 
 
@@ -2560,9 +2571,11 @@ ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle)
 static void
 ngx_stream_redis_master_sweep_handler(ngx_event_t *ev)
 {
+    ngx_uint_t                            watched;
     ngx_stream_redis_master_main_conf_t  *rmmcf;
 
     rmmcf = ev->data;
+    watched = 0;
 
     ngx_stream_redis_master_run_kicks((ngx_cycle_t *) ngx_cycle);
     ngx_stream_redis_master_reroute((ngx_cycle_t *) ngx_cycle);
@@ -2574,6 +2587,21 @@ ngx_stream_redis_master_sweep_handler(ngx_event_t *ev)
         rmmcf->watched = ngx_current_msec;
         rmmcf->probing = ngx_stream_redis_master_watch((ngx_cycle_t *)
                                                        ngx_cycle);
+        watched = 1;
+    }
+
+    /*
+     * The first worker gives back the entries that no running worker
+     * reads: at each sweep for its first seconds, while the workers of the
+     * configuration before exit, then at each watch.
+     */
+
+    if (ngx_worker == 0
+        && (watched
+            || (ngx_msec_int_t) (ngx_current_msec - rmmcf->started)
+               < NGX_STREAM_REDIS_MASTER_TAKEOVER))
+    {
+        ngx_stream_redis_master_reclaim((ngx_cycle_t *) ngx_cycle);
     }
 
     if (!ngx_terminate) {

@@ -98,6 +98,12 @@
 /* how long after its start the first worker watches every sweep */
 #define NGX_STREAM_REDIS_MASTER_TAKEOVER          5000
 
+/*
+ * How long a worker forked for a configuration that nginx has since
+ * replaced counts as running before it says it started (seconds)
+ */
+#define NGX_STREAM_REDIS_MASTER_STARTING          60
+
 /* a worker that probes and proxies nothing sweeps at most this often */
 #define NGX_STREAM_REDIS_MASTER_WATCH             1000
 
@@ -183,7 +189,9 @@ typedef struct {
     /* for the status page: when the server last reported a new role */
     uint32_t                           role_changed;
     ngx_stream_redis_master_info_t     info;
-    size_t                             reason_len;
+    uint32_t                           reason_len;
+    /* the newest generation whose configuration has the target */
+    uint32_t                           used;
     u_char                             reason[
                                        NGX_STREAM_REDIS_MASTER_KEPT_REASON_LEN];
 } ngx_stream_redis_master_node_t;
@@ -225,6 +233,8 @@ typedef struct {
 typedef struct {
     ngx_queue_t                        queue;
     ngx_str_t                          name;
+    /* the newest generation whose configuration has the upstream */
+    ngx_uint_t                         used;
     ngx_stream_redis_master_node_t    *master;
     ngx_uint_t                         claimants;
     ngx_atomic_t                       role_version;
@@ -254,15 +264,45 @@ typedef struct {
 } ngx_stream_redis_master_route_t;
 
 
+/*
+ * A worker as the zone knows it: its pid (0 until it starts, -1 once it
+ * has exited), and the oldest generation whose entries it may still read.
+ */
+typedef struct {
+    ngx_pid_t                          pid;
+    uint32_t                           oldest;
+} ngx_stream_redis_master_worker_t;
+
+
+/*
+ * The workers of one configuration (a generation): made by the master as
+ * it sets the zone up, filled in by each worker as it starts and exits.
+ */
+typedef struct {
+    ngx_queue_t                        queue;
+    ngx_uint_t                         conf;
+    time_t                             created;
+    ngx_uint_t                         nworkers;
+    ngx_stream_redis_master_worker_t   workers[1];
+} ngx_stream_redis_master_generation_t;
+
+
 typedef struct {
     ngx_queue_t                        nodes;
     ngx_queue_t                        routes;
+    ngx_queue_t                        generations;
 
     /* raised with any target's kick: no worker scans while it stays */
     ngx_atomic_t                       kicks;
 
-    /* raised by each configuration that sets the zone up */
+    /* raised by each configuration that sets the zone up: its generation */
     ngx_uint_t                         confs;
+
+    /* the generation nginx runs (the last one committed) */
+    ngx_uint_t                         current;
+
+    /* every entry of a generation older than this was given back */
+    ngx_uint_t                         horizon;
 } ngx_stream_redis_master_shctx_t;
 
 
@@ -415,8 +455,12 @@ typedef struct {
     ngx_slab_pool_t                   *shpool;
     ngx_stream_redis_master_shctx_t   *sh;
 
-    /* this configuration's serial number in the zone */
+    /* this configuration's serial number in the zone: its generation */
     ngx_uint_t                         conf;
+    ngx_stream_redis_master_generation_t  *generation;
+
+    /* for the number of workers (worker_processes) */
+    ngx_core_conf_t                   *core;
 
     /* what this configuration added to a zone it took over */
     ngx_array_t                        created;

@@ -24,6 +24,15 @@ static ngx_stream_redis_master_route_t *ngx_stream_redis_master_route(
 static ngx_int_t ngx_stream_redis_master_make_room(
     ngx_stream_redis_master_main_conf_t *rmmcf,
     ngx_stream_redis_master_srv_conf_t *rmcf);
+static ngx_uint_t ngx_stream_redis_master_embedded(
+    ngx_stream_redis_master_route_t *route);
+static ngx_stream_redis_master_generation_t *
+    ngx_stream_redis_master_generation(
+    ngx_stream_redis_master_main_conf_t *rmmcf);
+static ngx_uint_t ngx_stream_redis_master_horizon(
+    ngx_stream_redis_master_main_conf_t *rmmcf);
+static ngx_uint_t ngx_stream_redis_master_older(ngx_uint_t used,
+    ngx_uint_t horizon);
 static ngx_slab_pool_t *ngx_stream_redis_master_shpool(void);
 static ngx_uint_t ngx_stream_redis_master_alive(ngx_pid_t pid);
 static ngx_int_t ngx_stream_redis_master_created(
@@ -82,8 +91,11 @@ ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
             ngx_queue_init(&rmmcf->sh->nodes);
             ngx_queue_init(&rmmcf->sh->routes);
+            ngx_queue_init(&rmmcf->sh->generations);
             rmmcf->sh->kicks = 0;
             rmmcf->sh->confs = 0;
+            rmmcf->sh->current = 0;
+            rmmcf->sh->horizon = 0;
 
             len = sizeof(" in redis_master zone \"\"") + shm_zone->shm.name.len;
 
@@ -128,6 +140,11 @@ ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         }
     }
 
+    rmmcf->generation = ngx_stream_redis_master_generation(rmmcf);
+    if (rmmcf->generation == NULL) {
+        goto failed;
+    }
+
     ngx_shmtx_unlock(&rmmcf->shpool->mutex);
 
     ngx_stream_redis_master_log_zone(shm_zone, rmmcf);
@@ -146,7 +163,11 @@ failed:
 }
 
 
-/* a target's node: the one kept from earlier cycles, or a new one, down */
+/*
+ * A target's node: the one kept from earlier cycles, or a new one, down;
+ * marked as used by this configuration, under the same lock as it is
+ * found, so that no worker gives it back meanwhile (see reclaim()).
+ */
 
 static ngx_stream_redis_master_node_t *
 ngx_stream_redis_master_node(ngx_stream_redis_master_main_conf_t *rmmcf,
@@ -164,6 +185,7 @@ ngx_stream_redis_master_node(ngx_stream_redis_master_main_conf_t *rmmcf,
         if (node->key.len == key->len
             && ngx_memcmp(node->key.data, key->data, key->len) == 0)
         {
+            node->used = (uint32_t) rmmcf->conf;
             return node;
         }
     }
@@ -186,6 +208,7 @@ ngx_stream_redis_master_node(ngx_stream_redis_master_main_conf_t *rmmcf,
 
     /* free from now on: the first worker takes it at once, others later */
     node->owner_seen = ngx_current_msec;
+    node->used = (uint32_t) rmmcf->conf;
 
     ngx_queue_insert_tail(&rmmcf->sh->nodes, &node->queue);
 
@@ -212,6 +235,7 @@ ngx_stream_redis_master_route(ngx_stream_redis_master_main_conf_t *rmmcf,
         {
             /* the server list may have changed: announce afresh */
             route->announced = 0;
+            route->used = rmmcf->conf;
             return route;
         }
     }
@@ -245,6 +269,7 @@ ngx_stream_redis_master_route(ngx_stream_redis_master_main_conf_t *rmmcf,
                        + sizeof(ngx_stream_redis_master_route_t);
     route->name.len = name->len;
     ngx_memcpy(route->name.data, name->data, name->len);
+    route->used = rmmcf->conf;
 
     ngx_queue_insert_tail(&rmmcf->sh->routes, &route->queue);
 
@@ -287,19 +312,66 @@ ngx_stream_redis_master_make_room(ngx_stream_redis_master_main_conf_t *rmmcf,
 
     pub->words = words;
 
-    /* the first block is part of the route's own chunk */
-
-    if ((u_char *) route->published
-        != ngx_align_ptr((u_char *) route
-                         + sizeof(ngx_stream_redis_master_route_t)
-                         + route->name.len, sizeof(uintptr_t)))
-    {
+    if (!ngx_stream_redis_master_embedded(route)) {
         ngx_slab_free_locked(rmmcf->shpool, route->published);
     }
 
     route->published = pub;
 
     return NGX_OK;
+}
+
+
+/* whether a route's published block is its first, in the route's chunk */
+
+static ngx_uint_t
+ngx_stream_redis_master_embedded(ngx_stream_redis_master_route_t *route)
+{
+    return (u_char *) route->published
+           == ngx_align_ptr((u_char *) route
+                            + sizeof(ngx_stream_redis_master_route_t)
+                            + route->name.len, sizeof(uintptr_t));
+}
+
+
+/*
+ * The record of this configuration's workers, with a slot for each
+ * (worker_processes): they fill it in as they start and exit, so that the
+ * zone knows which generations still run (see reclaim()).
+ */
+
+static ngx_stream_redis_master_generation_t *
+ngx_stream_redis_master_generation(ngx_stream_redis_master_main_conf_t *rmmcf)
+{
+    ngx_uint_t                             n;
+    ngx_stream_redis_master_generation_t  *gen;
+
+    n = 1;
+
+    if (rmmcf->core && rmmcf->core->worker_processes > 1) {
+        n = rmmcf->core->worker_processes;
+    }
+
+    gen = ngx_slab_calloc_locked(rmmcf->shpool,
+                                 sizeof(ngx_stream_redis_master_generation_t)
+                                 + (n - 1)
+                                   * sizeof(ngx_stream_redis_master_worker_t));
+    if (gen == NULL) {
+        return NULL;
+    }
+
+    if (ngx_stream_redis_master_created(rmmcf, &gen->queue) != NGX_OK) {
+        ngx_slab_free_locked(rmmcf->shpool, gen);
+        return NULL;
+    }
+
+    gen->conf = rmmcf->conf;
+    gen->created = ngx_time();
+    gen->nworkers = n;
+
+    ngx_queue_insert_tail(&rmmcf->sh->generations, &gen->queue);
+
+    return gen;
 }
 
 
@@ -560,6 +632,282 @@ ngx_stream_redis_master_disown(ngx_cycle_t *cycle)
     }
 
     ngx_shmtx_unlock(&rmmcf->shpool->mutex);
+}
+
+
+/*
+ * The configuration is committed: nginx runs its workers from now on, and
+ * respawns them should they die, so its generation always counts as
+ * running.  Called by the master (init_module).
+ */
+
+void
+ngx_stream_redis_master_commit(ngx_cycle_t *cycle)
+{
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+
+    if (rmmcf == NULL || rmmcf->sh == NULL) {
+        return;
+    }
+
+    ngx_shmtx_lock(&rmmcf->shpool->mutex);
+    rmmcf->sh->current = rmmcf->conf;
+    ngx_shmtx_unlock(&rmmcf->shpool->mutex);
+}
+
+
+/*
+ * A worker says it runs, in its configuration's slot for it (a respawned
+ * worker takes the slot of the one it replaces), and that it reads the
+ * entries of its own generation only; at exit it says it is gone.
+ */
+
+void
+ngx_stream_redis_master_register(ngx_cycle_t *cycle, ngx_uint_t exiting)
+{
+    ngx_stream_redis_master_worker_t      *w;
+    ngx_stream_redis_master_main_conf_t   *rmmcf;
+    ngx_stream_redis_master_generation_t  *gen;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        || rmmcf == NULL
+        || rmmcf->generation == NULL
+        || (ngx_uint_t) ngx_worker >= rmmcf->generation->nworkers)
+    {
+        return;
+    }
+
+    gen = rmmcf->generation;
+    w = &gen->workers[ngx_worker];
+
+    ngx_shmtx_lock(&rmmcf->shpool->mutex);
+
+    if (!exiting) {
+        w->pid = ngx_pid;
+        w->oldest = (uint32_t) gen->conf;
+
+    } else if (w->pid == ngx_pid) {
+        w->pid = NGX_INVALID_PID;
+    }
+
+    ngx_shmtx_unlock(&rmmcf->shpool->mutex);
+}
+
+
+/*
+ * Gives back the zone's entries that no running worker may read: the
+ * nodes of servers and Sentinels, and the routes of upstreams, that no
+ * configuration with a worker still running has.  Each entry carries the
+ * newest generation that has it (marked as the master sets the zone up);
+ * each running worker, the oldest generation whose entries it may read
+ * (its own: a worker of an older configuration, still serving sessions
+ * after a reload, reads the nodes of its servers).  An entry older than
+ * every running worker's oldest generation, the horizon, is freed.
+ *
+ * The first worker asks this at each watch: the horizon moves only when
+ * the last worker of a generation exits or dies (kill(pid, 0), as for the
+ * owners of targets), so it costs a few kill() calls until then, and a
+ * pass over the entries after.  Not in a single process, which keeps
+ * every configuration it ever loaded.
+ */
+
+void
+ngx_stream_redis_master_reclaim(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                            horizon, nodes, routes;
+    ngx_queue_t                          *q, *next;
+    ngx_slab_pool_t                      *shpool;
+    ngx_stream_redis_master_node_t       *node;
+    ngx_stream_redis_master_route_t      *route;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        || rmmcf == NULL
+        || rmmcf->sh == NULL)
+    {
+        return;
+    }
+
+    /* read without the lock: nothing older than nginx's configuration */
+
+    if (rmmcf->sh->horizon == rmmcf->sh->current) {
+        return;
+    }
+
+    shpool = rmmcf->shpool;
+    nodes = 0;
+    routes = 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    horizon = ngx_stream_redis_master_horizon(rmmcf);
+
+    if (!ngx_stream_redis_master_older(rmmcf->sh->horizon, horizon)) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        return;
+    }
+
+    /* routes first: those that stay forget the nodes that go */
+
+    for (q = ngx_queue_head(&rmmcf->sh->routes);
+         q != ngx_queue_sentinel(&rmmcf->sh->routes);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        route = ngx_queue_data(q, ngx_stream_redis_master_route_t, queue);
+
+        if (ngx_stream_redis_master_older(route->used, horizon)) {
+            if (!ngx_stream_redis_master_embedded(route)) {
+                ngx_slab_free_locked(shpool, route->published);
+            }
+
+            ngx_queue_remove(q);
+            ngx_slab_free_locked(shpool, route);
+            routes++;
+            continue;
+        }
+
+        if (route->master
+            && ngx_stream_redis_master_older(route->master->used, horizon))
+        {
+            route->master = NULL;
+        }
+
+        if (route->previous
+            && ngx_stream_redis_master_older(route->previous->used, horizon))
+        {
+            route->previous = NULL;
+        }
+
+        if (route->history_node
+            && ngx_stream_redis_master_older(route->history_node->used,
+                                             horizon))
+        {
+            route->history_node = NULL;
+            route->nhistory = 0;
+        }
+    }
+
+    for (q = ngx_queue_head(&rmmcf->sh->nodes);
+         q != ngx_queue_sentinel(&rmmcf->sh->nodes);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        node = ngx_queue_data(q, ngx_stream_redis_master_node_t, queue);
+
+        if (ngx_stream_redis_master_older(node->used, horizon)) {
+            ngx_queue_remove(q);
+            ngx_slab_free_locked(shpool, node);
+            nodes++;
+        }
+    }
+
+    rmmcf->sh->horizon = horizon;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (nodes || routes) {
+        ngx_log_debug2(NGX_LOG_DEBUG_STREAM, cycle->log, 0,
+                       "redis_master zone: %ui servers and %ui upstreams "
+                       "given back", nodes, routes);
+
+        ngx_stream_redis_master_log_zone(rmmcf->shm_zone, rmmcf);
+    }
+}
+
+
+/*
+ * The oldest generation a running worker may read; the records of
+ * generations whose workers have all exited or died go meanwhile.  The
+ * generation nginx runs counts as running, and so does a newer one that
+ * the master is setting up.  A worker forked for an older one that has
+ * yet to say it started counts as running for
+ * NGX_STREAM_REDIS_MASTER_STARTING, and its record stays.
+ * Called with the zone locked.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_horizon(ngx_stream_redis_master_main_conf_t *rmmcf)
+{
+    ngx_uint_t                             i, horizon, running, starting;
+    ngx_queue_t                           *q, *next;
+    ngx_stream_redis_master_worker_t      *w;
+    ngx_stream_redis_master_generation_t  *gen;
+
+    horizon = rmmcf->sh->current;
+
+    for (q = ngx_queue_head(&rmmcf->sh->generations);
+         q != ngx_queue_sentinel(&rmmcf->sh->generations);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        gen = ngx_queue_data(q, ngx_stream_redis_master_generation_t, queue);
+
+        running = !ngx_stream_redis_master_older(gen->conf,
+                                                 rmmcf->sh->current);
+        starting = 0;
+
+        if (running && ngx_stream_redis_master_older(gen->conf, horizon)) {
+            horizon = gen->conf;
+        }
+
+        for (i = 0; i < gen->nworkers; i++) {
+            w = &gen->workers[i];
+
+            if (w->pid == 0) {
+                starting = 1;
+
+                if (ngx_time() - gen->created
+                    < NGX_STREAM_REDIS_MASTER_STARTING)
+                {
+                    running = 1;
+
+                    if (ngx_stream_redis_master_older(gen->conf, horizon)) {
+                        horizon = gen->conf;
+                    }
+                }
+
+                continue;
+            }
+
+            if (w->pid == NGX_INVALID_PID
+                || !ngx_stream_redis_master_alive(w->pid))
+            {
+                continue;
+            }
+
+            running = 1;
+
+            if (ngx_stream_redis_master_older(w->oldest, horizon)) {
+                horizon = w->oldest;
+            }
+        }
+
+        if (!running && !starting) {
+            ngx_queue_remove(q);
+            ngx_slab_free_locked(rmmcf->shpool, gen);
+        }
+    }
+
+    return horizon;
+}
+
+
+/* whether generation "used" is older than "horizon", in 32 bits as nodes */
+
+static ngx_uint_t
+ngx_stream_redis_master_older(ngx_uint_t used, ngx_uint_t horizon)
+{
+    return (int32_t) ((uint32_t) used - (uint32_t) horizon) < 0;
 }
 
 

@@ -23,6 +23,10 @@ ngx_uint_t ngx_stream_redis_master_own(ngx_stream_redis_master_target_t *t,
 ngx_uint_t ngx_stream_redis_master_claimable(
     ngx_stream_redis_master_target_t *t, ngx_msec_t stale);
 void ngx_stream_redis_master_disown(ngx_cycle_t *cycle);
+void ngx_stream_redis_master_commit(ngx_cycle_t *cycle);
+void ngx_stream_redis_master_register(ngx_cycle_t *cycle,
+    ngx_uint_t exiting);
+void ngx_stream_redis_master_reclaim(ngx_cycle_t *cycle);
 void ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
     size_t len, ngx_uint_t stalled, ngx_msec_t latency, ngx_log_t *log);
