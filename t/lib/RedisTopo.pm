@@ -128,24 +128,63 @@ sub log_size {
     return (-s $file) || 0;
 }
 
+# A log line longer than this is cut (the rest of it is skipped): a
+# hostile peer must not make a test hold its whole log in memory.
+our $MAX_LINE = 64 * 1024;
+
+# scan_log(FILE, FROM, CODE): CODE->(LINE) for each complete line of FILE
+# after byte offset FROM (chomped, without its "\r"), read 64 KiB at a
+# time; returns the offset after the last complete line, where a later
+# scan goes on.  CODE returns true to stop at that line (the offset is
+# then just past it).
+sub scan_log {
+    my ($file, $from, $code) = @_;
+    open my $fh, '<:raw', $file or return $from;
+    sysseek $fh, $from, 0 or return $from;
+    my ($buf, $offset, $skipping) = ('', $from, 0);
+    while (1) {
+        my $n = sysread $fh, $buf, 65536, length $buf;
+        last unless $n;
+        while ((my $nl = index $buf, "\n") >= 0) {
+            my $line = substr $buf, 0, $nl + 1, '';
+            $offset += length $line;
+            if ($skipping) {    # the rest of a cut line
+                $skipping = 0;
+                next;
+            }
+            chomp $line;
+            $line =~ s/\r\z//;
+            return $offset if $code->($line);
+        }
+        if (length $buf > $MAX_LINE) {
+            # a line without end: look at its start, skip what follows
+            my $line = substr $buf, 0, $MAX_LINE;
+            $offset += length $buf;
+            $buf = '';
+            return $offset if !$skipping && $code->($line);
+            $skipping = 1;
+        }
+    }
+    return $offset;
+}
+
 # wait_log(FILE, REGEX, TIMEOUT, [FROM_OFFSET]): wait until a line of FILE
 # after byte offset FROM_OFFSET matches REGEX; return that line (chomped).
+# Each look reads on from where the last one stopped.
 sub wait_log {
     my ($file, $re, $timeout, $from) = @_;
     $re   = qr/$re/ unless ref $re eq 'Regexp';
     $from //= 0;
     $timeout //= 10;
+    my $at = $from;
     return wait_until(sub {
-        open my $fh, '<', $file or return;
-        binmode $fh;
-        seek $fh, $from, 0 or return;
-        local $/ = "\n";
-        while (my $line = <$fh>) {
-            chomp $line;
-            $line =~ s/\r\z//;
-            return $line if $line =~ $re;
-        }
-        return;
+        my $found;
+        $at = scan_log($file, $at, sub {
+            return 0 unless $_[0] =~ $re;
+            $found = $_[0];
+            return 1;
+        });
+        return $found;
     }, $timeout, "/$re/ in $file after offset $from");
 }
 
@@ -497,9 +536,9 @@ sub _read_state {
     open my $fh, '<', $file or return;
     my $line = <$fh> // return;
     chomp $line;
-    my ($seq, $state, $active, $accepted) = split ' ', $line;
+    my ($seq, $state, $active, $accepted, $sent) = split ' ', $line;
     return { seq => $seq, state => $state, active => $active,
-             accepted => $accepted };
+             accepted => $accepted, sent => $sent // 0 };
 }
 
 # start_relay(to => PORT, [port => LISTEN_PORT]) -> RedisTopo::Relay
@@ -565,7 +604,8 @@ sub start_dns {
     return $self;
 }
 
-# start_hostile(mode => MODE, [port => P]) -> RedisTopo::Hostile
+# start_hostile(mode => MODE, [port => P], [flood_bytes => N],
+#               [flood_seconds => S]) -> RedisTopo::Hostile
 #   garbage wrongtype huge drip silence error: a fake Redis server
 #   echo: answers AUTH with +OK, then repeats the credentials it was sent in
 #         every other reply: PING gets an error quoting them; as a Sentinel
@@ -574,7 +614,9 @@ sub start_dns {
 #         Sentinel that answers its probes (no such master) and confirms
 #         SUBSCRIBE, then sends a bulk string that never ends, arrays
 #         nested without end, the start of a reply and nothing more, or
-#         +sdown events about "mymaster" without end
+#         +sdown events about "mymaster" without end; each flood ends
+#         with its connection, after flood_bytes (64 MiB) or flood_seconds
+#         (120 s), whichever comes first
 my %HOSTILE_MODES = map { $_ => 1 }
     qw(garbage wrongtype huge drip silence error echo
        sentinel-endless sentinel-nested sentinel-stall sentinel-chatty);
@@ -585,9 +627,13 @@ sub start_hostile {
     croak "start_hostile: unknown mode '$mode'" unless $HOSTILE_MODES{$mode};
     my $listener = _listen($opt{port});
     my $port = $listener->sockport;
+    my $limits = {
+        bytes   => $opt{flood_bytes} // $RedisTopo::Hostile::FLOOD_BYTES,
+        seconds => $opt{flood_seconds} // $RedisTopo::Hostile::FLOOD_SECONDS,
+    };
     my ($pid, $dir, $state) =
         _spawn_loop("hostile-$mode", $listener,
-                    sub { RedisTopo::Hostile::_main($mode, @_) });
+                    sub { RedisTopo::Hostile::_main($mode, $limits, @_) });
     my $self = bless {
         port => $port, pid => $pid, mode => $mode, dir => $dir,
         state_file => $state,
