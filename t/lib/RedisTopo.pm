@@ -299,7 +299,11 @@ sub _run_capture {
 sub _tail {
     my ($file, $lines) = @_;
     open my $fh, '<', $file or return "(no $file)";
+    # the last 64 KiB at most: never a whole log
+    my $size = -s $fh;
+    seek $fh, $size - 65536, 0 if $size > 65536;
     my @l = <$fh>;
+    shift @l if $size > 65536;    # a line cut at its start
     splice @l, 0, @l - $lines if @l > $lines;
     return join '', "--- tail of $file ---\n", @l;
 }
