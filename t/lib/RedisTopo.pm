@@ -540,9 +540,10 @@ sub _read_state {
     open my $fh, '<', $file or return;
     my $line = <$fh> // return;
     chomp $line;
-    my ($seq, $state, $active, $accepted, $sent) = split ' ', $line;
+    my ($seq, $state, $active, $accepted, $sent, $flooding) = split ' ', $line;
     return { seq => $seq, state => $state, active => $active,
-             accepted => $accepted, sent => $sent // 0 };
+             accepted => $accepted, sent => $sent // 0,
+             flooding => $flooding // 0 };
 }
 
 # start_relay(to => PORT, [port => LISTEN_PORT]) -> RedisTopo::Relay

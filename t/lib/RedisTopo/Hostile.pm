@@ -19,9 +19,10 @@ our @ISA = ('RedisTopo::Proc');
 
 sub mode  { $_[0]{mode} }
 
-# stats(): { seq, state (the mode), active, accepted, sent }: sent is how
-# many bytes of floods it wrote, all connections together, as last written
-# (at most every 100 ms while it floods)
+# stats(): { seq, state (the mode), active, accepted, sent, flooding }:
+# sent is how many bytes of floods it wrote, all connections together,
+# flooding how many connections it floods within their bounds, as last
+# written (every 100 ms or so once it flooded)
 sub stats { RedisTopo::_read_state($_[0]{state_file}) }
 
 # What a flooding fake sends on one connection at most, and for how long:
@@ -186,8 +187,9 @@ sub _main {
     my $huge_len = 1073741824;
     my $drip     = "+PONG\r\n";
     my $report = sub {
+        my $flooding = grep { _flooding($_, $limits) } values %conns;
         RedisTopo::_write_state($state_file,
-            "0 $mode " . scalar(keys %conns) . " $accepted $sent\n");
+            "0 $mode " . scalar(keys %conns) . " $accepted $sent $flooding\n");
         $reported = RedisTopo::_now();
     };
     $report->();
