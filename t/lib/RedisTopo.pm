@@ -735,7 +735,10 @@ log_file, conf_file, password, user, pass, last_err, last_status.
 
 RedisTopo::Relay: pause, resume, cut, stats, to.
 
-RedisTopo::Hostile: mode, stats.
+RedisTopo::Hostile: mode, stats (seq, state, active, accepted, and for a
+flooding fake sent and flooding).  start_hostile takes flood_bytes
+(default 64 MiB) and flood_seconds (default 120): a flood on one
+connection ends at either, or with the connection.
 
 =head1 ENVIRONMENT
 
