@@ -727,11 +727,20 @@ ngx_stream_redis_master_subscriber_reply(
         ngx_stream_redis_master_redact(reason, ngx_strlen(reason),
                                        sub->target->check);
 
-        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                      "redis sentinel: %V in upstream %V published \"%s\", "
-                      "checking again now%s", &sub->target->name,
-                      &sub->target->upstreams, reason,
-                      sub->quiet ? " (more events were not logged)" : "");
+        if (sub->quiet) {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "redis sentinel: %V in upstream %V published "
+                          "\"%s\", checking again now (%ui more events "
+                          "were not logged)", &sub->target->name,
+                          &sub->target->upstreams, reason, sub->quiet);
+
+        } else {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "redis sentinel: %V in upstream %V published "
+                          "\"%s\", checking again now", &sub->target->name,
+                          &sub->target->upstreams, reason);
+        }
+
         sub->quiet = 0;
 
     } else {

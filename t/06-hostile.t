@@ -318,7 +318,7 @@ TestRM::wait_until(sub {
     TestRM::each_error_line(sub {
         return unless /published "\+sdown master mymaster 127\.0\.0\.1 6379", checking again now/;
         $lines++;
-        $intervals++ if /\(more events were not logged\)/;
+        $intervals++ if /\(\d+ more events were not logged\)/;
     });
     return $intervals > 3;
 }, 30, 'three intervals with more events than were logged');
