@@ -11,6 +11,13 @@
  * subscription to the Sentinel's failover events: an event makes every
  * server and Sentinel of the upstream be checked again at once.  Events are
  * only a hint, since pub/sub delivery is not guaranteed; polling goes on.
+ *
+ * The subscription is bounded both ways, once a window (the interval, at
+ * least NGX_STREAM_REDIS_MASTER_EVENT_WINDOW): a Sentinel heard from in
+ * none is sent a PING, and one that answers nothing within the timeout
+ * has gone without a reset: the subscription is dropped and taken again
+ * after the Sentinel's next answered probe.  A Sentinel that sends more
+ * than a window's replies or bytes is not read again before the next one.
  */
 
 
@@ -20,7 +27,12 @@
 
 
 /* the lines a Sentinel's subscription may log in an interval */
-#define NGX_STREAM_REDIS_MASTER_EVENT_LINES  8
+#define NGX_STREAM_REDIS_MASTER_EVENT_LINES    8
+
+/* what a subscription reads in a window at most, and the shortest window */
+#define NGX_STREAM_REDIS_MASTER_EVENT_REPLIES  32
+#define NGX_STREAM_REDIS_MASTER_EVENT_BYTES    (64 * 1024)
+#define NGX_STREAM_REDIS_MASTER_EVENT_WINDOW   100
 
 
 struct ngx_stream_redis_master_subscriber_s {
@@ -29,9 +41,13 @@ struct ngx_stream_redis_master_subscriber_s {
     ngx_peer_connection_t              pc;
     redisReader                       *reader;
     ngx_event_t                        deadline;
+    ngx_event_t                        tick;
     ngx_str_t                          request;
+    ngx_str_t                          out;
     size_t                             sent;
     size_t                             partial;
+    size_t                             bytes;
+    ngx_uint_t                         replies;
     ngx_uint_t                         auth;
     ngx_uint_t                         pending_auth;
     ngx_msec_t                         dropped;
@@ -40,7 +56,17 @@ struct ngx_stream_redis_master_subscriber_s {
     ngx_uint_t                         quiet;
     unsigned                           was_dropped:1;
     unsigned                           handshaking:1;
+    unsigned                           heard:1;
+    unsigned                           pinged:1;
+    unsigned                           paused:1;
+    unsigned                           exhausted:1;
+    unsigned                           flooding:1;
+    unsigned                           kick:1;
 };
+
+
+static ngx_str_t  ngx_stream_redis_master_ping =
+    ngx_string("*1\r\n$4\r\nPING\r\n");
 
 
 static ngx_int_t ngx_stream_redis_master_subscriber_request(
@@ -57,6 +83,13 @@ static ngx_int_t ngx_stream_redis_master_subscriber_reply(
     ngx_stream_redis_master_subscriber_t *sub, void *reply);
 static ngx_int_t ngx_stream_redis_master_subscriber_feed(
     ngx_stream_redis_master_subscriber_t *sub, u_char *buf, size_t n);
+static ngx_int_t ngx_stream_redis_master_subscriber_take(
+    ngx_stream_redis_master_subscriber_t *sub);
+static void ngx_stream_redis_master_subscriber_pause(
+    ngx_stream_redis_master_subscriber_t *sub);
+static void ngx_stream_redis_master_subscriber_tick(ngx_event_t *ev);
+static ngx_msec_t ngx_stream_redis_master_subscriber_window(
+    ngx_stream_redis_master_subscriber_t *sub);
 static void ngx_stream_redis_master_subscriber_timeout(ngx_event_t *ev);
 static void ngx_stream_redis_master_subscriber_drop(
     ngx_stream_redis_master_subscriber_t *sub, const char *fmt, ...);
@@ -89,6 +122,10 @@ ngx_stream_redis_master_subscribe(ngx_stream_redis_master_target_t *t)
         sub->deadline.data = sub;
         sub->deadline.log = ngx_cycle->log;
         sub->deadline.cancelable = 1;
+        sub->tick.handler = ngx_stream_redis_master_subscriber_tick;
+        sub->tick.data = sub;
+        sub->tick.log = ngx_cycle->log;
+        sub->tick.cancelable = 1;
         t->subscriber = sub;
 
         if (ngx_stream_redis_master_subscriber_request(sub) != NGX_OK) {
@@ -125,9 +162,20 @@ ngx_stream_redis_master_subscribe(ngx_stream_redis_master_target_t *t)
     c->read->handler = ngx_stream_redis_master_subscriber_read;
     c->write->handler = ngx_stream_redis_master_subscriber_write;
 
+    sub->out = sub->request;
     sub->sent = 0;
     sub->partial = 0;
+    sub->bytes = 0;
+    sub->replies = 0;
     sub->pending_auth = sub->auth;
+    sub->heard = 0;
+    sub->pinged = 0;
+    sub->paused = 0;
+    sub->exhausted = 0;
+    sub->flooding = 0;
+    sub->kick = 0;
+
+    ngx_add_timer(&sub->tick, ngx_stream_redis_master_subscriber_window(sub));
 
     if (rc == NGX_OK) {
         ngx_stream_redis_master_subscriber_write(c->write);
@@ -148,6 +196,10 @@ ngx_stream_redis_master_unsubscribe(ngx_stream_redis_master_target_t *t)
 
     if (sub->deadline.timer_set) {
         ngx_del_timer(&sub->deadline);
+    }
+
+    if (sub->tick.timer_set) {
+        ngx_del_timer(&sub->tick);
     }
 
     ngx_stream_redis_master_close_link(&sub->pc, &sub->reader);
@@ -209,12 +261,11 @@ ngx_stream_redis_master_subscriber_write(ngx_event_t *ev)
     }
 #endif
 
-    if (sub->sent == sub->request.len) {
+    if (sub->sent == sub->out.len) {
         return;
     }
 
-    n = c->send(c, sub->request.data + sub->sent,
-                sub->request.len - sub->sent);
+    n = c->send(c, sub->out.data + sub->sent, sub->out.len - sub->sent);
 
     if (n == NGX_ERROR) {
         ngx_stream_redis_master_subscriber_drop(sub, "lost the event "
@@ -240,6 +291,7 @@ ngx_stream_redis_master_subscriber_read(ngx_event_t *ev)
 {
     u_char                                 buf[4096], *error;
     ssize_t                                n;
+    ngx_int_t                              rc;
     const char                            *anonymous;
     ngx_connection_t                      *c;
     ngx_stream_redis_master_subscriber_t  *sub;
@@ -261,7 +313,24 @@ ngx_stream_redis_master_subscriber_read(ngx_event_t *ev)
     }
 #endif
 
-    for ( ;; ) {
+    /* a Sentinel that sent a window's worth waits for the next window */
+
+    if (sub->paused) {
+        return;
+    }
+
+    /* first what a pause left in the reader */
+
+    rc = ngx_stream_redis_master_subscriber_take(sub);
+
+    while (rc == NGX_OK) {
+
+        if (sub->bytes >= NGX_STREAM_REDIS_MASTER_EVENT_BYTES) {
+            ngx_stream_redis_master_subscriber_pause(sub);
+            rc = NGX_AGAIN;
+            break;
+        }
+
         n = c->recv(c, buf, sizeof(buf));
 
         if (n == NGX_AGAIN) {
@@ -287,9 +356,13 @@ ngx_stream_redis_master_subscriber_read(ngx_event_t *ev)
             return;
         }
 
-        if (ngx_stream_redis_master_subscriber_feed(sub, buf, n) != NGX_OK) {
-            return;
-        }
+        sub->bytes += n;
+
+        rc = ngx_stream_redis_master_subscriber_feed(sub, buf, n);
+    }
+
+    if (rc == NGX_ERROR) {
+        return;
     }
 
     if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
@@ -299,9 +372,12 @@ ngx_stream_redis_master_subscriber_read(ngx_event_t *ev)
         return;
     }
 
-    /* a reply begun must end in time, however slowly its bytes come */
+    /*
+     * A reply begun must end in time, however slowly its bytes come, and
+     * a PING must be answered in time; a paused reader waits for nobody.
+     */
 
-    if (sub->partial == 0) {
+    if (sub->paused || (sub->partial == 0 && !sub->pinged)) {
         if (sub->deadline.timer_set) {
             ngx_del_timer(&sub->deadline);
         }
@@ -375,27 +451,64 @@ ngx_stream_redis_master_subscriber_handshaked(ngx_connection_t *c)
  * Takes the replies that "buf" completes.  The reply in progress may grow
  * to the probes' limit and no further: hiredis would buffer an endless
  * bulk string, or build ever more objects for nested arrays, without one.
+ * NGX_OK; NGX_AGAIN: paused until the next window; NGX_ERROR: dropped.
  */
 
 static ngx_int_t
 ngx_stream_redis_master_subscriber_feed(
     ngx_stream_redis_master_subscriber_t *sub, u_char *buf, size_t n)
 {
-    void         *reply;
-    ngx_int_t     rc;
-    redisReader  *reader;
+    ngx_int_t  rc;
 
-    reader = sub->reader;
     sub->partial += n;
 
-    if (redisReaderFeed(reader, (const char *) buf, n) != REDIS_OK) {
+    if (redisReaderFeed(sub->reader, (const char *) buf, n) != REDIS_OK) {
         ngx_stream_redis_master_subscriber_drop(sub, "lost the event "
                                                 "subscription: cannot buffer "
                                                 "the reply");
         return NGX_ERROR;
     }
 
-    for ( ;; ) {
+    rc = ngx_stream_redis_master_subscriber_take(sub);
+
+    if (rc != NGX_ERROR
+        && sub->partial > NGX_STREAM_REDIS_MASTER_MAX_REPLY)
+    {
+        ngx_stream_redis_master_subscriber_drop(sub, "sent a reply larger "
+                                                "than %d bytes, dropping "
+                                                "the event subscription",
+                                            NGX_STREAM_REDIS_MASTER_MAX_REPLY);
+        return NGX_ERROR;
+    }
+
+    return rc;
+}
+
+
+/*
+ * Takes the complete replies in the reader, up to a window's worth, and
+ * asks for one check of the upstreams however many events came.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_subscriber_take(
+    ngx_stream_redis_master_subscriber_t *sub)
+{
+    void         *reply;
+    ngx_int_t     rc;
+    redisReader  *reader;
+
+    reader = sub->reader;
+    rc = NGX_OK;
+
+    while (rc == NGX_OK) {
+
+        if (sub->replies >= NGX_STREAM_REDIS_MASTER_EVENT_REPLIES) {
+            ngx_stream_redis_master_subscriber_pause(sub);
+            rc = NGX_AGAIN;
+            break;
+        }
+
         if (redisReaderGetReply(reader, &reply) != REDIS_OK) {
             ngx_stream_redis_master_subscriber_drop(sub, "broke the protocol, "
                                               "dropping the event "
@@ -404,7 +517,8 @@ ngx_stream_redis_master_subscriber_feed(
                                               reader->err == REDIS_ERR_OOM
                                               ? " (reply over the size limits)"
                                               : "");
-            return NGX_ERROR;
+            rc = NGX_ERROR;
+            break;
         }
 
         if (reply == NULL) {
@@ -414,22 +528,125 @@ ngx_stream_redis_master_subscriber_feed(
         /* what is left unread belongs to the next reply */
         sub->partial = reader->len - reader->pos;
 
-        rc = ngx_stream_redis_master_subscriber_reply(sub, reply);
+        /* any reply shows the Sentinel is there: a PING's answer too */
+        sub->replies++;
+        sub->heard = 1;
+        sub->pinged = 0;
 
-        if (rc != NGX_OK) {
-            return rc;
+        rc = ngx_stream_redis_master_subscriber_reply(sub, reply);
+    }
+
+    if (sub->kick) {
+        sub->kick = 0;
+        ngx_stream_redis_master_kick_pools(sub->target);
+    }
+
+    return rc;
+}
+
+
+/*
+ * Stops reading until the next window.  Logged when a window runs out
+ * after one that did not: once a flood, and at most once a window.
+ */
+
+static void
+ngx_stream_redis_master_subscriber_pause(
+    ngx_stream_redis_master_subscriber_t *sub)
+{
+    sub->paused = 1;
+    sub->exhausted = 1;
+
+    if (sub->flooding) {
+        return;
+    }
+
+    sub->flooding = 1;
+
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "redis sentinel: %V in upstream %V sent more than %d "
+                  "replies or %d bytes in %Mms, reading its events once "
+                  "a window while it goes on",
+                  &sub->target->name, &sub->target->upstreams,
+                  NGX_STREAM_REDIS_MASTER_EVENT_REPLIES,
+                  NGX_STREAM_REDIS_MASTER_EVENT_BYTES,
+                  ngx_stream_redis_master_subscriber_window(sub));
+}
+
+
+/*
+ * Once a window: a new budget, reading again after a pause, and a PING
+ * for a Sentinel heard from in none.  A PING that cannot even be sent
+ * (the Sentinel took nothing: not yet connected, or a full send buffer)
+ * runs into the same deadline.
+ */
+
+static void
+ngx_stream_redis_master_subscriber_tick(ngx_event_t *ev)
+{
+    ngx_connection_t                      *c;
+    ngx_stream_redis_master_subscriber_t  *sub;
+
+    sub = ev->data;
+    c = sub->pc.connection;
+
+    if (c == NULL) {
+        return;
+    }
+
+    if (ngx_exiting || ngx_terminate) {
+        ngx_stream_redis_master_unsubscribe(sub->target);
+        return;
+    }
+
+    ngx_add_timer(&sub->tick, ngx_stream_redis_master_subscriber_window(sub));
+
+    /* a window that did not run out ends a flood */
+
+    if (!sub->exhausted) {
+        sub->flooding = 0;
+    }
+
+    sub->exhausted = 0;
+    sub->bytes = 0;
+    sub->replies = 0;
+
+    if (sub->paused) {
+        sub->paused = 0;
+
+        ngx_stream_redis_master_subscriber_read(c->read);
+
+        if (sub->pc.connection == NULL) {
+            return;
         }
     }
 
-    if (sub->partial > NGX_STREAM_REDIS_MASTER_MAX_REPLY) {
-        ngx_stream_redis_master_subscriber_drop(sub, "sent a reply larger "
-                                                "than %d bytes, dropping "
-                                                "the event subscription",
-                                            NGX_STREAM_REDIS_MASTER_MAX_REPLY);
-        return NGX_ERROR;
+    if (sub->heard || sub->pinged || sub->handshaking) {
+        sub->heard = 0;
+        return;
     }
 
-    return NGX_OK;
+    sub->pinged = 1;
+
+    if (!sub->deadline.timer_set) {
+        ngx_add_timer(&sub->deadline, sub->target->check->timeout);
+    }
+
+    if (sub->sent == sub->out.len && c->write->ready) {
+        sub->out = ngx_stream_redis_master_ping;
+        sub->sent = 0;
+
+        ngx_stream_redis_master_subscriber_write(c->write);
+    }
+}
+
+
+static ngx_msec_t
+ngx_stream_redis_master_subscriber_window(
+    ngx_stream_redis_master_subscriber_t *sub)
+{
+    return ngx_max(sub->target->check->interval,
+                   NGX_STREAM_REDIS_MASTER_EVENT_WINDOW);
 }
 
 
@@ -439,6 +656,15 @@ ngx_stream_redis_master_subscriber_timeout(ngx_event_t *ev)
     ngx_stream_redis_master_subscriber_t  *sub;
 
     sub = ev->data;
+
+    if (sub->pinged && sub->partial == 0 && !sub->handshaking) {
+        ngx_stream_redis_master_subscriber_drop(sub, "went silent: no "
+                                                "answer to PING in %Mms, "
+                                                "dropping the event "
+                                                "subscription",
+                                                sub->target->check->timeout);
+        return;
+    }
 
     ngx_stream_redis_master_subscriber_drop(sub, "left %s incomplete "
                                             "for %Mms, dropping the event "
@@ -501,18 +727,28 @@ ngx_stream_redis_master_subscriber_reply(
         ngx_stream_redis_master_redact(reason, ngx_strlen(reason),
                                        sub->target->check);
 
-        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                      "redis sentinel: %V in upstream %V published \"%s\", "
-                      "checking again now%s", &sub->target->name,
-                      &sub->target->upstreams, reason,
-                      sub->quiet ? " (more events were not logged)" : "");
+        if (sub->quiet) {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "redis sentinel: %V in upstream %V published "
+                          "\"%s\", checking again now (%ui more events "
+                          "were not logged)", &sub->target->name,
+                          &sub->target->upstreams, reason, sub->quiet);
+
+        } else {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "redis sentinel: %V in upstream %V published "
+                          "\"%s\", checking again now", &sub->target->name,
+                          &sub->target->upstreams, reason);
+        }
+
         sub->quiet = 0;
 
     } else {
         sub->quiet++;
     }
 
-    ngx_stream_redis_master_kick_pools(sub->target);
+    /* one check for all the events of a read */
+    sub->kick = 1;
 
     return NGX_OK;
 }

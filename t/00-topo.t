@@ -211,6 +211,43 @@ pass 'value replicated';
     is read_for($s, 0.5), '', 'hostile silence: nothing';
     ok $silence->alive, 'hostile silence still running';
     close $s;
+
+    # a flooding fake stops at its bounds, whatever the peer does: bytes,
+    # then seconds; subscribed, it answers PING as Redis does in RESP2
+    my $subscribe = "*2\r\n\$9\r\nSUBSCRIBE\r\n\$6\r\n+sdown\r\n";
+    my $until_quiet = sub {    # what comes until scaled(1) s of silence
+        my ($sock) = @_;
+        my ($buf, $sel) = ('', IO::Select->new($sock));
+        my $deadline = time + scaled(30);
+        while (time < $deadline) {
+            $sel->can_read(scaled(1)) or return $buf;
+            sysread($sock, $buf, 65536, length $buf) or return $buf;
+        }
+        die "the flood did not stop within " . scaled(30) . " s\n";
+    };
+    my $capped = start_hostile(mode => 'sentinel-chatty', flood_bytes => 1 << 20);
+    push @pids, $capped->pid;
+    $s = connect_to($capped->port);
+    print {$s} $subscribe;
+    my $flood = $until_quiet->($s);
+    cmp_ok length $flood, '>=', 1 << 20, 'hostile flood: up to its bound';
+    cmp_ok length $flood, '<=', (1 << 20) + 65536, 'hostile flood: not past it';
+    is $capped->stats->{sent}, length $flood, 'hostile flood: counted in stats';
+    print {$s} $ping;
+    is read_for($s, 2, 16), "*2\r\n\$4\r\npong\r\n\$0\r\n\r\n",
+        'hostile sentinel: PING once subscribed';
+    close $s;
+
+    my $brief = start_hostile(mode => 'sentinel-chatty', flood_seconds => 1);
+    push @pids, $brief->pid;
+    $s = connect_to($brief->port);
+    $t0 = time;
+    print {$s} $subscribe;
+    $flood = $until_quiet->($s);
+    cmp_ok time - $t0, '>=', 1, 'hostile flood: lasts its seconds';
+    cmp_ok length $flood, '>', 0, 'hostile flood: floods meanwhile';
+    ok $brief->stats->{active}, 'hostile flood: over, the connection open';
+    close $s;
 }
 
 # --- sentinel -----------------------------------------------------------

@@ -55,6 +55,45 @@ sub dropped_twice_within_bounds {
     worker_rss_ok($what);
 }
 
+# flood_costs_little(FAKE, SECONDS): over SECONDS of a flood that goes on
+# (FAKE still floods after the window, within its bounds of 64 MiB and
+# 120 s, and nginx logged events from it in the window), the
+# workers take at most 5% of a core, the error log grows by at most 4 MB
+# (at debug), and the pause is logged at most once a window: once here
+sub flood_costs_little {
+    my ($fake, $seconds) = @_;
+    my $window = 0.5;
+    my $pause = qr/redis sentinel: 127\.0\.0\.1:\d+ in upstream redis_rw sent more than 32 replies or 65536 bytes in 500ms, reading its events once a window while it goes on/;
+    my @pids = worker_pids();
+    my $from = error_log_size();
+    my $cpu = 0;
+    $cpu -= cpu_seconds($_) for @pids;
+    my $t0 = Time::HiRes::time();
+    Time::HiRes::sleep($seconds);    # a measure over a window, not a wait
+    $cpu += cpu_seconds($_) for @pids;
+    my $wall = Time::HiRes::time() - $t0;
+    my $grew = error_log_size() - $from;
+
+    # the fake writes its stats every 100 ms or so: one after the window
+    my $t1 = Time::HiRes::time();
+    wait_until(sub { (Time::HiRes::stat($fake->{state_file}))[9] > $t1 },
+               5, 'the fake to report after the window');
+    Test::More::cmp_ok($fake->stats->{flooding}, '>=', 1,
+                       'the fake still floods, far from its bounds');
+    Test::More::cmp_ok(count_error_log(qr/published "\+sdown master mymaster/,
+                                       $from), '>', 0,
+                       'nginx went on reading the flood during the window');
+    Test::More::cmp_ok($cpu / $wall, '<=', 0.05,
+                       sprintf('the workers took %.2f s of CPU in %.1f s',
+                               $cpu, $wall));
+    Test::More::cmp_ok($grew, '<=', 4 * 1024 * 1024,
+                       "the error log grew by $grew bytes in the window");
+    my $pauses = count_error_log($pause);
+    Test::More::cmp_ok($pauses, '>=', 1, 'the pause is logged');
+    Test::More::cmp_ok($pauses, '<=', 1 + $wall / $window,
+                       "the pause is logged $pauses times, at most once a window");
+}
+
 sub zone_has_no_secret {
     for my $pid (worker_pids()) {
         for my $secret ($ENV{TEST_NGINX_SECRET}, $ENV{TEST_NGINX_USER}) {
@@ -262,7 +301,7 @@ no Redis master in upstream redis_rw
 
 
 
-=== TEST 12: a Sentinel that publishes without end is logged a few lines an interval
+=== TEST 12: a Sentinel that publishes without end costs a worker little, and is logged a few lines an interval
 --- stream_config
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_NOBODY;
@@ -275,17 +314,21 @@ no Redis master in upstream redis_rw
 # it were not logged: at most 8 lines an interval, counted in one read
 my ($lines, $intervals);
 TestRM::wait_until(sub {
-    open my $fh, '<', TestRM::error_log() or return;
     ($lines, $intervals) = (0, 1);
-    while (<$fh>) {
-        next unless /published "\+sdown master mymaster 127\.0\.0\.1 6379", checking again now/;
+    TestRM::each_error_line(sub {
+        return unless /published "\+sdown master mymaster 127\.0\.0\.1 6379", checking again now/;
         $lines++;
-        $intervals++ if /\(more events were not logged\)/;
-    }
+        $intervals++ if /\(\d+ more events were not logged\)/;
+    });
     return $intervals > 3;
 }, 30, 'three intervals with more events than were logged');
 Test::More::cmp_ok($lines, '<=', 8 * $intervals,
                    "$lines event lines in $intervals intervals");
+
+# then 6 s of the flood: the workers' CPU time (not wall time: a busy
+# machine gives nginx less of it, never more), what the log grew by at
+# error_log debug, and what the fake could send meanwhile
+main::flood_costs_little($::fake{'sentinel-chatty'}, 6);
 --- error_log
 no Redis master in upstream redis_rw
 --- no_error_log

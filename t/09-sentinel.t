@@ -27,6 +27,8 @@ use Test::Nginx::Socket::Lua::Stream;
 #              fail over (lonely): $r2 promoted by hand
 #   TEST 7     the same again, $m2_7, $r2_7, $r3_7 and @q_7: $m2_7 killed,
 #              $r2_7 then $r3_7 promoted by hand
+#   TEST 8     $m_8 master, $s_8 its Sentinel, reached through $relay_8,
+#              which the block black-holes (paused: no reset) and heals
 # The actions are t/lib/Scenario.pm's.
 
 # a check user that still gets in when the "default" user is cut off
@@ -84,6 +86,17 @@ our @q_7 = map {
                    down_after => $_ == 1 ? 1000 : 600000)
 } 1 .. 3;
 
+# TEST 8: a Sentinel behind a relay
+our $m_8 = start_redis();
+our $s_8 = start_sentinel(monitor => ['mymaster', $m_8->port, 1]);
+our $relay_8 = start_relay(to => $s_8->port);
+
+# the ids of the clients subscribed to Sentinel S (nginx's subscriptions)
+sub pubsub_ids {
+    my ($s) = @_;
+    return $s->cmd('CLIENT', 'LIST', 'TYPE', 'pubsub') =~ /^id=(\d+) /mg;
+}
+
 $ENV{TEST_NGINX_M} = $m->port;
 $ENV{TEST_NGINX_R} = $r->port;
 $ENV{TEST_NGINX_X} = $x->port;
@@ -105,13 +118,16 @@ $ENV{TEST_NGINX_M2_7} = $m2_7->port;
 $ENV{TEST_NGINX_R2_7} = $r2_7->port;
 $ENV{TEST_NGINX_R3_7} = $r3_7->port;
 $ENV{"TEST_NGINX_Q${_}_7"} = $q_7[$_ - 1]->port for 1 .. 3;
+$ENV{TEST_NGINX_M_8} = $m_8->port;
+$ENV{TEST_NGINX_RELAY_8} = $relay_8->port;
 
 add_block_preprocessor(sub {
     my ($block) = @_;
     $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n");
     $block->set_value('stream_request', "CONFIG GET port\nQUIT\n");
     $block->set_value('init', 'package main; our ($m, $r, @s, $x, $s4, $m2, $r2, $r3, @q, '
-                              . '$m_4, $r_4, @s_4, $m_5, $r_5, @s_5, $m2_7, $r2_7, $r3_7, @q_7); '
+                              . '$m_4, $r_4, @s_4, $m_5, $r_5, @s_5, $m2_7, $r2_7, $r3_7, @q_7, '
+                              . '$m_8, $s_8, $relay_8); '
                               . ($block->init // ''));
 });
 run_tests();
@@ -408,3 +424,50 @@ TestRM::wait_error_log(qr/upstream redis_rw has no master/, 10, $from);
 --- no_error_log
 claim master
 --- timeout: 40
+
+
+
+=== TEST 8: a Sentinel gone without a reset loses its subscription once, within two intervals and the timeout, and it is taken again when it is back
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M_8;
+        redis_master;
+        redis_check interval=500ms timeout=500ms;
+        redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_RELAY_8;
+    }
+--- init
+my ($M, $S) = ($m_8->port, $relay_8->port);
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/, 15);
+my $before = TestRM::wait_until(sub { my @id = main::pubsub_ids($s_8); @id == 1 && $id[0] },
+                                 10, 'nginx to subscribe');
+
+# the relay takes nothing and answers nothing: no reset, no close; only a
+# PING on the subscription shows it is gone, at the first window with
+# nothing heard (within two), and the timeout after that
+my $from = TestRM::error_log_size();
+my $t0 = Time::HiRes::time();
+$relay_8->pause;
+my $lost = qr/redis sentinel: 127\.0\.0\.1:$S in upstream redis_rw went silent: no answer to PING in 500ms, dropping the event subscription/;
+TestRM::wait_error_log($lost, 10, $from);
+my $took = Time::HiRes::time() - $t0;
+Test::More::cmp_ok($took, '<=', TestRM::scaled(2 * 0.5 + 0.5),
+                   sprintf('the loss is seen %.2f s after the Sentinel went', $took));
+
+# three more probes of the Sentinel fail meanwhile: not logged again
+my $since = TestRM::error_log_size();
+TestRM::wait_until(sub {
+    TestRM::count_error_log(qr/redis check: server 127\.0\.0\.1:$S in upstream redis_rw probe failed/, $since) >= 3
+}, 10, 'three more failed probes of the Sentinel');
+
+my $healed = TestRM::error_log_size();
+$relay_8->resume;
+my $after = TestRM::wait_until(sub {
+    my @id = main::pubsub_ids($s_8);
+    @id == 1 && $id[0] != $before && $id[0]
+}, 10, 'nginx to subscribe again, and the lost subscription to be gone');
+Test::More::cmp_ok($after, '>', $before, 'a new subscription');
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$M\b/, 10, $healed);
+Test::More::is(TestRM::count_error_log($lost, $from), 1, 'the loss is logged once');
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_M_8})
+--- timeout: 30

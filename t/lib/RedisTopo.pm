@@ -128,24 +128,63 @@ sub log_size {
     return (-s $file) || 0;
 }
 
+# A log line longer than this is cut (the rest of it is skipped): a
+# hostile peer must not make a test hold its whole log in memory.
+our $MAX_LINE = 64 * 1024;
+
+# scan_log(FILE, FROM, CODE): CODE->(LINE) for each complete line of FILE
+# after byte offset FROM (chomped, without its "\r"), read 64 KiB at a
+# time; returns the offset after the last complete line, where a later
+# scan goes on.  CODE returns true to stop at that line (the offset is
+# then just past it).
+sub scan_log {
+    my ($file, $from, $code) = @_;
+    open my $fh, '<:raw', $file or return $from;
+    sysseek $fh, $from, 0 or return $from;
+    my ($buf, $offset, $skipping) = ('', $from, 0);
+    while (1) {
+        my $n = sysread $fh, $buf, 65536, length $buf;
+        last unless $n;
+        while ((my $nl = index $buf, "\n") >= 0) {
+            my $line = substr $buf, 0, $nl + 1, '';
+            $offset += length $line;
+            if ($skipping) {    # the rest of a cut line
+                $skipping = 0;
+                next;
+            }
+            chomp $line;
+            $line =~ s/\r\z//;
+            return $offset if $code->($line);
+        }
+        if (length $buf > $MAX_LINE) {
+            # a line without end: look at its start, skip what follows
+            my $line = substr $buf, 0, $MAX_LINE;
+            $offset += length $buf;
+            $buf = '';
+            return $offset if !$skipping && $code->($line);
+            $skipping = 1;
+        }
+    }
+    return $offset;
+}
+
 # wait_log(FILE, REGEX, TIMEOUT, [FROM_OFFSET]): wait until a line of FILE
 # after byte offset FROM_OFFSET matches REGEX; return that line (chomped).
+# Each look reads on from where the last one stopped.
 sub wait_log {
     my ($file, $re, $timeout, $from) = @_;
     $re   = qr/$re/ unless ref $re eq 'Regexp';
     $from //= 0;
     $timeout //= 10;
+    my $at = $from;
     return wait_until(sub {
-        open my $fh, '<', $file or return;
-        binmode $fh;
-        seek $fh, $from, 0 or return;
-        local $/ = "\n";
-        while (my $line = <$fh>) {
-            chomp $line;
-            $line =~ s/\r\z//;
-            return $line if $line =~ $re;
-        }
-        return;
+        my $found;
+        $at = scan_log($file, $at, sub {
+            return 0 unless $_[0] =~ $re;
+            $found = $_[0];
+            return 1;
+        });
+        return $found;
     }, $timeout, "/$re/ in $file after offset $from");
 }
 
@@ -260,7 +299,11 @@ sub _run_capture {
 sub _tail {
     my ($file, $lines) = @_;
     open my $fh, '<', $file or return "(no $file)";
+    # the last 64 KiB at most: never a whole log
+    my $size = -s $fh;
+    seek $fh, $size - 65536, 0 if $size > 65536;
     my @l = <$fh>;
+    shift @l if $size > 65536;    # a line cut at its start
     splice @l, 0, @l - $lines if @l > $lines;
     return join '', "--- tail of $file ---\n", @l;
 }
@@ -501,9 +544,10 @@ sub _read_state {
     open my $fh, '<', $file or return;
     my $line = <$fh> // return;
     chomp $line;
-    my ($seq, $state, $active, $accepted) = split ' ', $line;
+    my ($seq, $state, $active, $accepted, $sent, $flooding) = split ' ', $line;
     return { seq => $seq, state => $state, active => $active,
-             accepted => $accepted };
+             accepted => $accepted, sent => $sent // 0,
+             flooding => $flooding // 0 };
 }
 
 # start_relay(to => PORT, [port => LISTEN_PORT]) -> RedisTopo::Relay
@@ -569,7 +613,8 @@ sub start_dns {
     return $self;
 }
 
-# start_hostile(mode => MODE, [port => P], [OPTIONS]) -> RedisTopo::Hostile
+# start_hostile(mode => MODE, [port => P], [flood_bytes => N],
+#               [flood_seconds => S], [OPTIONS]) -> RedisTopo::Hostile
 #   garbage wrongtype huge drip silence error: a fake Redis server
 #   echo: answers AUTH with +OK, then repeats the credentials it was sent in
 #         every other reply: PING gets an error quoting them; as a Sentinel
@@ -578,7 +623,9 @@ sub start_dns {
 #         Sentinel that answers its probes (no such master) and confirms
 #         SUBSCRIBE, then sends a bulk string that never ends, arrays
 #         nested without end, the start of a reply and nothing more, or
-#         +sdown events about "mymaster" without end
+#         +sdown events about "mymaster" without end; each flood ends
+#         with its connection, after flood_bytes (64 MiB) or flood_seconds
+#         (120 s), whichever comes first
 #   inject: a server or Sentinel that answers its probes with the texts
 #         given as options (replid, replid2, role, master_host, error,
 #         names: see RedisTopo::Hostile::_inject_reply)
@@ -593,9 +640,14 @@ sub start_hostile {
     croak "start_hostile: unknown mode '$mode'" unless $HOSTILE_MODES{$mode};
     my $listener = _listen($opt{port});
     my $port = $listener->sockport;
+    my $limits = {
+        bytes   => $opt{flood_bytes} // $RedisTopo::Hostile::FLOOD_BYTES,
+        seconds => $opt{flood_seconds} // $RedisTopo::Hostile::FLOOD_SECONDS,
+    };
     my ($pid, $dir, $state) =
         _spawn_loop("hostile-$mode", $listener,
-                    sub { RedisTopo::Hostile::_main($mode, @_, \%opt) });
+                    sub { RedisTopo::Hostile::_main($mode, $limits, @_,
+                                                    \%opt) });
     my $self = bless {
         port => $port, pid => $pid, mode => $mode, dir => $dir,
         state_file => $state,
@@ -694,7 +746,10 @@ log_file, conf_file, password, user, pass, last_err, last_status.
 
 RedisTopo::Relay: pause, resume, cut, stats, to.
 
-RedisTopo::Hostile: mode, stats.
+RedisTopo::Hostile: mode, stats (seq, state, active, accepted, and for a
+flooding fake sent and flooding).  start_hostile takes flood_bytes
+(default 64 MiB) and flood_seconds (default 120): a flood on one
+connection ends at either, or with the connection.
 
 =head1 ENVIRONMENT
 

@@ -22,6 +22,7 @@ use warnings;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname basename);
 use IO::Socket::INET;
+use POSIX ();
 use Time::HiRes ();
 use Exporter qw(import);
 
@@ -35,7 +36,7 @@ our @EXPORT = qw(
     free_port start_redis start_sentinel start_relay start_hostile start_dns
     start_writer
     wait_until wait_log log_size children_of stop_all scaled
-    worker_pids rss_kb shared_memory_has
+    worker_pids rss_kb shared_memory_has cpu_seconds each_error_line
 );
 
 my $ROOT;
@@ -72,6 +73,74 @@ BEGIN {
         . "$ROOT/build/ngx_stream_redis_master_module.so is missing\n"
         unless -f "$ROOT/build/ngx_stream_redis_master_module.so";
 }
+
+# The nginx that Test::Nginx starts is a daemon: a test process that dies
+# without running its END blocks (SIGKILL, the OOM killer, a SIGPIPE once
+# prove is gone) would leave it running, holding the suites' ports.  A
+# guard, forked now in a session of its own, waits for the test process
+# to go and then stops the nginx named by this suite's pid file: TERM,
+# then KILL to the master and its workers.  Redis servers and the other
+# children of RedisTopo die with the test process by themselves (a
+# parent-death signal, see RedisTopo::_die_with_parent).  When the test's
+# own parent goes first (prove killed), the guard sends the test a TERM:
+# it ends at once, through its END blocks, rather than at its next line
+# of TAP.
+
+sub _nginx_of_servroot {
+    my ($servroot) = @_;
+    open my $fh, '<', "$servroot/logs/nginx.pid" or return;
+    my $pid = <$fh> // return;
+    ($pid) = $pid =~ /^(\d+)/ or return;
+    open my $cmd, '<', "/proc/$pid/cmdline" or return;
+    my $line = do { local $/; <$cmd> } // return;
+    # a reused pid is not killed: the master names its prefix
+    return index($line, "$servroot/") >= 0 && $line =~ /nginx/ ? $pid : ();
+}
+
+sub stop_nginx_of_servroot {
+    my ($servroot) = @_;
+    my $master = _nginx_of_servroot($servroot) or return 0;
+    my @all = ($master, children_of($master));
+    kill 'TERM', $master;
+    my $deadline = Time::HiRes::time() + 5;
+    while (Time::HiRes::time() < $deadline && grep { kill 0, $_ } @all) {
+        Time::HiRes::sleep(0.05);
+    }
+    kill 'KILL', grep { kill 0, $_ } @all;
+    return 1;
+}
+
+sub _start_guard {
+    my $servroot = $ENV{TEST_NGINX_SERVROOT};
+    my $parent = $$;
+    my $runner = getppid();
+    my $pid = fork;
+    return unless defined $pid;
+    return if $pid;
+
+    # --- the guard ---
+    POSIX::setsid();
+    $SIG{$_} = 'IGNORE' for qw(INT HUP PIPE QUIT);
+    if (opendir my $dh, '/proc/self/fd') {
+        POSIX::close($_) for grep { /^\d+\z/ && $_ > 2 } readdir $dh;
+    }
+    open STDIN,  '<', '/dev/null';
+    open STDOUT, '>', '/dev/null';
+    open STDERR, '>', '/dev/null';
+    my $told = $runner == 1;
+    while (getppid() == $parent) {
+        Time::HiRes::sleep(0.2);
+        next if $told;
+        my $stat = RedisTopo::_proc_stat($parent) or next;
+        next if $stat->{ppid} == $runner;
+        kill 'TERM', $parent;
+        $told = 1;
+    }
+    eval { stop_nginx_of_servroot($servroot) };
+    POSIX::_exit(0);
+}
+
+_start_guard() unless $ENV{TEST_NGINX_NO_CLEAN};
 
 # Test::Nginx is loaded after this module: give it the scale once it is
 # there (an INIT block runs once the test file is compiled)
@@ -123,9 +192,29 @@ sub wait_error_log {
 # byte offset FROM match
 sub count_error_log {
     my ($re, $from) = @_;
-    open my $fh, '<', error_log() or return 0;
-    seek $fh, $from // 0, 0 or return 0;
-    return scalar grep { /$re/ } <$fh>;
+    my $n = 0;
+    each_error_line(sub { $n++ if /$re/ }, $from);
+    return $n;
+}
+
+# each_error_line(CODE, [FROM]): CODE for each line of the error log after
+# byte offset FROM, the line in $_; read piece by piece, never whole (see
+# RedisTopo::scan_log)
+sub each_error_line {
+    my ($code, $from) = @_;
+    RedisTopo::scan_log(error_log(), $from // 0,
+                       sub { local $_ = $_[0]; $code->(); 0 });
+    return;
+}
+
+# cpu_seconds(PID): the CPU time process PID has used, user and system
+sub cpu_seconds {
+    my ($pid) = @_;
+    open my $fh, '<', "/proc/$pid/stat" or return 0;
+    my $line = <$fh> // return 0;
+    my @f = split ' ', substr($line, rindex($line, ')') + 2);
+    # fields 14 and 15 of proc(5), counted from "state", the third
+    return ($f[11] + $f[12]) / POSIX::sysconf(POSIX::_SC_CLK_TCK());
 }
 
 # probe_window(SERVER, N, TIMEOUT): wait until nginx's debug log shows N
@@ -147,12 +236,8 @@ sub probe_window {
     my $after = $server->count_calls('info');
     my $seconds = Time::HiRes::time() - $t0;
 
-    open my $fh, '<', error_log() or die "cannot read the error log: $!";
-    seek $fh, $from, 0;
     my %pids;
-    while (<$fh>) {
-        $pids{$1}++ if $_ =~ $re;
-    }
+    each_error_line(sub { $pids{$1}++ if $_ =~ $re }, $from);
 
     # minus the INFO commandstats of the first count_calls()
     return { probes => ($after - $before - 1) / 2, seconds => $seconds,

@@ -18,7 +18,19 @@ use Time::HiRes ();
 our @ISA = ('RedisTopo::Proc');
 
 sub mode  { $_[0]{mode} }
+
+# stats(): { seq, state (the mode), active, accepted, sent, flooding }:
+# sent is how many bytes of floods it wrote, all connections together,
+# flooding how many connections it floods within their bounds, as last
+# written (every 100 ms or so once it flooded)
 sub stats { RedisTopo::_read_state($_[0]{state_file}) }
+
+# What a flooding fake sends on one connection at most, and for how long:
+# a flood ends with its connection (nginx stops at the end of each block)
+# and, whatever nginx does, at these bounds (start_hostile's flood_bytes
+# and flood_seconds), so that no peer of a suite floods without end.
+our $FLOOD_BYTES   = 64 * 1024 * 1024;
+our $FLOOD_SECONDS = 120;
 
 
 # ---------------------------------------------------------------------------
@@ -105,6 +117,11 @@ sub _hostile_reply {
         return "-ERR No such master with that name\r\n";
     }
 
+    # a subscribed connection answers PING as Redis does in RESP2
+    if ($cmd eq 'PING' && $c->{flood}) {
+        return "*2\r\n" . _bulk('pong') . _bulk('');
+    }
+
     if ($cmd eq 'SUBSCRIBE') {
         my $out = '';
         for my $i (1 .. $#$args) {
@@ -112,6 +129,8 @@ sub _hostile_reply {
                   . ":$i\r\n";
         }
         $c->{flood} = $mode;
+        $c->{flood_since} = RedisTopo::_now();
+        $c->{flooded} = 0;
         $c->{out_after} = $mode eq 'echo'
             ? "*3\r\n" . _bulk('message') . _bulk('+switch-master')
               . _bulk("mymaster $creds 6379 $creds 6380")
@@ -175,6 +194,15 @@ sub _inject_reply {
     return "-ERR unknown command\r\n";
 }
 
+# Whether connection $c floods now: a flooding mode, within its bounds.
+sub _flooding {
+    my ($c, $limits) = @_;
+    return 0 unless $c->{flood} && $c->{flood} =~ /endless|nested|chatty/;
+    return 0 if $c->{flooded} >= $limits->{bytes}
+             || RedisTopo::_now() - $c->{flood_since} >= $limits->{seconds};
+    return 1;
+}
+
 # An endless stream for a flooding Sentinel: 'x' after the endless bulk
 # header, or arrays of 1024 elements nested 5 deep, whose leaves are ":1".
 sub _flood_chunk {
@@ -201,15 +229,19 @@ sub _flood_chunk {
 }
 
 sub _main {
-    my ($mode, $listener, $state_file, $parent, $opt) = @_;
+    my ($mode, $limits, $listener, $state_file, $parent, $opt) = @_;
     $listener->blocking(0);
     my %conns;     # fileno => { fh, in, out, ... }
     my $accepted = 0;
+    my $sent     = 0;    # bytes of floods written
+    my $reported = 0;
     my $huge_len = 1073741824;
     my $drip     = "+PONG\r\n";
     my $report = sub {
+        my $flooding = grep { _flooding($_, $limits) } values %conns;
         RedisTopo::_write_state($state_file,
-            "0 $mode " . scalar(keys %conns) . " $accepted\n");
+            "0 $mode " . scalar(keys %conns) . " $accepted $sent $flooding\n");
+        $reported = RedisTopo::_now();
     };
     $report->();
 
@@ -224,7 +256,7 @@ sub _main {
             $rsel->add($c->{fh});
             $wsel->add($c->{fh})
                 if length $c->{out} || ($c->{huge_left} && $c->{huge_left} > 0)
-                   || ($c->{flood} && $c->{flood} =~ /endless|nested|chatty/);
+                   || _flooding($c, $limits);
             if (defined $c->{drip_at}) {
                 my $d = $c->{drip_at} - $now;
                 $timeout = $d < 0 ? 0 : $d if $d < $timeout;
@@ -285,8 +317,8 @@ sub _main {
 
         for my $fh (@{ $w || [] }) {
             my $c = $conns{ fileno $fh } or next;
-            $c->{out} = _flood_chunk($c)
-                if !length $c->{out} && $c->{flood};
+            my $flood = !length $c->{out} && _flooding($c, $limits);
+            $c->{out} = _flood_chunk($c) if $flood;
             if (!length $c->{out} && $c->{huge_left}) {
                 # Refill the stream of 'x'; the final "\r\n" ends the bulk.
                 my $chunk = $c->{huge_left} < 65536 ? $c->{huge_left} : 65536;
@@ -303,7 +335,12 @@ sub _main {
                 next;
             }
             substr($c->{out}, 0, $n, '');
+            if ($c->{flood}) {
+                $c->{flooded} += $n;
+                $sent += $n;
+            }
         }
+        $report->() if $sent && RedisTopo::_now() - $reported >= 0.1;
 
         # 'drip': one byte of "+PONG\r\n" (cyclically) every 300 ms.
         $now = RedisTopo::_now();
