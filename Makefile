@@ -222,8 +222,20 @@ $(UNIT)/policy: unit/ngx_stream_redis_master_policy_test.c $(UNIT_SOURCES) \
 	$(CC) -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    $(WARN) $(UNIT_INCS) -o $@ $< $(UNIT_SOURCES)
 
-unit: $(UNIT)/policy
+# how a held connection sees its client leave: ngx_stream_redis_master_hold.c
+# itself, on loopback TCP connections (the nginx functions it calls are
+# doubles in the test)
+$(UNIT)/hold: unit/ngx_stream_redis_master_hold_test.c \
+              $(UNIT_MODULE)_hold.c $(UNIT_MODULE)_hold.h \
+              $(UNIT_MODULE)_module.h $(UNIT_MODULE)_state.h \
+              $(BUILD)/Makefile
+	@mkdir -p $(UNIT)
+	$(CC) -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    $(WARN) $(UNIT_INCS) -o $@ $<
+
+unit: $(UNIT)/policy $(UNIT)/hold
 	$(UNIT)/policy
+	$(UNIT)/hold
 
 # libFuzzer targets under AddressSanitizer and UBSan, each run FUZZ_RUNS
 # times on a copy of its seed corpus (see docs/testing.md)

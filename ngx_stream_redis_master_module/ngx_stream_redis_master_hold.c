@@ -6,18 +6,34 @@
  * Hold during failover (redis_master wait=TIME): while no master
  * qualifies, or after a connect to the master failed, a new connection is
  * given to the proxy module as an upstream connection that is still
- * "connecting".  Its socket is not connected and
- * not watched, so the proxy waits and reads nothing from the client.  When
- * a master qualifies the socket is connected to it and the proxy carries
- * on as after any connect; at the deadline the proxy is told the connect
- * timed out, and closes the session.  A connection whose connect to the
- * master failed goes back to that server only once it has answered a
- * check since: until then, the checks have not caught up with the crash.
+ * "connecting".  Its socket is not connected and not in the event loop;
+ * the proxy reads what the client sends meanwhile, up to its buffer, but
+ * forwards nothing.  When a master qualifies the socket is connected to it
+ * and the proxy carries on as after any connect, unless the client has
+ * left; at the deadline the proxy is told the connect timed out, and
+ * closes the session.  Only stream (TCP, unix) sessions are held: a UDP
+ * session is refused at once, as without wait=.  A connection whose
+ * connect to the master failed goes back to that server only once it has
+ * answered a check since: until then, the checks have not caught up with
+ * the crash.
  */
 
 
 #include "ngx_stream_redis_master_state.h"
 #include "ngx_stream_redis_master_hold.h"
+
+
+/*
+ * Linux's poll() reports POLLRDHUP (_GNU_SOURCE, which ngx_config.h
+ * defines there); nginx itself includes <poll.h> only when built with its
+ * poll module, which Debian's is not.
+ */
+#if (NGX_LINUX)
+#include <poll.h>
+#endif
+
+
+extern ngx_module_t  ngx_stream_proxy_module;
 
 
 static ngx_int_t ngx_stream_redis_master_hold_socket(ngx_peer_connection_t *pc,
@@ -42,7 +58,9 @@ static void ngx_stream_redis_master_drop_held(
     ngx_stream_redis_master_peer_data_t *pd, ngx_log_t *log);
 static ngx_uint_t ngx_stream_redis_master_client_left(
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t now);
-static ngx_uint_t ngx_stream_redis_master_hung_up(ngx_connection_t *c);
+static ngx_uint_t ngx_stream_redis_master_hung_up(ngx_connection_t *c,
+    ngx_uint_t half_close);
+static ngx_uint_t ngx_stream_redis_master_half_close(ngx_stream_session_t *s);
 static void ngx_stream_redis_master_forget_held(
     ngx_stream_redis_master_peer_data_t *pd);
 
@@ -56,6 +74,17 @@ ngx_stream_redis_master_hold(ngx_peer_connection_t *pc, void *data)
     ngx_stream_redis_master_srv_conf_t   *rmcf;
 
     rmcf = pd->conf;
+
+    /* a UDP session shares the listening socket: nothing to watch */
+
+    if (pd->session->connection->type == SOCK_DGRAM) {
+        ngx_log_error(NGX_LOG_ERR, pc->log, 0,
+                      "%s in upstream %V: a UDP session does not wait",
+                      pd->failed ? "no Redis master that connects"
+                                 : "no Redis master",
+                      rmcf->name);
+        return NGX_BUSY;
+    }
 
     if (rmcf->nheld >= rmcf->wait_queue) {
         ngx_log_error(NGX_LOG_ERR, pc->log, 0,
@@ -71,8 +100,9 @@ ngx_stream_redis_master_hold(ngx_peer_connection_t *pc, void *data)
 
     /*
      * The proxy reads what the client sends meanwhile, up to its buffer,
-     * and the event method reports when the client leaves: a client that
-     * left is never connected (see ngx_stream_redis_master_release()).
+     * and the event method reports when the client leaves, if the read
+     * event is in it (a client already readable may not be): a client that
+     * left is never connected (see ngx_stream_redis_master_client_left()).
      */
 
     if (ngx_handle_read_event(pd->session->connection->read, 0) != NGX_OK) {
@@ -520,52 +550,66 @@ ngx_stream_redis_master_drop_held(ngx_stream_redis_master_peer_data_t *pd,
  * The proxy reads a held client only until its buffer is full, and so may
  * never read the end of the stream behind what the client sent: the event
  * method reports it (pending_eof: EPOLLRDHUP, kqueue's EV_EOF) whatever is
- * left unread.  Where it cannot, and "now", when the session is about to
- * be connected (the report may still be in the event queue), the socket
- * is asked.
+ * left unread, but only for a read event it watches (rev->active).  Where
+ * it cannot, and "now", when the session is about to be connected (the
+ * report may still be in the event queue), the socket is asked.
+ *
+ * With proxy_half_close on, the end of the client's stream is not its
+ * leaving: it may have shut down only its sending side (from here, the
+ * same), and the proxy passes that on to the server and still sends the
+ * replies back.  Such a client is connected; only an error or a reset
+ * (or, without proxy_half_close, any end of stream) counts as leaving.
  */
 
 static ngx_uint_t
 ngx_stream_redis_master_client_left(ngx_stream_redis_master_peer_data_t *pd,
     ngx_uint_t now)
 {
+    ngx_uint_t         half_close;
     ngx_event_t       *rev;
     ngx_connection_t  *c;
 
     c = pd->session->connection;
     rev = c->read;
 
-    if (rev->eof || rev->error || c->error || rev->pending_eof) {
+    if (rev->error || c->error) {
+        return 1;
+    }
+
+    half_close = ngx_stream_redis_master_half_close(pd->session);
+
+    if (!half_close && (rev->eof || rev->pending_eof)) {
         return 1;
     }
 
 #if (NGX_HAVE_EPOLLRDHUP)
-    if (!now && (ngx_event_flags & NGX_USE_EPOLL_EVENT)
+    if (!now && rev->active && (ngx_event_flags & NGX_USE_EPOLL_EVENT)
         && ngx_use_epoll_rdhup)
     {
         return 0;
     }
 #endif
 
-    if (!now && (ngx_event_flags & NGX_USE_KQUEUE_EVENT)) {
+    if (!now && rev->active && (ngx_event_flags & NGX_USE_KQUEUE_EVENT)) {
         return 0;
     }
 
-    return ngx_stream_redis_master_hung_up(c);
+    return ngx_stream_redis_master_hung_up(c, half_close);
 }
 
 
 /*
- * Whether the peer of a socket has closed it (or reset it), without
- * reading: poll() with POLLRDHUP sees the end of the stream behind any
- * number of unread bytes.  Without POLLRDHUP, a peek sees it only once
- * nothing is left unread.
+ * Whether the peer of a socket has closed it, or reset it ("half_close":
+ * only reset it), without reading.  On Linux, poll() sees the end of the
+ * stream (POLLRDHUP) behind any number of unread bytes, and a reset
+ * (POLLERR, POLLHUP).  Elsewhere a peek sees the end of the stream only
+ * once nothing is left unread, and a reset once its error is reported.
  */
 
 static ngx_uint_t
-ngx_stream_redis_master_hung_up(ngx_connection_t *c)
+ngx_stream_redis_master_hung_up(ngx_connection_t *c, ngx_uint_t half_close)
 {
-#if defined(POLLRDHUP)
+#if (NGX_LINUX)
     int            n;
     struct pollfd  pfd;
 
@@ -584,8 +628,15 @@ ngx_stream_redis_master_hung_up(ngx_connection_t *c)
         return 0;
     }
 
-    return n == 1
-           && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+    if (n == 0) {
+        return 0;
+    }
+
+    if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+        return 1;
+    }
+
+    return !half_close && (pfd.revents & POLLRDHUP);
 
 #else
     u_char     byte;
@@ -595,7 +646,7 @@ ngx_stream_redis_master_hung_up(ngx_connection_t *c)
     n = recv(c->fd, &byte, 1, MSG_PEEK);
 
     if (n == 0) {
-        return 1;
+        return !half_close;
     }
 
     if (n == -1) {
@@ -605,6 +656,47 @@ ngx_stream_redis_master_hung_up(ngx_connection_t *c)
 
     return 0;
 #endif
+}
+
+
+/*
+ * proxy_half_close of the session's server block, found through the
+ * directive's own offset in the proxy module's configuration (its layout
+ * is the proxy module's own): off with an nginx older than 1.21.4, which
+ * has no such directive.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_half_close(ngx_stream_session_t *s)
+{
+    u_char         *conf;
+    ngx_command_t  *cmd;
+
+    static ngx_int_t  offset = -1;
+
+    if (offset == -1) {
+        offset = -2;
+
+        for (cmd = ngx_stream_proxy_module.commands; cmd->name.len; cmd++) {
+            if (cmd->name.len == sizeof("proxy_half_close") - 1
+                && ngx_strncmp(cmd->name.data, "proxy_half_close",
+                               cmd->name.len)
+                   == 0
+                && cmd->set == ngx_conf_set_flag_slot)
+            {
+                offset = cmd->offset;
+                break;
+            }
+        }
+    }
+
+    if (offset < 0) {
+        return 0;
+    }
+
+    conf = ngx_stream_get_module_srv_conf(s, ngx_stream_proxy_module);
+
+    return *(ngx_flag_t *) (conf + offset) == 1;
 }
 
 

@@ -15,6 +15,7 @@ use Scenario ();
 use Test::Nginx::Socket::Lua::Stream;
 use POSIX ();
 use File::Temp ();
+use IO::Select ();
 use Time::HiRes qw(time);
 
 # Topologies, one per block (started here, used by that block alone, so
@@ -30,6 +31,11 @@ use Time::HiRes qw(time);
 #   TEST 9  $g: a replica of nobody, promoted (the client that leaves)
 #   TEST 10 $h10: a replica of nobody, promoted (a client that pipelines
 #           more than the proxy buffer, then leaves)
+#   TEST 11 $k11: a replica of nobody, promoted (a UDP session, refused)
+#   TEST 12 $k12: a replica of nobody, promoted (a client that half-closes,
+#           proxy_half_close on)
+#   TEST 13 $k13: a replica of nobody, promoted (the same client,
+#           proxy_half_close off)
 # The actions (promote, kill, restart, act once nginx logs a line) are
 # t/lib/Scenario.pm's.
 our $dead = free_port();
@@ -51,6 +57,9 @@ our $u = start_redis(replicaof => $dead, wait_replica_up => 0,
 
 our $g = start_redis(replicaof => $dead, wait_replica_up => 0);
 our $h10 = start_redis(replicaof => $dead, wait_replica_up => 0);
+our $k11 = start_redis(replicaof => $dead, wait_replica_up => 0);
+our $k12 = start_redis(replicaof => $dead, wait_replica_up => 0);
+our $k13 = start_redis(replicaof => $dead, wait_replica_up => 0);
 
 $ENV{TEST_NGINX_A1} = $a1->port;
 $ENV{TEST_NGINX_A2} = $a2->port;
@@ -64,12 +73,16 @@ $ENV{TEST_NGINX_E8} = $e8->port;
 $ENV{TEST_NGINX_SOCK} = "$sockdir/redis.sock";
 $ENV{TEST_NGINX_G} = $g->port;
 $ENV{TEST_NGINX_H10} = $h10->port;
+$ENV{TEST_NGINX_K11} = $k11->port;
+$ENV{TEST_NGINX_K12} = $k12->port;
+$ENV{TEST_NGINX_K13} = $k13->port;
+$ENV{TEST_NGINX_UDP} = free_port();
 
 add_block_preprocessor(sub {
     my ($block) = @_;
     $block->set_value('stream_server_config', "    proxy_pass redis_rw;\n")
         unless defined $block->stream_server_config;
-    $block->set_value('init', 'package main; our ($a1, $a2, $a3, $a4, $dead, $b, $c, $d, $e7, $e8, $u, $g, $h10); '
+    $block->set_value('init', 'package main; our ($a1, $a2, $a3, $a4, $dead, $b, $c, $d, $e7, $e8, $u, $g, $h10, $k11, $k12, $k13); '
                               . ($block->init // ''));
 });
 run_tests();
@@ -378,3 +391,139 @@ QUIT
 closing the connection
 is known after waiting
 
+
+
+=== TEST 11: a UDP session is not held: it is refused at once, and a TCP one still waits
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_K11;
+        redis_master wait=scaled(10s);
+        redis_check interval=1s timeout=500ms;
+    }
+    server {
+        listen 127.0.0.1:$TEST_NGINX_UDP udp;
+        proxy_pass redis_rw;
+    }
+--- init
+my $K = $k11->port;
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$K in upstream redis_rw is up, role replica/);
+
+# a datagram while there is no master: refused, never held (a held UDP
+# session would have only the shared listening socket to watch)
+my $at = TestRM::error_log_size();
+my $udp = IO::Socket::INET->new(Proto => 'udp', PeerAddr => '127.0.0.1',
+                                PeerPort => $ENV{TEST_NGINX_UDP})
+    or die "udp: $!";
+$udp->send("PING\r\n") or die "send: $!";
+TestRM::wait_error_log(qr/no Redis master in upstream redis_rw: a UDP session does not wait/, 10, $at);
+close $udp;
+
+# the TCP client of the block is held, and proxied once the server is
+# promoted
+$at = TestRM::error_log_size();
+Scenario::when_logged(qr/no Redis master in upstream redis_rw: waiting up to \d+ms/,
+                  sub { Scenario::promote($k11) }, $at);
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_K11})
+--- error_log eval
+qr/Redis master 127\.0\.0\.1:$ENV{TEST_NGINX_K11} of upstream redis_rw is known after waiting \d+ms, connecting/
+--- no_error_log
+[alert]
+[crit]
+closing the connection
+client left while waiting
+
+
+
+=== TEST 12: proxy_half_close on: a held client that pipelined, then shut down its sending side, is served
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_K12;
+        redis_master wait=scaled(10s);
+        redis_check interval=1s timeout=500ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+    proxy_half_close on;
+--- init
+my $K = $k12->port;
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$K in upstream redis_rw is up, role replica/);
+
+# the client sends its commands, is held, and says it sends no more
+my $at = TestRM::error_log_size();
+my $hc = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                               PeerPort => TestRM::stream_port())
+    or die "connect: $!";
+print {$hc} "INCR hc\r\nINCR hc\r\n";
+TestRM::wait_error_log(qr/no Redis master in upstream redis_rw: waiting up to \d+ms/, 10, $at);
+shutdown($hc, 1) or die "shutdown: $!";
+
+# the server becomes master: the session is connected, and the replies
+# come back on the half-closed connection
+Scenario::promote($k12);
+TestRM::wait_error_log(qr/client left while waiting|is known after waiting/, 10, $at);
+my $replies = '';
+my $deadline = Time::HiRes::time() + RedisTopo::scaled(10);
+my $sel = IO::Select->new($hc);
+while ((my $left = $deadline - Time::HiRes::time()) > 0) {
+    last unless $sel->can_read($left);
+    my $n = sysread($hc, my $buf, 4096);
+    last unless $n;
+    $replies .= $buf;
+}
+close $hc;
+Test::More::is($replies, ":1\r\n:2\r\n",
+               'the half-closed client gets the replies to its commands');
+Test::More::is($k12->cmd('GET', 'hc'), '2', 'its commands ran, once');
+--- stream_request
+GET hc
+QUIT
+--- stream_response eval
+"\$1\r\n2\r\n+OK\r\n"
+--- no_error_log
+[alert]
+[crit]
+closing the connection
+client left while waiting
+
+
+
+=== TEST 13: proxy_half_close off: a held client that pipelined, then shut down its sending side, is dropped
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_K13;
+        redis_master wait=scaled(10s);
+        redis_check interval=1s timeout=500ms;
+    }
+--- init
+my $K = $k13->port;
+TestRM::wait_error_log(qr/server 127\.0\.0\.1:$K in upstream redis_rw is up, role replica/);
+
+# nginx would close the session at the client's end of stream anyway:
+# the client is taken as gone, and nothing it sent runs
+my $at = TestRM::error_log_size();
+my $hc = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                               PeerPort => TestRM::stream_port())
+    or die "connect: $!";
+print {$hc} "INCR hc\r\nINCR hc\r\n";
+TestRM::wait_error_log(qr/no Redis master in upstream redis_rw: waiting up to \d+ms/, 10, $at);
+shutdown($hc, 1) or die "shutdown: $!";
+TestRM::wait_error_log(qr/client left while waiting for a Redis master in upstream redis_rw: dropped/, 10, $at);
+Scenario::promote($k13);
+TestRM::wait_error_log(qr/upstream redis_rw master is 127\.0\.0\.1:$K\b/, 10, $at);
+close $hc;
+Test::More::is($k13->cmd('EXISTS', 'hc'), '0',
+               'none of the commands of the half-closed client ran');
+--- stream_request
+GET hc
+QUIT
+--- stream_response eval
+"\$-1\r\n+OK\r\n"
+--- no_error_log
+[alert]
+[crit]
+closing the connection
+is known after waiting
