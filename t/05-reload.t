@@ -491,7 +491,7 @@ Test::More::ok(defined $closed && defined $back && $back > $closed,
 --- stream_request
 CONFIG GET port
 QUIT
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log
 reconfiguring
 --- no_error_log
@@ -534,7 +534,7 @@ Test::More::ok(TestRM::session_closed($s, 5), 'the session died with it');
 --- stream_request
 CONFIG GET port
 QUIT
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log eval
 [qr/worker process \d+ exited on signal 9/, 'reconfiguring']
 --- no_error_log eval

@@ -335,7 +335,7 @@ Test::More::is(TestRM::count_error_log(qr/$m .*(?:PING: MASTERDOWN|is down)/, $a
                'it is not logged as failing: it answers');
 --- stream_request
 PING
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log
 has no master
 --- no_error_log

@@ -193,7 +193,7 @@ Test::More::is(TestRM::count_error_log(qr/d4\.test:$P in upstream redis_rw names
                'the second entry of the Sentinel names nobody');
 Test::More::is(TestRM::count_error_log(qr/it does not vote twice, and counts/), 1,
                'the warning is logged once');
---- stream_response_like: ^(receive stream response error: connection reset by peer\n)?$
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- error_log
 no Redis master in upstream redis_rw
 --- no_error_log
