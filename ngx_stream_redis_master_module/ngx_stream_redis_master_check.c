@@ -1038,7 +1038,7 @@ ngx_stream_redis_master_interpret(ngx_stream_redis_master_checker_t *ck,
          * the server accepted.  -MASTERDOWN: the INFO replies tell.
          */
 
-        if (rc == NGX_BUSY) {
+        if (rc == NGX_STREAM_REDIS_MASTER_STALL) {
             ck->stalled = 1;
             rc = NGX_ERROR;
 
@@ -1100,14 +1100,14 @@ ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
     cc = ck->target->check;
     info = &ck->info;
 
-    ngx_stream_redis_master_printable(ck->reason, ngx_strlen(ck->reason));
-    ngx_stream_redis_master_redact(ck->reason, ngx_strlen(ck->reason), cc);
-    ngx_stream_redis_master_redact(info->master_host,
-                                   ngx_strlen(info->master_host), cc);
-    ngx_stream_redis_master_redact(info->replid, ngx_strlen(info->replid),
-                                   cc);
-    ngx_stream_redis_master_redact(info->replid2, ngx_strlen(info->replid2),
-                                   cc);
+    ngx_stream_redis_master_safe_text(ck->reason, ngx_strlen(ck->reason),
+                                      cc);
+    ngx_stream_redis_master_safe_text(info->master_host,
+                                      ngx_strlen(info->master_host), cc);
+    ngx_stream_redis_master_safe_text(info->replid, ngx_strlen(info->replid),
+                                      cc);
+    ngx_stream_redis_master_safe_text(info->replid2,
+                                      ngx_strlen(info->replid2), cc);
 
     if (ck->timer.timer_set) {
         ngx_del_timer(&ck->timer);
