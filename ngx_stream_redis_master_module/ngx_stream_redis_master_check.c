@@ -1092,9 +1092,10 @@ ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
     ck->busy = 0;
 
     /*
-     * Whatever the server said, the reason is printable (what the TLS
-     * layer or hiredis quoted of it too), and no byte of the credentials
-     * is kept.
+     * Whatever the server said (what the TLS layer or hiredis quoted of it
+     * too), the reason and the texts of the INFO replies are kept only as
+     * ngx_stream_redis_master_safe_text() makes them: the credentials
+     * masked in the bytes as they came, then printable.
      */
 
     cc = ck->target->check;
