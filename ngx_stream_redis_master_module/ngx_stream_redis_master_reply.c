@@ -272,8 +272,9 @@ ngx_stream_redis_master_reply_auth(void *reply, u_char *reason, size_t len)
  * that is alive and keeps its role while it cannot serve:
  *
  *   -BUSY        a script, a function or a module command runs past
- *                busy-reply-threshold; every command but SCRIPT KILL,
- *                FUNCTION KILL and SHUTDOWN NOSAVE gets it meanwhile;
+ *                busy-reply-threshold; nearly every command gets it
+ *                meanwhile (AUTH, HELLO, SCRIPT KILL, FUNCTION KILL and
+ *                SHUTDOWN NOSAVE go through);
  *   -MISCONF     a master whose last BGSAVE failed, with
  *                stop-writes-on-bgsave-error: writes and PING get it,
  *                reads and INFO are served;
