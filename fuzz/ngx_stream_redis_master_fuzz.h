@@ -30,8 +30,8 @@
 /* the credentials the module sent, which a server may repeat */
 #define NGX_STREAM_REDIS_MASTER_FUZZ_USER         "fuzz-user"
 /* UTF-8: masked as the server sent it, before "?" replaces its bytes */
-#define NGX_STREAM_REDIS_MASTER_FUZZ_PASSWORD     "fuzz-p\xc3\xa4ssw\xc3\xb6rd-" \
-                                                  "\xc3\xbcn\xc3\xaf" "code"
+#define NGX_STREAM_REDIS_MASTER_FUZZ_PASSWORD                               \
+    "fuzz-p\xc3\xa4ssw\xc3\xb6rd-\xc3\xbcn\xc3\xaf" "code"
 
 
 typedef struct {
