@@ -56,9 +56,9 @@ MODULES_DIR ?= $(or $(shell nginx -V 2>&1 | \
                  /usr/lib/nginx/modules)
 
 .PHONY: all deb install version deps demo-deps etc-before etc-after \
-        quiet-build test test-valgrind test-eagain unit demo bench bench-reload \
-        bench-scale bench-scale-deps fuzz fuzz-deps fuzz-build \
-        fuzz-coverage fuzz-seeds clean
+        quiet-build test test-valgrind test-eagain unit demo bench \
+        bench-reload bench-scale bench-scale-deps fuzz fuzz-deps \
+        fuzz-build fuzz-coverage fuzz-seeds clean
 
 # installs, with apt-get, those of the Debian packages $(1) that are missing
 define install_missing

@@ -157,11 +157,13 @@ ngx_stream_redis_master_fuzz_reason_init(u_char *buf, size_t len)
 
 
 /*
- * A failure must leave a non-empty, printable, NUL-terminated reason (the
- * checker logs it and keeps it in the shared zone); a success may leave
- * the buffer alone, but whatever it writes must be terminated as well.
- * Only PING has more outcomes: NGX_BUSY, a stall, is logged as a failure
- * is; NGX_DECLINED (-MASTERDOWN) leaves the INFO replies to tell.
+ * A failure must leave a non-empty, NUL-terminated reason (the checker
+ * makes it safe, logs it and keeps it in the shared zone); a success may
+ * leave the buffer alone, but whatever it writes must be terminated as
+ * well.  Only PING has more outcomes: NGX_STREAM_REDIS_MASTER_STALL is
+ * logged as a failure is; NGX_DECLINED (-MASTERDOWN) leaves the INFO
+ * replies to tell.  NGX_BUSY, which refuses a connection upstream, is
+ * never one.
  */
 
 void
@@ -171,14 +173,14 @@ ngx_stream_redis_master_fuzz_reason_check(u_char *buf, size_t len,
     size_t  i;
 
     if (rc != NGX_OK && rc != NGX_ERROR
-        && ((rc != NGX_BUSY && rc != NGX_DECLINED)
+        && ((rc != NGX_STREAM_REDIS_MASTER_STALL && rc != NGX_DECLINED)
             || ngx_strcmp(what, "PING") != 0))
     {
         ngx_stream_redis_master_fuzz_fail("%s returned %ld", what, (long) rc);
     }
 
-    if (rc == NGX_ERROR || rc == NGX_BUSY) {
-        ngx_stream_redis_master_fuzz_text_check(buf, len, what);
+    if (rc == NGX_ERROR || rc == NGX_STREAM_REDIS_MASTER_STALL) {
+        ngx_stream_redis_master_fuzz_text_check(buf, len, what, 0);
 
         if (buf[0] == '\0') {
             ngx_stream_redis_master_fuzz_fail("%s failed without a reason",
@@ -190,7 +192,7 @@ ngx_stream_redis_master_fuzz_reason_check(u_char *buf, size_t len,
 
     for (i = 0; i < len; i++) {
         if (buf[i] != NGX_STREAM_REDIS_MASTER_FUZZ_CANARY) {
-            ngx_stream_redis_master_fuzz_text_check(buf, len, what);
+            ngx_stream_redis_master_fuzz_text_check(buf, len, what, 0);
             return;
         }
     }
@@ -199,7 +201,7 @@ ngx_stream_redis_master_fuzz_reason_check(u_char *buf, size_t len,
 
 void
 ngx_stream_redis_master_fuzz_text_check(u_char *text, size_t size,
-    const char *what)
+    const char *what, ngx_uint_t printable)
 {
     u_char  *end, *p;
 
@@ -208,6 +210,10 @@ ngx_stream_redis_master_fuzz_text_check(u_char *text, size_t size,
     if (end == NULL) {
         ngx_stream_redis_master_fuzz_fail("%s: text not NUL-terminated "
                                           "within %zu bytes", what, size);
+    }
+
+    if (!printable) {
+        return;
     }
 
     for (p = text; p < end; p++) {
@@ -244,13 +250,13 @@ ngx_stream_redis_master_fuzz_info_check(ngx_stream_redis_master_info_t *info)
 
     ngx_stream_redis_master_fuzz_text_check(info->master_host,
                                             NGX_STREAM_REDIS_MASTER_HOST_LEN,
-                                            "master_host");
+                                            "master_host", 0);
     ngx_stream_redis_master_fuzz_text_check(info->replid,
                                         NGX_STREAM_REDIS_MASTER_REPLID_LEN + 1,
-                                        "replid");
+                                        "replid", 1);
     ngx_stream_redis_master_fuzz_text_check(info->replid2,
                                         NGX_STREAM_REDIS_MASTER_REPLID_LEN + 1,
-                                        "replid2");
+                                        "replid2", 1);
     ngx_stream_redis_master_fuzz_replid_check(info->replid, "replid");
     ngx_stream_redis_master_fuzz_replid_check(info->replid2, "replid2");
 }
@@ -284,14 +290,17 @@ ngx_stream_redis_master_fuzz_replid_check(u_char *replid, const char *what)
 
 /*
  * As the checker and the subscriber do before anything is logged or
- * stored: masks what repeats the credentials, and then no 4 bytes of them
- * may be left in "text".
+ * stored, makes "text" safe; then it is printable, every 4 bytes that
+ * repeated a credential where the server sent them are masked (a
+ * credential that is not ASCII too: the masking sees the bytes as they
+ * came, before "?" replaces them), and no 4 bytes of one are left.
  */
 
 void
 ngx_stream_redis_master_fuzz_secrets(u_char *text, const char *what)
 {
-    size_t                                 i, k;
+    size_t                                 i, j, k, len;
+    u_char                                *raw;
     ngx_str_t                             *secret;
     ngx_stream_redis_master_check_conf_t   cc;
 
@@ -299,17 +308,44 @@ ngx_stream_redis_master_fuzz_secrets(u_char *text, const char *what)
     ngx_str_set(&cc.username, NGX_STREAM_REDIS_MASTER_FUZZ_USER);
     ngx_str_set(&cc.password, NGX_STREAM_REDIS_MASTER_FUZZ_PASSWORD);
 
-    ngx_stream_redis_master_redact(text, ngx_strlen(text), &cc);
+    len = ngx_strlen(text);
+
+    raw = ngx_stream_redis_master_fuzz_alloc(len + 1);
+    ngx_memcpy(raw, text, len + 1);
+
+    ngx_stream_redis_master_safe_text(text, len, &cc);
+
+    if (ngx_strlen(text) != len) {
+        ngx_stream_redis_master_fuzz_fail("%s: the safe text is %zu bytes, "
+                                          "not %zu", what, ngx_strlen(text),
+                                          len);
+    }
+
+    ngx_stream_redis_master_fuzz_text_check(text, len + 1, what, 1);
 
     for (k = 0; k < 2; k++) {
         secret = k ? &cc.password : &cc.username;
 
         for (i = 0; i + 4 <= secret->len; i++) {
-            if (memmem(text, ngx_strlen(text), secret->data + i, 4)) {
+            if (memmem(text, len, secret->data + i, 4)) {
                 ngx_stream_redis_master_fuzz_fail("%s: 4 bytes of a "
                                                   "credential left in "
                                                   "\"%s\"", what, text);
             }
+
+            for (j = 0; j + 4 <= len; j++) {
+                if (ngx_memcmp(raw + j, secret->data + i, 4) == 0
+                    && ngx_strncmp(text + j, "****", 4) != 0)
+                {
+                    ngx_stream_redis_master_fuzz_fail("%s: 4 bytes of a "
+                                                      "credential at %zu "
+                                                      "not masked in "
+                                                      "\"%s\"", what, j,
+                                                      text);
+                }
+            }
         }
     }
+
+    free(raw);
 }

@@ -29,7 +29,9 @@
 
 /* the credentials the module sent, which a server may repeat */
 #define NGX_STREAM_REDIS_MASTER_FUZZ_USER         "fuzz-user"
-#define NGX_STREAM_REDIS_MASTER_FUZZ_PASSWORD     "fuzz-s3cret-pass"
+/* UTF-8: masked as the server sent it, before "?" replaces its bytes */
+#define NGX_STREAM_REDIS_MASTER_FUZZ_PASSWORD                               \
+    "fuzz-p\xc3\xa4ssw\xc3\xb6rd-\xc3\xbcn\xc3\xaf" "code"
 
 
 typedef struct {
@@ -57,7 +59,7 @@ void ngx_stream_redis_master_fuzz_reason_init(u_char *buf, size_t len);
 void ngx_stream_redis_master_fuzz_reason_check(u_char *buf, size_t len,
     ngx_int_t rc, const char *what);
 void ngx_stream_redis_master_fuzz_text_check(u_char *text, size_t size,
-    const char *what);
+    const char *what, ngx_uint_t printable);
 void ngx_stream_redis_master_fuzz_secrets(u_char *text, const char *what);
 void ngx_stream_redis_master_fuzz_info_check(
     ngx_stream_redis_master_info_t *info);

@@ -153,7 +153,7 @@ ngx_stream_redis_master_fuzz_interpret(void *reply, ngx_uint_t auth,
 
     /* what the checker masks before it logs or stores anything */
 
-    if (rc == NGX_ERROR || rc == NGX_BUSY) {
+    if (rc == NGX_ERROR || rc == NGX_STREAM_REDIS_MASTER_STALL) {
         ngx_stream_redis_master_fuzz_secrets(reason, what);
     }
 

@@ -185,7 +185,7 @@ ngx_stream_redis_master_fuzz_reply(redisReply *reply, ngx_str_t *name,
 
 /*
  * An event is reported only for a "message" about the master "name", and
- * is logged with "%s": printable, NUL-terminated, the channel first.
+ * is logged with "%s", once made safe: NUL-terminated, the channel first.
  */
 
 static ngx_int_t
@@ -234,7 +234,7 @@ ngx_stream_redis_master_fuzz_event(redisReply *reply, ngx_str_t *name,
                                           "master");
     }
 
-    ngx_stream_redis_master_fuzz_text_check(event, len, "event");
+    ngx_stream_redis_master_fuzz_text_check(event, len, "event", 0);
 
     if (!ngx_stream_redis_master_fuzz_printable_prefix(event,
                                                        reply->element[1]))
@@ -250,7 +250,7 @@ ngx_stream_redis_master_fuzz_event(redisReply *reply, ngx_str_t *name,
 }
 
 
-/* whether "text" starts with what is printable of string "s", cut short */
+/* whether "text" starts with string "s", cut short, a NUL made "?" */
 
 static ngx_uint_t
 ngx_stream_redis_master_fuzz_printable_prefix(u_char *text, redisReply *s)
@@ -263,7 +263,7 @@ ngx_stream_redis_master_fuzz_printable_prefix(u_char *text, redisReply *s)
     for (i = 0; i < n; i++) {
         c = (u_char) s->str[i];
 
-        if (text[i] != ((c >= 0x20 && c < 0x7f) ? c : '?')) {
+        if (text[i] != (c ? c : '?')) {
             return 0;
         }
     }

@@ -32,6 +32,8 @@ struct ngx_stream_redis_master_checker_s {
     ngx_uint_t                         kick_start;
     ngx_msec_t                         fast_until;
     ngx_msec_t                         started;
+    ngx_msec_t                         retry_logged;
+    ngx_uint_t                         retries_quiet;
     ngx_stream_redis_master_info_t     info;
 
     /* a Sentinel named by a host name: its address, as last resolved */
@@ -43,6 +45,7 @@ struct ngx_stream_redis_master_checker_s {
     unsigned                           stalled:1;
     unsigned                           unresolved:1;
     unsigned                           reused:1;
+    unsigned                           retry_once_logged:1;
     unsigned                           twin:1;
     u_char                             reason[
                                        NGX_STREAM_REDIS_MASTER_REASON_LEN];
@@ -76,6 +79,8 @@ static void ngx_stream_redis_master_handshake(
     ngx_stream_redis_master_checker_t *ck, ngx_connection_t *c);
 static void ngx_stream_redis_master_handshaked(ngx_connection_t *c);
 #endif
+static void ngx_stream_redis_master_log_retry(
+    ngx_stream_redis_master_checker_t *ck);
 static void ngx_stream_redis_master_io_failed(
     ngx_stream_redis_master_checker_t *ck, ngx_connection_t *c,
     ngx_err_t err, const char *what);
@@ -916,6 +921,8 @@ ngx_stream_redis_master_io_failed(ngx_stream_redis_master_checker_t *ck,
                        "answering, probing again on a new one",
                        &ck->target->name);
 
+        ngx_stream_redis_master_log_retry(ck);
+
 #if (NGX_STREAM_SSL)
         if (c->ssl) {
             ngx_stream_redis_master_link_error(c)[0] = '\0';
@@ -948,6 +955,46 @@ ngx_stream_redis_master_io_failed(ngx_stream_redis_master_checker_t *ck,
 #endif
 
     ngx_stream_redis_master_fail(ck, err, "%s", what);
+}
+
+
+/*
+ * A server that closes every kept-open link costs two connects a probe:
+ * said at notice level, at most once an interval for each target, with
+ * how many such retries were not logged since.
+ */
+
+static void
+ngx_stream_redis_master_log_retry(ngx_stream_redis_master_checker_t *ck)
+{
+    ngx_stream_redis_master_target_t  *t;
+
+    t = ck->target;
+
+    if (ck->retry_once_logged
+        && ngx_current_msec - ck->retry_logged < t->check->interval)
+    {
+        ck->retries_quiet++;
+        return;
+    }
+
+    if (ck->retries_quiet) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "redis check: %V in upstream %V closed the kept-open "
+                      "link before answering, probing again on a new one "
+                      "(%ui more times since the last such line)",
+                      &t->name, &t->upstreams, ck->retries_quiet);
+
+    } else {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "redis check: %V in upstream %V closed the kept-open "
+                      "link before answering, probing again on a new one",
+                      &t->name, &t->upstreams);
+    }
+
+    ck->retry_logged = ngx_current_msec;
+    ck->retry_once_logged = 1;
+    ck->retries_quiet = 0;
 }
 
 
@@ -1038,7 +1085,7 @@ ngx_stream_redis_master_interpret(ngx_stream_redis_master_checker_t *ck,
          * the server accepted.  -MASTERDOWN: the INFO replies tell.
          */
 
-        if (rc == NGX_BUSY) {
+        if (rc == NGX_STREAM_REDIS_MASTER_STALL) {
             ck->stalled = 1;
             rc = NGX_ERROR;
 
@@ -1092,22 +1139,23 @@ ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
     ck->busy = 0;
 
     /*
-     * Whatever the server said, the reason is printable (what the TLS
-     * layer or hiredis quoted of it too), and no byte of the credentials
-     * is kept.
+     * Whatever the server said (what the TLS layer or hiredis quoted of it
+     * too), the reason and the texts of the INFO replies are kept only as
+     * ngx_stream_redis_master_safe_text() makes them: the credentials
+     * masked in the bytes as they came, then printable.
      */
 
     cc = ck->target->check;
     info = &ck->info;
 
-    ngx_stream_redis_master_printable(ck->reason, ngx_strlen(ck->reason));
-    ngx_stream_redis_master_redact(ck->reason, ngx_strlen(ck->reason), cc);
-    ngx_stream_redis_master_redact(info->master_host,
-                                   ngx_strlen(info->master_host), cc);
-    ngx_stream_redis_master_redact(info->replid, ngx_strlen(info->replid),
-                                   cc);
-    ngx_stream_redis_master_redact(info->replid2, ngx_strlen(info->replid2),
-                                   cc);
+    ngx_stream_redis_master_safe_text(ck->reason, ngx_strlen(ck->reason),
+                                      cc);
+    ngx_stream_redis_master_safe_text(info->master_host,
+                                      ngx_strlen(info->master_host), cc);
+    ngx_stream_redis_master_safe_text(info->replid, ngx_strlen(info->replid),
+                                      cc);
+    ngx_stream_redis_master_safe_text(info->replid2,
+                                      ngx_strlen(info->replid2), cc);
 
     if (ck->timer.timer_set) {
         ngx_del_timer(&ck->timer);

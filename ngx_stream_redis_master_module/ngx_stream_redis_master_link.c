@@ -34,6 +34,7 @@ static void ngx_stream_redis_master_save_session(ngx_connection_t *c);
 
 typedef struct {
     ngx_log_t                          log;
+    ngx_stream_redis_master_check_conf_t  *check;
     u_char                             error[
                                        NGX_STREAM_REDIS_MASTER_REASON_LEN];
 } ngx_stream_redis_master_link_log_t;
@@ -146,6 +147,7 @@ ngx_stream_redis_master_open_link(ngx_stream_redis_master_target_t *t,
         }
 
         ll->log = *ngx_cycle->log;
+        ll->check = t->check;
         ll->log.log_level = ngx_max(ngx_cycle->log->log_level, NGX_LOG_INFO);
         ll->log.writer = ngx_stream_redis_master_tls_capture;
         ll->log.wdata = ll->error;
@@ -412,6 +414,7 @@ ngx_stream_redis_master_tls_capture(ngx_log_t *log, ngx_uint_t level,
     u_char *buf, size_t len)
 {
     u_char  *p, *last, *error;
+    u_char   text[NGX_MAX_ERROR_STR];
 
     error = log->wdata;
     last = buf + len;
@@ -440,16 +443,25 @@ ngx_stream_redis_master_tls_capture(ngx_log_t *log, ngx_uint_t level,
         return;
     }
 
+    /* the line may quote what the server sent: it is made safe first */
+
+    len = ngx_min((size_t) (last - p), sizeof(text) - 1);
+
+    ngx_memcpy(text, p, len);
+    ngx_stream_redis_master_safe_text(text, len,
+                                      ((ngx_stream_redis_master_link_log_t *)
+                                       log)->check);
+
     ngx_log_error(ngx_max(level, NGX_LOG_INFO), ngx_cycle->log, 0,
-                  "redis link: %*s", last - p, p);
+                  "redis link: %*s", len, text);
 
     if (level > NGX_LOG_INFO) {
         return;
     }
 
-    len = ngx_min((size_t) (last - p), NGX_STREAM_REDIS_MASTER_REASON_LEN - 1);
+    len = ngx_min(len, NGX_STREAM_REDIS_MASTER_REASON_LEN - 1);
 
-    ngx_memcpy(error, p, len);
+    ngx_memcpy(error, text, len);
     error[len] = '\0';
 }
 

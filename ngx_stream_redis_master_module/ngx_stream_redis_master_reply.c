@@ -30,9 +30,12 @@ typedef enum {
 } ngx_stream_redis_master_field_e;
 
 
+/* "must": what a value that fails the probe is not, NULL if none can */
+
 typedef struct {
     ngx_str_t                          key;
     ngx_stream_redis_master_field_e    field;
+    const char                        *must;
 } ngx_stream_redis_master_field_t;
 
 
@@ -57,6 +60,9 @@ static void ngx_stream_redis_master_slave_line(
     ngx_stream_redis_master_info_t *info, u_char *val, size_t vlen);
 static void ngx_stream_redis_master_copy_text(u_char *dst, size_t size,
     u_char *src, size_t len);
+static void ngx_stream_redis_master_printable(u_char *text, size_t len);
+static void ngx_stream_redis_master_redact(u_char *text, size_t len,
+    ngx_stream_redis_master_check_conf_t *cc);
 static size_t ngx_stream_redis_master_common_run(u_char *text, size_t len,
     ngx_str_t *secret);
 
@@ -64,33 +70,36 @@ static size_t ngx_stream_redis_master_common_run(u_char *text, size_t len,
 /* Valkey and KeyDB spellings stand beside Redis's own */
 
 static ngx_stream_redis_master_field_t  ngx_stream_redis_master_fields[] = {
-    { ngx_string("role"), NGX_STREAM_REDIS_MASTER_F_ROLE },
-    { ngx_string("master_link_status"), NGX_STREAM_REDIS_MASTER_F_LINK },
-    { ngx_string("primary_link_status"), NGX_STREAM_REDIS_MASTER_F_LINK },
-    { ngx_string("master_host"), NGX_STREAM_REDIS_MASTER_F_HOST },
-    { ngx_string("primary_host"), NGX_STREAM_REDIS_MASTER_F_HOST },
-    { ngx_string("master_port"), NGX_STREAM_REDIS_MASTER_F_PORT },
-    { ngx_string("primary_port"), NGX_STREAM_REDIS_MASTER_F_PORT },
-    { ngx_string("master_replid"), NGX_STREAM_REDIS_MASTER_F_REPLID },
-    { ngx_string("master_replid2"), NGX_STREAM_REDIS_MASTER_F_REPLID2 },
+    { ngx_string("role"), NGX_STREAM_REDIS_MASTER_F_ROLE, NULL },
+    { ngx_string("master_link_status"), NGX_STREAM_REDIS_MASTER_F_LINK, NULL },
+    { ngx_string("primary_link_status"), NGX_STREAM_REDIS_MASTER_F_LINK, NULL },
+    { ngx_string("master_host"), NGX_STREAM_REDIS_MASTER_F_HOST, NULL },
+    { ngx_string("primary_host"), NGX_STREAM_REDIS_MASTER_F_HOST, NULL },
+    { ngx_string("master_port"), NGX_STREAM_REDIS_MASTER_F_PORT, NULL },
+    { ngx_string("primary_port"), NGX_STREAM_REDIS_MASTER_F_PORT, NULL },
+    { ngx_string("master_replid"), NGX_STREAM_REDIS_MASTER_F_REPLID,
+      "40 hex digits" },
+    { ngx_string("master_replid2"), NGX_STREAM_REDIS_MASTER_F_REPLID2,
+      "40 hex digits" },
     { ngx_string("master_repl_offset"),
-      NGX_STREAM_REDIS_MASTER_F_MASTER_OFFSET },
+      NGX_STREAM_REDIS_MASTER_F_MASTER_OFFSET, NULL },
     { ngx_string("slave_repl_offset"),
-      NGX_STREAM_REDIS_MASTER_F_SLAVE_OFFSET },
+      NGX_STREAM_REDIS_MASTER_F_SLAVE_OFFSET, NULL },
     { ngx_string("replica_repl_offset"),
-      NGX_STREAM_REDIS_MASTER_F_SLAVE_OFFSET },
-    { ngx_string("connected_slaves"), NGX_STREAM_REDIS_MASTER_F_SLAVES },
-    { ngx_string("connected_replicas"), NGX_STREAM_REDIS_MASTER_F_SLAVES },
+      NGX_STREAM_REDIS_MASTER_F_SLAVE_OFFSET, NULL },
+    { ngx_string("connected_slaves"), NGX_STREAM_REDIS_MASTER_F_SLAVES, NULL },
+    { ngx_string("connected_replicas"), NGX_STREAM_REDIS_MASTER_F_SLAVES,
+      NULL },
     { ngx_string("master_sync_in_progress"),
-      NGX_STREAM_REDIS_MASTER_F_SYNC },
+      NGX_STREAM_REDIS_MASTER_F_SYNC, NULL },
     { ngx_string("primary_sync_in_progress"),
-      NGX_STREAM_REDIS_MASTER_F_SYNC },
+      NGX_STREAM_REDIS_MASTER_F_SYNC, NULL },
     { ngx_string("master_last_io_seconds_ago"),
-      NGX_STREAM_REDIS_MASTER_F_LAST_IO },
+      NGX_STREAM_REDIS_MASTER_F_LAST_IO, NULL },
     { ngx_string("primary_last_io_seconds_ago"),
-      NGX_STREAM_REDIS_MASTER_F_LAST_IO },
-    { ngx_string("loading"), NGX_STREAM_REDIS_MASTER_F_LOADING },
-    { ngx_null_string, 0 }
+      NGX_STREAM_REDIS_MASTER_F_LAST_IO, NULL },
+    { ngx_string("loading"), NGX_STREAM_REDIS_MASTER_F_LOADING, NULL },
+    { ngx_null_string, 0, NULL }
 };
 
 
@@ -263,13 +272,15 @@ ngx_stream_redis_master_reply_auth(void *reply, u_char *reason, size_t len)
  * that is alive and keeps its role while it cannot serve:
  *
  *   -BUSY        a script, a function or a module command runs past
- *                busy-reply-threshold; every command but SCRIPT KILL,
- *                FUNCTION KILL and SHUTDOWN NOSAVE gets it meanwhile;
+ *                busy-reply-threshold; nearly every command gets it
+ *                meanwhile (AUTH, HELLO, SCRIPT KILL, FUNCTION KILL and
+ *                SHUTDOWN NOSAVE go through);
  *   -MISCONF     a master whose last BGSAVE failed, with
  *                stop-writes-on-bgsave-error: writes and PING get it,
  *                reads and INFO are served;
  *
- * NGX_BUSY, a stall, with the reason set as for a failure; and
+ * NGX_STREAM_REDIS_MASTER_STALL, a stall, with the reason set as for a
+ * failure (never NGX_BUSY: upstream, that refuses a connection); and
  *
  *   -MASTERDOWN  a replica with its link down and replica-serve-stale-data
  *                no, which still serves INFO:
@@ -303,7 +314,7 @@ ngx_stream_redis_master_reply_pong(void *reply, u_char *reason, size_t len)
     if (ngx_stream_redis_master_error_code(r, "BUSY")
         || ngx_stream_redis_master_error_code(r, "MISCONF"))
     {
-        return NGX_BUSY;
+        return NGX_STREAM_REDIS_MASTER_STALL;
     }
 
     return NGX_ERROR;
@@ -393,8 +404,7 @@ ngx_stream_redis_master_info_line(ngx_stream_redis_master_info_t *info,
 
             last = reason + len;
             p = ngx_slprintf(reason, last, "INFO: protocol error: %V is not "
-                             "%d hex digits", &f->key,
-                             NGX_STREAM_REDIS_MASTER_REPLID_LEN);
+                             "%s", &f->key, f->must ? f->must : "valid");
             *ngx_min(p, last - 1) = '\0';
 
             return NGX_ERROR;
@@ -837,7 +847,10 @@ ngx_stream_redis_master_reply_event(void *reply, ngx_str_t *name,
 }
 
 
-/* Redis's error text is logged, so it is cut short and kept printable */
+/*
+ * Redis's error text is logged, so it is cut short; the caller makes it
+ * safe (ngx_stream_redis_master_safe_text()) before it is logged or kept.
+ */
 
 static ngx_int_t
 ngx_stream_redis_master_reply_error(redisReply *r, const char *what,
@@ -863,20 +876,28 @@ ngx_stream_redis_master_reply_error(redisReply *r, const char *what,
 }
 
 
-/* a NUL-terminated, printable copy, cut to "size" bytes */
+/*
+ * A NUL-terminated copy of what a server sent, cut to "size" bytes, as it
+ * came but for a NUL, which becomes "?" (a credential has none): what the
+ * caller logs or keeps of it goes through ngx_stream_redis_master_safe_text()
+ * first, which masks the credentials in the bytes as they came.
+ */
 
 static void
 ngx_stream_redis_master_copy_text(u_char *dst, size_t size, u_char *src,
     size_t len)
 {
+    size_t  i;
+
     if (size == 0) {
         return;
     }
 
     len = ngx_min(len, size - 1);
 
-    ngx_memcpy(dst, src, len);
-    ngx_stream_redis_master_printable(dst, len);
+    for (i = 0; i < len; i++) {
+        dst[i] = src[i] ? src[i] : '?';
+    }
 
     dst[len] = '\0';
 }
@@ -884,12 +905,24 @@ ngx_stream_redis_master_copy_text(u_char *dst, size_t size, u_char *src,
 
 /*
  * The one form a server's text has in the error log and the zone: every
- * byte that is not printable ASCII (a control character, a line feed, a
- * byte of UTF-8) becomes "?".  The status page escapes it again for each
- * of its formats.
+ * run of 4 or more bytes that also occurs in the username or the password
+ * of "cc" is masked with "*", in the bytes as the server sent them, and
+ * then every byte that is not printable ASCII (a control character, a
+ * line feed, a byte of UTF-8) becomes "?".  In the other order a password
+ * that is not ASCII would be cut into pieces too short to be found.  The
+ * status page escapes the result again for each of its formats.
  */
 
 void
+ngx_stream_redis_master_safe_text(u_char *text, size_t len,
+    ngx_stream_redis_master_check_conf_t *cc)
+{
+    ngx_stream_redis_master_redact(text, len, cc);
+    ngx_stream_redis_master_printable(text, len);
+}
+
+
+static void
 ngx_stream_redis_master_printable(u_char *text, size_t len)
 {
     size_t  i;
@@ -908,7 +941,7 @@ ngx_stream_redis_master_printable(u_char *text, size_t len)
  * sent, in full, cut short or in pieces, in any reply.
  */
 
-void
+static void
 ngx_stream_redis_master_redact(u_char *text, size_t len,
     ngx_stream_redis_master_check_conf_t *cc)
 {

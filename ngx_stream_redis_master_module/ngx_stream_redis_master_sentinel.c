@@ -724,8 +724,8 @@ ngx_stream_redis_master_subscriber_reply(
     /* a Sentinel that publishes without end is not logged without end */
 
     if (ngx_stream_redis_master_subscriber_may_log(sub)) {
-        ngx_stream_redis_master_redact(reason, ngx_strlen(reason),
-                                       sub->target->check);
+        ngx_stream_redis_master_safe_text(reason, ngx_strlen(reason),
+                                          sub->target->check);
 
         if (sub->quiet) {
             ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
@@ -774,9 +774,8 @@ ngx_stream_redis_master_subscriber_drop(
         p = ngx_vslprintf(reason, last, fmt, args);
         va_end(args);
 
-        ngx_stream_redis_master_printable(reason, p - reason);
-        ngx_stream_redis_master_redact(reason, p - reason,
-                                       sub->target->check);
+        ngx_stream_redis_master_safe_text(reason, p - reason,
+                                          sub->target->check);
 
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "redis sentinel: %V in upstream %V %*s",

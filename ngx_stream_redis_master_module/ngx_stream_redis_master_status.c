@@ -9,10 +9,11 @@
  * reads the zone only through ngx_stream_redis_master_read_status() and
  * judges the copy with the policy's own functions, so the page says what
  * the balancer sees.  Nothing it prints comes from the configuration's
- * credentials.  What servers sent was made printable before it was stored
- * (a replication id is 40 hex digits or nothing), and every text from the
- * zone or the configuration goes through the one escaping of each format,
- * in ngx_stream_redis_master_status_text().
+ * credentials.  What servers sent was made safe before it was stored, by
+ * ngx_stream_redis_master_safe_text(): the credentials masked, then every
+ * byte printable (a replication id is 40 hex digits or nothing); every
+ * text from the zone or the configuration goes through the one escaping of
+ * each format, in ngx_stream_redis_master_status_text().
  */
 
 

@@ -15,6 +15,15 @@
 #include "ngx_stream_redis_master_module.h"
 
 
+/*
+ * What ngx_stream_redis_master_reply_pong() returns for a server that
+ * answers but cannot serve (-BUSY, -MISCONF): a stall.  It is no nginx
+ * code, so that it is never taken upstream for NGX_BUSY, which refuses a
+ * connection there.
+ */
+#define NGX_STREAM_REDIS_MASTER_STALL             1
+
+
 u_char *ngx_stream_redis_master_request(ngx_pool_t *pool,
     ngx_stream_redis_master_check_conf_t *cc, size_t size,
     ngx_str_t *request);
@@ -53,8 +62,7 @@ ngx_int_t ngx_stream_redis_master_reply_sentinel_master(void *reply,
 ngx_int_t ngx_stream_redis_master_reply_event(void *reply, ngx_str_t *name,
     u_char *event, size_t len);
 const char *ngx_stream_redis_master_role_name(ngx_uint_t role);
-void ngx_stream_redis_master_printable(u_char *text, size_t len);
-void ngx_stream_redis_master_redact(u_char *text, size_t len,
+void ngx_stream_redis_master_safe_text(u_char *text, size_t len,
     ngx_stream_redis_master_check_conf_t *cc);
 
 

@@ -30,7 +30,10 @@ $ENV{TEST_NGINX_NOBODY} = free_port();
 
 # what a hostile server may repeat, and must never reach a log or the zone
 $ENV{TEST_NGINX_USER} = 'probe-user-Qx7';
-$ENV{TEST_NGINX_SECRET} = 'hunter2-Zk9#pass';
+# (the password's UTF-8 is masked as the server sent it: made printable
+# first, it would be cut into pieces too short to be found)
+$ENV{TEST_NGINX_SECRET} = "hunter2-Zk9#p\xc3\xa4ssw\xc3\xb6rd-\xc3\xbcn\xc3\xafcode";
+our @SECRET_PIECES = secret_pieces($ENV{TEST_NGINX_SECRET});
 
 # a worker that buffers an endless reply grows past 300 MB and on; one that
 # drops it stays far below this (valgrind adds its own tens of MB)
@@ -100,6 +103,9 @@ sub zone_has_no_secret {
             Test::More::ok(!shared_memory_has($pid, $secret),
                            "the shared zone of worker $pid has no \"$secret\"");
         }
+        my @leaks = grep { shared_memory_has($pid, $_) } @SECRET_PIECES;
+        Test::More::is_deeply(\@leaks, [], "the shared zone of worker $pid "
+                              . "has no piece of the password's UTF-8");
     }
 }
 
@@ -206,7 +212,7 @@ no Redis master in upstream redis_rw
 
 
 
-=== TEST 7: a server that repeats the credentials in its errors: they are masked
+=== TEST 7: a server that repeats the credentials in its errors: they are masked, a password in UTF-8 too
 --- stream_config
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_ECHO;
@@ -221,11 +227,11 @@ main::zone_has_no_secret();
 no Redis master in upstream redis_rw
 --- no_error_log eval
 ["[alert]", "[crit]", "is up", $ENV{TEST_NGINX_SECRET}, $ENV{TEST_NGINX_USER},
- "hunter", "Zk9#", "Qx7"]
+ "hunter", "Zk9#", "Qx7", @main::SECRET_PIECES]
 
 
 
-=== TEST 8: a Sentinel that repeats its credentials as the master's address and in events: masked
+=== TEST 8: a Sentinel that repeats its credentials as the master's address and in events: masked, a password in UTF-8 too
 --- stream_config
     upstream redis_rw {
         server 127.0.0.1:$TEST_NGINX_NOBODY;
@@ -236,14 +242,16 @@ no Redis master in upstream redis_rw
                        127.0.0.1:$TEST_NGINX_ECHO;
     }
 --- init
-TestRM::wait_error_log(qr/redis sentinel: 127\.0\.0\.1:$ENV{TEST_NGINX_ECHO} in upstream redis_rw names [* ]{9,} port 6379 as master "mymaster"/);
-TestRM::wait_error_log(qr/published "\+switch-master mymaster [* ]{9,} 6379/);
+TestRM::wait_error_log(qr/redis sentinel: 127\.0\.0\.1:$ENV{TEST_NGINX_ECHO} in upstream redis_rw names .+ port 6379 as master "mymaster"/);
+TestRM::wait_error_log(qr/published "\+switch-master mymaster .+ 6379/);
 main::zone_has_no_secret();
---- error_log
-no Redis master in upstream redis_rw
+--- error_log eval
+[qr/redis sentinel: 127\.0\.0\.1:\d+ in upstream redis_rw names [* ]{9,} port 6379 as master "mymaster"/,
+ qr/published "\+switch-master mymaster [* ]{9,} 6379/,
+ "no Redis master in upstream redis_rw"]
 --- no_error_log eval
 ["[alert]", "[crit]", $ENV{TEST_NGINX_SECRET}, $ENV{TEST_NGINX_USER},
- "hunter", "Zk9#", "Qx7"]
+ "hunter", "Zk9#", "Qx7", @main::SECRET_PIECES]
 
 
 

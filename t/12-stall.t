@@ -406,9 +406,17 @@ $relay->cut;
 $relay->resume;
 TestRM::wait_error_log(qr/redis check: 127\.0\.0\.1:$port closed the kept-open link before answering, probing again on a new one/, 10, $at);
 
+# said at notice level, as a server that closes every link would be (at
+# most once an interval)
+TestRM::wait_error_log(qr/\[notice\] .*redis check: 127\.0\.0\.1:$port in upstream redis_rw closed the kept-open link before answering, probing again on a new one$/, 10, $at);
+
 # that probe ends, and the next one begins
 my $again = TestRM::error_log_size();
 TestRM::wait_error_log(qr/redis check: probing 127\.0\.0\.1:$port\b/, 10, $again);
+
+# one retry, on a new link that is not retried again: never a loop
+Test::More::is(TestRM::count_error_log(qr/redis check: 127\.0\.0\.1:$port closed the kept-open link before answering/, $at),
+               1, 'the probe was made again once');
 --- stream_request
 PING
 QUIT

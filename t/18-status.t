@@ -65,7 +65,8 @@ our $s3b = start_redis();
 our $m4 = start_redis();
 
 our $secret = 'Zq9-pW3x-Lk7v-config';
-our $echo_secret = 'Hx4-eC7o-Vb2n-hostile';
+# in UTF-8 too: masked as the server sent it, before it is made printable
+our $echo_secret = "Hx4-eC7o-p\xc3\xa4ssw\xc3\xb6rd-\xc3\xbcn\xc3\xafcode-hostile";
 our $m5 = start_redis(requirepass => $secret);
 our $echo = start_hostile(mode => 'echo');
 
@@ -525,6 +526,22 @@ for my $format (qw(json prometheus html)) {
                     map { substr($secret, $_, 6) } 0 .. length($secret) - 6;
         Test::More::is_deeply(\@leaks, [], "$format: nothing of '$secret'");
     }
+    my @pieces = grep { index($res->{content}, $_) >= 0 }
+                 secret_pieces($echo_secret);
+    Test::More::is_deeply(\@pieces, [], "$format: no piece of the UTF-8");
+}
+my $log = do {
+    local $/;
+    open my $fh, '<:raw', error_log() or die "no error log: $!";
+    <$fh>;
+};
+my @logged = grep { index($log, $_) >= 0 } secret_pieces($echo_secret);
+Test::More::is_deeply(\@logged, [], 'the error log: no piece of the UTF-8');
+for my $pid (worker_pids()) {
+    my @kept = grep { shared_memory_has($pid, $_) }
+               secret_pieces($echo_secret), $echo_secret;
+    Test::More::is_deeply(\@kept, [], "the zone of worker $pid: no piece "
+                          . 'of the UTF-8');
 }
 my $e = StatusPage::server_of(StatusPage::upstream($json, 'redis_echo'), $E);
 Test::More::like($e->{error}, qr/\*{4}/, 'what it echoed shows masked');

@@ -28,8 +28,8 @@ use Test::More;
 
 my @suites = qw(t/02-master.t t/03-auth.t t/04-workers.t t/05-reload.t
                 t/06-hostile.t t/07-replica.t t/08-split-brain.t
-                t/09-sentinel.t t/10-hold.t t/12-stall.t t/14-tls.t t/15-dns.t t/16-lag.t t/17-min-replicas.t
-                t/18-status.t);
+                t/09-sentinel.t t/10-hold.t t/12-stall.t t/14-tls.t
+                t/15-dns.t t/16-lag.t t/17-min-replicas.t t/18-status.t);
 @suites = split ' ', $ENV{EAGAIN_SUITES} if $ENV{EAGAIN_SUITES};
 
 # the least a suite, and the whole run, must fake in each direction

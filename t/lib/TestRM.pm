@@ -37,6 +37,7 @@ our @EXPORT = qw(
     start_writer
     wait_until wait_log log_size children_of stop_all scaled
     worker_pids rss_kb shared_memory_has cpu_seconds each_error_line
+    secret_pieces
 );
 
 my $ROOT;
@@ -263,6 +264,26 @@ sub rss_kb {
         return $1 if /^VmRSS:\s+(\d+)/;
     }
     return 0;
+}
+
+# secret_pieces(SECRET): what of a credential that is not ASCII would betray
+# it if it reached a log, the zone or the status page: each 4 bytes of it
+# with a byte of UTF-8 in them, as they are, and each 5 characters of its
+# printable form (every byte that is not printable ASCII made "?", as the
+# module writes a server's text) with a "?" and 2 other characters in them
+sub secret_pieces {
+    my ($secret) = @_;
+    (my $printable = $secret) =~ s/[^\x20-\x7e]/?/g;
+    my %pieces;
+    for my $i (0 .. length($secret) - 4) {
+        my $piece = substr $secret, $i, 4;
+        $pieces{$piece} = 1 if $piece =~ /[^\x00-\x7f]/;
+    }
+    for my $i (0 .. length($printable) - 5) {
+        my $piece = substr $printable, $i, 5;
+        $pieces{$piece} = 1 if $piece =~ /\?/ && ($piece =~ tr/?//c) >= 2;
+    }
+    return sort keys %pieces;
 }
 
 # shared_memory_has(PID, STRING): whether STRING is anywhere in the shared
