@@ -419,6 +419,12 @@ ngx_stream_redis_master_tls_capture(ngx_log_t *log, ngx_uint_t level,
     error = log->wdata;
     last = buf + len;
 
+    /* the line ends with the line feed nginx's log adds */
+
+    while (last > buf && (last[-1] == LF || last[-1] == CR)) {
+        last--;
+    }
+
     p = ngx_strlchr(buf, last, ']');
     if (p == NULL) {
         return;

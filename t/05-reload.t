@@ -126,6 +126,10 @@ sub given_back {
 
 master_on();
 workers(2);
+
+# TEST 6 probes a hundred servers from one worker, each on a link of its
+# own: more than Test::Nginx's 64 connections while they connect
+worker_connections(1024);
 run_tests();
 Test::More::done_testing();
 
