@@ -56,7 +56,7 @@ MODULES_DIR ?= $(or $(shell nginx -V 2>&1 | \
                  /usr/lib/nginx/modules)
 
 .PHONY: all deb install version deps demo-deps etc-before etc-after \
-        quiet-build test test-valgrind unit demo bench bench-reload \
+        quiet-build test test-valgrind unit demo bench bench-reload soak \
         bench-scale bench-scale-deps fuzz fuzz-deps fuzz-build \
         fuzz-coverage fuzz-seeds clean
 
@@ -184,6 +184,13 @@ bench: deps bench-scale-deps
 bench-reload: deps
 	$(MAKE) $(MODULE)
 	perl bench/reload
+
+# faults in a random order under load for SOAK_SECONDS (600), order from
+# SOAK_SEED (see docs/testing.md, "Soak")
+soak: deps
+	$(call install_missing,python3-redis)
+	$(MAKE) $(MODULE)
+	perl bench/soak
 
 # unit tests of the policy layer: tables of snapshots and the decisions
 # expected, without nginx or Redis (unit/), under ASan and UBSan
