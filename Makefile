@@ -57,7 +57,7 @@ MODULES_DIR ?= $(or $(shell nginx -V 2>&1 | \
 
 .PHONY: all deb install version deps demo-deps etc-before etc-after \
         quiet-build test test-valgrind test-eagain unit demo bench \
-        bench-reload bench-scale bench-scale-deps fuzz fuzz-deps \
+        bench-reload soak bench-scale bench-scale-deps fuzz fuzz-deps \
         fuzz-build fuzz-coverage fuzz-seeds clean
 
 # installs, with apt-get, those of the Debian packages $(1) that are missing
@@ -205,6 +205,13 @@ bench: deps bench-scale-deps
 bench-reload: deps
 	$(MAKE) $(MODULE)
 	perl bench/reload
+
+# faults in a random order under load for SOAK_SECONDS (600), order from
+# SOAK_SEED (see docs/testing.md, "Soak")
+soak: deps
+	$(call install_missing,python3-redis)
+	$(MAKE) $(MODULE)
+	perl bench/soak
 
 # unit tests of the policy layer: tables of snapshots and the decisions
 # expected, without nginx or Redis (unit/), under ASan and UBSan

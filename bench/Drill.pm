@@ -16,7 +16,7 @@ use lib "$FindBin::Bin/../t/lib";
 
 use Exporter qw(import);
 use POSIX qw(mktime);
-use RedisTopo qw(:all);
+use RedisTopo qw(free_port start_redis start_sentinel wait_until);
 
 our @EXPORT_OK = qw(
     topology start_nginx start_haproxy stop_proxies wait_writes start_writer

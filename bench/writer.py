@@ -6,7 +6,9 @@
 
 write HOST PORT USER PASS OUT SECONDS [TIMEOUT]
     SET k:<i> <i> (the prefix WRITER_PREFIX, "k" by default) every 5 ms on one persistent connection, reconnecting on
-    error, for SECONDS (socket timeout TIMEOUT seconds, 5 by default).
+    error, for SECONDS (socket timeout TIMEOUT seconds, 5 by default), or
+    until SIGTERM, after which it finishes the write in flight, flushes OUT
+    and exits.
     Writes one line per attempt to OUT: "<i> <sent> <done> <result>",
     times in seconds since the epoch, result "ok", "readonly",
     "error:<text>" or "conn:<text>".
@@ -23,6 +25,7 @@ verify PORT USER PASS OUT
 """
 
 import os
+import signal
 import sys
 import time
 
@@ -61,8 +64,10 @@ def write(host, port, user, password, out, seconds, timeout=5, fleet=False):
     end = time.time() + float(seconds)
     prefix = os.environ.get("WRITER_PREFIX", "k")
     i = 0
+    stop = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.append(signum))
     with open(out, "w") as log:
-        while time.time() < end:
+        while time.time() < end and not stop:
             i += 1
             sent = time.time()
             server = "- -"
