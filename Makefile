@@ -240,9 +240,25 @@ $(UNIT)/hold: unit/ngx_stream_redis_master_hold_test.c \
 	$(CC) -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    $(WARN) $(UNIT_INCS) -o $@ $<
 
-unit: $(UNIT)/policy $(UNIT)/hold
+# which TLS error a link reports: ngx_stream_redis_master_link.c itself
+# (LINK_C: another copy of it, by absolute path, build/unit/link removed
+# first), two links of a worker in their handshakes, the nginx functions
+# it calls doubles in the test
+LINK_C ?= ngx_stream_redis_master_link.c
+
+$(UNIT)/link: unit/ngx_stream_redis_master_link_test.c \
+              $(UNIT_MODULE)_link.c $(UNIT_MODULE)_reply.c \
+              $(UNIT_MODULE)_wire.h $(UNIT_MODULE)_module.h \
+              fuzz/ngx_stub.c $(BUILD)/Makefile
+	@mkdir -p $(UNIT)
+	$(CC) -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    $(WARN) $(UNIT_INCS) -DT_LINK_C='"$(LINK_C)"' -o $@ $< \
+	    $(UNIT_MODULE)_reply.c fuzz/ngx_stub.c -lhiredis -lssl -lcrypto
+
+unit: $(UNIT)/policy $(UNIT)/hold $(UNIT)/link
 	$(UNIT)/policy
 	$(UNIT)/hold
+	$(UNIT)/link
 
 # libFuzzer targets under AddressSanitizer and UBSan, each run FUZZ_RUNS
 # times on a copy of its seed corpus (see docs/testing.md)
