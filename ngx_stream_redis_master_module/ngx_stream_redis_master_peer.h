@@ -12,7 +12,7 @@
 #define _NGX_STREAM_REDIS_MASTER_PEER_H_INCLUDED_
 
 
-#include "ngx_stream_redis_master_module.h"
+#include "ngx_stream_redis_master_types.h"
 
 
 ngx_stream_upstream_rr_peer_t *ngx_stream_redis_master_peer(

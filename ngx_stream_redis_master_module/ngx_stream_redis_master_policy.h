@@ -12,7 +12,7 @@
 #define _NGX_STREAM_REDIS_MASTER_POLICY_H_INCLUDED_
 
 
-#include "ngx_stream_redis_master_module.h"
+#include "ngx_stream_redis_master_types.h"
 
 
 void ngx_stream_redis_master_decide(ngx_stream_redis_master_srv_conf_t *rmcf,

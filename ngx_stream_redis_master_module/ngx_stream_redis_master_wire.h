@@ -12,7 +12,7 @@
 #define _NGX_STREAM_REDIS_MASTER_WIRE_H_INCLUDED_
 
 
-#include "ngx_stream_redis_master_module.h"
+#include "ngx_stream_redis_master_types.h"
 
 
 /*

@@ -8,8 +8,8 @@
  */
 
 
-#ifndef _NGX_STREAM_REDIS_MASTER_MODULE_H_INCLUDED_
-#define _NGX_STREAM_REDIS_MASTER_MODULE_H_INCLUDED_
+#ifndef _NGX_STREAM_REDIS_MASTER_TYPES_H_INCLUDED_
+#define _NGX_STREAM_REDIS_MASTER_TYPES_H_INCLUDED_
 
 
 #include <ngx_config.h>
@@ -591,4 +591,4 @@ typedef void (*ngx_stream_redis_master_target_pt)(
 extern ngx_module_t  ngx_stream_redis_master_module;
 
 
-#endif /* _NGX_STREAM_REDIS_MASTER_MODULE_H_INCLUDED_ */
+#endif /* _NGX_STREAM_REDIS_MASTER_TYPES_H_INCLUDED_ */
