@@ -223,7 +223,7 @@ UNIT_INCS    := $(addprefix -I$(NGX_SRC)/src/,core event event/modules \
                 -I$(CURDIR)/ngx_stream_redis_master_module
 
 $(UNIT)/policy: unit/ngx_stream_redis_master_policy_test.c $(UNIT_SOURCES) \
-                $(UNIT_MODULE)_module.h $(UNIT_MODULE)_policy.h \
+                $(UNIT_MODULE)_types.h $(UNIT_MODULE)_policy.h \
                 $(BUILD)/Makefile
 	@mkdir -p $(UNIT)
 	$(CC) -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -234,7 +234,7 @@ $(UNIT)/policy: unit/ngx_stream_redis_master_policy_test.c $(UNIT_SOURCES) \
 # doubles in the test)
 $(UNIT)/hold: unit/ngx_stream_redis_master_hold_test.c \
               $(UNIT_MODULE)_hold.c $(UNIT_MODULE)_hold.h \
-              $(UNIT_MODULE)_module.h $(UNIT_MODULE)_state.h \
+              $(UNIT_MODULE)_types.h $(UNIT_MODULE)_state.h \
               $(BUILD)/Makefile
 	@mkdir -p $(UNIT)
 	$(CC) -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -248,7 +248,7 @@ LINK_C ?= ngx_stream_redis_master_link.c
 
 $(UNIT)/link: unit/ngx_stream_redis_master_link_test.c \
               $(UNIT_MODULE)_link.c $(UNIT_MODULE)_reply.c \
-              $(UNIT_MODULE)_wire.h $(UNIT_MODULE)_module.h \
+              $(UNIT_MODULE)_wire.h $(UNIT_MODULE)_types.h \
               fuzz/ngx_stub.c $(BUILD)/Makefile
 	@mkdir -p $(UNIT)
 	$(CC) -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -278,7 +278,7 @@ FUZZ_INCS    := $(addprefix -I$(NGX_SRC)/src/,core event event/modules \
 FUZZ_MODULE  := ngx_stream_redis_master_module/ngx_stream_redis_master
 FUZZ_SOURCES := $(FUZZ_MODULE)_reply.c fuzz/ngx_stream_redis_master_fuzz.c \
                 fuzz/ngx_stub.c
-FUZZ_HEADERS := $(FUZZ_MODULE)_module.h $(FUZZ_MODULE)_wire.h \
+FUZZ_HEADERS := $(FUZZ_MODULE)_types.h $(FUZZ_MODULE)_wire.h \
                 fuzz/ngx_stream_redis_master_fuzz.h
 
 fuzz-deps:
