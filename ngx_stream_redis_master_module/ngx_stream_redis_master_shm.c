@@ -33,7 +33,6 @@ static ngx_uint_t ngx_stream_redis_master_horizon(
     ngx_stream_redis_master_main_conf_t *rmmcf);
 static ngx_uint_t ngx_stream_redis_master_older(ngx_uint_t used,
     ngx_uint_t horizon);
-static ngx_slab_pool_t *ngx_stream_redis_master_shpool(void);
 static ngx_uint_t ngx_stream_redis_master_alive(ngx_pid_t pid);
 static ngx_int_t ngx_stream_redis_master_created(
     ngx_stream_redis_master_main_conf_t *rmmcf, ngx_queue_t *q);
@@ -122,6 +121,8 @@ ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         if (tp[i]->node == NULL) {
             goto failed;
         }
+
+        tp[i]->shpool = rmmcf->shpool;
     }
 
     rmcfp = rmmcf->upstreams.elts;
@@ -134,6 +135,8 @@ ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         if (rmcfp[i]->route == NULL) {
             goto failed;
         }
+
+        rmcfp[i]->shpool = rmmcf->shpool;
 
         if (ngx_stream_redis_master_make_room(rmmcf, rmcfp[i]) != NGX_OK) {
             goto failed;
@@ -469,18 +472,6 @@ ngx_stream_redis_master_log_zone(ngx_shm_zone_t *shm_zone,
 }
 
 
-static ngx_slab_pool_t *
-ngx_stream_redis_master_shpool(void)
-{
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
-
-    rmmcf = ngx_stream_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_stream_redis_master_module);
-
-    return rmmcf->shpool;
-}
-
-
 /*
  * Whether this worker may take a target over: one that another worker
  * owns and has left silent for "stale" milliseconds, or that a worker gone
@@ -577,7 +568,7 @@ ngx_stream_redis_master_own(ngx_stream_redis_master_target_t *t,
         return 0;
     }
 
-    shpool = ngx_stream_redis_master_shpool();
+    shpool = t->shpool;
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -607,14 +598,10 @@ ngx_stream_redis_master_own(ngx_stream_redis_master_target_t *t,
 /* on exit a worker hands its targets over at once, not after "stale" */
 
 void
-ngx_stream_redis_master_disown(ngx_cycle_t *cycle)
+ngx_stream_redis_master_disown(ngx_stream_redis_master_main_conf_t *rmmcf)
 {
     ngx_uint_t                            i;
     ngx_stream_redis_master_target_t    **tp;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
-
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
 
     if (rmmcf == NULL || rmmcf->shpool == NULL) {
         return;
@@ -934,7 +921,7 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_node_t       *node, before;
     ngx_stream_redis_master_srv_conf_t  **pool;
 
-    shpool = ngx_stream_redis_master_shpool();
+    shpool = t->shpool;
     node = t->node;
     up = 0;
     down = 0;
@@ -1141,7 +1128,7 @@ ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf)
     ngx_slab_pool_t                    *shpool;
     ngx_stream_redis_master_target_t  **tp;
 
-    shpool = ngx_stream_redis_master_shpool();
+    shpool = rmcf->shpool;
     tp = rmcf->targets.elts;
 
     ngx_shmtx_lock(&shpool->mutex);
@@ -1449,7 +1436,7 @@ ngx_stream_redis_master_announce(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_slab_pool_t                  *shpool;
     ngx_stream_redis_master_route_t  *route;
 
-    shpool = ngx_stream_redis_master_shpool();
+    shpool = rmcf->shpool;
     route = rmcf->route;
 
     ngx_shmtx_lock(&shpool->mutex);
@@ -1494,7 +1481,7 @@ ngx_stream_redis_master_announce_suspect(
         return;
     }
 
-    shpool = ngx_stream_redis_master_shpool();
+    shpool = rmcf->shpool;
 
     ngx_shmtx_lock(&shpool->mutex);
     route->suspect = suspect;
@@ -1512,7 +1499,7 @@ ngx_stream_redis_master_announce_fallback(
     ngx_slab_pool_t                  *shpool;
     ngx_stream_redis_master_route_t  *route;
 
-    shpool = ngx_stream_redis_master_shpool();
+    shpool = rmcf->shpool;
     route = rmcf->route;
 
     /* asked for each connection of a read pool: no lock when unchanged */
@@ -1553,7 +1540,7 @@ ngx_stream_redis_master_remember(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_target_t  **tp;
 
     route = rmcf->route;
-    shpool = ngx_stream_redis_master_shpool();
+    shpool = rmcf->shpool;
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -1680,7 +1667,7 @@ ngx_stream_redis_master_read_status(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_slab_pool_t                    *shpool;
     ngx_stream_redis_master_target_t  **tp;
 
-    shpool = ngx_stream_redis_master_shpool();
+    shpool = rmcf->shpool;
 
     ngx_shmtx_lock(&shpool->mutex);
 

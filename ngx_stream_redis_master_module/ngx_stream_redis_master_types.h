@@ -367,6 +367,9 @@ typedef struct {
     ngx_array_t                        pools;
     ngx_stream_redis_master_node_t    *node;
 
+    /* the zone's pool, which node is in (set with it) */
+    ngx_slab_pool_t                   *shpool;
+
     /* the name its certificate must bear, and sent as SNI */
     ngx_str_t                          ssl_name;
 
@@ -418,6 +421,9 @@ typedef struct {
     ngx_array_t                        targets;
     ngx_array_t                        sentinels;
     ngx_stream_redis_master_route_t   *route;
+
+    /* the zone's pool, which route is in (set with it) */
+    ngx_slab_pool_t                   *shpool;
 
     /* worker-local */
     ngx_queue_t                        sessions;
