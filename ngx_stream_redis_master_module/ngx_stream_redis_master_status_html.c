@@ -4,9 +4,8 @@
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * The status page in HTML: one page that refreshes itself, each upstream
- * drawn as its topology from the view (ngx_stream_redis_master_status_
- * view.c), every text through the HTML escaping of
- * ngx_stream_redis_master_status_text().
+ * drawn as its topology from its view (status_view.c), every text through
+ * the HTML escaping of ngx_stream_redis_master_status_text().
  */
 
 

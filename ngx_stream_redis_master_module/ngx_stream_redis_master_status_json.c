@@ -5,8 +5,8 @@
  *
  * The status page in JSON (docs/status.md: every field, and the version's
  * meaning): each upstream, its servers and its Sentinels as objects whose
- * fields are the rows of their tables (ngx_stream_redis_master_status_
- * fields.c), in the tables' order.
+ * fields are the rows of their tables in status_fields.c, in the tables'
+ * order.
  */
 
 

@@ -5,8 +5,8 @@
  *
  * The status page in the Prometheus text format (docs/status.md names
  * every metric): a metric for each row of the field tables that has one
- * (ngx_stream_redis_master_status_fields.c), those of the upstreams first,
- * then those of the servers, of the Sentinels, and the counters.
+ * (status_fields.c), those of the upstreams first, then those of the
+ * servers, of the Sentinels, and the counters.
  */
 
 
