@@ -1,0 +1,81 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+ *
+ * Layer 6, the module: what its files (module.c, conf.c, registry.c,
+ * tls.c, runtime.c, variable.c) give each other, and the ranges of the
+ * directives' parameters.
+ */
+
+
+#ifndef _NGX_STREAM_REDIS_MASTER_CONF_H_INCLUDED_
+#define _NGX_STREAM_REDIS_MASTER_CONF_H_INCLUDED_
+
+
+#include "ngx_stream_redis_master_balancer.h"
+#include "ngx_stream_redis_master_check.h"
+
+
+/*
+ * The ranges of the parameters (docs/directives.md says why each): nginx
+ * -t refuses a value outside, so that no value it accepts can overflow a
+ * timer, a deadline or a 32-bit field of the zone.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_MIN_INTERVAL      50
+#define NGX_STREAM_REDIS_MASTER_MIN_TIMEOUT       10
+#define NGX_STREAM_REDIS_MASTER_MAX_TIME          (3600 * 1000)
+#define NGX_STREAM_REDIS_MASTER_MIN_REPLICA_LAG   1000
+#define NGX_STREAM_REDIS_MASTER_MAX_COUNT         1000
+#define NGX_STREAM_REDIS_MASTER_MAX_WAIT_QUEUE    65536
+#define NGX_STREAM_REDIS_MASTER_MAX_LAG_BYTES     ((off_t) 1024 << 30)
+#define NGX_STREAM_REDIS_MASTER_MAX_MASTER_NAME   1024
+#define NGX_STREAM_REDIS_MASTER_MAX_VERIFY_DEPTH  100
+#define NGX_STREAM_REDIS_MASTER_MAX_SSL_NAME      253
+
+
+/* conf.c: the configurations and the directives */
+void *ngx_stream_redis_master_create_main_conf(ngx_conf_t *cf);
+void *ngx_stream_redis_master_create_srv_conf(ngx_conf_t *cf);
+char *ngx_stream_redis_master_init_main_conf(ngx_conf_t *cf,
+    void *conf);
+char *ngx_stream_redis_master_master(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_stream_redis_master_replica(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_stream_redis_master_check(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_stream_redis_master_sentinel(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+
+/* registry.c: the probe targets */
+ngx_int_t ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
+    ngx_stream_upstream_srv_conf_t *us);
+
+#if (NGX_STREAM_SSL)
+/* tls.c: the TLS contexts */
+ngx_int_t ngx_stream_redis_master_merge_ssl(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf);
+ngx_uint_t ngx_stream_redis_master_same_ssl(
+    ngx_stream_redis_master_ssl_conf_t *a,
+    ngx_stream_redis_master_ssl_conf_t *b);
+ngx_int_t ngx_stream_redis_master_ssl_name(ngx_conf_t *cf,
+    ngx_stream_redis_master_target_t *t, ngx_str_t *server);
+void ngx_stream_redis_master_warn_unverified(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf);
+char *ngx_stream_redis_master_ssl_verify_depth(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_stream_redis_master_check_ssl_name(ngx_conf_t *cf,
+    void *post, void *data);
+#endif
+
+/* runtime.c: the sweep */
+ngx_int_t ngx_stream_redis_master_init_sweep(ngx_cycle_t *cycle);
+void ngx_stream_redis_master_hurry(ngx_cycle_t *cycle);
+
+/* variable.c: the stream variables */
+ngx_int_t ngx_stream_redis_master_add_variables(ngx_conf_t *cf);
+
+
+#endif /* _NGX_STREAM_REDIS_MASTER_CONF_H_INCLUDED_ */
