@@ -49,6 +49,37 @@ static char *ngx_stream_redis_master_read_password(ngx_conf_t *cf,
      && ngx_strncmp((value)->data, lit, sizeof(lit) - 1) == 0)
 
 
+/*
+ * The zone's size: a fixed part for the slab pool's own pages, the zone's
+ * header and the records of the workers of each configuration, and a part
+ * per target for its node (under 512 bytes with its key) and its share of
+ * the routes of its upstreams (a route's history alone is 528 bytes), with
+ * room for the slab allocator's rounding.  It moves in whole megabytes
+ * (see init_main_conf).
+ */
+
+#define NGX_STREAM_REDIS_MASTER_ZONE_BASE        65536
+#define NGX_STREAM_REDIS_MASTER_ZONE_PER_TARGET  2048
+#define NGX_STREAM_REDIS_MASTER_ZONE_STEP        (1024 * 1024)
+
+
+/*
+ * A password file holds one secret: a larger file is not one (a wrong
+ * path: a key, a log), and is refused rather than read into the
+ * configuration's memory.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_MAX_PASSWORD_FILE  4096
+
+
+/*
+ * A bare number of milliseconds above this (100 s) in redis_check is
+ * most likely meant in milliseconds, as HAProxy's "inter" has it.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_UNITLESS_WARN  100000
+
+
 void *
 ngx_stream_redis_master_create_main_conf(ngx_conf_t *cf)
 {
@@ -112,7 +143,7 @@ ngx_stream_redis_master_create_srv_conf(ngx_conf_t *cf)
     rmcf->max_lag = NGX_CONF_UNSET_MSEC;
     rmcf->max_lag_bytes = NGX_CONF_UNSET;
     rmcf->min_replicas_max_lag = NGX_CONF_UNSET_MSEC;
-    rmcf->wait_queue = 1024;
+    rmcf->wait_queue = NGX_STREAM_REDIS_MASTER_DEFAULT_WAIT_QUEUE;
 
     /*
      * set by ngx_pcalloc(), for rmcf->ssl and rmcf->sentinel_ssl:
@@ -212,7 +243,10 @@ ngx_stream_redis_master_init_main_conf(ngx_conf_t *cf, void *conf)
      * the size moves in whole megabytes: adding a few servers keeps state.
      */
 
-    size = ngx_align(rmmcf->targets.nelts * 2048 + 65536, 1024 * 1024);
+    size = ngx_align(rmmcf->targets.nelts
+                     * NGX_STREAM_REDIS_MASTER_ZONE_PER_TARGET
+                     + NGX_STREAM_REDIS_MASTER_ZONE_BASE,
+                     NGX_STREAM_REDIS_MASTER_ZONE_STEP);
 
     ngx_str_set(&name, "redis_master");
 
@@ -529,10 +563,10 @@ ngx_stream_redis_master_check(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
     ngx_str_null(&file);
 
-    rmcf->check.interval = 1000;
-    rmcf->check.timeout = 1000;
-    rmcf->check.rise = 1;
-    rmcf->check.fall = 2;
+    rmcf->check.interval = NGX_STREAM_REDIS_MASTER_DEFAULT_INTERVAL;
+    rmcf->check.timeout = NGX_STREAM_REDIS_MASTER_DEFAULT_TIMEOUT;
+    rmcf->check.rise = NGX_STREAM_REDIS_MASTER_DEFAULT_RISE;
+    rmcf->check.fall = NGX_STREAM_REDIS_MASTER_DEFAULT_FALL;
 
     for (i = 1; i < cf->args->nelts; i++) {
 
@@ -559,7 +593,7 @@ ngx_stream_redis_master_check(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
              * "inter": "interval=500" is most likely a mistake
              */
 
-            if (ms > 100000
+            if (ms > NGX_STREAM_REDIS_MASTER_UNITLESS_WARN
                 && ngx_stream_redis_master_is_number(s.data, s.len))
             {
                 ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
@@ -604,8 +638,9 @@ ngx_stream_redis_master_check(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         /* the probes may reach a server on a port of their own */
 
         if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "port=")) {
-            if (ngx_stream_redis_master_num_param(cf, &value[i], 5, 1, 65535,
-                                                  &n)
+            if (ngx_stream_redis_master_num_param(cf, &value[i], 5, 1,
+                                            NGX_STREAM_REDIS_MASTER_MAX_PORT,
+                                            &n)
                 != NGX_OK)
             {
                 return NGX_CONF_ERROR;
@@ -808,12 +843,7 @@ ngx_stream_redis_master_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-/*
- * An unknown parameter may be a mistyped "password=" ("password:s3cret"),
- * or a secret written on its own: only its leading name, letters and "_"
- * up to an "=" or any other character, is echoed, so that a secret never
- * reaches the error log.
- */
+/* whether a value is a bare number: digits, no unit */
 
 static ngx_uint_t
 ngx_stream_redis_master_is_number(u_char *p, size_t len)
@@ -1051,6 +1081,13 @@ ngx_stream_redis_master_address_masked(ngx_str_t *value)
 }
 
 
+/*
+ * An unknown parameter may be a mistyped "password=" ("password:s3cret"),
+ * or a secret written on its own: only its leading name, letters and "_"
+ * up to an "=" or any other character, is echoed, so that a secret never
+ * reaches the error log.
+ */
+
 static char *
 ngx_stream_redis_master_bad_param(ngx_conf_t *cf, ngx_str_t *value)
 {
@@ -1133,11 +1170,12 @@ ngx_stream_redis_master_read_password(ngx_conf_t *cf, ngx_str_t *directive,
 
     len = (size_t) ngx_file_size(&fi);
 
-    if (len > 4096) {
+    if (len > NGX_STREAM_REDIS_MASTER_MAX_PASSWORD_FILE) {
         ngx_close_file(fd);
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\" password_file \"%V\" is larger "
-                           "than 4096 bytes", directive, &name);
+                           "than %d bytes", directive, &name,
+                           NGX_STREAM_REDIS_MASTER_MAX_PASSWORD_FILE);
         return NGX_CONF_ERROR;
     }
 

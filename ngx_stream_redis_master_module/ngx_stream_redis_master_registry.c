@@ -12,6 +12,10 @@
 #include "ngx_stream_redis_master_conf.h"
 
 
+/* nginx's own default of resolver_timeout */
+#define NGX_STREAM_REDIS_MASTER_RESOLVER_TIMEOUT  30000
+
+
 static ngx_int_t ngx_stream_redis_master_init_min_replicas(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf);
 static ngx_int_t ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
@@ -59,13 +63,14 @@ ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
     peers = us->peer.data;
 
     if (rmcf->check.interval == NGX_CONF_UNSET_MSEC) {
-        rmcf->check.interval = 1000;
-        rmcf->check.timeout = 1000;
-        rmcf->check.rise = 1;
-        rmcf->check.fall = 2;
+        rmcf->check.interval = NGX_STREAM_REDIS_MASTER_DEFAULT_INTERVAL;
+        rmcf->check.timeout = NGX_STREAM_REDIS_MASTER_DEFAULT_TIMEOUT;
+        rmcf->check.rise = NGX_STREAM_REDIS_MASTER_DEFAULT_RISE;
+        rmcf->check.fall = NGX_STREAM_REDIS_MASTER_DEFAULT_FALL;
     }
 
-    ngx_conf_init_msec_value(rmcf->max_lag, 15000);
+    ngx_conf_init_msec_value(rmcf->max_lag,
+                             NGX_STREAM_REDIS_MASTER_DEFAULT_MAX_LAG);
 
 #if (NGX_STREAM_SSL)
     if (ngx_stream_redis_master_merge_ssl(cf, rmcf) != NGX_OK) {
@@ -132,7 +137,8 @@ ngx_stream_redis_master_init_min_replicas(ngx_conf_t *cf,
 
     n = rmcf->targets.nelts;
 
-    ngx_conf_init_msec_value(rmcf->min_replicas_max_lag, 10000);
+    ngx_conf_init_msec_value(rmcf->min_replicas_max_lag,
+                      NGX_STREAM_REDIS_MASTER_DEFAULT_MIN_REPLICAS_MAX_LAG);
 
     if (rmcf->min_replicas == NGX_STREAM_REDIS_MASTER_MAJORITY) {
         rmcf->min_replicas = ngx_max(n / 2, 1);
@@ -371,7 +377,7 @@ ngx_stream_redis_master_resolver(ngx_conf_t *cf,
 #endif
 
     if (*timeout == NGX_CONF_UNSET_MSEC) {
-        *timeout = 30000;
+        *timeout = NGX_STREAM_REDIS_MASTER_RESOLVER_TIMEOUT;
     }
 
     if (resolver == NULL || resolver == NGX_CONF_UNSET_PTR
