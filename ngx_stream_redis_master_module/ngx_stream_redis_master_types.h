@@ -469,6 +469,9 @@ typedef struct {
 
     /* worker-local */
     ngx_event_t                        sweep;
+
+    /* posted by kick() (state); the checker's: runs the kicks at once */
+    ngx_event_t                        kicked;
     ngx_msec_t                         started;
     ngx_msec_t                         watch;
     ngx_msec_t                         watched;
