@@ -86,7 +86,6 @@ char *ngx_stream_redis_master_check_ssl_name(ngx_conf_t *cf,
 
 /* runtime.c: the sweep */
 ngx_int_t ngx_stream_redis_master_init_sweep(ngx_cycle_t *cycle);
-void ngx_stream_redis_master_hurry(ngx_cycle_t *cycle);
 
 /* variable.c: the stream variables */
 ngx_int_t ngx_stream_redis_master_add_variables(ngx_conf_t *cf);

@@ -16,6 +16,7 @@ static ngx_msec_t ngx_stream_redis_master_next_sweep(
     ngx_stream_redis_master_main_conf_t *rmmcf);
 static ngx_uint_t ngx_stream_redis_master_taking_over(
     ngx_stream_redis_master_main_conf_t *rmmcf);
+static void ngx_stream_redis_master_hurry(ngx_event_t *ev);
 
 
 /*
@@ -52,6 +53,12 @@ ngx_stream_redis_master_init_sweep(ngx_cycle_t *cycle)
     rmmcf->sweep.cancelable = 1;
 
     ngx_add_timer(&rmmcf->sweep, ngx_stream_redis_master_next_sweep(rmmcf));
+
+    /* posted as a session or a held connection begins (peer.c) */
+
+    rmmcf->tracked.handler = ngx_stream_redis_master_hurry;
+    rmmcf->tracked.data = rmmcf;
+    rmmcf->tracked.log = cycle->log;
 
     return NGX_OK;
 }
@@ -145,18 +152,18 @@ ngx_stream_redis_master_taking_over(ngx_stream_redis_master_main_conf_t *rmmcf)
 
 
 /*
- * A session or a held connection began in this worker: sweep soon, as a
- * change of master must reach it within one sweep.
+ * A session or a held connection began in this worker (rmmcf->tracked,
+ * posted by peer.c): sweep soon, as a change of master must reach it
+ * within one sweep.
  */
 
-void
-ngx_stream_redis_master_hurry(ngx_cycle_t *cycle)
+static void
+ngx_stream_redis_master_hurry(ngx_event_t *ev)
 {
     ngx_msec_t                            delay;
     ngx_stream_redis_master_main_conf_t  *rmmcf;
 
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
+    rmmcf = ev->data;
 
     if (!rmmcf->sweep.timer_set) {
         return;
