@@ -63,6 +63,22 @@ char *ngx_stream_redis_master_check(ngx_conf_t *cf,
 char *ngx_stream_redis_master_sentinel(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 
+/* param.c: the parameters' values, and errors */
+ngx_uint_t ngx_stream_redis_master_is_number(u_char *p, size_t len);
+ngx_int_t ngx_stream_redis_master_time_param(ngx_conf_t *cf,
+    ngx_str_t *value, size_t skip, ngx_msec_t low, ngx_msec_t high,
+    ngx_msec_t *ms);
+ngx_int_t ngx_stream_redis_master_num_param(ngx_conf_t *cf,
+    ngx_str_t *value, size_t skip, ngx_int_t low, ngx_int_t high,
+    ngx_int_t *n);
+ngx_int_t ngx_stream_redis_master_out_of_range(ngx_conf_t *cf,
+    ngx_str_t *value, const char *what, off_t low, off_t high,
+    u_char *(*print)(u_char *p, off_t v));
+u_char *ngx_stream_redis_master_print_size(u_char *p, off_t size);
+size_t ngx_stream_redis_master_address_masked(ngx_str_t *value);
+char *ngx_stream_redis_master_bad_param(ngx_conf_t *cf,
+    ngx_str_t *value);
+
 /* registry.c: the probe targets */
 ngx_int_t ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
     ngx_stream_upstream_srv_conf_t *us);
