@@ -61,6 +61,7 @@ static ngx_int_t ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
 static ngx_msec_t ngx_stream_redis_master_next_delay(
     ngx_stream_redis_master_checker_t *ck);
 static void ngx_stream_redis_master_timer_handler(ngx_event_t *ev);
+static void ngx_stream_redis_master_kick_handler(ngx_event_t *ev);
 static void ngx_stream_redis_master_probe(
     ngx_stream_redis_master_checker_t *ck);
 static void ngx_stream_redis_master_send_probe(
@@ -109,6 +110,13 @@ ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle)
 
     rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
                                                ngx_stream_redis_master_module);
+
+    /* kick() (state) posts it: a kick asked for in this worker, at once */
+
+    rmmcf->kicked.handler = ngx_stream_redis_master_kick_handler;
+    rmmcf->kicked.data = rmmcf;
+    rmmcf->kicked.log = cycle->log;
+
     tp = rmmcf->targets.elts;
 
     for (i = 0; i < rmmcf->targets.nelts; i++) {
@@ -364,6 +372,15 @@ ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle)
                           ? 1 : NGX_STREAM_REDIS_MASTER_MIN_FAST - elapsed);
         }
     }
+}
+
+
+/* the event kick() posts (rmmcf->kicked): the kicks run at once */
+
+static void
+ngx_stream_redis_master_kick_handler(ngx_event_t *ev)
+{
+    ngx_stream_redis_master_run_kicks((ngx_cycle_t *) ngx_cycle);
 }
 
 

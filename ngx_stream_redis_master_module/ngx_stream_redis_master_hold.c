@@ -128,9 +128,7 @@ ngx_stream_redis_master_hold(ngx_peer_connection_t *pc, void *data)
     ngx_queue_insert_tail(&rmcf->held, &pd->queue);
     rmcf->nheld++;
 
-    if (ngx_stream_redis_master_tracked) {
-        ngx_stream_redis_master_tracked((ngx_cycle_t *) ngx_cycle);
-    }
+    ngx_stream_redis_master_post_tracked();
 
     if (pd->failed) {
         ngx_log_error(NGX_LOG_INFO, pc->log, 0,

@@ -12,10 +12,6 @@
 #include "ngx_stream_redis_master_peer.h"
 
 
-/* what a new session triggers in the layers above: set at start-up */
-ngx_stream_redis_master_handler_pt  ngx_stream_redis_master_tracked;
-
-
 ngx_int_t
 ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t index)
@@ -67,9 +63,7 @@ ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
         ngx_queue_insert_tail(&pd->conf->sessions, &pd->queue);
         pd->linked = 1;
 
-        if (ngx_stream_redis_master_tracked) {
-            ngx_stream_redis_master_tracked((ngx_cycle_t *) ngx_cycle);
-        }
+        ngx_stream_redis_master_post_tracked();
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_STREAM, pc->log, 0,
@@ -100,4 +94,24 @@ ngx_stream_redis_master_peer(ngx_stream_upstream_rr_peers_t *peers,
     }
 
     return peer;
+}
+
+
+/*
+ * A session or a held connection began in this worker: posts the event
+ * that the sweep registered (rmmcf->tracked), as a change of master must
+ * reach the connection within one sweep.
+ */
+
+void
+ngx_stream_redis_master_post_tracked(void)
+{
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_stream_redis_master_module);
+
+    if (rmmcf->tracked.handler) {
+        ngx_post_event(&rmmcf->tracked, &ngx_posted_events);
+    }
 }

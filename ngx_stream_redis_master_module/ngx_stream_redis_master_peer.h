@@ -20,9 +20,7 @@ ngx_stream_upstream_rr_peer_t *ngx_stream_redis_master_peer(
     ngx_stream_upstream_rr_peers_t **owner);
 ngx_int_t ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t index);
-
-/* a session or a held connection began: set at start-up */
-extern ngx_stream_redis_master_handler_pt  ngx_stream_redis_master_tracked;
+void ngx_stream_redis_master_post_tracked(void);
 
 
 #endif /* _NGX_STREAM_REDIS_MASTER_PEER_H_INCLUDED_ */

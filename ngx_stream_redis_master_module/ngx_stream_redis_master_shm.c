@@ -12,10 +12,6 @@
 #include "ngx_stream_redis_master_state.h"
 
 
-/* what a kick triggers in the layers above: set at start-up */
-ngx_stream_redis_master_handler_pt  ngx_stream_redis_master_kicked;
-
-
 static ngx_stream_redis_master_node_t *ngx_stream_redis_master_node(
     ngx_stream_redis_master_main_conf_t *rmmcf, ngx_str_t *key);
 static ngx_stream_redis_master_route_t *ngx_stream_redis_master_route(
@@ -1174,8 +1170,9 @@ ngx_stream_redis_master_copy_node(ngx_stream_redis_master_node_t *copy,
 
 /*
  * Asks the owners of these targets to check them now; returns the kick
- * counter of the last one.  The owners notice it at their next sweep, or
- * at once through ngx_stream_redis_master_kicked, set at start-up.
+ * counter of the last one.  The owners notice it at their next sweep; in
+ * this worker, at once: kick() posts the event that the checker registered
+ * (rmmcf->kicked), which runs after the event at hand.
  */
 
 ngx_uint_t
@@ -1199,8 +1196,8 @@ ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t **tp,
 
     ngx_shmtx_unlock(&rmmcf->shpool->mutex);
 
-    if (ngx_stream_redis_master_kicked) {
-        ngx_stream_redis_master_kicked((ngx_cycle_t *) ngx_cycle);
+    if (rmmcf->kicked.handler) {
+        ngx_post_event(&rmmcf->kicked, &ngx_posted_events);
     }
 
     return kick;

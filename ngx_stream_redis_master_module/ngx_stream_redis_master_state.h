@@ -64,8 +64,5 @@ void ngx_stream_redis_master_read_status(
     ngx_stream_redis_master_node_t *sentinels,
     ngx_stream_redis_master_route_t *route);
 
-/* runs the checks a kick asked for: the checker's, set at start-up */
-extern ngx_stream_redis_master_handler_pt  ngx_stream_redis_master_kicked;
-
 
 #endif /* _NGX_STREAM_REDIS_MASTER_STATE_H_INCLUDED_ */

@@ -479,6 +479,15 @@ typedef struct {
     ngx_msec_t                         watch;
     ngx_msec_t                         watched;
     ngx_uint_t                         probing;
+
+    /* worker-local: posted by kick() (state), the checker's: kicks now */
+    ngx_event_t                        kicked;
+
+    /*
+     * worker-local: posted as a session or a held connection begins
+     * (peer.c), the sweep's: it sweeps within NGX_STREAM_REDIS_MASTER_SWEEP
+     */
+    ngx_event_t                        tracked;
 } ngx_stream_redis_master_main_conf_t;
 
 
@@ -589,7 +598,6 @@ struct redisReader;
 
 
 /* steps that a lower layer triggers in a higher one, set at start-up */
-typedef void (*ngx_stream_redis_master_handler_pt)(ngx_cycle_t *cycle);
 typedef void (*ngx_stream_redis_master_target_pt)(
     ngx_stream_redis_master_target_t *t);
 

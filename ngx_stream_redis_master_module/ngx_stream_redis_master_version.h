@@ -12,7 +12,6 @@
 #define _NGX_STREAM_REDIS_MASTER_VERSION_H_INCLUDED_
 
 
-#define NGX_STREAM_REDIS_MASTER_VERSION_NUMBER  1000
 #define NGX_STREAM_REDIS_MASTER_VERSION         "0.1.0"
 #define NGX_STREAM_REDIS_MASTER_VER                                         \
     "ngx_stream_redis_master_module/" NGX_STREAM_REDIS_MASTER_VERSION

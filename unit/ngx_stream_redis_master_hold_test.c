@@ -31,8 +31,6 @@ ngx_queue_t            ngx_posted_events;
 ngx_uint_t             ngx_event_flags;
 ngx_uint_t             ngx_use_epoll_rdhup;
 
-ngx_stream_redis_master_handler_pt  ngx_stream_redis_master_tracked;
-
 
 void
 ngx_log_error_core(ngx_uint_t level, ngx_log_t *log, ngx_err_t err,
@@ -77,6 +75,10 @@ ngx_int_t
 ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t master)
     T_UNUSED("ngx_stream_redis_master_use_peer")
+
+void
+ngx_stream_redis_master_post_tracked(void)
+    T_UNUSED("ngx_stream_redis_master_post_tracked")
 
 char *
 ngx_conf_set_flag_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
