@@ -357,7 +357,7 @@ bench-scale: deps bench-scale-deps
 	perl bench/scale
 
 bench-scale-deps:
-	$(call install_missing,iproute2 util-linux)
+	$(call install_missing,iproute2 util-linux haproxy)
 
 clean:
 	rm -rf $(BUILD) t/servroot*
