@@ -363,7 +363,7 @@ ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc, void *data,
         tp = (ngx_stream_redis_master_target_t **) pd->conf->targets.elts
              + pd->index;
 
-        pd->kick = ngx_stream_redis_master_kick(tp, 1);
+        pd->kick = ngx_stream_redis_master_kick(pd->conf->main, tp, 1);
         pd->failed = 1;
     }
 }

@@ -316,9 +316,12 @@ ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle)
 
     static ngx_uint_t  seen;
 
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+
     /* nothing to look for while no kick was asked for since the last look */
 
-    kicks = ngx_stream_redis_master_kicks(cycle);
+    kicks = ngx_stream_redis_master_kicks(rmmcf);
 
     if (kicks == seen) {
         return;
@@ -326,8 +329,6 @@ ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle)
 
     seen = kicks;
 
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
     tp = rmmcf->targets.elts;
 
     for (i = 0; i < rmmcf->targets.nelts; i++) {

@@ -128,7 +128,7 @@ ngx_stream_redis_master_hold(ngx_peer_connection_t *pc, void *data)
     ngx_queue_insert_tail(&rmcf->held, &pd->queue);
     rmcf->nheld++;
 
-    ngx_stream_redis_master_post_tracked();
+    ngx_stream_redis_master_post_tracked(rmcf->main);
 
     if (pd->failed) {
         ngx_log_error(NGX_LOG_INFO, pc->log, 0,

@@ -281,7 +281,7 @@ ngx_stream_redis_master_init_module(ngx_cycle_t *cycle)
 
     if (rmmcf) {
         rmmcf->committed = 1;
-        ngx_stream_redis_master_commit(cycle);
+        ngx_stream_redis_master_commit(rmmcf);
     }
 
     return NGX_OK;
@@ -308,7 +308,7 @@ ngx_stream_redis_master_init_process(ngx_cycle_t *cycle)
 
     /* before it reads a node: the zone keeps its configuration's entries */
 
-    ngx_stream_redis_master_register(cycle, 0);
+    ngx_stream_redis_master_register(rmmcf, 0);
 
     /* the layers below trigger this through its callback */
 
@@ -329,8 +329,12 @@ ngx_stream_redis_master_init_process(ngx_cycle_t *cycle)
 static void
 ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                               ngx_stream_redis_master_module);
+
     ngx_stream_redis_master_close_checkers(cycle);
-    ngx_stream_redis_master_disown(ngx_stream_cycle_get_module_main_conf(
-                                     cycle, ngx_stream_redis_master_module));
-    ngx_stream_redis_master_register(cycle, 1);
+    ngx_stream_redis_master_disown(rmmcf);
+    ngx_stream_redis_master_register(rmmcf, 1);
 }

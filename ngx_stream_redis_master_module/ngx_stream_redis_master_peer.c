@@ -63,7 +63,7 @@ ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
         ngx_queue_insert_tail(&pd->conf->sessions, &pd->queue);
         pd->linked = 1;
 
-        ngx_stream_redis_master_post_tracked();
+        ngx_stream_redis_master_post_tracked(pd->conf->main);
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_STREAM, pc->log, 0,
@@ -104,13 +104,9 @@ ngx_stream_redis_master_peer(ngx_stream_upstream_rr_peers_t *peers,
  */
 
 void
-ngx_stream_redis_master_post_tracked(void)
+ngx_stream_redis_master_post_tracked(
+    ngx_stream_redis_master_main_conf_t *rmmcf)
 {
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
-
-    rmmcf = ngx_stream_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_stream_redis_master_module);
-
     if (rmmcf->tracked.handler) {
         ngx_post_event(&rmmcf->tracked, &ngx_posted_events);
     }

@@ -20,7 +20,8 @@ ngx_stream_upstream_rr_peer_t *ngx_stream_redis_master_peer(
     ngx_stream_upstream_rr_peers_t **owner);
 ngx_int_t ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t index);
-void ngx_stream_redis_master_post_tracked(void);
+void ngx_stream_redis_master_post_tracked(
+    ngx_stream_redis_master_main_conf_t *rmmcf);
 
 
 #endif /* _NGX_STREAM_REDIS_MASTER_PEER_H_INCLUDED_ */

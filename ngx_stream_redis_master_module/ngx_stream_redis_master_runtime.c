@@ -103,7 +103,7 @@ ngx_stream_redis_master_sweep_handler(ngx_event_t *ev)
             || (ngx_msec_int_t) (ngx_current_msec - rmmcf->started)
                < NGX_STREAM_REDIS_MASTER_TAKEOVER))
     {
-        ngx_stream_redis_master_reclaim((ngx_cycle_t *) ngx_cycle);
+        ngx_stream_redis_master_reclaim(rmmcf);
     }
 
     if (!ngx_terminate) {

@@ -833,9 +833,9 @@ ngx_stream_redis_master_kick_pools(ngx_stream_redis_master_target_t *t)
     pool = t->pools.elts;
 
     for (i = 0; i < t->pools.nelts; i++) {
-        ngx_stream_redis_master_kick(pool[i]->targets.elts,
+        ngx_stream_redis_master_kick(pool[i]->main, pool[i]->targets.elts,
                                      pool[i]->targets.nelts);
-        ngx_stream_redis_master_kick(pool[i]->sentinels.elts,
+        ngx_stream_redis_master_kick(pool[i]->main, pool[i]->sentinels.elts,
                                      pool[i]->sentinels.nelts);
     }
 }

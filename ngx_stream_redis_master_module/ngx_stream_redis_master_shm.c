@@ -133,6 +133,7 @@ ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         }
 
         rmcfp[i]->shpool = rmmcf->shpool;
+        rmcfp[i]->main = rmmcf;
 
         if (ngx_stream_redis_master_make_room(rmmcf, rmcfp[i]) != NGX_OK) {
             goto failed;
@@ -625,13 +626,8 @@ ngx_stream_redis_master_disown(ngx_stream_redis_master_main_conf_t *rmmcf)
  */
 
 void
-ngx_stream_redis_master_commit(ngx_cycle_t *cycle)
+ngx_stream_redis_master_commit(ngx_stream_redis_master_main_conf_t *rmmcf)
 {
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
-
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
-
     if (rmmcf == NULL || rmmcf->sh == NULL) {
         return;
     }
@@ -649,14 +645,11 @@ ngx_stream_redis_master_commit(ngx_cycle_t *cycle)
  */
 
 void
-ngx_stream_redis_master_register(ngx_cycle_t *cycle, ngx_uint_t exiting)
+ngx_stream_redis_master_register(ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_uint_t exiting)
 {
     ngx_stream_redis_master_worker_t      *w;
-    ngx_stream_redis_master_main_conf_t   *rmmcf;
     ngx_stream_redis_master_generation_t  *gen;
-
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
 
     if (ngx_process != NGX_PROCESS_WORKER
         || rmmcf == NULL
@@ -701,17 +694,14 @@ ngx_stream_redis_master_register(ngx_cycle_t *cycle, ngx_uint_t exiting)
  */
 
 void
-ngx_stream_redis_master_reclaim(ngx_cycle_t *cycle)
+ngx_stream_redis_master_reclaim(ngx_stream_redis_master_main_conf_t *rmmcf)
 {
     ngx_uint_t                            horizon, nodes, routes;
     ngx_queue_t                          *q, *next;
     ngx_slab_pool_t                      *shpool;
     ngx_stream_redis_master_node_t       *node;
     ngx_stream_redis_master_route_t      *route;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
 
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
 
     if (ngx_process != NGX_PROCESS_WORKER
         || rmmcf == NULL
@@ -799,7 +789,7 @@ ngx_stream_redis_master_reclaim(ngx_cycle_t *cycle)
     ngx_shmtx_unlock(&shpool->mutex);
 
     if (nodes || routes) {
-        ngx_log_debug2(NGX_LOG_DEBUG_STREAM, cycle->log, 0,
+        ngx_log_debug2(NGX_LOG_DEBUG_STREAM, ngx_cycle->log, 0,
                        "redis_master zone: %ui servers and %ui upstreams "
                        "given back", nodes, routes);
 
@@ -1176,14 +1166,11 @@ ngx_stream_redis_master_copy_node(ngx_stream_redis_master_node_t *copy,
  */
 
 ngx_uint_t
-ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t **tp,
-    ngx_uint_t n)
+ngx_stream_redis_master_kick(ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_stream_redis_master_target_t **tp, ngx_uint_t n)
 {
-    ngx_uint_t                            i, kick;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
+    ngx_uint_t  i, kick;
 
-    rmmcf = ngx_stream_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_stream_redis_master_module);
     kick = 0;
 
     ngx_shmtx_lock(&rmmcf->shpool->mutex);
@@ -1210,13 +1197,8 @@ ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t **tp,
  */
 
 ngx_uint_t
-ngx_stream_redis_master_kicks(ngx_cycle_t *cycle)
+ngx_stream_redis_master_kicks(ngx_stream_redis_master_main_conf_t *rmmcf)
 {
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
-
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
-
     return rmmcf->sh->kicks;
 }
 

@@ -24,10 +24,13 @@ ngx_uint_t ngx_stream_redis_master_claimable(
     ngx_stream_redis_master_target_t *t, ngx_msec_t stale);
 void ngx_stream_redis_master_disown(
     ngx_stream_redis_master_main_conf_t *rmmcf);
-void ngx_stream_redis_master_commit(ngx_cycle_t *cycle);
-void ngx_stream_redis_master_register(ngx_cycle_t *cycle,
+void ngx_stream_redis_master_commit(
+    ngx_stream_redis_master_main_conf_t *rmmcf);
+void ngx_stream_redis_master_register(
+    ngx_stream_redis_master_main_conf_t *rmmcf,
     ngx_uint_t exiting);
-void ngx_stream_redis_master_reclaim(ngx_cycle_t *cycle);
+void ngx_stream_redis_master_reclaim(
+    ngx_stream_redis_master_main_conf_t *rmmcf);
 void ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
     size_t len, ngx_uint_t stalled, ngx_msec_t latency, ngx_log_t *log);
@@ -41,9 +44,12 @@ void ngx_stream_redis_master_announce_suspect(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t suspect);
 ngx_uint_t ngx_stream_redis_master_announce_fallback(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t fallback);
-ngx_uint_t ngx_stream_redis_master_kick(ngx_stream_redis_master_target_t **tp,
+ngx_uint_t ngx_stream_redis_master_kick(
+    ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_stream_redis_master_target_t **tp,
     ngx_uint_t n);
-ngx_uint_t ngx_stream_redis_master_kicks(ngx_cycle_t *cycle);
+ngx_uint_t ngx_stream_redis_master_kicks(
+    ngx_stream_redis_master_main_conf_t *rmmcf);
 void ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t version, ngx_stream_redis_master_decision_t *d,
     uintptr_t *map);

@@ -134,6 +134,10 @@
  * master counts them.  The offset is not kept: the ACK's age is what
  * min_replicas_max_lag reads.
  */
+typedef struct ngx_stream_redis_master_main_conf_s
+    ngx_stream_redis_master_main_conf_t;
+
+
 typedef struct {
     in_port_t                          port;
     uint16_t                           lag;
@@ -425,6 +429,9 @@ typedef struct {
     /* the zone's pool, which route is in (set with it) */
     ngx_slab_pool_t                   *shpool;
 
+    /* the module's configuration that has this upstream (set with it) */
+    ngx_stream_redis_master_main_conf_t  *main;
+
     /* worker-local */
     ngx_queue_t                        sessions;
     ngx_queue_t                        held;
@@ -454,7 +461,7 @@ typedef struct {
 } ngx_stream_redis_master_srv_conf_t;
 
 
-typedef struct {
+struct ngx_stream_redis_master_main_conf_s {
     ngx_array_t                        upstreams;
     ngx_array_t                        targets;
     ngx_shm_zone_t                    *shm_zone;
@@ -488,7 +495,7 @@ typedef struct {
      * (peer.c), the sweep's: it sweeps within NGX_STREAM_REDIS_MASTER_SWEEP
      */
     ngx_event_t                        tracked;
-} ngx_stream_redis_master_main_conf_t;
+};
 
 
 /* what the policy decides for one upstream */

@@ -77,7 +77,7 @@ ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
     T_UNUSED("ngx_stream_redis_master_use_peer")
 
 void
-ngx_stream_redis_master_post_tracked(void)
+ngx_stream_redis_master_post_tracked(ngx_stream_redis_master_main_conf_t *rmmcf)
     T_UNUSED("ngx_stream_redis_master_post_tracked")
 
 char *
