@@ -2517,7 +2517,6 @@ ngx_stream_redis_master_init_process(ngx_cycle_t *cycle)
 
     /* the layers below trigger these through their callbacks */
 
-    ngx_stream_redis_master_recorded = ngx_stream_redis_master_recorded_probe;
     ngx_stream_redis_master_kicked = ngx_stream_redis_master_run_kicks;
     ngx_stream_redis_master_tracked = ngx_stream_redis_master_hurry;
 

@@ -41,14 +41,6 @@ static void ngx_stream_redis_master_log_zone(ngx_shm_zone_t *shm_zone,
     ngx_stream_redis_master_main_conf_t *rmmcf);
 static ngx_uint_t ngx_stream_redis_master_repeated(
     ngx_stream_redis_master_target_t *t, u_char *reason, size_t len);
-static ngx_uint_t ngx_stream_redis_master_differs(
-    ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b);
-static ngx_uint_t ngx_stream_redis_master_acks_differ(
-    ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b);
-static ngx_uint_t ngx_stream_redis_master_forgettable(
-    ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_route_t *route);
 static void ngx_stream_redis_master_copy_node(
     ngx_stream_redis_master_node_t *copy,
     ngx_stream_redis_master_node_t *node);
@@ -920,19 +912,23 @@ ngx_stream_redis_master_older(ngx_uint_t used, ngx_uint_t horizon)
  * master must stop taking writes without delay.  A server that is down
  * only because it stalls keeps its role: a slow command, a fork or a long
  * script must cost clients latency, not their sessions.
+ *
+ * The node as it was and as it is now are copied into "before" and
+ * "after", for the decision module to ask whether the probe changed what
+ * a decision reads (ngx_stream_redis_master_noted()).
  */
 
 void
 ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
-    size_t len, ngx_uint_t stalled, ngx_msec_t latency, ngx_log_t *log)
+    size_t len, ngx_uint_t stalled, ngx_msec_t latency, ngx_log_t *log,
+    ngx_stream_redis_master_node_t *before,
+    ngx_stream_redis_master_node_t *after)
 {
-    ngx_uint_t                            old_role, up, down, role, named;
-    ngx_uint_t                            quiet, lost, stall, i, decisive;
-    ngx_uint_t                            lagging;
-    ngx_slab_pool_t                      *shpool;
-    ngx_stream_redis_master_node_t       *node, before;
-    ngx_stream_redis_master_srv_conf_t  **pool;
+    ngx_uint_t                       old_role, up, down, role, named;
+    ngx_uint_t                       quiet, lost, stall;
+    ngx_slab_pool_t                 *shpool;
+    ngx_stream_redis_master_node_t  *node;
 
     shpool = ngx_stream_redis_master_shpool();
     node = t->node;
@@ -946,7 +942,7 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    before = *node;
+    *before = *node;
 
     node->checked = ngx_current_msec;
     node->owner_seen = ngx_current_msec;
@@ -1013,33 +1009,9 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
         }
     }
 
-    /* the upstreams of the target decide again only if this matters */
+    /* what the decision layer asks policy about (did this matter?) */
 
-    decisive = before.probes == 0
-               || before.up != node->up
-               || before.stalled != node->stalled
-               || (before.failures == 0) != (node->failures == 0)
-               || before.kick_probed != node->kick_probed
-               || ngx_stream_redis_master_differs(&before.info, &node->info);
-
-    lagging = before.info.master_last_io != node->info.master_last_io
-              || before.info.master_repl_offset
-                 != node->info.master_repl_offset
-              || before.info.slave_repl_offset
-                 != node->info.slave_repl_offset;
-
-    pool = t->pools.elts;
-
-    for (i = 0; i < t->pools.nelts; i++) {
-        if (pool[i]->route == NULL) {
-            continue;
-        }
-
-        pool[i]->route->role_version += decisive
-                                  || ngx_stream_redis_master_acks_differ(
-                                         pool[i], &before.info, &node->info);
-        pool[i]->route->lag_version += lagging;
-    }
+    *after = *node;
 
     ngx_shmtx_unlock(&shpool->mutex);
 
@@ -1135,7 +1107,9 @@ ngx_stream_redis_master_repeated(ngx_stream_redis_master_target_t *t,
 /* a consistent copy of every server's state, for one routing decision */
 
 void
-ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf)
+ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_node_t *nodes,
+    ngx_stream_redis_master_node_t *sentinels)
 {
     ngx_uint_t                          i;
     ngx_slab_pool_t                    *shpool;
@@ -1147,14 +1121,13 @@ ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf)
     ngx_shmtx_lock(&shpool->mutex);
 
     for (i = 0; i < rmcf->targets.nelts; i++) {
-        ngx_stream_redis_master_copy_node(&rmcf->snapshot[i], tp[i]->node);
+        ngx_stream_redis_master_copy_node(&nodes[i], tp[i]->node);
     }
 
     tp = rmcf->sentinels.elts;
 
     for (i = 0; i < rmcf->sentinels.nelts; i++) {
-        ngx_stream_redis_master_copy_node(&rmcf->sentinel_snapshot[i],
-                                          tp[i]->node);
+        ngx_stream_redis_master_copy_node(&sentinels[i], tp[i]->node);
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
@@ -1244,13 +1217,14 @@ ngx_stream_redis_master_kicks(ngx_cycle_t *cycle)
  * sweep that finds the published one out of date.  A decision that
  * changes raises the generation, and the role version too when no probe
  * raised it meanwhile, so that the other workers take the new decision at
- * once even when no probe brought it (state went stale).
+ * once even when no probe brought it (state went stale).  Returns the
+ * version the decision stands for, with its generation in "generation".
  */
 
-void
+ngx_uint_t
 ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t version, ngx_stream_redis_master_decision_t *d,
-    uintptr_t *map)
+    uintptr_t *map, ngx_uint_t *generation)
 {
     size_t                                words;
     ngx_slab_pool_t                      *shpool;
@@ -1273,7 +1247,7 @@ ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
         pub->generation++;
 
         if (ngx_stream_redis_master_version(rmcf) == version) {
-            rmcf->route->role_version++;
+            (void) ngx_atomic_fetch_add(&rmcf->route->role_version, 1);
             version++;
         }
     }
@@ -1286,10 +1260,11 @@ ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
     pub->rule = d->rule;
     ngx_memcpy(pub->map, map, words * sizeof(uintptr_t));
 
-    rmcf->version = version;
-    rmcf->generation = pub->generation;
+    *generation = pub->generation;
 
     ngx_shmtx_unlock(&shpool->mutex);
+
+    return version;
 }
 
 
@@ -1307,7 +1282,8 @@ ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
 
 ngx_uint_t
 ngx_stream_redis_master_adopt(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t version, uintptr_t *map)
+    ngx_uint_t version, uintptr_t *map, ngx_uint_t *master,
+    ngx_uint_t *generation, ngx_msec_t *decided)
 {
     size_t                                words;
     ngx_uint_t                            adopted;
@@ -1335,9 +1311,9 @@ ngx_stream_redis_master_adopt(ngx_stream_redis_master_srv_conf_t *rmcf,
     }
 
     if (adopted) {
-        rmcf->master = pub->master;
-        rmcf->generation = pub->generation;
-        rmcf->decided = pub->decided;
+        *master = pub->master;
+        *generation = pub->generation;
+        *decided = pub->decided;
         ngx_memcpy(map, pub->map, words * sizeof(uintptr_t));
     }
 
@@ -1366,47 +1342,6 @@ ngx_stream_redis_master_version(ngx_stream_redis_master_srv_conf_t *rmcf)
     }
 
     return route->role_version;
-}
-
-
-/* whether two probes differ in what a decision reads, lag apart */
-
-static ngx_uint_t
-ngx_stream_redis_master_differs(ngx_stream_redis_master_info_t *a,
-    ngx_stream_redis_master_info_t *b)
-{
-    return a->role != b->role
-           || a->link_up != b->link_up
-           || a->sync_in_progress != b->sync_in_progress
-           || a->loading != b->loading
-           || a->master_down != b->master_down
-           || a->master_port != b->master_port
-           || ngx_strcmp(a->master_host, b->master_host) != 0
-           || ngx_strcmp(a->replid, b->replid) != 0
-           || ngx_strcmp(a->replid2, b->replid2) != 0;
-}
-
-
-/*
- * Whether two probes of a master differ in what min_replicas reads from
- * its "slaveN:" lines: how many replicas acknowledged within the pool's
- * limit, and how many are not online or missed an acknowledgement (see
- * ngx_stream_redis_master_suspect()).  An age that moves within those
- * bounds, as a healthy replica's does every second, changes no decision.
- */
-
-static ngx_uint_t
-ngx_stream_redis_master_acks_differ(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b)
-{
-    if (rmcf->min_replicas == 0) {
-        return 0;
-    }
-
-    return ngx_stream_redis_master_acked(a, rmcf->min_replicas_max_lag)
-           != ngx_stream_redis_master_acked(b, rmcf->min_replicas_max_lag)
-           || ngx_stream_redis_master_acks_late(a)
-              != ngx_stream_redis_master_acks_late(b);
 }
 
 
@@ -1533,119 +1468,98 @@ ngx_stream_redis_master_announce_fallback(
 
 
 /*
- * Adds the master's offset, as the snapshot of a read upstream has it, to
- * the route's history that measures replica lag, with the time of the
- * master's probe that found it, and copies the history for the policy
- * (ngx_stream_redis_master_lag()).  The worker that decides keeps it: one
- * decision follows each probe that moved the offset.  A new master, or an
- * offset that went back (a new replication history), starts it again.
+ * Raises the versions of an upstream's route by what a probe changed (see
+ * ngx_stream_redis_master_matters()), after the node was written: a worker
+ * that reads the old version with the new node decides once more, never
+ * the other way round.
  */
 
 void
-ngx_stream_redis_master_remember(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t master)
+ngx_stream_redis_master_raise(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t role, ngx_uint_t lag)
 {
-    off_t                               offset;
-    ngx_uint_t                          k, n;
-    ngx_slab_pool_t                    *shpool;
-    ngx_stream_redis_master_node_t     *node;
-    ngx_stream_redis_master_route_t    *route;
-    ngx_stream_redis_master_target_t  **tp;
+    if (rmcf->route == NULL) {
+        return;
+    }
+
+    if (role) {
+        (void) ngx_atomic_fetch_add(&rmcf->route->role_version, 1);
+    }
+
+    if (lag) {
+        (void) ngx_atomic_fetch_add(&rmcf->route->lag_version, 1);
+    }
+}
+
+
+/*
+ * The route's history of the master's offsets, which measures a read
+ * upstream's replica lag, copied under the lock; "master" is left to the
+ * caller, who knows the server index of "node".
+ */
+
+void
+ngx_stream_redis_master_read_history(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_history_t *h)
+{
+    ngx_slab_pool_t                  *shpool;
+    ngx_stream_redis_master_route_t  *route;
 
     route = rmcf->route;
     shpool = ngx_stream_redis_master_shpool();
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    if (master == NGX_STREAM_REDIS_MASTER_NONE) {
-        route->history_node = NULL;
-        route->nhistory = 0;
-        rmcf->nhistory = 0;
-
-        ngx_shmtx_unlock(&shpool->mutex);
-        return;
-    }
-
-    tp = rmcf->targets.elts;
-    node = tp[master]->node;
-    offset = rmcf->snapshot[master].info.master_repl_offset;
-    n = route->nhistory;
-
-    if (route->history_node != node
-        || n == 0
-        || offset < route->history[n - 1].offset)
-    {
-        route->history_node = node;
-        n = 0;
-
-    } else if (offset == route->history[n - 1].offset) {
-        goto copy;
-    }
-
-    if (n == NGX_STREAM_REDIS_MASTER_HISTORY) {
-        k = ngx_stream_redis_master_forgettable(rmcf, route);
-
-        ngx_memmove(&route->history[k], &route->history[k + 1],
-                    (n - 1 - k) * sizeof(ngx_stream_redis_master_seen_t));
-        n--;
-    }
-
-    route->history[n].offset = offset;
-    route->history[n].seen = rmcf->snapshot[master].checked;
-    route->nhistory = n + 1;
-
-copy:
-
-    rmcf->history_master = master;
-    rmcf->nhistory = route->nhistory;
-    ngx_memcpy(rmcf->history, route->history,
-               route->nhistory * sizeof(ngx_stream_redis_master_seen_t));
+    h->node = route->history_node;
+    h->n = ngx_min(route->nhistory, NGX_STREAM_REDIS_MASTER_HISTORY);
+    ngx_memcpy(h->seen, route->history,
+               h->n * sizeof(ngx_stream_redis_master_seen_t));
 
     ngx_shmtx_unlock(&shpool->mutex);
 }
 
 
 /*
- * Which offset a full history can do without.  Whether a replica is within
- * max_lag needs one offset found longer ago than max_lag (and a probe's
- * delay), and every one since: the oldest goes while the next is that old
- * too.  Otherwise, as when the master's offset moved at more probes than
- * the history holds within max_lag, the one whose neighbours are closest
- * in time goes, so that the steps stay as even as they can.
+ * Stores history "now" in the route if it still is "was", as this worker
+ * read it; otherwise another worker stored one meanwhile: "was" becomes
+ * that one, and 0 asks the caller to add to it instead.
  */
 
-static ngx_uint_t
-ngx_stream_redis_master_forgettable(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_route_t *route)
+ngx_uint_t
+ngx_stream_redis_master_store_history(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_history_t *was,
+    ngx_stream_redis_master_history_t *now)
 {
-    ngx_msec_t                       gap, best, window;
-    ngx_uint_t                       k, n, forget;
-    ngx_stream_redis_master_seen_t  *h;
+    size_t                            size;
+    ngx_uint_t                        same;
+    ngx_slab_pool_t                  *shpool;
+    ngx_stream_redis_master_route_t  *route;
 
-    h = route->history;
-    n = route->nhistory;
+    route = rmcf->route;
+    shpool = ngx_stream_redis_master_shpool();
+    size = sizeof(ngx_stream_redis_master_seen_t);
 
-    window = rmcf->max_lag + 2 * rmcf->check.interval + 100;
+    ngx_shmtx_lock(&shpool->mutex);
 
-    if ((ngx_msec_int_t) (ngx_current_msec - h[1].seen)
-        > (ngx_msec_int_t) window)
-    {
-        return 0;
+    same = route->history_node == was->node
+           && route->nhistory == was->n
+           && ngx_memcmp(route->history, was->seen, was->n * size) == 0;
+
+    if (same) {
+        route->history_node = now->node;
+        route->nhistory = now->n;
+        ngx_memcpy(route->history, now->seen, now->n * size);
+
+    } else {
+        was->node = route->history_node;
+        was->n = ngx_min(route->nhistory, NGX_STREAM_REDIS_MASTER_HISTORY);
+        ngx_memcpy(was->seen, route->history, was->n * size);
     }
 
-    forget = 1;
-    best = (ngx_msec_t) -1;
+    ngx_shmtx_unlock(&shpool->mutex);
 
-    for (k = 1; k < n - 1; k++) {
-        gap = h[k + 1].seen - h[k - 1].seen;
-
-        if (gap < best) {
-            best = gap;
-            forget = k;
-        }
-    }
-
-    return forget;
+    return same;
 }
 
 

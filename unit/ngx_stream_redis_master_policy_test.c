@@ -423,12 +423,14 @@ t_run(t_case_t *tc)
     ngx_stream_redis_master_node_t       sent[T_MAX];
     ngx_stream_redis_master_target_t     target[T_MAX], *tp[T_MAX];
     ngx_stream_redis_master_target_t    *stp[T_MAX];
+    ngx_stream_redis_master_view_t       v;
     ngx_stream_redis_master_decision_t   d;
     ngx_stream_redis_master_srv_conf_t   rmcf;
     ngx_stream_redis_master_sentinel_conf_t  sc;
     u_char                               names[T_MAX][32];
 
     ngx_memzero(&rmcf, sizeof(rmcf));
+    ngx_memzero(&v, sizeof(v));
     ngx_memzero(target, sizeof(target));
     ngx_memzero(map, sizeof(map));
 
@@ -458,15 +460,18 @@ t_run(t_case_t *tc)
                                 ? tc->min_replicas_max_lag : 1000;
     rmcf.targets.elts = tp;
     rmcf.targets.nelts = n;
-    rmcf.snapshot = snap;
-    rmcf.down = map;
+
+    v.conf = &rmcf;
+    v.nodes = snap;
+    v.sentinels = sent;
+    v.down = map;
+    v.history.master = NONE;
 
     if (tc->sentinels) {
         ngx_memzero(&sc, sizeof(sc));
         rmcf.sentinel = &sc;
         rmcf.sentinels.elts = stp;
         rmcf.sentinels.nelts = tc->sentinels;
-        rmcf.sentinel_snapshot = sent;
 
         for (i = 0; i < (ngx_uint_t) tc->sentinels; i++) {
             ngx_memzero(&sent[i], sizeof(sent[i]));
@@ -490,7 +495,7 @@ t_run(t_case_t *tc)
         }
     }
 
-    ngx_stream_redis_master_decide(&rmcf,
+    ngx_stream_redis_master_decide(&v,
                                    tc->previous >= 0
                                    ? &nodes[tc->previous] : NULL, &d);
 
@@ -502,7 +507,7 @@ t_run(t_case_t *tc)
                (unsigned long) d.rule);
     }
 
-    ngx_stream_redis_master_eligible(&rmcf, d.master, eligible);
+    ngx_stream_redis_master_usable(&v, d.master, eligible);
 
     for (i = 0; i < n; i++) {
         got[i] = ngx_stream_redis_master_bit(eligible, i) ? '1' : '0';
@@ -529,61 +534,64 @@ t_run(t_case_t *tc)
 static void
 t_lag(void)
 {
+    ngx_stream_redis_master_view_t      v;
     ngx_stream_redis_master_node_t      snap[2];
     ngx_stream_redis_master_srv_conf_t  rmcf;
 
     ngx_memzero(&rmcf, sizeof(rmcf));
+    ngx_memzero(&v, sizeof(v));
     ngx_memzero(snap, sizeof(snap));
 
-    rmcf.snapshot = snap;
+    v.conf = &rmcf;
+    v.nodes = snap;
     rmcf.check.interval = 500;
-    rmcf.history_master = 0;
-    rmcf.nhistory = 3;
-    rmcf.history[0].offset = 1000;
-    rmcf.history[0].seen = 10000;
-    rmcf.history[1].offset = 2000;
-    rmcf.history[1].seen = 10500;
-    rmcf.history[2].offset = 3000;
-    rmcf.history[2].seen = 11000;
+    v.history.master = 0;
+    v.history.n = 3;
+    v.history.seen[0].offset = 1000;
+    v.history.seen[0].seen = 10000;
+    v.history.seen[1].offset = 2000;
+    v.history.seen[1].seen = 10500;
+    v.history.seen[2].offset = 3000;
+    v.history.seen[2].seen = 11000;
     snap[0].info.master_repl_offset = 3000;
     snap[1].checked = 11200;
-    rmcf.decided = 11300;
+    v.now = 11300;
 
     snap[1].info.slave_repl_offset = 3000;
-    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 0,
+    t_ok(ngx_stream_redis_master_staleness(&v, 1, 0) == 0,
          "0 with all the master had", "lag");
 
     snap[1].info.slave_repl_offset = 2500;
-    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 200,
+    t_ok(ngx_stream_redis_master_staleness(&v, 1, 0) == 200,
          "to its probe from the master's first offset beyond its own",
          "lag");
 
     snap[1].info.slave_repl_offset = 1500;
-    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 700,
+    t_ok(ngx_stream_redis_master_staleness(&v, 1, 0) == 700,
          "the older the offset, the larger", "lag");
 
     snap[1].info.slave_repl_offset = 500;
-    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == -1,
+    t_ok(ngx_stream_redis_master_staleness(&v, 1, 0) == -1,
          "unknown behind every offset remembered", "lag");
 
     snap[1].info.slave_repl_offset = 2500;
-    rmcf.decided = 12000;
-    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 1000,
+    v.now = 12000;
+    t_ok(ngx_stream_redis_master_staleness(&v, 1, 0) == 1000,
          "to now once its probe is overdue", "lag");
 
-    rmcf.decided = 11300;
+    v.now = 11300;
     snap[1].failures = 1;
-    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 300,
+    t_ok(ngx_stream_redis_master_staleness(&v, 1, 0) == 300,
          "to now once its probe failed", "lag");
 
     snap[1].failures = 0;
     snap[1].checked = 10900;
     snap[1].info.slave_repl_offset = 2500;
-    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 0,
+    t_ok(ngx_stream_redis_master_staleness(&v, 1, 0) == 0,
          "0, not less, when probed before the master", "lag");
 
-    rmcf.history_master = 1;
-    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == -1,
+    v.history.master = 1;
+    t_ok(ngx_stream_redis_master_staleness(&v, 1, 0) == -1,
          "unknown with the history of another master", "lag");
 }
 
