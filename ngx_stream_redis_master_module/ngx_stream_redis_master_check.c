@@ -376,7 +376,8 @@ ngx_stream_redis_master_timer_handler(ngx_event_t *ev)
     if (ngx_exiting || ngx_terminate) {
         ngx_stream_redis_master_close(ck);
         ngx_stream_redis_master_unsubscribe(ck->target);
-        ngx_stream_redis_master_disown((ngx_cycle_t *) ngx_cycle);
+        ngx_stream_redis_master_disown(ngx_stream_cycle_get_module_main_conf(
+                                 ngx_cycle, ngx_stream_redis_master_module));
         return;
     }
 
@@ -785,7 +786,8 @@ ngx_stream_redis_master_read_handler(ngx_event_t *ev)
 
     if (c->close) {
         ngx_stream_redis_master_close(ck);
-        ngx_stream_redis_master_disown((ngx_cycle_t *) ngx_cycle);
+        ngx_stream_redis_master_disown(ngx_stream_cycle_get_module_main_conf(
+                                 ngx_cycle, ngx_stream_redis_master_module));
         return;
     }
 

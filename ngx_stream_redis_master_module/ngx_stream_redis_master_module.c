@@ -2556,7 +2556,8 @@ static void
 ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle)
 {
     ngx_stream_redis_master_close_checkers(cycle);
-    ngx_stream_redis_master_disown(cycle);
+    ngx_stream_redis_master_disown(ngx_stream_cycle_get_module_main_conf(
+                                     cycle, ngx_stream_redis_master_module));
     ngx_stream_redis_master_register(cycle, 1);
 }
 

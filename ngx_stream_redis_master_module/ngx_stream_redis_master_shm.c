@@ -33,7 +33,6 @@ static ngx_uint_t ngx_stream_redis_master_horizon(
     ngx_stream_redis_master_main_conf_t *rmmcf);
 static ngx_uint_t ngx_stream_redis_master_older(ngx_uint_t used,
     ngx_uint_t horizon);
-static ngx_slab_pool_t *ngx_stream_redis_master_shpool(void);
 static ngx_uint_t ngx_stream_redis_master_alive(ngx_pid_t pid);
 static ngx_int_t ngx_stream_redis_master_created(
     ngx_stream_redis_master_main_conf_t *rmmcf, ngx_queue_t *q);
@@ -114,6 +113,8 @@ ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         if (tp[i]->node == NULL) {
             goto failed;
         }
+
+        tp[i]->shpool = rmmcf->shpool;
     }
 
     rmcfp = rmmcf->upstreams.elts;
@@ -126,6 +127,9 @@ ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         if (rmcfp[i]->route == NULL) {
             goto failed;
         }
+
+        rmcfp[i]->shpool = rmmcf->shpool;
+        rmcfp[i]->conf = rmmcf->conf;
 
         if (ngx_stream_redis_master_make_room(rmmcf, rmcfp[i]) != NGX_OK) {
             goto failed;
@@ -461,18 +465,6 @@ ngx_stream_redis_master_log_zone(ngx_shm_zone_t *shm_zone,
 }
 
 
-static ngx_slab_pool_t *
-ngx_stream_redis_master_shpool(void)
-{
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
-
-    rmmcf = ngx_stream_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_stream_redis_master_module);
-
-    return rmmcf->shpool;
-}
-
-
 /*
  * Whether this worker may take a target over: one that another worker
  * owns and has left silent for "stale" milliseconds, or that a worker gone
@@ -569,7 +561,7 @@ ngx_stream_redis_master_own(ngx_stream_redis_master_target_t *t,
         return 0;
     }
 
-    shpool = ngx_stream_redis_master_shpool();
+    shpool = t->shpool;
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -599,14 +591,10 @@ ngx_stream_redis_master_own(ngx_stream_redis_master_target_t *t,
 /* on exit a worker hands its targets over at once, not after "stale" */
 
 void
-ngx_stream_redis_master_disown(ngx_cycle_t *cycle)
+ngx_stream_redis_master_disown(ngx_stream_redis_master_main_conf_t *rmmcf)
 {
     ngx_uint_t                            i;
     ngx_stream_redis_master_target_t    **tp;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
-
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
 
     if (rmmcf == NULL || rmmcf->shpool == NULL) {
         return;
@@ -930,7 +918,7 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_slab_pool_t                 *shpool;
     ngx_stream_redis_master_node_t  *node;
 
-    shpool = ngx_stream_redis_master_shpool();
+    shpool = t->shpool;
     node = t->node;
     up = 0;
     down = 0;
@@ -1115,7 +1103,7 @@ ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_slab_pool_t                    *shpool;
     ngx_stream_redis_master_target_t  **tp;
 
-    shpool = ngx_stream_redis_master_shpool();
+    shpool = rmcf->shpool;
     tp = rmcf->targets.elts;
 
     ngx_shmtx_lock(&shpool->mutex);
@@ -1228,19 +1216,16 @@ ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
 {
     size_t                                words;
     ngx_slab_pool_t                      *shpool;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
     ngx_stream_redis_master_published_t  *pub;
 
-    rmmcf = ngx_stream_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_stream_redis_master_module);
-    shpool = rmmcf->shpool;
+    shpool = rmcf->shpool;
     words = ngx_stream_redis_master_map_size(rmcf->targets.nelts);
 
     ngx_shmtx_lock(&shpool->mutex);
 
     pub = rmcf->route->published;
 
-    if (pub->conf != rmmcf->conf
+    if (pub->conf != rmcf->conf
         || pub->master != d->master
         || ngx_memcmp(pub->map, map, words * sizeof(uintptr_t)) != 0)
     {
@@ -1252,7 +1237,7 @@ ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
         }
     }
 
-    pub->conf = rmmcf->conf;
+    pub->conf = rmcf->conf;
     pub->version = version;
     pub->decided = ngx_current_msec;
     pub->master = d->master;
@@ -1288,19 +1273,16 @@ ngx_stream_redis_master_adopt(ngx_stream_redis_master_srv_conf_t *rmcf,
     size_t                                words;
     ngx_uint_t                            adopted;
     ngx_slab_pool_t                      *shpool;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
     ngx_stream_redis_master_published_t  *pub;
 
-    rmmcf = ngx_stream_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_stream_redis_master_module);
-    shpool = rmmcf->shpool;
+    shpool = rmcf->shpool;
     words = ngx_stream_redis_master_map_size(rmcf->targets.nelts);
 
     ngx_shmtx_lock(&shpool->mutex);
 
     pub = rmcf->route->published;
 
-    adopted = pub->conf == rmmcf->conf && pub->version == version;
+    adopted = pub->conf == rmcf->conf && pub->version == version;
 
     if (adopted
         && (ngx_msec_int_t) (ngx_current_msec - pub->decided)
@@ -1384,7 +1366,7 @@ ngx_stream_redis_master_announce(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_slab_pool_t                  *shpool;
     ngx_stream_redis_master_route_t  *route;
 
-    shpool = ngx_stream_redis_master_shpool();
+    shpool = rmcf->shpool;
     route = rmcf->route;
 
     ngx_shmtx_lock(&shpool->mutex);
@@ -1429,7 +1411,7 @@ ngx_stream_redis_master_announce_suspect(
         return;
     }
 
-    shpool = ngx_stream_redis_master_shpool();
+    shpool = rmcf->shpool;
 
     ngx_shmtx_lock(&shpool->mutex);
     route->suspect = suspect;
@@ -1447,7 +1429,7 @@ ngx_stream_redis_master_announce_fallback(
     ngx_slab_pool_t                  *shpool;
     ngx_stream_redis_master_route_t  *route;
 
-    shpool = ngx_stream_redis_master_shpool();
+    shpool = rmcf->shpool;
     route = rmcf->route;
 
     /* asked for each connection of a read pool: no lock when unchanged */
@@ -1506,7 +1488,7 @@ ngx_stream_redis_master_read_history(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_route_t  *route;
 
     route = rmcf->route;
-    shpool = ngx_stream_redis_master_shpool();
+    shpool = rmcf->shpool;
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -1537,7 +1519,7 @@ ngx_stream_redis_master_store_history(
     ngx_stream_redis_master_route_t  *route;
 
     route = rmcf->route;
-    shpool = ngx_stream_redis_master_shpool();
+    shpool = rmcf->shpool;
     size = sizeof(ngx_stream_redis_master_seen_t);
 
     ngx_shmtx_lock(&shpool->mutex);
@@ -1594,7 +1576,7 @@ ngx_stream_redis_master_read_status(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_slab_pool_t                    *shpool;
     ngx_stream_redis_master_target_t  **tp;
 
-    shpool = ngx_stream_redis_master_shpool();
+    shpool = rmcf->shpool;
 
     ngx_shmtx_lock(&shpool->mutex);
 

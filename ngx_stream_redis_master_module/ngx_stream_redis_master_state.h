@@ -22,7 +22,8 @@ ngx_uint_t ngx_stream_redis_master_own(ngx_stream_redis_master_target_t *t,
     ngx_msec_t stale);
 ngx_uint_t ngx_stream_redis_master_claimable(
     ngx_stream_redis_master_target_t *t, ngx_msec_t stale);
-void ngx_stream_redis_master_disown(ngx_cycle_t *cycle);
+void ngx_stream_redis_master_disown(
+    ngx_stream_redis_master_main_conf_t *rmmcf);
 void ngx_stream_redis_master_commit(ngx_cycle_t *cycle);
 void ngx_stream_redis_master_register(ngx_cycle_t *cycle,
     ngx_uint_t exiting);

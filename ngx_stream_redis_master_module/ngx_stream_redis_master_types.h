@@ -368,6 +368,9 @@ typedef struct {
     ngx_array_t                        pools;
     ngx_stream_redis_master_node_t    *node;
 
+    /* the zone's pool, which node is in (set with it) */
+    ngx_slab_pool_t                   *shpool;
+
     /* the name its certificate must bear, and sent as SNI */
     ngx_str_t                          ssl_name;
 
@@ -419,6 +422,12 @@ typedef struct {
     ngx_array_t                        targets;
     ngx_array_t                        sentinels;
     ngx_stream_redis_master_route_t   *route;
+
+    /* the zone's pool, which route is in (set with it) */
+    ngx_slab_pool_t                   *shpool;
+
+    /* the configuration's generation, which its published decisions bear */
+    ngx_uint_t                         conf;
 
     /* worker-local */
     ngx_queue_t                        sessions;
