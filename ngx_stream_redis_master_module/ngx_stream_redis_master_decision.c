@@ -475,12 +475,16 @@ ngx_stream_redis_master_remember(ngx_stream_redis_master_srv_conf_t *rmcf,
     v = &rmcf->cache->view;
 
     if (master == NGX_STREAM_REDIS_MASTER_NONE) {
+
+        /* no master: the history is forgotten, whoever stored it last */
+
         ngx_memzero(&now, sizeof(ngx_stream_redis_master_history_t));
-        was.node = NULL;
 
         ngx_stream_redis_master_read_history(rmcf, &was);
 
-        while (!ngx_stream_redis_master_store_history(rmcf, &was, &now)) {
+        while ((was.node || was.n)
+               && !ngx_stream_redis_master_store_history(rmcf, &was, &now))
+        {
             /* void */
         }
 
