@@ -24,8 +24,6 @@ static void ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc,
 static void ngx_stream_redis_master_cleanup(void *data);
 static void ngx_stream_redis_master_reroute_upstream(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
-static ngx_uint_t ngx_stream_redis_master_decision(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
 static ngx_uint_t ngx_stream_redis_master_pick_replica(
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t master);
 static void ngx_stream_redis_master_close_sessions(
@@ -142,7 +140,11 @@ ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc, void *data)
 
     rmcf = pd->conf;
 
-    master = ngx_stream_redis_master_decision(rmcf, pc->log);
+    /* the decision stands (two words of the zone read), or is made again */
+
+    if (!ngx_stream_redis_master_current(rmcf, &master)) {
+        master = ngx_stream_redis_master_refresh(rmcf, pc->log);
+    }
 
     if (!pd->seen) {
         pd->seen = 1;
@@ -342,25 +344,6 @@ ngx_stream_redis_master_cleanup(void *data)
 }
 
 
-/*
- * The upstream's master, as the worker's decision has it: on the common
- * path two words of the zone read, nothing copied (see decision.c).
- */
-
-static ngx_uint_t
-ngx_stream_redis_master_decision(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_log_t *log)
-{
-    ngx_uint_t  master;
-
-    if (ngx_stream_redis_master_current(rmcf, &master)) {
-        return master;
-    }
-
-    return ngx_stream_redis_master_refresh(rmcf, log);
-}
-
-
 /* smooth weighted round robin over qualified replicas, as nginx does */
 
 static ngx_uint_t
@@ -504,7 +487,9 @@ ngx_stream_redis_master_reroute_upstream(
     size = ngx_stream_redis_master_map_size(rmcf->targets.nelts)
            * sizeof(uintptr_t);
 
-    master = ngx_stream_redis_master_decision(rmcf, log);
+    if (!ngx_stream_redis_master_current(rmcf, &master)) {
+        master = ngx_stream_redis_master_refresh(rmcf, log);
+    }
 
     if (rmcf->nheld) {
         ngx_stream_redis_master_release(rmcf, master, log);
