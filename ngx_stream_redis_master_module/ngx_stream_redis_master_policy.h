@@ -16,6 +16,16 @@
 #include "ngx_stream_redis_master_types.h"
 
 
+/*
+ * A server whose last answer was "master" and that has not been lost since:
+ * up, or "stalled" (its probes time out on connections it still accepts,
+ * as when a slow command blocks it, or it answers -BUSY or -MISCONF),
+ * which is no evidence that writes must stop there.
+ */
+#define ngx_stream_redis_master_is_master(node)                               \
+    (((node)->up || (node)->stalled)                                          \
+     && (node)->info.role == NGX_STREAM_REDIS_MASTER_ROLE_MASTER)
+
 /* what a probe's news changes: the role version, the lag version */
 #define NGX_STREAM_REDIS_MASTER_MATTERS_ROLE      1
 #define NGX_STREAM_REDIS_MASTER_MATTERS_LAG       2

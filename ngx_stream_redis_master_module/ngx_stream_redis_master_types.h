@@ -572,16 +572,6 @@ typedef struct {
 } ngx_stream_redis_master_peer_data_t;
 
 
-/*
- * A server whose last answer was "master" and that has not been lost since:
- * up, or "stalled" (its probes time out on connections it still accepts,
- * as when a slow command blocks it, or it answers -BUSY or -MISCONF),
- * which is no evidence that writes must stop there.
- */
-#define ngx_stream_redis_master_is_master(node)                               \
-    (((node)->up || (node)->stalled)                                          \
-     && (node)->info.role == NGX_STREAM_REDIS_MASTER_ROLE_MASTER)
-
 #define ngx_stream_redis_master_map_size(n)                                   \
     (((n) + (8 * sizeof(uintptr_t)) - 1) / (8 * sizeof(uintptr_t)))
 
