@@ -285,6 +285,59 @@ ngx_stream_redis_master_noted(ngx_stream_redis_master_target_t *t,
 
 
 /*
+ * A view of an upstream as the zone has it now, for a reader that decides
+ * nothing (the status page): the nodes of this configuration's servers
+ * and Sentinels and the route ("route", a copy), read together, the
+ * servers marked "down", and the route's offset history.  judge() and
+ * explain() then answer of it as the balancer's refresh() would.
+ */
+
+ngx_int_t
+ngx_stream_redis_master_take_view(ngx_pool_t *pool,
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_route_t *route)
+{
+    size_t                              node;
+    ngx_uint_t                          i;
+    ngx_stream_redis_master_target_t  **tp;
+
+    node = sizeof(ngx_stream_redis_master_node_t);
+
+    v->conf = rmcf;
+    v->nodes = ngx_pcalloc(pool, (rmcf->targets.nelts + 1) * node);
+    v->sentinels = ngx_pcalloc(pool, (rmcf->sentinels.nelts + 1) * node);
+    v->down = ngx_stream_redis_master_down_map(pool, rmcf);
+
+    if (v->nodes == NULL || v->sentinels == NULL || v->down == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_stream_redis_master_read_status(rmcf, v->nodes, v->sentinels, route);
+
+    v->now = ngx_current_msec;
+    v->history.node = route->history_node;
+    v->history.master = NGX_STREAM_REDIS_MASTER_NONE;
+    v->history.n = 0;
+
+    tp = rmcf->targets.elts;
+
+    for (i = 0; i < rmcf->targets.nelts; i++) {
+        if (route->history_node && tp[i]->node == route->history_node) {
+            v->history.master = i;
+            v->history.n = ngx_min(route->nhistory,
+                                   NGX_STREAM_REDIS_MASTER_HISTORY);
+            ngx_memcpy(v->history.seen, route->history,
+                       v->history.n * sizeof(ngx_stream_redis_master_seen_t));
+            break;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
  * The decision a view makes, and the servers it lets the upstream use: as
  * refresh() makes it, for a view taken elsewhere (the status page, the
  * unit tests), without announcing or publishing anything.

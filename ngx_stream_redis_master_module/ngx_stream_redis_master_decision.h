@@ -27,6 +27,10 @@ ngx_uint_t ngx_stream_redis_master_may_use(
 void ngx_stream_redis_master_noted(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_node_t *before,
     ngx_stream_redis_master_node_t *after);
+ngx_int_t ngx_stream_redis_master_take_view(ngx_pool_t *pool,
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_route_t *route);
 void ngx_stream_redis_master_judge(ngx_stream_redis_master_view_t *v,
     ngx_stream_redis_master_node_t *previous,
     ngx_stream_redis_master_decision_t *d, uintptr_t *map);

@@ -215,6 +215,18 @@ ngx_stream_redis_master_store_history(
 }
 
 
+void
+ngx_stream_redis_master_read_status(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_node_t *nodes,
+    ngx_stream_redis_master_node_t *sentinels,
+    ngx_stream_redis_master_route_t *route)
+{
+    ngx_stream_redis_master_snapshot(rmcf, nodes, sentinels);
+
+    *route = *rmcf->route;
+}
+
+
 /* the test */
 
 static ngx_uint_t                          t_failed;
@@ -527,8 +539,12 @@ t_reasons(void)
 static void
 t_read_pool(void)
 {
+    uintptr_t                           map[1];
     ngx_uint_t                          master;
+    ngx_stream_redis_master_view_t      v;
     ngx_stream_redis_master_node_t      node;
+    ngx_stream_redis_master_route_t     route;
+    ngx_stream_redis_master_decision_t  d;
     ngx_stream_redis_master_srv_conf_t  rmcf;
 
     ngx_current_msec = 40000;
@@ -586,6 +602,21 @@ t_read_pool(void)
                     NGX_STREAM_REDIS_MASTER_WHY_LAGGING),
                 "it lags more than max_lag") == 0,
          "read pool: in the explainer's words");
+
+    /* a reader's view of the zone (the status page's) judges the same */
+
+    t_ok(ngx_stream_redis_master_take_view(NULL, &rmcf, &v, &route)
+         == NGX_OK, "read pool: a view taken as the status page does");
+
+    ngx_stream_redis_master_judge(&v, route.master, &d, map);
+
+    t_ok(d.master == 0 && map[0] == rmcf.cache->eligible[0],
+         "read pool: it judges as the worker decided");
+    t_ok(v.history.master == 0 && v.history.n == 2,
+         "read pool: with the route's history");
+    t_ok(ngx_stream_redis_master_explain(&v, d.master, 2)
+         == NGX_STREAM_REDIS_MASTER_WHY_LAGGING,
+         "read pool: and explains the same");
 }
 
 
