@@ -1,0 +1,199 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+ *
+ * Layer 5, entry: what the files of the status page share, and no other
+ * file sees: the view of an upstream, the field tables that JSON and
+ * Prometheus both read, the response being built and its one escaping
+ * per format, and the three renderers.
+ */
+
+
+#ifndef _NGX_STREAM_REDIS_MASTER_STATUS_H_INCLUDED_
+#define _NGX_STREAM_REDIS_MASTER_STATUS_H_INCLUDED_
+
+
+#include <ngx_http.h>
+
+#include "ngx_stream_redis_master_wire.h"
+
+
+#define NGX_STREAM_REDIS_MASTER_STATUS_VERSION   1
+#define NGX_STREAM_REDIS_MASTER_STATUS_REFRESH   2
+
+#define NGX_STREAM_REDIS_MASTER_FORMAT_HTML      0
+#define NGX_STREAM_REDIS_MASTER_FORMAT_JSON      1
+#define NGX_STREAM_REDIS_MASTER_FORMAT_PROM      2
+
+/* where a server stands in its upstream's topology, the HTML's tiers */
+#define NGX_STREAM_REDIS_MASTER_PLACE_MASTER     0
+#define NGX_STREAM_REDIS_MASTER_PLACE_FOLLOWER   1
+#define NGX_STREAM_REDIS_MASTER_PLACE_CLAIMANT   2
+#define NGX_STREAM_REDIS_MASTER_PLACE_OTHER      3
+#define NGX_STREAM_REDIS_MASTER_PLACE_DOWN       4
+#define NGX_STREAM_REDIS_MASTER_NPLACES          5
+
+#define NGX_STREAM_REDIS_MASTER_SHORT_REPLID     8
+
+/* "host:port" or "[host]:port", with its terminating zero */
+#define NGX_STREAM_REDIS_MASTER_ADDR_LEN                                      \
+    (NGX_STREAM_REDIS_MASTER_HOST_LEN + NGX_INT_T_LEN + sizeof("[]:"))
+
+
+/* the response being built: a chain of buffers */
+typedef struct {
+    ngx_http_request_t                  *r;
+    ngx_chain_t                         *out;
+    ngx_chain_t                        **last;
+    ngx_buf_t                           *b;
+    ngx_uint_t                           format;
+    ngx_int_t                            rc;
+} ngx_stream_redis_master_status_out_t;
+
+
+/* one upstream as the page shows it: a copy of its state, judged */
+typedef struct {
+    ngx_stream_redis_master_srv_conf_t   conf;
+    ngx_stream_redis_master_route_t      route;
+    ngx_uint_t                           master;
+    uintptr_t                           *eligible;
+    ngx_uint_t                          *place;
+} ngx_stream_redis_master_status_view_t;
+
+
+/*
+ * A field's value as a getter gives it: "number" for the types that are
+ * numbers, "string" for a constant, "data" and "len" for a text that is
+ * escaped on its way out ("buf" holds it when the getter composes it).
+ */
+typedef struct {
+    off_t                                number;
+    const char                          *string;
+    u_char                              *data;
+    size_t                               len;
+    u_char                               buf[
+                                            NGX_STREAM_REDIS_MASTER_ADDR_LEN];
+} ngx_stream_redis_master_status_value_t;
+
+
+/* NGX_OK, or NGX_DECLINED where it does not apply: null, or no sample */
+typedef ngx_int_t (*ngx_stream_redis_master_status_get_pt)(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *node,
+    ngx_stream_redis_master_status_value_t *value);
+
+
+/*
+ * A field of an upstream, of a server or of a Sentinel: its key in the
+ * JSON object and its metric in Prometheus (NULL: not in that format), the
+ * type of its value, how Prometheus treats it, its getter, its HELP.
+ * JSON writes the fields of a table in the table's order, Prometheus the
+ * metrics in the table's order, after those of the tables before it.
+ */
+typedef struct {
+    const char                          *json;
+    const char                          *prom;
+    ngx_uint_t                           type;
+    ngx_uint_t                           flags;
+    ngx_stream_redis_master_status_get_pt  get;
+    const char                          *help;
+} ngx_stream_redis_master_status_field_t;
+
+/* JSON true or false, Prometheus 1 or 0 */
+#define NGX_STREAM_REDIS_MASTER_FIELD_BOOL       0
+/* a number, as it is in both */
+#define NGX_STREAM_REDIS_MASTER_FIELD_NUMBER     1
+/* milliseconds: JSON as they are, Prometheus in seconds */
+#define NGX_STREAM_REDIS_MASTER_FIELD_MSEC       2
+/* a constant string (JSON only): not escaped */
+#define NGX_STREAM_REDIS_MASTER_FIELD_STRING     3
+/* a text from the zone or the configuration (JSON only): escaped */
+#define NGX_STREAM_REDIS_MASTER_FIELD_TEXT       4
+/* a role: JSON its name, Prometheus one sample per role, 1 for its own */
+#define NGX_STREAM_REDIS_MASTER_FIELD_ROLE       5
+
+/* Prometheus leaves the sample out while the server is unprobed */
+#define NGX_STREAM_REDIS_MASTER_FIELD_PROBED     0x01
+/* Prometheus leaves the sample out for a server that is not a replica */
+#define NGX_STREAM_REDIS_MASTER_FIELD_REPLICA    0x02
+
+
+/* an upstream's counter, by its NGX_STREAM_REDIS_MASTER_COUNT_* index */
+typedef struct {
+    const char                          *json;
+    const char                          *prom;
+    const char                          *html;
+    const char                          *help;
+} ngx_stream_redis_master_status_counter_t;
+
+
+/* the view (ngx_stream_redis_master_status_view.c) */
+
+ngx_int_t ngx_stream_redis_master_status_view(ngx_pool_t *pool,
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_status_view_t *view);
+const char *ngx_stream_redis_master_status_state(
+    ngx_stream_redis_master_node_t *node);
+const char *ngx_stream_redis_master_status_rule(
+    ngx_stream_redis_master_status_view_t *view);
+const char *ngx_stream_redis_master_status_why(
+    ngx_stream_redis_master_status_view_t *view);
+ngx_int_t ngx_stream_redis_master_status_lag_ms(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_msec_int_t *lag);
+ngx_int_t ngx_stream_redis_master_status_lag_bytes(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i, off_t *lag);
+size_t ngx_stream_redis_master_status_named(
+    ngx_stream_redis_master_node_t *s, u_char *buf);
+ngx_uint_t ngx_stream_redis_master_status_claims(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i);
+ngx_uint_t ngx_stream_redis_master_status_agrees(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t j);
+time_t ngx_stream_redis_master_status_checked(
+    ngx_stream_redis_master_node_t *node);
+
+extern const char  *ngx_stream_redis_master_status_places[];
+
+
+/* the fields (ngx_stream_redis_master_status_fields.c) */
+
+extern ngx_stream_redis_master_status_field_t
+    ngx_stream_redis_master_status_upstream_fields[];
+extern ngx_stream_redis_master_status_field_t
+    ngx_stream_redis_master_status_server_fields[];
+extern ngx_stream_redis_master_status_field_t
+    ngx_stream_redis_master_status_sentinel_fields[];
+extern ngx_stream_redis_master_status_counter_t
+    ngx_stream_redis_master_status_counters[];
+
+
+/* the response and its escaping (ngx_stream_redis_master_status_out.c) */
+
+void ngx_stream_redis_master_status_printf(
+    ngx_stream_redis_master_status_out_t *o, const char *fmt, ...);
+void ngx_stream_redis_master_status_text(
+    ngx_stream_redis_master_status_out_t *o, u_char *data, size_t len);
+void ngx_stream_redis_master_status_replid(
+    ngx_stream_redis_master_status_out_t *o, u_char *replid);
+void ngx_stream_redis_master_status_write(
+    ngx_stream_redis_master_status_out_t *o, u_char *data, size_t len);
+
+
+/* the renderers, one file each */
+
+void ngx_stream_redis_master_status_json(
+    ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_stream_redis_master_status_view_t *views);
+void ngx_stream_redis_master_status_prom(
+    ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_stream_redis_master_status_view_t *views);
+void ngx_stream_redis_master_status_html(
+    ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_stream_redis_master_status_view_t *views);
+
+
+#endif /* _NGX_STREAM_REDIS_MASTER_STATUS_H_INCLUDED_ */
