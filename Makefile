@@ -255,8 +255,21 @@ $(UNIT)/link: unit/ngx_stream_redis_master_link_test.c \
 	    $(WARN) $(UNIT_INCS) -DT_LINK_C='"$(LINK_C)"' -o $@ $< \
 	    $(UNIT_MODULE)_reply.c fuzz/ngx_stub.c -lhiredis -lssl -lcrypto
 
-unit: $(UNIT)/policy $(UNIT)/hold $(UNIT)/link
+# the decision module: ngx_stream_redis_master_decision.c itself with the
+# policy, the state layer below it doubles in the test (a zone of a few
+# nodes and one route)
+$(UNIT)/decision: unit/ngx_stream_redis_master_decision_test.c \
+                  $(UNIT_MODULE)_decision.c $(UNIT_MODULE)_decision.h \
+                  $(UNIT_SOURCES) $(UNIT_MODULE)_types.h \
+                  $(UNIT_MODULE)_policy.h $(UNIT_MODULE)_state.h \
+                  $(BUILD)/Makefile
+	@mkdir -p $(UNIT)
+	$(CC) -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    $(WARN) $(UNIT_INCS) -o $@ $< $(UNIT_SOURCES)
+
+unit: $(UNIT)/policy $(UNIT)/decision $(UNIT)/hold $(UNIT)/link
 	$(UNIT)/policy
+	$(UNIT)/decision
 	$(UNIT)/hold
 	$(UNIT)/link
 

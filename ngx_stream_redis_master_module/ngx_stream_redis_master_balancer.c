@@ -24,26 +24,15 @@ static void ngx_stream_redis_master_free_peer(ngx_peer_connection_t *pc,
 static void ngx_stream_redis_master_cleanup(void *data);
 static void ngx_stream_redis_master_reroute_upstream(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
-static ngx_uint_t ngx_stream_redis_master_decision(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
-static void ngx_stream_redis_master_update_route(
-    ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_decision_t *d, ngx_log_t *log);
-static void ngx_stream_redis_master_log_choice(
-    ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_decision_t *d, ngx_log_t *log);
 static ngx_uint_t ngx_stream_redis_master_pick_replica(
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t master);
 static void ngx_stream_redis_master_close_sessions(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
-static uintptr_t *ngx_stream_redis_master_down_map(ngx_pool_t *pool,
-    ngx_stream_redis_master_srv_conf_t *rmcf);
 
 
 ngx_int_t
 ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle)
 {
-    size_t                                n, map, node;
     ngx_uint_t                            i;
     ngx_stream_redis_master_srv_conf_t  **rmcfp, *rmcf;
     ngx_stream_redis_master_main_conf_t  *rmmcf;
@@ -51,64 +40,29 @@ ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle)
     rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
                                                ngx_stream_redis_master_module);
     rmcfp = rmmcf->upstreams.elts;
-    node = sizeof(ngx_stream_redis_master_node_t);
 
     for (i = 0; i < rmmcf->upstreams.nelts; i++) {
         rmcf = rmcfp[i];
-        n = rmcf->targets.nelts;
-        map = ngx_stream_redis_master_map_size(n) * sizeof(uintptr_t);
 
         ngx_queue_init(&rmcf->sessions);
         ngx_queue_init(&rmcf->held);
 
-        rmcf->snapshot = ngx_pcalloc(cycle->pool, n * node);
-        rmcf->sentinel_snapshot = ngx_pcalloc(cycle->pool,
-                                       (rmcf->sentinels.nelts + 1) * node);
-        rmcf->down = ngx_stream_redis_master_down_map(cycle->pool, rmcf);
-        rmcf->eligible = ngx_pcalloc(cycle->pool, map);
-        rmcf->eligible_new = ngx_pcalloc(cycle->pool, map);
+        rmcf->eligible = ngx_pcalloc(cycle->pool,
+                                     ngx_stream_redis_master_map_size(
+                                         rmcf->targets.nelts)
+                                     * sizeof(uintptr_t));
+        if (rmcf->eligible == NULL) {
+            return NGX_ERROR;
+        }
 
-        if (rmcf->snapshot == NULL || rmcf->eligible == NULL
-            || rmcf->eligible_new == NULL || rmcf->sentinel_snapshot == NULL
-            || rmcf->down == NULL)
+        if (ngx_stream_redis_master_init_decision(cycle->pool, rmcf)
+            != NGX_OK)
         {
             return NGX_ERROR;
         }
     }
 
     return NGX_OK;
-}
-
-
-/* servers marked "down" in the upstream never take writes */
-
-static uintptr_t *
-ngx_stream_redis_master_down_map(ngx_pool_t *pool,
-    ngx_stream_redis_master_srv_conf_t *rmcf)
-{
-    uintptr_t                       *map;
-    ngx_uint_t                       i;
-    ngx_stream_upstream_rr_peer_t   *peer;
-    ngx_stream_upstream_rr_peers_t  *peers;
-
-    map = ngx_pcalloc(pool,
-                      ngx_stream_redis_master_map_size(rmcf->targets.nelts)
-                      * sizeof(uintptr_t));
-    if (map == NULL) {
-        return NULL;
-    }
-
-    i = 0;
-
-    for (peers = rmcf->upstream->peer.data; peers; peers = peers->next) {
-        for (peer = peers->peer; peer; peer = peer->next, i++) {
-            if (peer->down) {
-                ngx_stream_redis_master_set_bit(map, i);
-            }
-        }
-    }
-
-    return map;
 }
 
 
@@ -186,7 +140,11 @@ ngx_stream_redis_master_get_peer(ngx_peer_connection_t *pc, void *data)
 
     rmcf = pd->conf;
 
-    master = ngx_stream_redis_master_decision(rmcf, pc->log);
+    /* the decision stands (two words of the zone read), or is made again */
+
+    if (!ngx_stream_redis_master_current(rmcf, &master)) {
+        master = ngx_stream_redis_master_refresh(rmcf, pc->log);
+    }
 
     if (!pd->seen) {
         pd->seen = 1;
@@ -386,228 +344,6 @@ ngx_stream_redis_master_cleanup(void *data)
 }
 
 
-/*
- * The upstream's master, with the servers the upstream may use in
- * rmcf->eligible_new.  On the common path a connection reads two words of
- * the zone, without its mutex, and copies nothing.  When a probe recorded
- * something the decision depends on (the route's versions moved), or the
- * decision has aged (state goes stale), the worker takes the decision
- * published in the zone, and only if that is out of date too, makes it,
- * once for all workers, and publishes it.
- */
-
-static ngx_uint_t
-ngx_stream_redis_master_decision(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_log_t *log)
-{
-    ngx_uint_t                           version;
-    ngx_stream_redis_master_decision_t   d;
-
-    version = ngx_stream_redis_master_version(rmcf);
-
-    if (rmcf->fresh
-        && version == rmcf->version
-        && (ngx_msec_int_t) (ngx_current_msec - rmcf->decided)
-           < NGX_STREAM_REDIS_MASTER_RECHECK)
-    {
-        return rmcf->master;
-    }
-
-    /* the version is read first: a change meanwhile brings one more turn */
-
-    rmcf->version = version;
-    rmcf->fresh = 1;
-
-    /*
-     * The workers of an older configuration, still serving sessions after
-     * a reload, decide for themselves: their server lists may differ.
-     */
-
-    if (!ngx_exiting
-        && ngx_stream_redis_master_adopt(rmcf, version, rmcf->eligible_new))
-    {
-        ngx_log_debug3(NGX_LOG_DEBUG_STREAM, log, 0,
-                       "redis balancer: upstream %V takes decision %ui, "
-                       "master %i", rmcf->name, rmcf->generation,
-                       (ngx_int_t) rmcf->master);
-
-        /*
-         * A held connection whose connect failed goes back to that server
-         * once it has answered a check since (see hold.c): judged on the
-         * servers' state as it is now, not as this worker last saw it
-         * when it last decided.
-         */
-
-        if (rmcf->nheld) {
-            ngx_stream_redis_master_snapshot(rmcf);
-        }
-
-        return rmcf->master;
-    }
-
-    rmcf->decided = ngx_current_msec;
-
-    ngx_stream_redis_master_update_route(rmcf, &d, log);
-
-    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
-        ngx_stream_redis_master_remember(rmcf, d.master);
-    }
-
-    ngx_stream_redis_master_eligible(rmcf, d.master, rmcf->eligible_new);
-
-    rmcf->master = d.master;
-
-    if (!ngx_exiting) {
-        ngx_stream_redis_master_publish(rmcf, version, &d,
-                                        rmcf->eligible_new);
-    }
-
-    ngx_log_debug2(NGX_LOG_DEBUG_STREAM, log, 0,
-                   "redis balancer: upstream %V decided, master %i",
-                   rmcf->name, (ngx_int_t) rmcf->master);
-
-    return rmcf->master;
-}
-
-
-/*
- * Takes a snapshot of an upstream's servers and decides its master (see
- * ngx_stream_redis_master_decide()); a decision that changes is recorded
- * in the zone and logged, once, by the worker that makes it.
- */
-
-static void
-ngx_stream_redis_master_update_route(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_decision_t *d, ngx_log_t *log)
-{
-    ngx_stream_redis_master_target_t  **tp;
-
-    tp = rmcf->targets.elts;
-
-    ngx_stream_redis_master_snapshot(rmcf);
-    ngx_stream_redis_master_decide(rmcf, rmcf->route->master, d);
-
-    /*
-     * The workers of an older configuration, still serving sessions after
-     * a reload, act on the decision but leave announcing it to the current
-     * ones: their server lists may differ, and the record would flip.
-     */
-
-    if (d->rule == NGX_STREAM_REDIS_MASTER_RULE_KEPT || ngx_exiting) {
-        return;
-    }
-
-    if (d->rule == NGX_STREAM_REDIS_MASTER_RULE_UNPROBED) {
-
-        /* the master known before is gone: say so, and probe faster */
-
-        if (rmcf->route->master
-            && ngx_stream_redis_master_announce(rmcf, NULL, 0, d->rule))
-        {
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "redis master: upstream %V has no master",
-                          rmcf->name);
-        }
-
-        return;
-    }
-
-    ngx_stream_redis_master_announce_suspect(rmcf, d->suspect);
-
-    if (ngx_stream_redis_master_announce(rmcf,
-                             d->master == NGX_STREAM_REDIS_MASTER_NONE
-                             ? NULL : tp[d->master]->node, d->claimants,
-                             d->rule))
-    {
-        ngx_stream_redis_master_log_choice(rmcf, d, log);
-    }
-}
-
-
-static void
-ngx_stream_redis_master_log_choice(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_decision_t *d, ngx_log_t *log)
-{
-    u_char                             *p, *last;
-    u_char                              list[512];
-    ngx_uint_t                          i, chosen;
-    const char                         *how;
-    ngx_stream_redis_master_target_t  **tp;
-
-    tp = rmcf->targets.elts;
-    chosen = d->master;
-
-    if (d->claimants > 1) {
-        how = (d->rule == NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS)
-              ? "the one most replicas follow"
-              : (d->rule == NGX_STREAM_REDIS_MASTER_RULE_ORDER)
-              ? "by configuration order, lineage being a tie"
-              : "none: lineage is a tie and split_brain=refuse";
-
-        p = list;
-        last = list + sizeof(list);
-
-        for (i = 0; i < rmcf->targets.nelts; i++) {
-            if (ngx_stream_redis_master_claims(rmcf, i)) {
-                p = ngx_slprintf(p, last, "%s%V", p == list ? "" : " ",
-                                 &tp[i]->name);
-            }
-        }
-
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "redis master: %ui servers claim master in upstream "
-                      "%V (%*s), chose %s", d->claimants, rmcf->name,
-                      p - list, list, how);
-    }
-
-    /* why servers that say master do not take writes */
-
-    for (i = 0; i < rmcf->targets.nelts; i++) {
-        if (!ngx_stream_redis_master_is_master(&rmcf->snapshot[i])
-            || ngx_stream_redis_master_claims(rmcf, i))
-        {
-            continue;
-        }
-
-        if (!ngx_stream_redis_master_bit(rmcf->down, i)
-            && !ngx_stream_redis_master_superseded(rmcf, i)
-            && ngx_stream_redis_master_quorum(rmcf, i))
-        {
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "redis master: server %V in upstream %V says "
-                          "master but only %ui replicas follow it "
-                          "(min_replicas=%ui)", &tp[i]->name, rmcf->name,
-                          ngx_stream_redis_master_replicated(rmcf, i),
-                          rmcf->min_replicas);
-            continue;
-        }
-
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "redis master: server %V in upstream %V says master "
-                      "but %s", &tp[i]->name, rmcf->name,
-                      ngx_stream_redis_master_bit(rmcf->down, i)
-                      ? "is marked down"
-                      : ngx_stream_redis_master_superseded(rmcf, i)
-                      ? "a replica promoted from its lineage is master now"
-                      : "no majority of the Sentinels agrees on it");
-    }
-
-    if (chosen == NGX_STREAM_REDIS_MASTER_NONE) {
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "redis master: upstream %V has no master", rmcf->name);
-        return;
-    }
-
-    ngx_log_error(NGX_LOG_WARN, log, 0,
-                  "redis master: upstream %V master is %V%s",
-                  rmcf->name, &tp[chosen]->name,
-                  ngx_stream_redis_master_quorum(rmcf, chosen)
-                  == NGX_STREAM_REDIS_MASTER_QUORUM_PROMOTED
-                  ? ", promoted from a master that a majority of the "
-                    "Sentinels sees down" : "");
-}
-
-
 /* smooth weighted round robin over qualified replicas, as nginx does */
 
 static ngx_uint_t
@@ -638,7 +374,7 @@ ngx_stream_redis_master_pick_replica(ngx_stream_redis_master_peer_data_t *pd,
                 || ngx_stream_redis_master_bit(pd->tried, i)
                 || (peer->max_conns && peer->conns >= peer->max_conns)
                 || i == master
-                || !ngx_stream_redis_master_bit(rmcf->eligible_new, i))
+                || !ngx_stream_redis_master_may_use(rmcf, i))
             {
                 continue;
             }
@@ -712,13 +448,22 @@ ngx_stream_redis_master_tracking(ngx_cycle_t *cycle)
 }
 
 
-/* after this worker recorded a probe: the upstreams of that target only */
+/*
+ * After this worker recorded a probe of "t", its node going from "before"
+ * to "after": the routes move if that matters, and the upstreams of that
+ * target only are rerouted at once; the other workers follow at their
+ * next sweep.
+ */
 
 void
-ngx_stream_redis_master_recorded_probe(ngx_stream_redis_master_target_t *t)
+ngx_stream_redis_master_recorded_probe(ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_node_t *before,
+    ngx_stream_redis_master_node_t *after)
 {
     ngx_uint_t                            i;
     ngx_stream_redis_master_srv_conf_t  **pool;
+
+    ngx_stream_redis_master_noted(t, before, after);
 
     pool = t->pools.elts;
 
@@ -735,24 +480,26 @@ ngx_stream_redis_master_reroute_upstream(
     size_t      size;
     ngx_uint_t  master;
 
-    if (rmcf->snapshot == NULL) {
+    if (rmcf->cache == NULL) {
         return;
     }
 
     size = ngx_stream_redis_master_map_size(rmcf->targets.nelts)
            * sizeof(uintptr_t);
 
-    master = ngx_stream_redis_master_decision(rmcf, log);
+    if (!ngx_stream_redis_master_current(rmcf, &master)) {
+        master = ngx_stream_redis_master_refresh(rmcf, log);
+    }
 
     if (rmcf->nheld) {
         ngx_stream_redis_master_release(rmcf, master, log);
     }
 
-    if (ngx_memcmp(rmcf->eligible, rmcf->eligible_new, size) == 0) {
+    if (ngx_memcmp(rmcf->eligible, rmcf->cache->eligible, size) == 0) {
         return;
     }
 
-    ngx_memcpy(rmcf->eligible, rmcf->eligible_new, size);
+    ngx_memcpy(rmcf->eligible, rmcf->cache->eligible, size);
 
     ngx_stream_redis_master_close_sessions(rmcf, log);
 }

@@ -12,8 +12,7 @@
 #define _NGX_STREAM_REDIS_MASTER_BALANCER_H_INCLUDED_
 
 
-#include "ngx_stream_redis_master_state.h"
-#include "ngx_stream_redis_master_policy.h"
+#include "ngx_stream_redis_master_decision.h"
 #include "ngx_stream_redis_master_hold.h"
 
 
@@ -23,7 +22,9 @@ ngx_int_t ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle);
 void ngx_stream_redis_master_reroute(ngx_cycle_t *cycle);
 ngx_uint_t ngx_stream_redis_master_tracking(ngx_cycle_t *cycle);
 void ngx_stream_redis_master_recorded_probe(
-    ngx_stream_redis_master_target_t *t);
+    ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_node_t *before,
+    ngx_stream_redis_master_node_t *after);
 
 
 #endif /* _NGX_STREAM_REDIS_MASTER_BALANCER_H_INCLUDED_ */

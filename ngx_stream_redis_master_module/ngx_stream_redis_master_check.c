@@ -11,6 +11,7 @@
 
 
 #include "ngx_stream_redis_master_check.h"
+#include "ngx_stream_redis_master_balancer.h"
 
 #include <hiredis/hiredis.h>
 
@@ -52,8 +53,6 @@ struct ngx_stream_redis_master_checker_s {
 };
 
 
-/* what a recorded probe triggers in the layers above: set at start-up */
-ngx_stream_redis_master_target_pt  ngx_stream_redis_master_recorded;
 
 
 static ngx_int_t ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
@@ -1153,6 +1152,7 @@ static void
 ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
     ngx_uint_t ok)
 {
+    ngx_stream_redis_master_node_t         before, after;
     ngx_stream_redis_master_info_t        *info;
     ngx_stream_redis_master_check_conf_t  *cc;
 
@@ -1189,12 +1189,10 @@ ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
                                    ck->kick_start, ck->reason,
                                    ngx_strlen(ck->reason), ck->stalled,
                                    ngx_current_msec - ck->started,
-                                   ngx_cycle->log);
+                                   ngx_cycle->log, &before, &after);
 
     /* this worker acts at once; the others on their next sweep */
-    if (ngx_stream_redis_master_recorded) {
-        ngx_stream_redis_master_recorded(ck->target);
-    }
+    ngx_stream_redis_master_recorded_probe(ck->target, &before, &after);
 
     if (ngx_exiting || ngx_terminate) {
         return;

@@ -23,8 +23,5 @@ ngx_msec_t ngx_stream_redis_master_slot(ngx_msec_t delay,
     ngx_msec_t interval);
 void ngx_stream_redis_master_close_checkers(ngx_cycle_t *cycle);
 
-/* acts on a recorded probe: the balancer's, set at start-up */
-extern ngx_stream_redis_master_target_pt  ngx_stream_redis_master_recorded;
-
 
 #endif /* _NGX_STREAM_REDIS_MASTER_CHECK_H_INCLUDED_ */

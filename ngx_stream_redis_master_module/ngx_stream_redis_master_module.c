@@ -310,10 +310,6 @@ ngx_stream_redis_master_init_process(ngx_cycle_t *cycle)
 
     ngx_stream_redis_master_register(rmmcf, 0);
 
-    /* the layers below trigger this through its callback */
-
-    ngx_stream_redis_master_recorded = ngx_stream_redis_master_recorded_probe;
-
     if (ngx_stream_redis_master_init_balancer(cycle) != NGX_OK) {
         return NGX_ERROR;
     }

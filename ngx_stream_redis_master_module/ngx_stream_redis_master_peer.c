@@ -53,7 +53,7 @@ ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
     pd->index = index;
 
     /* the balancer sends a session to the master or to a replica */
-    pd->role = (index == pd->conf->master)
+    pd->role = (index == pd->conf->cache->master)
                ? NGX_STREAM_REDIS_MASTER_ROLE_MASTER
                : NGX_STREAM_REDIS_MASTER_ROLE_REPLICA;
 

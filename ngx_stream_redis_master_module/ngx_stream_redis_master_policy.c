@@ -3,11 +3,12 @@
  * Copyright (C) The ngx_stream_redis_master_module authors
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
- * Policy: which server of an upstream is its master, and which replicas
- * qualify for reads, as pure functions of the upstream's snapshot (taken
- * by ngx_stream_redis_master_snapshot()) and its configuration.  Nothing
- * here does I/O, logs, or changes state: the balancer acts on and
- * announces what these functions answer.
+ * Policy: which server of an upstream is its master, which replicas
+ * qualify for reads, why the others do not, and whether a probe's news
+ * matters to that, as pure functions of a view of the upstream (its
+ * settings and a snapshot of its nodes, ngx_stream_redis_master_view_t).
+ * Nothing here does I/O, logs, or changes state: the decision module acts
+ * on what these functions answer.
  */
 
 
@@ -15,22 +16,50 @@
 
 
 static ngx_uint_t ngx_stream_redis_master_all_probed(
-    ngx_stream_redis_master_srv_conf_t *rmcf);
-static ngx_uint_t ngx_stream_redis_master_says_master(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
+    ngx_stream_redis_master_view_t *v);
 static ngx_uint_t ngx_stream_redis_master_arbitrate(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t *rule);
+    ngx_stream_redis_master_view_t *v, ngx_uint_t *rule);
 static ngx_uint_t ngx_stream_redis_master_sole_heir(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i, ngx_uint_t m);
+    ngx_stream_redis_master_view_t *v, ngx_uint_t i, ngx_uint_t m);
 static ngx_uint_t ngx_stream_redis_master_votes(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i, ngx_uint_t old);
-static ngx_uint_t ngx_stream_redis_master_names(
-    ngx_stream_redis_master_target_t *t, ngx_stream_redis_master_node_t *s);
+    ngx_stream_redis_master_view_t *v, ngx_uint_t i, ngx_uint_t old);
+static ngx_uint_t ngx_stream_redis_master_unfollowed(
+    ngx_stream_redis_master_view_t *v, ngx_uint_t j, ngx_uint_t i);
+static ngx_uint_t ngx_stream_redis_master_in_sync(
+    ngx_stream_redis_master_node_t *node);
 static ngx_uint_t ngx_stream_redis_master_followers(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
-static ngx_uint_t ngx_stream_redis_master_qualifies(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i,
-    ngx_uint_t master);
+    ngx_stream_redis_master_view_t *v, ngx_uint_t i);
+static ngx_uint_t ngx_stream_redis_master_acked(
+    ngx_stream_redis_master_info_t *m, ngx_msec_t max_lag);
+static ngx_uint_t ngx_stream_redis_master_acks_late(
+    ngx_stream_redis_master_info_t *m);
+static ngx_uint_t ngx_stream_redis_master_info_differs(
+    ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b);
+static void ngx_stream_redis_master_conf_view(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_view_t *v);
+
+
+/* the words of the reason codes, for the log and the status page */
+
+static const char  *ngx_stream_redis_master_why[] = {
+    "takes writes",
+    "does not say master",
+    "is marked down",
+    "a replica promoted from its lineage is master now",
+    "no majority of the Sentinels agrees on it",
+    "too few replicas follow it",
+    "there is no master",
+    "is not up",
+    "is not a replica",
+    "its link to the master is down",
+    "it is syncing with the master",
+    "it is loading its data",
+    "it follows another replication history",
+    "how far it lags is not known",
+    "it lags more than max_lag",
+    "it lags more than max_lag_bytes",
+};
 
 
 /*
@@ -44,25 +73,26 @@ static ngx_uint_t ngx_stream_redis_master_qualifies(
  */
 
 void
-ngx_stream_redis_master_decide(ngx_stream_redis_master_srv_conf_t *rmcf,
+ngx_stream_redis_master_decide(ngx_stream_redis_master_view_t *v,
     ngx_stream_redis_master_node_t *previous,
     ngx_stream_redis_master_decision_t *d)
 {
-    ngx_uint_t                          i;
+    ngx_uint_t                          i, n;
     ngx_stream_redis_master_target_t  **tp;
 
-    tp = rmcf->targets.elts;
+    tp = v->conf->targets.elts;
+    n = v->conf->targets.nelts;
 
     d->master = NGX_STREAM_REDIS_MASTER_NONE;
     d->claimants = 0;
     d->suspect = 0;
 
-    if (!ngx_stream_redis_master_all_probed(rmcf)) {
+    if (!ngx_stream_redis_master_all_probed(v)) {
         d->rule = NGX_STREAM_REDIS_MASTER_RULE_UNPROBED;
 
-        for (i = 0; i < rmcf->targets.nelts; i++) {
+        for (i = 0; i < n; i++) {
             if (previous == tp[i]->node
-                && ngx_stream_redis_master_claims(rmcf, i))
+                && ngx_stream_redis_master_claimant(v, i))
             {
                 d->master = i;
                 d->rule = NGX_STREAM_REDIS_MASTER_RULE_KEPT;
@@ -73,23 +103,23 @@ ngx_stream_redis_master_decide(ngx_stream_redis_master_srv_conf_t *rmcf,
         return;
     }
 
-    for (i = 0; i < rmcf->targets.nelts; i++) {
-        if (ngx_stream_redis_master_claims(rmcf, i)) {
+    for (i = 0; i < n; i++) {
+        if (ngx_stream_redis_master_claimant(v, i)) {
             d->claimants++;
             d->master = i;
         }
     }
 
     if (d->claimants > 1) {
-        d->master = ngx_stream_redis_master_arbitrate(rmcf, &d->rule);
-        d->suspect = ngx_stream_redis_master_suspect(rmcf, d->master);
+        d->master = ngx_stream_redis_master_arbitrate(v, &d->rule);
+        d->suspect = ngx_stream_redis_master_suspect(v, d->master);
         return;
     }
 
     d->rule = d->claimants ? NGX_STREAM_REDIS_MASTER_RULE_SOLE
                            : NGX_STREAM_REDIS_MASTER_RULE_NONE;
 
-    d->suspect = ngx_stream_redis_master_suspect(rmcf, d->master);
+    d->suspect = ngx_stream_redis_master_suspect(v, d->master);
 }
 
 
@@ -104,23 +134,24 @@ ngx_stream_redis_master_decide(ngx_stream_redis_master_srv_conf_t *rmcf,
  */
 
 ngx_uint_t
-ngx_stream_redis_master_suspect(ngx_stream_redis_master_srv_conf_t *rmcf,
+ngx_stream_redis_master_suspect(ngx_stream_redis_master_view_t *v,
     ngx_uint_t master)
 {
     ngx_uint_t  n;
 
-    if (rmcf->min_replicas == 0 || master == NGX_STREAM_REDIS_MASTER_NONE) {
+    if (v->conf->min_replicas == 0 || master == NGX_STREAM_REDIS_MASTER_NONE)
+    {
         return 0;
     }
 
-    n = ngx_stream_redis_master_replicated(rmcf, master);
+    n = ngx_stream_redis_master_replicated(v, master);
 
-    if (n > rmcf->min_replicas) {
+    if (n > v->conf->min_replicas) {
         return 0;
     }
 
-    return n + 1 < rmcf->targets.nelts
-           || ngx_stream_redis_master_acks_late(&rmcf->snapshot[master].info);
+    return n + 1 < v->conf->targets.nelts
+           || ngx_stream_redis_master_acks_late(&v->nodes[master].info);
 }
 
 
@@ -131,23 +162,23 @@ ngx_stream_redis_master_suspect(ngx_stream_redis_master_srv_conf_t *rmcf,
  */
 
 void
-ngx_stream_redis_master_eligible(ngx_stream_redis_master_srv_conf_t *rmcf,
+ngx_stream_redis_master_usable(ngx_stream_redis_master_view_t *v,
     ngx_uint_t master, uintptr_t *map)
 {
     ngx_uint_t  i, n;
 
-    n = rmcf->targets.nelts;
+    n = v->conf->targets.nelts;
 
     ngx_memzero(map, ngx_stream_redis_master_map_size(n) * sizeof(uintptr_t));
 
-    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
+    if (v->conf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
         for (i = 0; i < n; i++) {
-            if (ngx_stream_redis_master_qualifies(rmcf, i, master)) {
+            if (ngx_stream_redis_master_qualifies(v, i, master)) {
                 ngx_stream_redis_master_set_bit(map, i);
             }
         }
 
-        if (rmcf->fallback != NGX_STREAM_REDIS_MASTER_FALLBACK_MASTER) {
+        if (v->conf->fallback != NGX_STREAM_REDIS_MASTER_FALLBACK_MASTER) {
             return;
         }
     }
@@ -159,18 +190,18 @@ ngx_stream_redis_master_eligible(ngx_stream_redis_master_srv_conf_t *rmcf,
 
 
 static ngx_uint_t
-ngx_stream_redis_master_all_probed(ngx_stream_redis_master_srv_conf_t *rmcf)
+ngx_stream_redis_master_all_probed(ngx_stream_redis_master_view_t *v)
 {
     ngx_uint_t  i;
 
-    for (i = 0; i < rmcf->targets.nelts; i++) {
-        if (rmcf->snapshot[i].probes == 0) {
+    for (i = 0; i < v->conf->targets.nelts; i++) {
+        if (v->nodes[i].probes == 0) {
             return 0;
         }
     }
 
-    for (i = 0; i < rmcf->sentinels.nelts; i++) {
-        if (rmcf->sentinel_snapshot[i].probes == 0) {
+    for (i = 0; i < v->conf->sentinels.nelts; i++) {
+        if (v->sentinels[i].probes == 0) {
             return 0;
         }
     }
@@ -182,22 +213,65 @@ ngx_stream_redis_master_all_probed(ngx_stream_redis_master_srv_conf_t *rmcf)
 /*
  * Server "i" may take writes: its check says master, it is not marked
  * "down", no server promoted from its lineage says master too, with
- * redis_sentinel the Sentinels agree (ngx_stream_redis_master_quorum()),
+ * redis_sentinel the Sentinels agree (ngx_stream_redis_master_agreed()),
  * and with min_replicas enough replicas follow it
  * (ngx_stream_redis_master_replicated()).
  */
 
 ngx_uint_t
-ngx_stream_redis_master_claims(ngx_stream_redis_master_srv_conf_t *rmcf,
+ngx_stream_redis_master_claimant(ngx_stream_redis_master_view_t *v,
     ngx_uint_t i)
 {
-    return ngx_stream_redis_master_says_master(rmcf, i)
-           && !ngx_stream_redis_master_bit(rmcf->down, i)
-           && !ngx_stream_redis_master_superseded(rmcf, i)
-           && ngx_stream_redis_master_quorum(rmcf, i)
-           && (rmcf->min_replicas == 0
-               || ngx_stream_redis_master_replicated(rmcf, i)
-                  >= rmcf->min_replicas);
+    return ngx_stream_redis_master_why_not(v, i)
+           == NGX_STREAM_REDIS_MASTER_WHY_OK;
+}
+
+
+/*
+ * Why server "i" does not take writes, in the order of the conditions
+ * above, or NGX_STREAM_REDIS_MASTER_WHY_OK when it may.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_why_not(ngx_stream_redis_master_view_t *v,
+    ngx_uint_t i)
+{
+    if (!ngx_stream_redis_master_is_master(&v->nodes[i])) {
+        return NGX_STREAM_REDIS_MASTER_WHY_NOT_MASTER;
+    }
+
+    if (ngx_stream_redis_master_bit(v->down, i)) {
+        return NGX_STREAM_REDIS_MASTER_WHY_MARKED_DOWN;
+    }
+
+    if (ngx_stream_redis_master_superseded(v, i)) {
+        return NGX_STREAM_REDIS_MASTER_WHY_SUPERSEDED;
+    }
+
+    if (!ngx_stream_redis_master_agreed(v, i)) {
+        return NGX_STREAM_REDIS_MASTER_WHY_NO_QUORUM;
+    }
+
+    if (v->conf->min_replicas
+        && ngx_stream_redis_master_replicated(v, i) < v->conf->min_replicas)
+    {
+        return NGX_STREAM_REDIS_MASTER_WHY_FEW_REPLICAS;
+    }
+
+    return NGX_STREAM_REDIS_MASTER_WHY_OK;
+}
+
+
+/* the words for a reason code, as the log and the status page say it */
+
+const char *
+ngx_stream_redis_master_why_text(ngx_uint_t why)
+{
+    if (why > NGX_STREAM_REDIS_MASTER_WHY_LAST) {
+        return "";
+    }
+
+    return ngx_stream_redis_master_why[why];
 }
 
 
@@ -216,49 +290,117 @@ ngx_stream_redis_master_claims(ngx_stream_redis_master_srv_conf_t *rmcf,
  */
 
 ngx_uint_t
-ngx_stream_redis_master_replicated(ngx_stream_redis_master_srv_conf_t *rmcf,
+ngx_stream_redis_master_replicated(ngx_stream_redis_master_view_t *v,
     ngx_uint_t i)
 {
-    return ngx_min(ngx_stream_redis_master_followers(rmcf, i),
-                   ngx_stream_redis_master_acked(&rmcf->snapshot[i].info,
-                                             rmcf->min_replicas_max_lag));
+    return ngx_min(ngx_stream_redis_master_followers(v, i),
+                   ngx_stream_redis_master_acked(&v->nodes[i].info,
+                                           v->conf->min_replicas_max_lag));
 }
 
 
 /*
- * The servers of the upstream that say, in their own last answer, that
- * they are a replica linked to server "i": up (not stalled: a replica that
- * does not answer cannot be vouched for), link up, neither syncing nor
- * loading, with the master_replid of "i".
+ * Server "j" follows server "i", in its own last answer: another server,
+ * up (not stalled: a replica that does not answer cannot be vouched for),
+ * a replica with its link up, on the replication id of "i" (host and port
+ * are not compared: NAT and hostnames make them unreliable).  Whether it
+ * is in sync is asked apart (ngx_stream_redis_master_in_sync()).
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_follows(ngx_stream_redis_master_view_t *v,
+    ngx_uint_t j, ngx_uint_t i)
+{
+    return ngx_stream_redis_master_unfollowed(v, j, i)
+           == NGX_STREAM_REDIS_MASTER_WHY_OK;
+}
+
+
+static ngx_uint_t
+ngx_stream_redis_master_unfollowed(ngx_stream_redis_master_view_t *v,
+    ngx_uint_t j, ngx_uint_t i)
+{
+    ngx_stream_redis_master_info_t     *info;
+    ngx_stream_redis_master_target_t  **tp;
+
+    tp = v->conf->targets.elts;
+    info = &v->nodes[j].info;
+
+    if (tp[j]->node == tp[i]->node) {
+        return NGX_STREAM_REDIS_MASTER_WHY_NOT_REPLICA;
+    }
+
+    if (!v->nodes[j].up) {
+        return NGX_STREAM_REDIS_MASTER_WHY_NOT_UP;
+    }
+
+    if (info->role != NGX_STREAM_REDIS_MASTER_ROLE_REPLICA) {
+        return NGX_STREAM_REDIS_MASTER_WHY_NOT_REPLICA;
+    }
+
+    if (!info->link_up) {
+        return NGX_STREAM_REDIS_MASTER_WHY_UNLINKED;
+    }
+
+    if (info->replid[0] == '\0'
+        || ngx_strcmp(info->replid, v->nodes[i].info.replid) != 0)
+    {
+        return NGX_STREAM_REDIS_MASTER_WHY_OTHER_LINEAGE;
+    }
+
+    return NGX_STREAM_REDIS_MASTER_WHY_OK;
+}
+
+
+/* a follower that has its master's data: neither syncing nor loading */
+
+static ngx_uint_t
+ngx_stream_redis_master_in_sync(ngx_stream_redis_master_node_t *node)
+{
+    return !node->info.sync_in_progress && !node->info.loading;
+}
+
+
+/* the servers of the upstream that follow server "i", in sync */
+
+static ngx_uint_t
+ngx_stream_redis_master_followers(ngx_stream_redis_master_view_t *v,
+    ngx_uint_t i)
+{
+    ngx_uint_t  j, n;
+
+    n = 0;
+
+    for (j = 0; j < v->conf->targets.nelts; j++) {
+        n += ngx_stream_redis_master_follows(v, j, i)
+             && ngx_stream_redis_master_in_sync(&v->nodes[j]);
+    }
+
+    return n;
+}
+
+
+/*
+ * The replicas a master lists online and acknowledging within "max_lag"
+ * (ms), and those not online or that missed an acknowledgement.  Redis
+ * gives a replica's "lag" as the difference of two readings of its clock
+ * in whole seconds: a lag of L means the last acknowledgement is between
+ * L - 1 and L + 1 seconds old.  A replica stops counting once that age
+ * surely exceeds the limit (L - 1 >= limit): a healthy replica,
+ * acknowledging every second, shows L = 1 now and then, and must not flap.
  */
 
 static ngx_uint_t
-ngx_stream_redis_master_followers(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t i)
+ngx_stream_redis_master_acked(ngx_stream_redis_master_info_t *m,
+    ngx_msec_t max_lag)
 {
-    ngx_uint_t                          j, n;
-    ngx_stream_redis_master_info_t     *info, *m;
-    ngx_stream_redis_master_target_t  **tp;
+    ngx_uint_t  k, n;
 
-    tp = rmcf->targets.elts;
-    m = &rmcf->snapshot[i].info;
     n = 0;
 
-    if (m->replid[0] == '\0') {
-        return 0;
-    }
-
-    for (j = 0; j < rmcf->targets.nelts; j++) {
-        info = &rmcf->snapshot[j].info;
-
-        if (tp[j]->node != tp[i]->node
-            && rmcf->snapshot[j].up
-            && info->role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
-            && info->link_up && !info->sync_in_progress && !info->loading
-            && ngx_strcmp(info->replid, m->replid) == 0)
-        {
-            n++;
-        }
+    for (k = 0; k < m->nslaves && k < NGX_STREAM_REDIS_MASTER_SLAVES; k++) {
+        n += (m->slaves[k].online
+              && (ngx_msec_t) m->slaves[k].lag * 1000 < max_lag + 1000);
     }
 
     return n;
@@ -266,10 +408,17 @@ ngx_stream_redis_master_followers(ngx_stream_redis_master_srv_conf_t *rmcf,
 
 
 static ngx_uint_t
-ngx_stream_redis_master_says_master(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t i)
+ngx_stream_redis_master_acks_late(ngx_stream_redis_master_info_t *m)
 {
-    return ngx_stream_redis_master_is_master(&rmcf->snapshot[i]);
+    ngx_uint_t  k, n;
+
+    n = 0;
+
+    for (k = 0; k < m->nslaves && k < NGX_STREAM_REDIS_MASTER_SLAVES; k++) {
+        n += (!m->slaves[k].online || m->slaves[k].lag >= 2);
+    }
+
+    return n;
 }
 
 
@@ -281,20 +430,20 @@ ngx_stream_redis_master_says_master(ngx_stream_redis_master_srv_conf_t *rmcf,
  */
 
 ngx_uint_t
-ngx_stream_redis_master_superseded(ngx_stream_redis_master_srv_conf_t *rmcf,
+ngx_stream_redis_master_superseded(ngx_stream_redis_master_view_t *v,
     ngx_uint_t i)
 {
     ngx_uint_t                       j;
     ngx_stream_redis_master_node_t  *snap;
 
-    snap = rmcf->snapshot;
+    snap = v->nodes;
 
     if (snap[i].info.replid[0] == '\0') {
         return 0;
     }
 
-    for (j = 0; j < rmcf->targets.nelts; j++) {
-        if (j != i && ngx_stream_redis_master_says_master(rmcf, j)
+    for (j = 0; j < v->conf->targets.nelts; j++) {
+        if (j != i && ngx_stream_redis_master_is_master(&snap[j])
             && ngx_strcmp(snap[j].info.replid2, snap[i].info.replid) == 0)
         {
             return 1;
@@ -308,40 +457,33 @@ ngx_stream_redis_master_superseded(ngx_stream_redis_master_srv_conf_t *rmcf,
 /*
  * Several servers claim master, none promoted from another's lineage (see
  * ngx_stream_redis_master_superseded()): the one that more replicas follow
- * wins.  The replication offset is never used: a stale master keeps
- * growing it.  A tie is refused, unless split_brain=lineage asks for the
- * first server in configuration order.
+ * wins, counting those still syncing: they follow its lineage.  The
+ * replication offset is never used: a stale master keeps growing it.  A
+ * tie is refused, unless split_brain=lineage asks for the first server in
+ * configuration order.
  */
 
 static ngx_uint_t
-ngx_stream_redis_master_arbitrate(ngx_stream_redis_master_srv_conf_t *rmcf,
+ngx_stream_redis_master_arbitrate(ngx_stream_redis_master_view_t *v,
     ngx_uint_t *rule)
 {
-    ngx_uint_t                       i, j, n, best, ties, followers, most;
-    ngx_stream_redis_master_node_t  *snap;
+    ngx_uint_t  i, j, n, best, ties, followers, most;
 
-    snap = rmcf->snapshot;
-    n = rmcf->targets.nelts;
+    n = v->conf->targets.nelts;
     best = NGX_STREAM_REDIS_MASTER_NONE;
     most = 0;
     ties = 0;
 
     for (i = 0; i < n; i++) {
 
-        if (!ngx_stream_redis_master_claims(rmcf, i)) {
+        if (!ngx_stream_redis_master_claimant(v, i)) {
             continue;
         }
 
         followers = 0;
 
         for (j = 0; j < n; j++) {
-            if (snap[j].up
-                && snap[j].info.role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
-                && snap[j].info.link_up
-                && ngx_strcmp(snap[j].info.replid, snap[i].info.replid) == 0)
-            {
-                followers++;
-            }
+            followers += ngx_stream_redis_master_follows(v, j, i);
         }
 
         if (best == NGX_STREAM_REDIS_MASTER_NONE || followers > most) {
@@ -359,7 +501,7 @@ ngx_stream_redis_master_arbitrate(ngx_stream_redis_master_srv_conf_t *rmcf,
         return best;
     }
 
-    if (rmcf->split_brain == NGX_STREAM_REDIS_MASTER_SPLIT_LINEAGE) {
+    if (v->conf->split_brain == NGX_STREAM_REDIS_MASTER_SPLIT_LINEAGE) {
         *rule = NGX_STREAM_REDIS_MASTER_RULE_ORDER;
         return best;
     }
@@ -390,31 +532,31 @@ ngx_stream_redis_master_arbitrate(ngx_stream_redis_master_srv_conf_t *rmcf,
  */
 
 ngx_uint_t
-ngx_stream_redis_master_quorum(ngx_stream_redis_master_srv_conf_t *rmcf,
+ngx_stream_redis_master_agreed(ngx_stream_redis_master_view_t *v,
     ngx_uint_t i)
 {
     ngx_uint_t                       m, n;
     ngx_stream_redis_master_node_t  *snap;
 
-    if (rmcf->sentinel == NULL) {
+    if (v->conf->sentinel == NULL) {
         return NGX_STREAM_REDIS_MASTER_QUORUM_NAMED;
     }
 
-    n = rmcf->sentinels.nelts;
+    n = v->conf->sentinels.nelts;
 
-    if (ngx_stream_redis_master_votes(rmcf, i, NGX_STREAM_REDIS_MASTER_NONE)
-        * 2 > n)
+    if (ngx_stream_redis_master_votes(v, i, NGX_STREAM_REDIS_MASTER_NONE) * 2
+        > n)
     {
         return NGX_STREAM_REDIS_MASTER_QUORUM_NAMED;
     }
 
-    snap = rmcf->snapshot;
+    snap = v->nodes;
 
     if (snap[i].info.replid2[0] == '\0') {
         return NGX_STREAM_REDIS_MASTER_QUORUM_NONE;
     }
 
-    for (m = 0; m < rmcf->targets.nelts; m++) {
+    for (m = 0; m < v->conf->targets.nelts; m++) {
 
         if (m == i
             || snap[m].info.role != NGX_STREAM_REDIS_MASTER_ROLE_MASTER
@@ -423,8 +565,8 @@ ngx_stream_redis_master_quorum(ngx_stream_redis_master_srv_conf_t *rmcf,
             continue;
         }
 
-        if (ngx_stream_redis_master_votes(rmcf, i, m) * 2 > n
-            && ngx_stream_redis_master_sole_heir(rmcf, i, m))
+        if (ngx_stream_redis_master_votes(v, i, m) * 2 > n
+            && ngx_stream_redis_master_sole_heir(v, i, m))
         {
             return NGX_STREAM_REDIS_MASTER_QUORUM_PROMOTED;
         }
@@ -442,17 +584,17 @@ ngx_stream_redis_master_quorum(ngx_stream_redis_master_srv_conf_t *rmcf,
  */
 
 static ngx_uint_t
-ngx_stream_redis_master_sole_heir(ngx_stream_redis_master_srv_conf_t *rmcf,
+ngx_stream_redis_master_sole_heir(ngx_stream_redis_master_view_t *v,
     ngx_uint_t i, ngx_uint_t m)
 {
     ngx_uint_t                          j;
     ngx_stream_redis_master_node_t     *snap;
     ngx_stream_redis_master_target_t  **tp;
 
-    snap = rmcf->snapshot;
-    tp = rmcf->targets.elts;
+    snap = v->nodes;
+    tp = v->conf->targets.elts;
 
-    for (j = 0; j < rmcf->targets.nelts; j++) {
+    for (j = 0; j < v->conf->targets.nelts; j++) {
         if (tp[j]->node != tp[i]->node
             && ngx_stream_redis_master_is_master(&snap[j])
             && ngx_strcmp(snap[j].info.replid2, snap[m].info.replid) == 0)
@@ -471,18 +613,18 @@ ngx_stream_redis_master_sole_heir(ngx_stream_redis_master_srv_conf_t *rmcf,
  */
 
 static ngx_uint_t
-ngx_stream_redis_master_votes(ngx_stream_redis_master_srv_conf_t *rmcf,
+ngx_stream_redis_master_votes(ngx_stream_redis_master_view_t *v,
     ngx_uint_t i, ngx_uint_t old)
 {
     ngx_uint_t                          j, votes;
     ngx_stream_redis_master_node_t     *s;
     ngx_stream_redis_master_target_t  **tp;
 
-    tp = rmcf->targets.elts;
+    tp = v->conf->targets.elts;
     votes = 0;
 
-    for (j = 0; j < rmcf->sentinels.nelts; j++) {
-        s = &rmcf->sentinel_snapshot[j];
+    for (j = 0; j < v->conf->sentinels.nelts; j++) {
+        s = &v->sentinels[j];
 
         if (ngx_stream_redis_master_names(tp[i], s)) {
             votes += !s->info.master_down;
@@ -499,12 +641,12 @@ ngx_stream_redis_master_votes(ngx_stream_redis_master_srv_conf_t *rmcf,
 
 
 /*
- * Sentinel names a master by the address it announces.  That is matched
- * against the server's resolved address and against its name as written
- * in the upstream, so that hostnames Sentinel announces also match.
+ * Sentinel "s" names server "t" as master: by the address it announces,
+ * matched against the server's resolved address and against its name as
+ * written in the upstream, so that hostnames Sentinel announces also match.
  */
 
-static ngx_uint_t
+ngx_uint_t
 ngx_stream_redis_master_names(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_node_t *s)
 {
@@ -530,101 +672,280 @@ ngx_stream_redis_master_names(ngx_stream_redis_master_target_t *t,
 
 /*
  * A replica serves reads only while it is a fresh follower of the current
- * master: linked, not syncing or loading, on the master's replication id
- * (host and port are not compared: NAT and hostnames make them unreliable),
- * and within max_lag and max_lag_bytes.
+ * master (ngx_stream_redis_master_follows()), in sync, and within max_lag
+ * and max_lag_bytes.
  */
 
-static ngx_uint_t
-ngx_stream_redis_master_qualifies(ngx_stream_redis_master_srv_conf_t *rmcf,
+ngx_uint_t
+ngx_stream_redis_master_qualifies(ngx_stream_redis_master_view_t *v,
     ngx_uint_t i, ngx_uint_t master)
 {
+    return ngx_stream_redis_master_why_unqualified(v, i, master)
+           == NGX_STREAM_REDIS_MASTER_WHY_OK;
+}
+
+
+/* why replica "i" does not serve reads, or NGX_STREAM_REDIS_MASTER_WHY_OK */
+
+ngx_uint_t
+ngx_stream_redis_master_why_unqualified(ngx_stream_redis_master_view_t *v,
+    ngx_uint_t i, ngx_uint_t master)
+{
+    ngx_uint_t                       why;
     ngx_msec_int_t                   lag;
     ngx_stream_redis_master_info_t  *info, *m;
 
-    if (master == NGX_STREAM_REDIS_MASTER_NONE || !rmcf->snapshot[i].up) {
-        return 0;
+    if (master == NGX_STREAM_REDIS_MASTER_NONE) {
+        return NGX_STREAM_REDIS_MASTER_WHY_NO_MASTER;
     }
 
-    info = &rmcf->snapshot[i].info;
-    m = &rmcf->snapshot[master].info;
+    why = ngx_stream_redis_master_unfollowed(v, i, master);
 
-    if (info->role != NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
-        || !info->link_up || info->sync_in_progress || info->loading
-        || info->replid[0] == '\0'
-        || ngx_strcmp(info->replid, m->replid) != 0)
-    {
-        return 0;
+    if (why != NGX_STREAM_REDIS_MASTER_WHY_OK) {
+        return why;
     }
 
-    lag = ngx_stream_redis_master_lag(rmcf, i, master);
+    info = &v->nodes[i].info;
+    m = &v->nodes[master].info;
 
-    if (lag < 0 || (ngx_msec_t) lag > rmcf->max_lag) {
-        return 0;
+    if (info->sync_in_progress) {
+        return NGX_STREAM_REDIS_MASTER_WHY_SYNCING;
     }
 
-    if (rmcf->max_lag_bytes != NGX_CONF_UNSET
+    if (info->loading) {
+        return NGX_STREAM_REDIS_MASTER_WHY_LOADING;
+    }
+
+    lag = ngx_stream_redis_master_staleness(v, i, master);
+
+    if (lag < 0) {
+        return NGX_STREAM_REDIS_MASTER_WHY_LAG_UNKNOWN;
+    }
+
+    if ((ngx_msec_t) lag > v->conf->max_lag) {
+        return NGX_STREAM_REDIS_MASTER_WHY_LAGGING;
+    }
+
+    if (v->conf->max_lag_bytes != NGX_CONF_UNSET
         && m->master_repl_offset - info->slave_repl_offset
-           > rmcf->max_lag_bytes)
+           > v->conf->max_lag_bytes)
     {
-        return 0;
+        return NGX_STREAM_REDIS_MASTER_WHY_BYTES_BEHIND;
     }
 
-    return 1;
+    return NGX_STREAM_REDIS_MASTER_WHY_OK;
 }
 
 
 /*
  * How stale replica "i" is, in milliseconds: how long ago the master was
  * first found beyond the offset the replica last reported, by the history
- * of the master's offsets (rmcf->history).  Counted up to the replica's
- * last probe while its probes come in time; once one is overdue, up to
- * now (rmcf->decided), as a replica that stopped answering grows staler.
- * 0 when the replica has all the master had at its last probe; -1 when it
- * is behind every offset remembered, and how far is not known.
+ * of the master's offsets (v->history).  Counted up to the replica's last
+ * probe while its probes come in time; once one is overdue, up to now
+ * (v->now), as a replica that stopped answering grows staler.  0 when the
+ * replica has all the master had at its last probe; -1 when it is behind
+ * every offset remembered, and how far is not known.
  */
 
 ngx_msec_int_t
-ngx_stream_redis_master_lag(ngx_stream_redis_master_srv_conf_t *rmcf,
+ngx_stream_redis_master_staleness(ngx_stream_redis_master_view_t *v,
     ngx_uint_t i, ngx_uint_t master)
 {
-    off_t                            offset;
-    ngx_msec_t                       at, due;
-    ngx_uint_t                       k;
-    ngx_msec_int_t                   lag;
-    ngx_stream_redis_master_node_t  *replica;
+    off_t                               offset;
+    ngx_msec_t                          at, due;
+    ngx_uint_t                          k;
+    ngx_msec_int_t                      lag;
+    ngx_stream_redis_master_node_t     *replica;
+    ngx_stream_redis_master_history_t  *h;
 
-    replica = &rmcf->snapshot[i];
+    replica = &v->nodes[i];
     offset = replica->info.slave_repl_offset;
+    h = &v->history;
 
-    if (offset >= rmcf->snapshot[master].info.master_repl_offset) {
+    if (offset >= v->nodes[master].info.master_repl_offset) {
         return 0;
     }
 
-    if (rmcf->history_master != master) {
+    if (h->master != master) {
         return -1;
     }
 
-    for (k = 0; k < rmcf->nhistory; k++) {
-        if (rmcf->history[k].offset > offset) {
+    for (k = 0; k < h->n; k++) {
+        if (h->seen[k].offset > offset) {
             break;
         }
     }
 
-    if (k == 0 || k == rmcf->nhistory) {
+    if (k == 0 || k == h->n) {
         return k ? 0 : -1;
     }
 
     /* a probe comes an interval after the last, up to a twentieth late */
 
-    due = rmcf->check.interval + rmcf->check.interval / 10 + 100;
+    due = v->conf->check.interval + v->conf->check.interval / 10
+          + NGX_STREAM_REDIS_MASTER_PROBE_SLACK;
 
     at = (replica->failures
-          || (ngx_msec_int_t) (rmcf->decided - replica->checked)
+          || (ngx_msec_int_t) (v->now - replica->checked)
              > (ngx_msec_int_t) due)
-         ? rmcf->decided : replica->checked;
+         ? v->now : replica->checked;
 
-    lag = (ngx_msec_int_t) (at - rmcf->history[k].seen);
+    lag = (ngx_msec_int_t) (at - h->seen[k].seen);
 
     return lag > 0 ? lag : 0;
+}
+
+
+/*
+ * Whether a probe of a server of upstream "rmcf" changed what a decision
+ * reads, from node "before" to node "after": the role version moves when
+ * it changed who may be master or what qualifies, the lag version when it
+ * changed only a lag or an offset.  A probe that repeats the last one
+ * moves neither, and costs no decision.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_matters(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_node_t *before,
+    ngx_stream_redis_master_node_t *after)
+{
+    ngx_uint_t                       matters;
+    ngx_msec_t                       max_lag;
+    ngx_stream_redis_master_info_t  *a, *b;
+
+    a = &before->info;
+    b = &after->info;
+    matters = 0;
+
+    /*
+     * a kick answered matters too: a held connection goes back to a server
+     * whose connect failed only once a probe since has succeeded (hold.c)
+     */
+
+    if (before->probes == 0
+        || before->up != after->up
+        || before->stalled != after->stalled
+        || (before->failures == 0) != (after->failures == 0)
+        || before->kick_probed != after->kick_probed
+        || ngx_stream_redis_master_info_differs(a, b))
+    {
+        matters |= NGX_STREAM_REDIS_MASTER_MATTERS_ROLE;
+    }
+
+    /*
+     * min_replicas reads a master's "slaveN:" lines: how many replicas
+     * acknowledged within the limit, and how many are not online or missed
+     * an acknowledgement (ngx_stream_redis_master_suspect()).  An age that
+     * moves within those bounds, as a healthy replica's does every second,
+     * changes no decision.
+     */
+
+    if (rmcf->min_replicas) {
+        max_lag = rmcf->min_replicas_max_lag;
+
+        if (ngx_stream_redis_master_acked(a, max_lag)
+            != ngx_stream_redis_master_acked(b, max_lag)
+            || ngx_stream_redis_master_acks_late(a)
+               != ngx_stream_redis_master_acks_late(b))
+        {
+            matters |= NGX_STREAM_REDIS_MASTER_MATTERS_ROLE;
+        }
+    }
+
+    if (a->master_last_io != b->master_last_io
+        || a->master_repl_offset != b->master_repl_offset
+        || a->slave_repl_offset != b->slave_repl_offset)
+    {
+        matters |= NGX_STREAM_REDIS_MASTER_MATTERS_LAG;
+    }
+
+    return matters;
+}
+
+
+/* whether two probes differ in what a decision reads, lag apart */
+
+static ngx_uint_t
+ngx_stream_redis_master_info_differs(ngx_stream_redis_master_info_t *a,
+    ngx_stream_redis_master_info_t *b)
+{
+    return a->role != b->role
+           || a->link_up != b->link_up
+           || a->sync_in_progress != b->sync_in_progress
+           || a->loading != b->loading
+           || a->master_down != b->master_down
+           || a->master_port != b->master_port
+           || ngx_strcmp(a->master_host, b->master_host) != 0
+           || ngx_strcmp(a->replid, b->replid) != 0
+           || ngx_strcmp(a->replid2, b->replid2) != 0;
+}
+
+
+/*
+ * The status page's calls: on a shallow copy of the configuration whose
+ * snapshot fields are the page's own (see the types header), judged by the
+ * same functions as the decision module's view.
+ */
+
+void
+ngx_stream_redis_master_eligible(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t master, uintptr_t *map)
+{
+    ngx_stream_redis_master_view_t  v;
+
+    ngx_stream_redis_master_conf_view(rmcf, &v);
+    ngx_stream_redis_master_usable(&v, master, map);
+}
+
+
+ngx_uint_t
+ngx_stream_redis_master_claims(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    ngx_stream_redis_master_view_t  v;
+
+    ngx_stream_redis_master_conf_view(rmcf, &v);
+
+    return ngx_stream_redis_master_claimant(&v, i);
+}
+
+
+ngx_uint_t
+ngx_stream_redis_master_quorum(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    ngx_stream_redis_master_view_t  v;
+
+    ngx_stream_redis_master_conf_view(rmcf, &v);
+
+    return ngx_stream_redis_master_agreed(&v, i);
+}
+
+
+ngx_msec_int_t
+ngx_stream_redis_master_lag(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i, ngx_uint_t master)
+{
+    ngx_stream_redis_master_view_t  v;
+
+    ngx_stream_redis_master_conf_view(rmcf, &v);
+
+    return ngx_stream_redis_master_staleness(&v, i, master);
+}
+
+
+static void
+ngx_stream_redis_master_conf_view(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_view_t *v)
+{
+    v->conf = rmcf;
+    v->nodes = rmcf->snapshot;
+    v->sentinels = rmcf->sentinel_snapshot;
+    v->down = rmcf->down;
+    v->now = rmcf->decided;
+    v->history.node = NULL;
+    v->history.master = rmcf->history_master;
+    v->history.n = ngx_min(rmcf->nhistory, NGX_STREAM_REDIS_MASTER_HISTORY);
+    ngx_memcpy(v->history.seen, rmcf->history,
+               v->history.n * sizeof(ngx_stream_redis_master_seen_t));
 }

@@ -4,7 +4,8 @@
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * Layer 3, policy: the master of an upstream and its qualified replicas,
- * as pure functions of a snapshot.
+ * why a server is not either, and whether a probe's news matters, as pure
+ * functions of a view (ngx_stream_redis_master_view_t).
  */
 
 
@@ -15,18 +16,94 @@
 #include "ngx_stream_redis_master_types.h"
 
 
-void ngx_stream_redis_master_decide(ngx_stream_redis_master_srv_conf_t *rmcf,
+/*
+ * A server whose last answer was "master" and that has not been lost since:
+ * up, or "stalled" (its probes time out on connections it still accepts,
+ * as when a slow command blocks it, or it answers -BUSY or -MISCONF),
+ * which is no evidence that writes must stop there.
+ */
+#define ngx_stream_redis_master_is_master(node)                               \
+    (((node)->up || (node)->stalled)                                          \
+     && (node)->info.role == NGX_STREAM_REDIS_MASTER_ROLE_MASTER)
+
+/* what a probe's news changes: the role version, the lag version */
+#define NGX_STREAM_REDIS_MASTER_MATTERS_ROLE      1
+#define NGX_STREAM_REDIS_MASTER_MATTERS_LAG       2
+
+/*
+ * Why a server takes writes or does not (ngx_stream_redis_master_why_not()),
+ * and why a replica serves reads or does not
+ * (ngx_stream_redis_master_why_unqualified()); 0 is "it does"
+ */
+#define NGX_STREAM_REDIS_MASTER_WHY_OK            0
+#define NGX_STREAM_REDIS_MASTER_WHY_NOT_MASTER    1
+#define NGX_STREAM_REDIS_MASTER_WHY_MARKED_DOWN   2
+#define NGX_STREAM_REDIS_MASTER_WHY_SUPERSEDED    3
+#define NGX_STREAM_REDIS_MASTER_WHY_NO_QUORUM     4
+#define NGX_STREAM_REDIS_MASTER_WHY_FEW_REPLICAS  5
+#define NGX_STREAM_REDIS_MASTER_WHY_NO_MASTER     6
+#define NGX_STREAM_REDIS_MASTER_WHY_NOT_UP        7
+#define NGX_STREAM_REDIS_MASTER_WHY_NOT_REPLICA   8
+#define NGX_STREAM_REDIS_MASTER_WHY_UNLINKED      9
+#define NGX_STREAM_REDIS_MASTER_WHY_SYNCING       10
+#define NGX_STREAM_REDIS_MASTER_WHY_LOADING       11
+#define NGX_STREAM_REDIS_MASTER_WHY_OTHER_LINEAGE 12
+#define NGX_STREAM_REDIS_MASTER_WHY_LAG_UNKNOWN   13
+#define NGX_STREAM_REDIS_MASTER_WHY_LAGGING       14
+#define NGX_STREAM_REDIS_MASTER_WHY_BYTES_BEHIND  15
+#define NGX_STREAM_REDIS_MASTER_WHY_LAST          15
+
+/*
+ * How late a probe may come beyond its interval and a tenth: its timer
+ * falls on a slot of the grid (NGX_STREAM_REDIS_MASTER_SLOT), and the
+ * exchange itself takes about a slot on a busy host.  A replica's lag is
+ * counted to now only once its probe is later than that, and the history
+ * keeps an offset older than max_lag by that much more.
+ */
+#define NGX_STREAM_REDIS_MASTER_PROBE_SLACK                                   \
+    (2 * NGX_STREAM_REDIS_MASTER_SLOT)
+
+
+void ngx_stream_redis_master_decide(ngx_stream_redis_master_view_t *v,
     ngx_stream_redis_master_node_t *previous,
     ngx_stream_redis_master_decision_t *d);
+void ngx_stream_redis_master_usable(ngx_stream_redis_master_view_t *v,
+    ngx_uint_t master, uintptr_t *map);
+ngx_uint_t ngx_stream_redis_master_claimant(ngx_stream_redis_master_view_t *v,
+    ngx_uint_t i);
+ngx_uint_t ngx_stream_redis_master_replicated(
+    ngx_stream_redis_master_view_t *v, ngx_uint_t i);
+ngx_uint_t ngx_stream_redis_master_suspect(ngx_stream_redis_master_view_t *v,
+    ngx_uint_t master);
+ngx_uint_t ngx_stream_redis_master_superseded(
+    ngx_stream_redis_master_view_t *v, ngx_uint_t i);
+ngx_uint_t ngx_stream_redis_master_agreed(ngx_stream_redis_master_view_t *v,
+    ngx_uint_t i);
+ngx_uint_t ngx_stream_redis_master_names(ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_node_t *s);
+ngx_uint_t ngx_stream_redis_master_follows(ngx_stream_redis_master_view_t *v,
+    ngx_uint_t j, ngx_uint_t i);
+ngx_uint_t ngx_stream_redis_master_qualifies(
+    ngx_stream_redis_master_view_t *v, ngx_uint_t i, ngx_uint_t master);
+ngx_msec_int_t ngx_stream_redis_master_staleness(
+    ngx_stream_redis_master_view_t *v, ngx_uint_t i, ngx_uint_t master);
+ngx_uint_t ngx_stream_redis_master_why_not(ngx_stream_redis_master_view_t *v,
+    ngx_uint_t i);
+ngx_uint_t ngx_stream_redis_master_why_unqualified(
+    ngx_stream_redis_master_view_t *v, ngx_uint_t i, ngx_uint_t master);
+const char *ngx_stream_redis_master_why_text(ngx_uint_t why);
+ngx_uint_t ngx_stream_redis_master_matters(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_node_t *before,
+    ngx_stream_redis_master_node_t *after);
+
+/*
+ * The status page's calls, on a shallow copy of the configuration whose
+ * snapshot fields are its own, until it renders a view of its own
+ */
 void ngx_stream_redis_master_eligible(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t master, uintptr_t *map);
 ngx_uint_t ngx_stream_redis_master_claims(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
-ngx_uint_t ngx_stream_redis_master_replicated(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
-ngx_uint_t ngx_stream_redis_master_suspect(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t master);
-ngx_uint_t ngx_stream_redis_master_superseded(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
 ngx_uint_t ngx_stream_redis_master_quorum(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);

@@ -23,7 +23,6 @@ typedef enum {
     NGX_STREAM_REDIS_MASTER_F_REPLID2,
     NGX_STREAM_REDIS_MASTER_F_MASTER_OFFSET,
     NGX_STREAM_REDIS_MASTER_F_SLAVE_OFFSET,
-    NGX_STREAM_REDIS_MASTER_F_SLAVES,
     NGX_STREAM_REDIS_MASTER_F_SYNC,
     NGX_STREAM_REDIS_MASTER_F_LAST_IO,
     NGX_STREAM_REDIS_MASTER_F_LOADING
@@ -87,9 +86,6 @@ static ngx_stream_redis_master_field_t  ngx_stream_redis_master_fields[] = {
       NGX_STREAM_REDIS_MASTER_F_SLAVE_OFFSET, NULL },
     { ngx_string("replica_repl_offset"),
       NGX_STREAM_REDIS_MASTER_F_SLAVE_OFFSET, NULL },
-    { ngx_string("connected_slaves"), NGX_STREAM_REDIS_MASTER_F_SLAVES, NULL },
-    { ngx_string("connected_replicas"), NGX_STREAM_REDIS_MASTER_F_SLAVES,
-      NULL },
     { ngx_string("master_sync_in_progress"),
       NGX_STREAM_REDIS_MASTER_F_SYNC, NULL },
     { ngx_string("primary_sync_in_progress"),
@@ -615,10 +611,6 @@ ngx_stream_redis_master_set_field(ngx_stream_redis_master_info_t *info,
 
     case NGX_STREAM_REDIS_MASTER_F_PORT:
         info->master_port = (in_port_t) ngx_min(n, 65535);
-        break;
-
-    case NGX_STREAM_REDIS_MASTER_F_SLAVES:
-        info->connected_slaves = n;
         break;
 
     case NGX_STREAM_REDIS_MASTER_F_SYNC:

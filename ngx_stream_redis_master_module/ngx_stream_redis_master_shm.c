@@ -5,7 +5,9 @@
  *
  * Shared state: one zone holds the state of every probe target and the
  * routing record of every upstream, so that all workers route the same way
- * and a reload keeps what the checks have learned.
+ * and a reload keeps what the checks have learned.  This file sets the
+ * zone up, gives its entries back, owns the targets and records their
+ * probes; what the zone keeps of the decisions is in route.c.
  */
 
 
@@ -36,19 +38,6 @@ static void ngx_stream_redis_master_log_zone(ngx_shm_zone_t *shm_zone,
     ngx_stream_redis_master_main_conf_t *rmmcf);
 static ngx_uint_t ngx_stream_redis_master_repeated(
     ngx_stream_redis_master_target_t *t, u_char *reason, size_t len);
-static ngx_uint_t ngx_stream_redis_master_differs(
-    ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b);
-static ngx_uint_t ngx_stream_redis_master_acks_differ(
-    ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b);
-static ngx_uint_t ngx_stream_redis_master_forgettable(
-    ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_route_t *route);
-static void ngx_stream_redis_master_copy_node(
-    ngx_stream_redis_master_node_t *copy,
-    ngx_stream_redis_master_node_t *node);
-static void ngx_stream_redis_master_stale(
-    ngx_stream_redis_master_node_t *copy);
 
 
 ngx_int_t
@@ -134,6 +123,7 @@ ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
         rmcfp[i]->shpool = rmmcf->shpool;
         rmcfp[i]->main = rmmcf;
+        rmcfp[i]->conf = rmmcf->conf;
 
         if (ngx_stream_redis_master_make_room(rmmcf, rmcfp[i]) != NGX_OK) {
             goto failed;
@@ -893,19 +883,23 @@ ngx_stream_redis_master_older(ngx_uint_t used, ngx_uint_t horizon)
  * master must stop taking writes without delay.  A server that is down
  * only because it stalls keeps its role: a slow command, a fork or a long
  * script must cost clients latency, not their sessions.
+ *
+ * The node as it was and as it is now are copied into "before" and
+ * "after", for the decision module to ask whether the probe changed what
+ * a decision reads (ngx_stream_redis_master_noted()).
  */
 
 void
 ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
-    size_t len, ngx_uint_t stalled, ngx_msec_t latency, ngx_log_t *log)
+    size_t len, ngx_uint_t stalled, ngx_msec_t latency, ngx_log_t *log,
+    ngx_stream_redis_master_node_t *before,
+    ngx_stream_redis_master_node_t *after)
 {
-    ngx_uint_t                            old_role, up, down, role, named;
-    ngx_uint_t                            quiet, lost, stall, i, decisive;
-    ngx_uint_t                            lagging;
-    ngx_slab_pool_t                      *shpool;
-    ngx_stream_redis_master_node_t       *node, before;
-    ngx_stream_redis_master_srv_conf_t  **pool;
+    ngx_uint_t                       old_role, up, down, role, named;
+    ngx_uint_t                       quiet, lost, stall;
+    ngx_slab_pool_t                 *shpool;
+    ngx_stream_redis_master_node_t  *node;
 
     shpool = t->shpool;
     node = t->node;
@@ -919,7 +913,7 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    before = *node;
+    *before = *node;
 
     node->checked = ngx_current_msec;
     node->owner_seen = ngx_current_msec;
@@ -986,33 +980,9 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
         }
     }
 
-    /* the upstreams of the target decide again only if this matters */
+    /* what the decision layer asks policy about (did this matter?) */
 
-    decisive = before.probes == 0
-               || before.up != node->up
-               || before.stalled != node->stalled
-               || (before.failures == 0) != (node->failures == 0)
-               || before.kick_probed != node->kick_probed
-               || ngx_stream_redis_master_differs(&before.info, &node->info);
-
-    lagging = before.info.master_last_io != node->info.master_last_io
-              || before.info.master_repl_offset
-                 != node->info.master_repl_offset
-              || before.info.slave_repl_offset
-                 != node->info.slave_repl_offset;
-
-    pool = t->pools.elts;
-
-    for (i = 0; i < t->pools.nelts; i++) {
-        if (pool[i]->route == NULL) {
-            continue;
-        }
-
-        pool[i]->route->role_version += decisive
-                                  || ngx_stream_redis_master_acks_differ(
-                                         pool[i], &before.info, &node->info);
-        pool[i]->route->lag_version += lagging;
-    }
+    *after = *node;
 
     ngx_shmtx_unlock(&shpool->mutex);
 
@@ -1105,59 +1075,6 @@ ngx_stream_redis_master_repeated(ngx_stream_redis_master_target_t *t,
 }
 
 
-/* a consistent copy of every server's state, for one routing decision */
-
-void
-ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf)
-{
-    ngx_uint_t                          i;
-    ngx_slab_pool_t                    *shpool;
-    ngx_stream_redis_master_target_t  **tp;
-
-    shpool = rmcf->shpool;
-    tp = rmcf->targets.elts;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    for (i = 0; i < rmcf->targets.nelts; i++) {
-        ngx_stream_redis_master_copy_node(&rmcf->snapshot[i], tp[i]->node);
-    }
-
-    tp = rmcf->sentinels.elts;
-
-    for (i = 0; i < rmcf->sentinels.nelts; i++) {
-        ngx_stream_redis_master_copy_node(&rmcf->sentinel_snapshot[i],
-                                          tp[i]->node);
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-}
-
-
-/*
- * A node that no worker has refreshed for a while (a server a reload
- * removed, read by the workers of the older configuration) counts as a
- * server that is down and says nothing.
- */
-
-static void
-ngx_stream_redis_master_copy_node(ngx_stream_redis_master_node_t *copy,
-    ngx_stream_redis_master_node_t *node)
-{
-    *copy = *node;
-
-    if (node->probes
-        && (ngx_msec_int_t) (ngx_current_msec - node->checked)
-           > (ngx_msec_int_t) node->fresh)
-    {
-        copy->up = 0;
-        copy->stalled = 0;
-        copy->info.role = NGX_STREAM_REDIS_MASTER_ROLE_UNKNOWN;
-        copy->info.master_port = 0;
-    }
-}
-
-
 /*
  * Asks the owners of these targets to check them now; returns the kick
  * counter of the last one.  The owners notice it at their next sweep; in
@@ -1200,492 +1117,4 @@ ngx_uint_t
 ngx_stream_redis_master_kicks(ngx_stream_redis_master_main_conf_t *rmmcf)
 {
     return rmmcf->sh->kicks;
-}
-
-
-/*
- * Publishes a decision this worker made from the route's "version" (read
- * before the snapshot it was made from).  Done by the worker that made it,
- * as it is made: after a probe it recorded, or on the first connection or
- * sweep that finds the published one out of date.  A decision that
- * changes raises the generation, and the role version too when no probe
- * raised it meanwhile, so that the other workers take the new decision at
- * once even when no probe brought it (state went stale).
- */
-
-void
-ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t version, ngx_stream_redis_master_decision_t *d,
-    uintptr_t *map)
-{
-    size_t                                words;
-    ngx_slab_pool_t                      *shpool;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
-    ngx_stream_redis_master_published_t  *pub;
-
-    rmmcf = ngx_stream_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_stream_redis_master_module);
-    shpool = rmmcf->shpool;
-    words = ngx_stream_redis_master_map_size(rmcf->targets.nelts);
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    pub = rmcf->route->published;
-
-    if (pub->conf != rmmcf->conf
-        || pub->master != d->master
-        || ngx_memcmp(pub->map, map, words * sizeof(uintptr_t)) != 0)
-    {
-        pub->generation++;
-
-        if (ngx_stream_redis_master_version(rmcf) == version) {
-            rmcf->route->role_version++;
-            version++;
-        }
-    }
-
-    pub->conf = rmmcf->conf;
-    pub->version = version;
-    pub->decided = ngx_current_msec;
-    pub->master = d->master;
-    pub->claimants = d->claimants;
-    pub->rule = d->rule;
-    ngx_memcpy(pub->map, map, words * sizeof(uintptr_t));
-
-    rmcf->version = version;
-    rmcf->generation = pub->generation;
-
-    ngx_shmtx_unlock(&shpool->mutex);
-}
-
-
-/*
- * Takes the published decision of an upstream, if a worker of this
- * configuration made it from "version" less than
- * NGX_STREAM_REDIS_MASTER_RECHECK ago: its master, server map, generation
- * and time.  Copies one map, not the servers' state; asked only when the
- * version has moved or the last decision has aged.
- *
- * Returns 0 when this worker is to decide.  Of the workers that find the
- * same decision aged, only the first decides: it marks the decision as
- * new, and the others keep it until its maker publishes again.
- */
-
-ngx_uint_t
-ngx_stream_redis_master_adopt(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t version, uintptr_t *map)
-{
-    size_t                                words;
-    ngx_uint_t                            adopted;
-    ngx_slab_pool_t                      *shpool;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
-    ngx_stream_redis_master_published_t  *pub;
-
-    rmmcf = ngx_stream_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_stream_redis_master_module);
-    shpool = rmmcf->shpool;
-    words = ngx_stream_redis_master_map_size(rmcf->targets.nelts);
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    pub = rmcf->route->published;
-
-    adopted = pub->conf == rmmcf->conf && pub->version == version;
-
-    if (adopted
-        && (ngx_msec_int_t) (ngx_current_msec - pub->decided)
-           >= NGX_STREAM_REDIS_MASTER_RECHECK)
-    {
-        pub->decided = ngx_current_msec;
-        adopted = 0;
-    }
-
-    if (adopted) {
-        rmcf->master = pub->master;
-        rmcf->generation = pub->generation;
-        rmcf->decided = pub->decided;
-        ngx_memcpy(map, pub->map, words * sizeof(uintptr_t));
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return adopted;
-}
-
-
-/*
- * What an upstream's decision was last made from: the role version, and
- * for a read pool the lag version too.  Read without the lock: a value
- * read just before a probe raises it only makes that decision come a
- * little later, on the next connection or sweep.
- */
-
-ngx_uint_t
-ngx_stream_redis_master_version(ngx_stream_redis_master_srv_conf_t *rmcf)
-{
-    ngx_stream_redis_master_route_t  *route;
-
-    route = rmcf->route;
-
-    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
-        return route->role_version + route->lag_version;
-    }
-
-    return route->role_version;
-}
-
-
-/* whether two probes differ in what a decision reads, lag apart */
-
-static ngx_uint_t
-ngx_stream_redis_master_differs(ngx_stream_redis_master_info_t *a,
-    ngx_stream_redis_master_info_t *b)
-{
-    return a->role != b->role
-           || a->link_up != b->link_up
-           || a->sync_in_progress != b->sync_in_progress
-           || a->loading != b->loading
-           || a->master_down != b->master_down
-           || a->master_port != b->master_port
-           || ngx_strcmp(a->master_host, b->master_host) != 0
-           || ngx_strcmp(a->replid, b->replid) != 0
-           || ngx_strcmp(a->replid2, b->replid2) != 0;
-}
-
-
-/*
- * Whether two probes of a master differ in what min_replicas reads from
- * its "slaveN:" lines: how many replicas acknowledged within the pool's
- * limit, and how many are not online or missed an acknowledgement (see
- * ngx_stream_redis_master_suspect()).  An age that moves within those
- * bounds, as a healthy replica's does every second, changes no decision.
- */
-
-static ngx_uint_t
-ngx_stream_redis_master_acks_differ(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b)
-{
-    if (rmcf->min_replicas == 0) {
-        return 0;
-    }
-
-    return ngx_stream_redis_master_acked(a, rmcf->min_replicas_max_lag)
-           != ngx_stream_redis_master_acked(b, rmcf->min_replicas_max_lag)
-           || ngx_stream_redis_master_acks_late(a)
-              != ngx_stream_redis_master_acks_late(b);
-}
-
-
-/*
- * Whether an upstream of the target lacks a master, or has one that is
- * suspect (one lost replica from min_replicas): probe it faster.
- */
-
-ngx_uint_t
-ngx_stream_redis_master_lacks_master(ngx_stream_redis_master_target_t *t)
-{
-    ngx_uint_t                            i;
-    ngx_stream_redis_master_srv_conf_t  **pool;
-
-    pool = t->pools.elts;
-
-    for (i = 0; i < t->pools.nelts; i++) {
-        if (pool[i]->route
-            && (pool[i]->route->master == NULL || pool[i]->route->suspect))
-        {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
-/*
- * Records a routing decision of an upstream; returns 1 only to the first
- * worker that sees it change, so that each decision is logged once.
- */
-
-ngx_uint_t
-ngx_stream_redis_master_announce(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_node_t *master, ngx_uint_t claimants,
-    ngx_uint_t rule)
-{
-    ngx_uint_t                        changed;
-    ngx_slab_pool_t                  *shpool;
-    ngx_stream_redis_master_route_t  *route;
-
-    shpool = rmcf->shpool;
-    route = rmcf->route;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    changed = !route->announced
-              || route->master != master
-              || route->claimants != claimants;
-
-    route->announced = 1;
-    route->master = master;
-    route->claimants = claimants;
-    route->rule = rule;
-
-    /* a master other than the last one counts as a failover */
-
-    if (master) {
-        if (route->previous && route->previous != master) {
-            route->counters[NGX_STREAM_REDIS_MASTER_COUNT_FAILOVERS]++;
-        }
-
-        route->previous = master;
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return changed;
-}
-
-
-/* records whether the master is suspect (see lacks_master()) */
-
-void
-ngx_stream_redis_master_announce_suspect(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t suspect)
-{
-    ngx_slab_pool_t                  *shpool;
-    ngx_stream_redis_master_route_t  *route;
-
-    route = rmcf->route;
-
-    if (route->suspect == suspect) {
-        return;
-    }
-
-    shpool = rmcf->shpool;
-
-    ngx_shmtx_lock(&shpool->mutex);
-    route->suspect = suspect;
-    ngx_shmtx_unlock(&shpool->mutex);
-}
-
-
-/* like announce, for the read pool's fallback to the master */
-
-ngx_uint_t
-ngx_stream_redis_master_announce_fallback(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t fallback)
-{
-    ngx_uint_t                        changed;
-    ngx_slab_pool_t                  *shpool;
-    ngx_stream_redis_master_route_t  *route;
-
-    shpool = rmcf->shpool;
-    route = rmcf->route;
-
-    /* asked for each connection of a read pool: no lock when unchanged */
-
-    if (route->fallback == fallback) {
-        return 0;
-    }
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    changed = (route->fallback != fallback);
-    route->fallback = fallback;
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return changed;
-}
-
-
-/*
- * Adds the master's offset, as the snapshot of a read upstream has it, to
- * the route's history that measures replica lag, with the time of the
- * master's probe that found it, and copies the history for the policy
- * (ngx_stream_redis_master_lag()).  The worker that decides keeps it: one
- * decision follows each probe that moved the offset.  A new master, or an
- * offset that went back (a new replication history), starts it again.
- */
-
-void
-ngx_stream_redis_master_remember(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t master)
-{
-    off_t                               offset;
-    ngx_uint_t                          k, n;
-    ngx_slab_pool_t                    *shpool;
-    ngx_stream_redis_master_node_t     *node;
-    ngx_stream_redis_master_route_t    *route;
-    ngx_stream_redis_master_target_t  **tp;
-
-    route = rmcf->route;
-    shpool = rmcf->shpool;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    if (master == NGX_STREAM_REDIS_MASTER_NONE) {
-        route->history_node = NULL;
-        route->nhistory = 0;
-        rmcf->nhistory = 0;
-
-        ngx_shmtx_unlock(&shpool->mutex);
-        return;
-    }
-
-    tp = rmcf->targets.elts;
-    node = tp[master]->node;
-    offset = rmcf->snapshot[master].info.master_repl_offset;
-    n = route->nhistory;
-
-    if (route->history_node != node
-        || n == 0
-        || offset < route->history[n - 1].offset)
-    {
-        route->history_node = node;
-        n = 0;
-
-    } else if (offset == route->history[n - 1].offset) {
-        goto copy;
-    }
-
-    if (n == NGX_STREAM_REDIS_MASTER_HISTORY) {
-        k = ngx_stream_redis_master_forgettable(rmcf, route);
-
-        ngx_memmove(&route->history[k], &route->history[k + 1],
-                    (n - 1 - k) * sizeof(ngx_stream_redis_master_seen_t));
-        n--;
-    }
-
-    route->history[n].offset = offset;
-    route->history[n].seen = rmcf->snapshot[master].checked;
-    route->nhistory = n + 1;
-
-copy:
-
-    rmcf->history_master = master;
-    rmcf->nhistory = route->nhistory;
-    ngx_memcpy(rmcf->history, route->history,
-               route->nhistory * sizeof(ngx_stream_redis_master_seen_t));
-
-    ngx_shmtx_unlock(&shpool->mutex);
-}
-
-
-/*
- * Which offset a full history can do without.  Whether a replica is within
- * max_lag needs one offset found longer ago than max_lag (and a probe's
- * delay), and every one since: the oldest goes while the next is that old
- * too.  Otherwise, as when the master's offset moved at more probes than
- * the history holds within max_lag, the one whose neighbours are closest
- * in time goes, so that the steps stay as even as they can.
- */
-
-static ngx_uint_t
-ngx_stream_redis_master_forgettable(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_route_t *route)
-{
-    ngx_msec_t                       gap, best, window;
-    ngx_uint_t                       k, n, forget;
-    ngx_stream_redis_master_seen_t  *h;
-
-    h = route->history;
-    n = route->nhistory;
-
-    window = rmcf->max_lag + 2 * rmcf->check.interval + 100;
-
-    if ((ngx_msec_int_t) (ngx_current_msec - h[1].seen)
-        > (ngx_msec_int_t) window)
-    {
-        return 0;
-    }
-
-    forget = 1;
-    best = (ngx_msec_t) -1;
-
-    for (k = 1; k < n - 1; k++) {
-        gap = h[k + 1].seen - h[k - 1].seen;
-
-        if (gap < best) {
-            best = gap;
-            forget = k;
-        }
-    }
-
-    return forget;
-}
-
-
-/* counts an event of an upstream, without the lock */
-
-void
-ngx_stream_redis_master_count(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t counter, ngx_uint_t n)
-{
-    if (rmcf->route == NULL || n == 0) {
-        return;
-    }
-
-    (void) ngx_atomic_fetch_add(&rmcf->route->counters[counter], n);
-}
-
-
-/*
- * What the status page shows of an upstream: its routing record and its
- * servers' and Sentinels' state, copied together under the lock.  Only
- * the servers of this configuration are read, so that nodes a reload left
- * behind in the zone never show.
- */
-
-void
-ngx_stream_redis_master_read_status(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_node_t *nodes,
-    ngx_stream_redis_master_node_t *sentinels,
-    ngx_stream_redis_master_route_t *route)
-{
-    ngx_uint_t                          i;
-    ngx_slab_pool_t                    *shpool;
-    ngx_stream_redis_master_target_t  **tp;
-
-    shpool = rmcf->shpool;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    *route = *rmcf->route;
-
-    tp = rmcf->targets.elts;
-
-    for (i = 0; i < rmcf->targets.nelts; i++) {
-        ngx_stream_redis_master_copy_node(&nodes[i], tp[i]->node);
-    }
-
-    tp = rmcf->sentinels.elts;
-
-    for (i = 0; i < rmcf->sentinels.nelts; i++) {
-        ngx_stream_redis_master_copy_node(&sentinels[i], tp[i]->node);
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    for (i = 0; i < rmcf->targets.nelts + rmcf->sentinels.nelts; i++) {
-        ngx_stream_redis_master_stale(i < rmcf->targets.nelts
-                                      ? &nodes[i]
-                                      : &sentinels[i - rmcf->targets.nelts]);
-    }
-}
-
-
-/* a copy that no worker refreshed lately says so, as its reason */
-
-static void
-ngx_stream_redis_master_stale(ngx_stream_redis_master_node_t *copy)
-{
-    static u_char  stale[] = "no recent check";
-
-    if (copy->probes
-        && (ngx_msec_int_t) (ngx_current_msec - copy->checked)
-           > (ngx_msec_int_t) copy->fresh)
-    {
-        copy->reason_len = sizeof(stale) - 1;
-        ngx_memcpy(copy->reason, stale, sizeof(stale) - 1);
-    }
 }

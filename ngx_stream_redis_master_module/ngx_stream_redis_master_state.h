@@ -33,9 +33,14 @@ void ngx_stream_redis_master_reclaim(
     ngx_stream_redis_master_main_conf_t *rmmcf);
 void ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
-    size_t len, ngx_uint_t stalled, ngx_msec_t latency, ngx_log_t *log);
-void ngx_stream_redis_master_snapshot(
-    ngx_stream_redis_master_srv_conf_t *rmcf);
+    size_t len, ngx_uint_t stalled, ngx_msec_t latency, ngx_log_t *log,
+    ngx_stream_redis_master_node_t *before,
+    ngx_stream_redis_master_node_t *after);
+void ngx_stream_redis_master_raise(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t role, ngx_uint_t lag);
+void ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_node_t *nodes,
+    ngx_stream_redis_master_node_t *sentinels);
 ngx_uint_t ngx_stream_redis_master_announce(
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_node_t *master, ngx_uint_t claimants,
@@ -50,16 +55,23 @@ ngx_uint_t ngx_stream_redis_master_kick(
     ngx_uint_t n);
 ngx_uint_t ngx_stream_redis_master_kicks(
     ngx_stream_redis_master_main_conf_t *rmmcf);
-void ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t version, ngx_stream_redis_master_decision_t *d,
-    uintptr_t *map);
+ngx_uint_t ngx_stream_redis_master_publish(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t version,
+    ngx_stream_redis_master_decision_t *d, uintptr_t *map,
+    ngx_uint_t *generation);
 ngx_uint_t ngx_stream_redis_master_adopt(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t version,
-    uintptr_t *map);
+    uintptr_t *map, ngx_uint_t *master, ngx_uint_t *generation,
+    ngx_msec_t *decided);
 ngx_uint_t ngx_stream_redis_master_version(
     ngx_stream_redis_master_srv_conf_t *rmcf);
-void ngx_stream_redis_master_remember(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t master);
+void ngx_stream_redis_master_read_history(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_history_t *h);
+ngx_uint_t ngx_stream_redis_master_store_history(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_history_t *was,
+    ngx_stream_redis_master_history_t *now);
 ngx_uint_t ngx_stream_redis_master_lacks_master(
     ngx_stream_redis_master_target_t *t);
 void ngx_stream_redis_master_count(ngx_stream_redis_master_srv_conf_t *rmcf,

@@ -151,7 +151,6 @@ typedef struct {
     ngx_int_t                          master_last_io;
     off_t                              master_repl_offset;
     off_t                              slave_repl_offset;
-    ngx_uint_t                         connected_slaves;
     in_port_t                          master_port;
     /* the kept "slaveN:" lines (a master's own view of its replicas) */
     ngx_uint_t                         nslaves;
@@ -349,6 +348,8 @@ typedef struct {
 
 typedef struct ngx_stream_redis_master_checker_s
     ngx_stream_redis_master_checker_t;
+typedef struct ngx_stream_redis_master_cache_s
+    ngx_stream_redis_master_cache_t;
 typedef struct ngx_stream_redis_master_subscriber_s
     ngx_stream_redis_master_subscriber_t;
 
@@ -432,28 +433,32 @@ typedef struct {
     /* the module's configuration that has this upstream (set with it) */
     ngx_stream_redis_master_main_conf_t  *main;
 
+    /* the configuration's generation, which its published decisions bear */
+    ngx_uint_t                         conf;
+
     /* worker-local */
     ngx_queue_t                        sessions;
     ngx_queue_t                        held;
     ngx_uint_t                         nheld;
-    ngx_stream_redis_master_node_t    *snapshot;
-    ngx_stream_redis_master_node_t    *sentinel_snapshot;
-    uintptr_t                         *down;
+    /* the servers the balancer last closed sessions by */
     uintptr_t                         *eligible;
-    uintptr_t                         *eligible_new;
 
-    /* worker-local: the last decision, and the versions it was made at */
-    ngx_uint_t                         master;
-    ngx_uint_t                         version;
-    ngx_uint_t                         generation;
-    ngx_msec_t                         decided;
-    unsigned                           fresh:1;
+    /* worker-local: the upstream's decision, owned by decision.c */
+    ngx_stream_redis_master_cache_t   *cache;
 
     /*
-     * worker-local: the route's history of the master's offsets, as the
-     * last decision of this worker found it, and the server index of that
-     * master (see ngx_stream_redis_master_remember())
+     * worker-local: the nodes of the cache's view, the snapshot the last
+     * decision was made or adopted with (read by hold.c)
      */
+    ngx_stream_redis_master_node_t    *snapshot;
+
+    /*
+     * Only for the status page's shallow copy of the configuration, until
+     * it renders a decision's view (see the policy's wrappers for it)
+     */
+    ngx_stream_redis_master_node_t    *sentinel_snapshot;
+    uintptr_t                         *down;
+    ngx_msec_t                         decided;
     ngx_stream_redis_master_seen_t     history[
                                        NGX_STREAM_REDIS_MASTER_HISTORY];
     ngx_uint_t                         nhistory;
@@ -508,6 +513,53 @@ typedef struct {
 } ngx_stream_redis_master_decision_t;
 
 
+/*
+ * The master's offsets that measure a read upstream's replica lag, in
+ * ascending order, each with the time of the probe that found it: of the
+ * zone's node "node", server "master" of the upstream (see
+ * ngx_stream_redis_master_staleness())
+ */
+typedef struct {
+    ngx_stream_redis_master_node_t    *node;
+    ngx_uint_t                         master;
+    ngx_uint_t                         n;
+    ngx_stream_redis_master_seen_t     seen[NGX_STREAM_REDIS_MASTER_HISTORY];
+} ngx_stream_redis_master_history_t;
+
+
+/*
+ * What one decision of an upstream is made from: its settings (read only),
+ * a consistent copy of its servers' and Sentinels' nodes, the servers
+ * marked "down", the master's offset history, and the time it is made.
+ * The policy reads nothing else.
+ */
+typedef struct {
+    ngx_stream_redis_master_srv_conf_t  *conf;
+    ngx_stream_redis_master_node_t    *nodes;
+    ngx_stream_redis_master_node_t    *sentinels;
+    uintptr_t                         *down;
+    ngx_msec_t                         now;
+    ngx_stream_redis_master_history_t  history;
+} ngx_stream_redis_master_view_t;
+
+
+/*
+ * A worker's decision for one upstream (decision.c alone writes it): the
+ * view it was made or adopted with, the master, the servers the upstream
+ * may use, the route's versions it was made at, the generation of the
+ * published decision it matches, and when.
+ */
+struct ngx_stream_redis_master_cache_s {
+    ngx_stream_redis_master_view_t     view;
+    uintptr_t                         *eligible;
+    ngx_uint_t                         master;
+    ngx_uint_t                         version;
+    ngx_uint_t                         generation;
+    ngx_msec_t                         decided;
+    unsigned                           fresh:1;
+};
+
+
 /* a proxied (or held) session, as the balancer tracks it */
 typedef struct {
     /* the round-robin data comes first, as in nginx's own balancers */
@@ -536,16 +588,6 @@ typedef struct {
 } ngx_stream_redis_master_peer_data_t;
 
 
-/*
- * A server whose last answer was "master" and that has not been lost since:
- * up, or "stalled" (its probes time out on connections it still accepts,
- * as when a slow command blocks it, or it answers -BUSY or -MISCONF),
- * which is no evidence that writes must stop there.
- */
-#define ngx_stream_redis_master_is_master(node)                               \
-    (((node)->up || (node)->stalled)                                          \
-     && (node)->info.role == NGX_STREAM_REDIS_MASTER_ROLE_MASTER)
-
 #define ngx_stream_redis_master_map_size(n)                                   \
     (((n) + (8 * sizeof(uintptr_t)) - 1) / (8 * sizeof(uintptr_t)))
 
@@ -556,48 +598,6 @@ typedef struct {
 #define ngx_stream_redis_master_set_bit(map, i)                               \
     (map)[(i) / (8 * sizeof(uintptr_t))] |=                                   \
                           ((uintptr_t) 1 << ((i) % (8 * sizeof(uintptr_t))))
-
-
-/*
- * The replicas a master lists online and acknowledging within "max_lag"
- * (ms), and those not online or that missed an acknowledgement.  Redis
- * gives a replica's "lag" as the difference of two readings of its clock
- * in whole seconds: a lag of L means the last acknowledgement is between
- * L - 1 and L + 1 seconds old.  A replica stops counting once that age
- * surely exceeds the limit (L - 1 >= limit): a healthy replica,
- * acknowledging every second, shows L = 1 now and then, and must not flap.
- */
-
-static ngx_inline ngx_uint_t
-ngx_stream_redis_master_acked(ngx_stream_redis_master_info_t *m,
-    ngx_msec_t max_lag)
-{
-    ngx_uint_t  k, n;
-
-    n = 0;
-
-    for (k = 0; k < m->nslaves && k < NGX_STREAM_REDIS_MASTER_SLAVES; k++) {
-        n += (m->slaves[k].online
-              && (ngx_msec_t) m->slaves[k].lag * 1000 < max_lag + 1000);
-    }
-
-    return n;
-}
-
-
-static ngx_inline ngx_uint_t
-ngx_stream_redis_master_acks_late(ngx_stream_redis_master_info_t *m)
-{
-    ngx_uint_t  k, n;
-
-    n = 0;
-
-    for (k = 0; k < m->nslaves && k < NGX_STREAM_REDIS_MASTER_SLAVES; k++) {
-        n += (!m->slaves[k].online || m->slaves[k].lag >= 2);
-    }
-
-    return n;
-}
 
 
 /* hiredis's reply reader, as the checker and the subscriber hold one */

@@ -423,12 +423,14 @@ t_run(t_case_t *tc)
     ngx_stream_redis_master_node_t       sent[T_MAX];
     ngx_stream_redis_master_target_t     target[T_MAX], *tp[T_MAX];
     ngx_stream_redis_master_target_t    *stp[T_MAX];
+    ngx_stream_redis_master_view_t       v;
     ngx_stream_redis_master_decision_t   d;
     ngx_stream_redis_master_srv_conf_t   rmcf;
     ngx_stream_redis_master_sentinel_conf_t  sc;
     u_char                               names[T_MAX][32];
 
     ngx_memzero(&rmcf, sizeof(rmcf));
+    ngx_memzero(&v, sizeof(v));
     ngx_memzero(target, sizeof(target));
     ngx_memzero(map, sizeof(map));
 
@@ -458,15 +460,18 @@ t_run(t_case_t *tc)
                                 ? tc->min_replicas_max_lag : 1000;
     rmcf.targets.elts = tp;
     rmcf.targets.nelts = n;
-    rmcf.snapshot = snap;
-    rmcf.down = map;
+
+    v.conf = &rmcf;
+    v.nodes = snap;
+    v.sentinels = sent;
+    v.down = map;
+    v.history.master = NONE;
 
     if (tc->sentinels) {
         ngx_memzero(&sc, sizeof(sc));
         rmcf.sentinel = &sc;
         rmcf.sentinels.elts = stp;
         rmcf.sentinels.nelts = tc->sentinels;
-        rmcf.sentinel_snapshot = sent;
 
         for (i = 0; i < (ngx_uint_t) tc->sentinels; i++) {
             ngx_memzero(&sent[i], sizeof(sent[i]));
@@ -490,7 +495,7 @@ t_run(t_case_t *tc)
         }
     }
 
-    ngx_stream_redis_master_decide(&rmcf,
+    ngx_stream_redis_master_decide(&v,
                                    tc->previous >= 0
                                    ? &nodes[tc->previous] : NULL, &d);
 
@@ -502,7 +507,7 @@ t_run(t_case_t *tc)
                (unsigned long) d.rule);
     }
 
-    ngx_stream_redis_master_eligible(&rmcf, d.master, eligible);
+    ngx_stream_redis_master_usable(&v, d.master, eligible);
 
     for (i = 0; i < n; i++) {
         got[i] = ngx_stream_redis_master_bit(eligible, i) ? '1' : '0';
@@ -529,62 +534,333 @@ t_run(t_case_t *tc)
 static void
 t_lag(void)
 {
+    ngx_stream_redis_master_view_t      v;
     ngx_stream_redis_master_node_t      snap[2];
     ngx_stream_redis_master_srv_conf_t  rmcf;
 
     ngx_memzero(&rmcf, sizeof(rmcf));
+    ngx_memzero(&v, sizeof(v));
     ngx_memzero(snap, sizeof(snap));
 
-    rmcf.snapshot = snap;
+    v.conf = &rmcf;
+    v.nodes = snap;
     rmcf.check.interval = 500;
-    rmcf.history_master = 0;
-    rmcf.nhistory = 3;
-    rmcf.history[0].offset = 1000;
-    rmcf.history[0].seen = 10000;
-    rmcf.history[1].offset = 2000;
-    rmcf.history[1].seen = 10500;
-    rmcf.history[2].offset = 3000;
-    rmcf.history[2].seen = 11000;
+    v.history.master = 0;
+    v.history.n = 3;
+    v.history.seen[0].offset = 1000;
+    v.history.seen[0].seen = 10000;
+    v.history.seen[1].offset = 2000;
+    v.history.seen[1].seen = 10500;
+    v.history.seen[2].offset = 3000;
+    v.history.seen[2].seen = 11000;
     snap[0].info.master_repl_offset = 3000;
     snap[1].checked = 11200;
-    rmcf.decided = 11300;
+    v.now = 11300;
 
     snap[1].info.slave_repl_offset = 3000;
-    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 0,
+    t_ok(ngx_stream_redis_master_staleness(&v, 1, 0) == 0,
          "0 with all the master had", "lag");
 
     snap[1].info.slave_repl_offset = 2500;
-    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 200,
+    t_ok(ngx_stream_redis_master_staleness(&v, 1, 0) == 200,
          "to its probe from the master's first offset beyond its own",
          "lag");
 
     snap[1].info.slave_repl_offset = 1500;
-    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 700,
+    t_ok(ngx_stream_redis_master_staleness(&v, 1, 0) == 700,
          "the older the offset, the larger", "lag");
 
     snap[1].info.slave_repl_offset = 500;
-    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == -1,
+    t_ok(ngx_stream_redis_master_staleness(&v, 1, 0) == -1,
          "unknown behind every offset remembered", "lag");
 
     snap[1].info.slave_repl_offset = 2500;
-    rmcf.decided = 12000;
-    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 1000,
+    v.now = 12000;
+    t_ok(ngx_stream_redis_master_staleness(&v, 1, 0) == 1000,
          "to now once its probe is overdue", "lag");
 
-    rmcf.decided = 11300;
+    v.now = 11300;
     snap[1].failures = 1;
-    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 300,
+    t_ok(ngx_stream_redis_master_staleness(&v, 1, 0) == 300,
          "to now once its probe failed", "lag");
 
     snap[1].failures = 0;
     snap[1].checked = 10900;
     snap[1].info.slave_repl_offset = 2500;
-    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == 0,
+    t_ok(ngx_stream_redis_master_staleness(&v, 1, 0) == 0,
          "0, not less, when probed before the master", "lag");
 
-    rmcf.history_master = 1;
-    t_ok(ngx_stream_redis_master_lag(&rmcf, 1, 0) == -1,
+    v.history.master = 1;
+    t_ok(ngx_stream_redis_master_staleness(&v, 1, 0) == -1,
          "unknown with the history of another master", "lag");
+}
+
+
+/*
+ * Whether a probe's news matters: each field a decision reads moves the
+ * role version, an offset or a lag only the lag version, a repeat nothing.
+ */
+
+typedef struct {
+    const char                        *name;
+    void                             (*change)(
+                                           ngx_stream_redis_master_node_t *n);
+    ngx_uint_t                         min_replicas;
+    ngx_uint_t                         matters;
+} t_news_t;
+
+
+static void
+t_same(ngx_stream_redis_master_node_t *n)
+{
+    (void) n;
+}
+
+
+static void
+t_down(ngx_stream_redis_master_node_t *n)
+{
+    n->up = 0;
+}
+
+
+static void
+t_stall(ngx_stream_redis_master_node_t *n)
+{
+    n->stalled = 1;
+}
+
+
+static void
+t_fail(ngx_stream_redis_master_node_t *n)
+{
+    n->failures = 1;
+}
+
+
+static void
+t_kick(ngx_stream_redis_master_node_t *n)
+{
+    n->kick_probed++;
+}
+
+
+static void
+t_link(ngx_stream_redis_master_node_t *n)
+{
+    n->info.link_up = 0;
+}
+
+
+static void
+t_sync(ngx_stream_redis_master_node_t *n)
+{
+    n->info.sync_in_progress = 1;
+}
+
+
+static void
+t_load(ngx_stream_redis_master_node_t *n)
+{
+    n->info.loading = 1;
+}
+
+
+static void
+t_role(ngx_stream_redis_master_node_t *n)
+{
+    n->info.role = NGX_STREAM_REDIS_MASTER_ROLE_MASTER;
+}
+
+
+static void
+t_replid(ngx_stream_redis_master_node_t *n)
+{
+    n->info.replid[0] = 'b';
+}
+
+
+static void
+t_replid2(ngx_stream_redis_master_node_t *n)
+{
+    n->info.replid2[0] = 'b';
+}
+
+
+static void
+t_named(ngx_stream_redis_master_node_t *n)
+{
+    n->info.master_port++;
+}
+
+
+static void
+t_seen_down(ngx_stream_redis_master_node_t *n)
+{
+    n->info.master_down = 1;
+}
+
+
+static void
+t_offset(ngx_stream_redis_master_node_t *n)
+{
+    n->info.slave_repl_offset += 10;
+}
+
+
+static void
+t_io(ngx_stream_redis_master_node_t *n)
+{
+    n->info.master_last_io++;
+}
+
+
+static void
+t_ack_age(ngx_stream_redis_master_node_t *n)
+{
+    n->info.slaves[0].lag = 1;
+}
+
+
+static void
+t_ack_lost(ngx_stream_redis_master_node_t *n)
+{
+    n->info.slaves[0].lag = 5;
+}
+
+static t_news_t  t_news[] = {
+    { "a repeated probe", t_same, 0, 0 },
+    { "down", t_down, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
+    { "stalled", t_stall, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
+    { "a first failure", t_fail, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
+    { "a kick answered", t_kick, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
+    { "the link", t_link, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
+    { "a sync", t_sync, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
+    { "loading", t_load, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
+    { "the role", t_role, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
+    { "the replid", t_replid, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
+    { "the replid2", t_replid2, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
+    { "the master a Sentinel names", t_named, 0,
+      NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
+    { "a Sentinel sees it down", t_seen_down, 0,
+      NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
+    { "an offset", t_offset, 0, NGX_STREAM_REDIS_MASTER_MATTERS_LAG },
+    { "the last I/O", t_io, 0, NGX_STREAM_REDIS_MASTER_MATTERS_LAG },
+    { "an acknowledgement's age within the bounds", t_ack_age, 1, 0 },
+    { "an acknowledgement lost, without min_replicas", t_ack_lost, 0, 0 },
+    { "an acknowledgement lost, with min_replicas", t_ack_lost, 1,
+      NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
+};
+
+
+static void
+t_matters(void)
+{
+    ngx_uint_t                          i, got;
+    ngx_stream_redis_master_node_t      before, after;
+    ngx_stream_redis_master_srv_conf_t  rmcf;
+    t_server_t                          s = { T_REPLICA, A, "", 1, 1, 100,
+                                              0, 0, 0, "0" };
+
+    for (i = 0; i < sizeof(t_news) / sizeof(t_news[0]); i++) {
+        ngx_memzero(&rmcf, sizeof(rmcf));
+        rmcf.min_replicas = t_news[i].min_replicas;
+        rmcf.min_replicas_max_lag = 1000;
+
+        t_node(&before, &s);
+        after = before;
+        t_news[i].change(&after);
+
+        got = ngx_stream_redis_master_matters(&rmcf, &before, &after);
+
+        t_ok(got == t_news[i].matters, t_news[i].name, "matters");
+    }
+}
+
+
+/* the explainer: why a server does not take writes or serve reads */
+
+static void
+t_why(void)
+{
+    ngx_uint_t                          i;
+    uintptr_t                           down[1];
+    ngx_stream_redis_master_view_t      v;
+    ngx_stream_redis_master_node_t      snap[3];
+    ngx_stream_redis_master_target_t    target[3], *tp[3];
+    ngx_stream_redis_master_node_t      nodes[3];
+    ngx_stream_redis_master_srv_conf_t  rmcf;
+    t_server_t                          m = { T_MASTER, A, "", 0, -1, 100,
+                                              0, 0, 0, NULL };
+    t_server_t                          r = { T_REPLICA, A, "", 1, 1, 100,
+                                              0, 0, 0, NULL };
+
+    ngx_memzero(&rmcf, sizeof(rmcf));
+    ngx_memzero(&v, sizeof(v));
+    ngx_memzero(target, sizeof(target));
+    down[0] = 0;
+
+    for (i = 0; i < 3; i++) {
+        t_node(&snap[i], i ? &r : &m);
+        target[i].node = &nodes[i];
+        tp[i] = &target[i];
+    }
+
+    rmcf.balancer = R;
+    rmcf.max_lag = 10;
+    rmcf.max_lag_bytes = NGX_CONF_UNSET;
+    rmcf.targets.elts = tp;
+    rmcf.targets.nelts = 3;
+    v.conf = &rmcf;
+    v.nodes = snap;
+    v.down = down;
+    v.history.master = NONE;
+
+    t_ok(ngx_stream_redis_master_why_not(&v, 0)
+         == NGX_STREAM_REDIS_MASTER_WHY_OK, "the master takes writes", "why");
+    t_ok(ngx_stream_redis_master_why_not(&v, 1)
+         == NGX_STREAM_REDIS_MASTER_WHY_NOT_MASTER,
+         "a replica does not say master", "why");
+    t_ok(ngx_stream_redis_master_follows(&v, 1, 0)
+         && !ngx_stream_redis_master_follows(&v, 0, 1),
+         "the replica follows the master, not the other way", "why");
+    t_ok(ngx_stream_redis_master_why_unqualified(&v, 1, 0)
+         == NGX_STREAM_REDIS_MASTER_WHY_OK, "the replica qualifies", "why");
+
+    snap[1].info.sync_in_progress = 1;
+    t_ok(ngx_stream_redis_master_why_unqualified(&v, 1, 0)
+         == NGX_STREAM_REDIS_MASTER_WHY_SYNCING, "syncing", "why");
+
+    snap[2].info.link_up = 0;
+    t_ok(ngx_stream_redis_master_why_unqualified(&v, 2, 0)
+         == NGX_STREAM_REDIS_MASTER_WHY_UNLINKED, "unlinked", "why");
+
+    snap[2].info.link_up = 1;
+    snap[2].up = 0;
+    t_ok(ngx_stream_redis_master_why_unqualified(&v, 2, 0)
+         == NGX_STREAM_REDIS_MASTER_WHY_NOT_UP, "not up", "why");
+
+    snap[2].up = 1;
+    snap[2].info.replid[0] = 'c';
+    t_ok(ngx_stream_redis_master_why_unqualified(&v, 2, 0)
+         == NGX_STREAM_REDIS_MASTER_WHY_OTHER_LINEAGE, "another history",
+         "why");
+
+    snap[2].info.replid[0] = 'a';
+    snap[2].info.slave_repl_offset = 50;
+    t_ok(ngx_stream_redis_master_why_unqualified(&v, 2, 0)
+         == NGX_STREAM_REDIS_MASTER_WHY_LAG_UNKNOWN,
+         "behind every offset remembered", "why");
+
+    t_ok(ngx_stream_redis_master_why_unqualified(&v, 2, NONE)
+         == NGX_STREAM_REDIS_MASTER_WHY_NO_MASTER, "no master", "why");
+
+    down[0] = 1;
+    t_ok(ngx_stream_redis_master_why_not(&v, 0)
+         == NGX_STREAM_REDIS_MASTER_WHY_MARKED_DOWN, "marked down", "why");
+    t_ok(strcmp(ngx_stream_redis_master_why_text(
+                    NGX_STREAM_REDIS_MASTER_WHY_MARKED_DOWN),
+                "is marked down") == 0, "in the words of the log", "why");
 }
 
 
@@ -598,6 +874,8 @@ main(void)
     }
 
     t_lag();
+    t_matters();
+    t_why();
 
     printf("1..%u\n", (unsigned) t_number);
     printf("%u passed, %u failed\n", (unsigned) (t_number - t_failed),

@@ -1,0 +1,646 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+ *
+ * The decision: each worker's decision of an upstream (its master and the
+ * servers it may use), and the only code that writes it.  A probe's news
+ * raises the route's versions if policy says it matters; the next
+ * connection or sweep that finds them moved adopts the decision another
+ * worker published, or takes a view of the zone (a snapshot of the nodes
+ * and the master's offset history), decides, announces, and publishes it
+ * for the others.  Between two changes a connection reads two words.
+ */
+
+
+#include "ngx_stream_redis_master_decision.h"
+
+
+static ngx_uint_t ngx_stream_redis_master_adopted(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t version,
+    ngx_log_t *log);
+static void ngx_stream_redis_master_announce_decision(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_decision_t *d, ngx_log_t *log);
+static void ngx_stream_redis_master_log_choice(
+    ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_decision_t *d, ngx_log_t *log);
+static void ngx_stream_redis_master_remember(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t master);
+static ngx_uint_t ngx_stream_redis_master_add_offset(
+    ngx_stream_redis_master_view_t *v, ngx_uint_t master,
+    ngx_stream_redis_master_history_t *h);
+static ngx_uint_t ngx_stream_redis_master_forgettable(
+    ngx_stream_redis_master_view_t *v, ngx_stream_redis_master_history_t *h);
+static uintptr_t *ngx_stream_redis_master_down_map(ngx_pool_t *pool,
+    ngx_stream_redis_master_srv_conf_t *rmcf);
+
+
+/*
+ * The worker's decision of an upstream, and its view: room for a snapshot
+ * of every server and Sentinel, the servers marked "down", and the map of
+ * the servers it may use.
+ */
+
+ngx_int_t
+ngx_stream_redis_master_init_decision(ngx_pool_t *pool,
+    ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    size_t                            node;
+    ngx_stream_redis_master_cache_t  *c;
+
+    node = sizeof(ngx_stream_redis_master_node_t);
+
+    c = ngx_pcalloc(pool, sizeof(ngx_stream_redis_master_cache_t));
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->view.conf = rmcf;
+    c->view.nodes = ngx_pcalloc(pool, (rmcf->targets.nelts + 1) * node);
+    c->view.sentinels = ngx_pcalloc(pool, (rmcf->sentinels.nelts + 1) * node);
+    c->view.down = ngx_stream_redis_master_down_map(pool, rmcf);
+    c->view.history.master = NGX_STREAM_REDIS_MASTER_NONE;
+    c->eligible = ngx_pcalloc(pool,
+                              ngx_stream_redis_master_map_size(
+                                  rmcf->targets.nelts) * sizeof(uintptr_t));
+
+    if (c->view.nodes == NULL || c->view.sentinels == NULL
+        || c->view.down == NULL || c->eligible == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    rmcf->cache = c;
+
+    /* hold.c reads the snapshot, the status page the servers marked down */
+    rmcf->snapshot = c->view.nodes;
+    rmcf->down = c->view.down;
+
+    return NGX_OK;
+}
+
+
+/* servers marked "down" in the upstream never take writes */
+
+static uintptr_t *
+ngx_stream_redis_master_down_map(ngx_pool_t *pool,
+    ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    uintptr_t                       *map;
+    ngx_uint_t                       i;
+    ngx_stream_upstream_rr_peer_t   *peer;
+    ngx_stream_upstream_rr_peers_t  *peers;
+
+    map = ngx_pcalloc(pool,
+                      ngx_stream_redis_master_map_size(rmcf->targets.nelts)
+                      * sizeof(uintptr_t));
+    if (map == NULL) {
+        return NULL;
+    }
+
+    i = 0;
+
+    for (peers = rmcf->upstream->peer.data; peers; peers = peers->next) {
+        for (peer = peers->peer; peer; peer = peer->next, i++) {
+            if (peer->down) {
+                ngx_stream_redis_master_set_bit(map, i);
+            }
+        }
+    }
+
+    return map;
+}
+
+
+/*
+ * Whether the worker's decision still stands, and its master: the route's
+ * versions (two words of the zone, read without its mutex) have not moved
+ * since it was made or adopted, and it is younger than
+ * NGX_STREAM_REDIS_MASTER_RECHECK (state goes stale).  Changes nothing.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_current(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t *master)
+{
+    ngx_stream_redis_master_cache_t  *c;
+
+    c = rmcf->cache;
+
+    if (!c->fresh
+        || ngx_stream_redis_master_version(rmcf) != c->version
+        || (ngx_msec_int_t) (ngx_current_msec - c->decided)
+           >= NGX_STREAM_REDIS_MASTER_RECHECK)
+    {
+        return 0;
+    }
+
+    *master = c->master;
+
+    return 1;
+}
+
+
+/*
+ * Brings the worker's decision up to date and returns its master, with
+ * the servers the upstream may use in the cache's map: the decision
+ * published in the zone if it is current (one map copied), else one made
+ * here, once for all workers, and published.  Asked when current() said
+ * no: after a probe recorded something the decision depends on, or once
+ * the decision has aged.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_refresh(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_log_t *log)
+{
+    ngx_uint_t                           version;
+    ngx_stream_redis_master_cache_t     *c;
+    ngx_stream_redis_master_decision_t   d;
+
+    c = rmcf->cache;
+
+    /* the version is read first: a change meanwhile brings one more turn */
+
+    version = ngx_stream_redis_master_version(rmcf);
+
+    c->version = version;
+    c->fresh = 1;
+
+    if (ngx_stream_redis_master_adopted(rmcf, version, log)) {
+        return c->master;
+    }
+
+    c->decided = ngx_current_msec;
+    c->view.now = c->decided;
+
+    ngx_stream_redis_master_snapshot(rmcf, c->view.nodes, c->view.sentinels);
+    ngx_stream_redis_master_decide(&c->view, rmcf->route->master, &d);
+    ngx_stream_redis_master_announce_decision(rmcf, &d, log);
+
+    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
+        ngx_stream_redis_master_remember(rmcf, d.master);
+    }
+
+    ngx_stream_redis_master_usable(&c->view, d.master, c->eligible);
+
+    c->master = d.master;
+
+    if (!ngx_exiting) {
+        c->version = ngx_stream_redis_master_publish(rmcf, version, &d,
+                                                     c->eligible,
+                                                     &c->generation);
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_STREAM, log, 0,
+                   "redis balancer: upstream %V decided, master %i",
+                   rmcf->name, (ngx_int_t) c->master);
+
+    return c->master;
+}
+
+
+/*
+ * Takes the decision published in the zone, if a worker of this
+ * configuration made it from "version".  The workers of an older
+ * configuration, still serving sessions after a reload, decide for
+ * themselves: their server lists may differ.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_adopted(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t version, ngx_log_t *log)
+{
+    ngx_stream_redis_master_cache_t  *c;
+
+    c = rmcf->cache;
+
+    if (ngx_exiting
+        || !ngx_stream_redis_master_adopt(rmcf, version, c->eligible,
+                                          &c->master, &c->generation,
+                                          &c->decided))
+    {
+        return 0;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_STREAM, log, 0,
+                   "redis balancer: upstream %V takes decision %ui, "
+                   "master %i", rmcf->name, c->generation,
+                   (ngx_int_t) c->master);
+
+    /*
+     * A held connection whose connect failed goes back to that server
+     * once it has answered a check since (see hold.c): judged on the
+     * servers' state as it is now, not as this worker last saw it when it
+     * last decided.
+     */
+
+    if (rmcf->nheld) {
+        ngx_stream_redis_master_snapshot(rmcf, c->view.nodes,
+                                         c->view.sentinels);
+    }
+
+    return 1;
+}
+
+
+/* whether the worker's decision lets the upstream use server "i" */
+
+ngx_uint_t
+ngx_stream_redis_master_may_use(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    return ngx_stream_redis_master_bit(rmcf->cache->eligible, i) != 0;
+}
+
+
+/*
+ * A probe of "t" was recorded, its node going from "before" to "after":
+ * the routes of the upstreams of the target move only if that matters to
+ * their decisions (ngx_stream_redis_master_matters()), so that a probe
+ * that repeats the last one costs every worker nothing.
+ */
+
+void
+ngx_stream_redis_master_noted(ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_node_t *before,
+    ngx_stream_redis_master_node_t *after)
+{
+    ngx_uint_t                            i, matters;
+    ngx_stream_redis_master_srv_conf_t  **pool;
+
+    pool = t->pools.elts;
+
+    for (i = 0; i < t->pools.nelts; i++) {
+        matters = ngx_stream_redis_master_matters(pool[i], before, after);
+
+        if (matters) {
+            ngx_stream_redis_master_raise(pool[i],
+                               matters & NGX_STREAM_REDIS_MASTER_MATTERS_ROLE,
+                               matters & NGX_STREAM_REDIS_MASTER_MATTERS_LAG);
+        }
+    }
+}
+
+
+/*
+ * A view of an upstream as the zone has it now, for a reader that decides
+ * nothing (the status page): the nodes of this configuration's servers
+ * and Sentinels and the route ("route", a copy), read together, the
+ * servers marked "down", and the route's offset history.  judge() and
+ * explain() then answer of it as the balancer's refresh() would.
+ */
+
+ngx_int_t
+ngx_stream_redis_master_take_view(ngx_pool_t *pool,
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_route_t *route)
+{
+    size_t                              node;
+    ngx_uint_t                          i;
+    ngx_stream_redis_master_target_t  **tp;
+
+    node = sizeof(ngx_stream_redis_master_node_t);
+
+    v->conf = rmcf;
+    v->nodes = ngx_pcalloc(pool, (rmcf->targets.nelts + 1) * node);
+    v->sentinels = ngx_pcalloc(pool, (rmcf->sentinels.nelts + 1) * node);
+    v->down = ngx_stream_redis_master_down_map(pool, rmcf);
+
+    if (v->nodes == NULL || v->sentinels == NULL || v->down == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_stream_redis_master_read_status(rmcf, v->nodes, v->sentinels, route);
+
+    v->now = ngx_current_msec;
+    v->history.node = route->history_node;
+    v->history.master = NGX_STREAM_REDIS_MASTER_NONE;
+    v->history.n = 0;
+
+    tp = rmcf->targets.elts;
+
+    for (i = 0; i < rmcf->targets.nelts; i++) {
+        if (route->history_node && tp[i]->node == route->history_node) {
+            v->history.master = i;
+            v->history.n = ngx_min(route->nhistory,
+                                   NGX_STREAM_REDIS_MASTER_HISTORY);
+            ngx_memcpy(v->history.seen, route->history,
+                       v->history.n * sizeof(ngx_stream_redis_master_seen_t));
+            break;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The decision a view makes, and the servers it lets the upstream use: as
+ * refresh() makes it, for a view taken elsewhere (the status page, the
+ * unit tests), without announcing or publishing anything.
+ */
+
+void
+ngx_stream_redis_master_judge(ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_node_t *previous,
+    ngx_stream_redis_master_decision_t *d, uintptr_t *map)
+{
+    ngx_stream_redis_master_decide(v, previous, d);
+    ngx_stream_redis_master_usable(v, d->master, map);
+}
+
+
+/*
+ * Why a view's decision does not let the upstream use server "i" the way
+ * its role asks (a reason code, see policy.h): for a write pool why it
+ * does not take writes, for a read pool why it does not serve reads.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_explain(ngx_stream_redis_master_view_t *v,
+    ngx_uint_t master, ngx_uint_t i)
+{
+    if (i == master && master != NGX_STREAM_REDIS_MASTER_NONE) {
+        return NGX_STREAM_REDIS_MASTER_WHY_OK;
+    }
+
+    if (v->conf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER
+        || ngx_stream_redis_master_is_master(&v->nodes[i]))
+    {
+        return ngx_stream_redis_master_why_not(v, i);
+    }
+
+    return ngx_stream_redis_master_why_unqualified(v, i, master);
+}
+
+
+/*
+ * A decision that changes is recorded in the zone and logged, once, by the
+ * worker that makes it.  The workers of an older configuration, still
+ * serving sessions after a reload, act on the decision but leave
+ * announcing it to the current ones: their server lists may differ, and
+ * the record would flip.
+ */
+
+static void
+ngx_stream_redis_master_announce_decision(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_decision_t *d, ngx_log_t *log)
+{
+    ngx_stream_redis_master_target_t  **tp;
+
+    tp = rmcf->targets.elts;
+
+    if (d->rule == NGX_STREAM_REDIS_MASTER_RULE_KEPT || ngx_exiting) {
+        return;
+    }
+
+    if (d->rule == NGX_STREAM_REDIS_MASTER_RULE_UNPROBED) {
+
+        /* the master known before is gone: say so, and probe faster */
+
+        if (rmcf->route->master
+            && ngx_stream_redis_master_announce(rmcf, NULL, 0, d->rule))
+        {
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "redis master: upstream %V has no master",
+                          rmcf->name);
+        }
+
+        return;
+    }
+
+    ngx_stream_redis_master_announce_suspect(rmcf, d->suspect);
+
+    if (ngx_stream_redis_master_announce(rmcf,
+                             d->master == NGX_STREAM_REDIS_MASTER_NONE
+                             ? NULL : tp[d->master]->node, d->claimants,
+                             d->rule))
+    {
+        ngx_stream_redis_master_log_choice(&rmcf->cache->view, d, log);
+    }
+}
+
+
+/* the choice, why several claimants came to one, why others do not */
+
+static void
+ngx_stream_redis_master_log_choice(ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_decision_t *d, ngx_log_t *log)
+{
+    u_char                              *p, *last;
+    u_char                               list[512];
+    ngx_uint_t                           i, why;
+    const char                          *how;
+    ngx_stream_redis_master_target_t   **tp;
+    ngx_stream_redis_master_srv_conf_t  *rmcf;
+
+    rmcf = v->conf;
+    tp = rmcf->targets.elts;
+
+    if (d->claimants > 1) {
+        how = (d->rule == NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS)
+              ? "the one most replicas follow"
+              : (d->rule == NGX_STREAM_REDIS_MASTER_RULE_ORDER)
+              ? "by configuration order, lineage being a tie"
+              : "none: lineage is a tie and split_brain=refuse";
+
+        p = list;
+        last = list + sizeof(list);
+
+        for (i = 0; i < rmcf->targets.nelts; i++) {
+            if (ngx_stream_redis_master_claimant(v, i)) {
+                p = ngx_slprintf(p, last, "%s%V", p == list ? "" : " ",
+                                 &tp[i]->name);
+            }
+        }
+
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "redis master: %ui servers claim master in upstream "
+                      "%V (%*s), chose %s", d->claimants, rmcf->name,
+                      p - list, list, how);
+    }
+
+    /* why servers that say master do not take writes */
+
+    for (i = 0; i < rmcf->targets.nelts; i++) {
+        why = ngx_stream_redis_master_why_not(v, i);
+
+        if (why == NGX_STREAM_REDIS_MASTER_WHY_OK
+            || why == NGX_STREAM_REDIS_MASTER_WHY_NOT_MASTER)
+        {
+            continue;
+        }
+
+        if (why == NGX_STREAM_REDIS_MASTER_WHY_FEW_REPLICAS) {
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "redis master: server %V in upstream %V says "
+                          "master but only %ui replicas follow it "
+                          "(min_replicas=%ui)", &tp[i]->name, rmcf->name,
+                          ngx_stream_redis_master_replicated(v, i),
+                          rmcf->min_replicas);
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "redis master: server %V in upstream %V says master "
+                      "but %s", &tp[i]->name, rmcf->name,
+                      ngx_stream_redis_master_why_text(why));
+    }
+
+    if (d->master == NGX_STREAM_REDIS_MASTER_NONE) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "redis master: upstream %V has no master", rmcf->name);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "redis master: upstream %V master is %V%s",
+                  rmcf->name, &tp[d->master]->name,
+                  ngx_stream_redis_master_agreed(v, d->master)
+                  == NGX_STREAM_REDIS_MASTER_QUORUM_PROMOTED
+                  ? ", promoted from a master that a majority of the "
+                    "Sentinels sees down" : "");
+}
+
+
+/*
+ * Adds the master's offset, as the view of a read upstream has it, to the
+ * route's history that measures replica lag, with the time of the
+ * master's probe that found it, and keeps the history in the view for
+ * the policy (ngx_stream_redis_master_staleness()).  The worker that
+ * decides adds it: one decision follows each probe that moved the offset.
+ * A new master, or an offset that went back (a new replication history),
+ * starts it again.  Two workers deciding at once add to the same history:
+ * the second adds to what the first stored.
+ */
+
+static void
+ngx_stream_redis_master_remember(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t master)
+{
+    ngx_stream_redis_master_view_t     *v;
+    ngx_stream_redis_master_history_t   was, now;
+
+    v = &rmcf->cache->view;
+
+    if (master == NGX_STREAM_REDIS_MASTER_NONE) {
+
+        /* no master: the history is forgotten, whoever stored it last */
+
+        ngx_memzero(&now, sizeof(ngx_stream_redis_master_history_t));
+
+        ngx_stream_redis_master_read_history(rmcf, &was);
+
+        while ((was.node || was.n)
+               && !ngx_stream_redis_master_store_history(rmcf, &was, &now))
+        {
+            /* void */
+        }
+
+        v->history.master = NGX_STREAM_REDIS_MASTER_NONE;
+        v->history.n = 0;
+        return;
+    }
+
+    ngx_stream_redis_master_read_history(rmcf, &was);
+
+    for ( ;; ) {
+        now = was;
+
+        if (!ngx_stream_redis_master_add_offset(v, master, &now)
+            || ngx_stream_redis_master_store_history(rmcf, &was, &now))
+        {
+            break;
+        }
+    }
+
+    v->history = now;
+    v->history.master = master;
+}
+
+
+/* adds the master's offset to history "h"; 0 when it has it already */
+
+static ngx_uint_t
+ngx_stream_redis_master_add_offset(ngx_stream_redis_master_view_t *v,
+    ngx_uint_t master, ngx_stream_redis_master_history_t *h)
+{
+    off_t                               offset;
+    ngx_uint_t                          k, n;
+    ngx_stream_redis_master_node_t     *node;
+    ngx_stream_redis_master_target_t  **tp;
+
+    tp = v->conf->targets.elts;
+    node = tp[master]->node;
+    offset = v->nodes[master].info.master_repl_offset;
+    n = h->n;
+
+    if (h->node != node || n == 0 || offset < h->seen[n - 1].offset) {
+        h->node = node;
+        n = 0;
+
+    } else if (offset == h->seen[n - 1].offset) {
+        return 0;
+    }
+
+    if (n == NGX_STREAM_REDIS_MASTER_HISTORY) {
+        k = ngx_stream_redis_master_forgettable(v, h);
+
+        ngx_memmove(&h->seen[k], &h->seen[k + 1],
+                    (n - 1 - k) * sizeof(ngx_stream_redis_master_seen_t));
+        n--;
+    }
+
+    h->seen[n].offset = offset;
+    h->seen[n].seen = v->nodes[master].checked;
+    h->n = n + 1;
+
+    return 1;
+}
+
+
+/*
+ * Which offset a full history can do without.  Whether a replica is within
+ * max_lag needs one offset found longer ago than max_lag (and a probe's
+ * delay), and every one since: the oldest goes while the next is that old
+ * too.  Otherwise, as when the master's offset moved at more probes than
+ * the history holds within max_lag, the one whose neighbours are closest
+ * in time goes, so that the steps stay as even as they can.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_forgettable(ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_history_t *h)
+{
+    ngx_msec_t                       gap, best, window;
+    ngx_uint_t                       k, n, forget;
+    ngx_stream_redis_master_seen_t  *s;
+
+    s = h->seen;
+    n = h->n;
+
+    window = v->conf->max_lag + 2 * v->conf->check.interval
+             + NGX_STREAM_REDIS_MASTER_PROBE_SLACK;
+
+    if ((ngx_msec_int_t) (v->now - s[1].seen) > (ngx_msec_int_t) window) {
+        return 0;
+    }
+
+    forget = 1;
+    best = (ngx_msec_t) -1;
+
+    for (k = 1; k < n - 1; k++) {
+        gap = s[k + 1].seen - s[k - 1].seen;
+
+        if (gap < best) {
+            best = gap;
+            forget = k;
+        }
+    }
+
+    return forget;
+}

@@ -1,0 +1,499 @@
+
+/*
+ * Copyright (C) The ngx_stream_redis_master_module authors
+ * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
+ *
+ * The routes: what the zone keeps of each upstream's decision, for the
+ * decision module (decision.c) and the status page.  The copies of an
+ * upstream's nodes a decision is made from, its two versions, the
+ * decision published for every worker and its adoption, the announced
+ * master, the history of the master's offsets, the counters, and the
+ * status page's copy of it all.
+ */
+
+
+#include "ngx_stream_redis_master_state.h"
+
+
+static void ngx_stream_redis_master_copy_node(
+    ngx_stream_redis_master_node_t *copy,
+    ngx_stream_redis_master_node_t *node);
+static void ngx_stream_redis_master_stale(
+    ngx_stream_redis_master_node_t *copy);
+
+
+/* a consistent copy of every server's state, for one routing decision */
+
+void
+ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_node_t *nodes,
+    ngx_stream_redis_master_node_t *sentinels)
+{
+    ngx_uint_t                          i;
+    ngx_slab_pool_t                    *shpool;
+    ngx_stream_redis_master_target_t  **tp;
+
+    shpool = rmcf->shpool;
+    tp = rmcf->targets.elts;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < rmcf->targets.nelts; i++) {
+        ngx_stream_redis_master_copy_node(&nodes[i], tp[i]->node);
+    }
+
+    tp = rmcf->sentinels.elts;
+
+    for (i = 0; i < rmcf->sentinels.nelts; i++) {
+        ngx_stream_redis_master_copy_node(&sentinels[i], tp[i]->node);
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * A node that no worker has refreshed for a while (a server a reload
+ * removed, read by the workers of the older configuration) counts as a
+ * server that is down and says nothing.
+ */
+
+static void
+ngx_stream_redis_master_copy_node(ngx_stream_redis_master_node_t *copy,
+    ngx_stream_redis_master_node_t *node)
+{
+    *copy = *node;
+
+    if (node->probes
+        && (ngx_msec_int_t) (ngx_current_msec - node->checked)
+           > (ngx_msec_int_t) node->fresh)
+    {
+        copy->up = 0;
+        copy->stalled = 0;
+        copy->info.role = NGX_STREAM_REDIS_MASTER_ROLE_UNKNOWN;
+        copy->info.master_port = 0;
+    }
+}
+
+
+/*
+ * Publishes a decision this worker made from the route's "version" (read
+ * before the snapshot it was made from).  Done by the worker that made it,
+ * as it is made: after a probe it recorded, or on the first connection or
+ * sweep that finds the published one out of date.  A decision that
+ * changes raises the generation, and the role version too when no probe
+ * raised it meanwhile, so that the other workers take the new decision at
+ * once even when no probe brought it (state went stale).  Returns the
+ * version the decision stands for, with its generation in "generation".
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t version, ngx_stream_redis_master_decision_t *d,
+    uintptr_t *map, ngx_uint_t *generation)
+{
+    size_t                                words;
+    ngx_slab_pool_t                      *shpool;
+    ngx_stream_redis_master_published_t  *pub;
+
+    shpool = rmcf->shpool;
+    words = ngx_stream_redis_master_map_size(rmcf->targets.nelts);
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    pub = rmcf->route->published;
+
+    if (pub->conf != rmcf->conf
+        || pub->master != d->master
+        || ngx_memcmp(pub->map, map, words * sizeof(uintptr_t)) != 0)
+    {
+        pub->generation++;
+
+        if (ngx_stream_redis_master_version(rmcf) == version) {
+            (void) ngx_atomic_fetch_add(&rmcf->route->role_version, 1);
+            version++;
+        }
+    }
+
+    pub->conf = rmcf->conf;
+    pub->version = version;
+    pub->decided = ngx_current_msec;
+    pub->master = d->master;
+    pub->claimants = d->claimants;
+    pub->rule = d->rule;
+    ngx_memcpy(pub->map, map, words * sizeof(uintptr_t));
+
+    *generation = pub->generation;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return version;
+}
+
+
+/*
+ * Takes the published decision of an upstream, if a worker of this
+ * configuration made it from "version" less than
+ * NGX_STREAM_REDIS_MASTER_RECHECK ago: its master, server map, generation
+ * and time.  Copies one map, not the servers' state; asked only when the
+ * version has moved or the last decision has aged.
+ *
+ * Returns 0 when this worker is to decide.  Of the workers that find the
+ * same decision aged, only the first decides: it marks the decision as
+ * new, and the others keep it until its maker publishes again.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_adopt(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t version, uintptr_t *map, ngx_uint_t *master,
+    ngx_uint_t *generation, ngx_msec_t *decided)
+{
+    size_t                                words;
+    ngx_uint_t                            adopted;
+    ngx_slab_pool_t                      *shpool;
+    ngx_stream_redis_master_published_t  *pub;
+
+    shpool = rmcf->shpool;
+    words = ngx_stream_redis_master_map_size(rmcf->targets.nelts);
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    pub = rmcf->route->published;
+
+    adopted = pub->conf == rmcf->conf && pub->version == version;
+
+    if (adopted
+        && (ngx_msec_int_t) (ngx_current_msec - pub->decided)
+           >= NGX_STREAM_REDIS_MASTER_RECHECK)
+    {
+        pub->decided = ngx_current_msec;
+        adopted = 0;
+    }
+
+    if (adopted) {
+        *master = pub->master;
+        *generation = pub->generation;
+        *decided = pub->decided;
+        ngx_memcpy(map, pub->map, words * sizeof(uintptr_t));
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return adopted;
+}
+
+
+/*
+ * What an upstream's decision was last made from: the role version, and
+ * for a read pool the lag version too.  Read without the lock: a value
+ * read just before a probe raises it only makes that decision come a
+ * little later, on the next connection or sweep.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_version(ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    ngx_stream_redis_master_route_t  *route;
+
+    route = rmcf->route;
+
+    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
+        return route->role_version + route->lag_version;
+    }
+
+    return route->role_version;
+}
+
+
+/*
+ * Whether an upstream of the target lacks a master, or has one that is
+ * suspect (one lost replica from min_replicas): probe it faster.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_lacks_master(ngx_stream_redis_master_target_t *t)
+{
+    ngx_uint_t                            i;
+    ngx_stream_redis_master_srv_conf_t  **pool;
+
+    pool = t->pools.elts;
+
+    for (i = 0; i < t->pools.nelts; i++) {
+        if (pool[i]->route
+            && (pool[i]->route->master == NULL || pool[i]->route->suspect))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Records a routing decision of an upstream; returns 1 only to the first
+ * worker that sees it change, so that each decision is logged once.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_announce(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_node_t *master, ngx_uint_t claimants,
+    ngx_uint_t rule)
+{
+    ngx_uint_t                        changed;
+    ngx_slab_pool_t                  *shpool;
+    ngx_stream_redis_master_route_t  *route;
+
+    shpool = rmcf->shpool;
+    route = rmcf->route;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    changed = !route->announced
+              || route->master != master
+              || route->claimants != claimants;
+
+    route->announced = 1;
+    route->master = master;
+    route->claimants = claimants;
+    route->rule = rule;
+
+    /* a master other than the last one counts as a failover */
+
+    if (master) {
+        if (route->previous && route->previous != master) {
+            route->counters[NGX_STREAM_REDIS_MASTER_COUNT_FAILOVERS]++;
+        }
+
+        route->previous = master;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return changed;
+}
+
+
+/* records whether the master is suspect (see lacks_master()) */
+
+void
+ngx_stream_redis_master_announce_suspect(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t suspect)
+{
+    ngx_slab_pool_t                  *shpool;
+    ngx_stream_redis_master_route_t  *route;
+
+    route = rmcf->route;
+
+    if (route->suspect == suspect) {
+        return;
+    }
+
+    shpool = rmcf->shpool;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    route->suspect = suspect;
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/* like announce, for the read pool's fallback to the master */
+
+ngx_uint_t
+ngx_stream_redis_master_announce_fallback(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t fallback)
+{
+    ngx_uint_t                        changed;
+    ngx_slab_pool_t                  *shpool;
+    ngx_stream_redis_master_route_t  *route;
+
+    shpool = rmcf->shpool;
+    route = rmcf->route;
+
+    /* asked for each connection of a read pool: no lock when unchanged */
+
+    if (route->fallback == fallback) {
+        return 0;
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    changed = (route->fallback != fallback);
+    route->fallback = fallback;
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return changed;
+}
+
+
+/*
+ * Raises the versions of an upstream's route by what a probe changed (see
+ * ngx_stream_redis_master_matters()), after the node was written: a worker
+ * that reads the old version with the new node decides once more, never
+ * the other way round.
+ */
+
+void
+ngx_stream_redis_master_raise(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t role, ngx_uint_t lag)
+{
+    if (rmcf->route == NULL) {
+        return;
+    }
+
+    if (role) {
+        (void) ngx_atomic_fetch_add(&rmcf->route->role_version, 1);
+    }
+
+    if (lag) {
+        (void) ngx_atomic_fetch_add(&rmcf->route->lag_version, 1);
+    }
+}
+
+
+/*
+ * The route's history of the master's offsets, which measures a read
+ * upstream's replica lag, copied under the lock; "master" is left to the
+ * caller, who knows the server index of "node".
+ */
+
+void
+ngx_stream_redis_master_read_history(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_history_t *h)
+{
+    ngx_slab_pool_t                  *shpool;
+    ngx_stream_redis_master_route_t  *route;
+
+    route = rmcf->route;
+    shpool = rmcf->shpool;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    h->node = route->history_node;
+    h->n = ngx_min(route->nhistory, NGX_STREAM_REDIS_MASTER_HISTORY);
+    ngx_memcpy(h->seen, route->history,
+               h->n * sizeof(ngx_stream_redis_master_seen_t));
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * Stores history "now" in the route if it still is "was", as this worker
+ * read it; otherwise another worker stored one meanwhile: "was" becomes
+ * that one, and 0 asks the caller to add to it instead.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_store_history(
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_history_t *was,
+    ngx_stream_redis_master_history_t *now)
+{
+    size_t                            size;
+    ngx_uint_t                        same;
+    ngx_slab_pool_t                  *shpool;
+    ngx_stream_redis_master_route_t  *route;
+
+    route = rmcf->route;
+    shpool = rmcf->shpool;
+    size = sizeof(ngx_stream_redis_master_seen_t);
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    same = route->history_node == was->node
+           && route->nhistory == was->n
+           && ngx_memcmp(route->history, was->seen, was->n * size) == 0;
+
+    if (same) {
+        route->history_node = now->node;
+        route->nhistory = now->n;
+        ngx_memcpy(route->history, now->seen, now->n * size);
+
+    } else {
+        was->node = route->history_node;
+        was->n = ngx_min(route->nhistory, NGX_STREAM_REDIS_MASTER_HISTORY);
+        ngx_memcpy(was->seen, route->history, was->n * size);
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return same;
+}
+
+
+/* counts an event of an upstream, without the lock */
+
+void
+ngx_stream_redis_master_count(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t counter, ngx_uint_t n)
+{
+    if (rmcf->route == NULL || n == 0) {
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(&rmcf->route->counters[counter], n);
+}
+
+
+/*
+ * What the status page shows of an upstream: its routing record and its
+ * servers' and Sentinels' state, copied together under the lock.  Only
+ * the servers of this configuration are read, so that nodes a reload left
+ * behind in the zone never show.
+ */
+
+void
+ngx_stream_redis_master_read_status(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_node_t *nodes,
+    ngx_stream_redis_master_node_t *sentinels,
+    ngx_stream_redis_master_route_t *route)
+{
+    ngx_uint_t                          i;
+    ngx_slab_pool_t                    *shpool;
+    ngx_stream_redis_master_target_t  **tp;
+
+    shpool = rmcf->shpool;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    *route = *rmcf->route;
+
+    tp = rmcf->targets.elts;
+
+    for (i = 0; i < rmcf->targets.nelts; i++) {
+        ngx_stream_redis_master_copy_node(&nodes[i], tp[i]->node);
+    }
+
+    tp = rmcf->sentinels.elts;
+
+    for (i = 0; i < rmcf->sentinels.nelts; i++) {
+        ngx_stream_redis_master_copy_node(&sentinels[i], tp[i]->node);
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    for (i = 0; i < rmcf->targets.nelts + rmcf->sentinels.nelts; i++) {
+        ngx_stream_redis_master_stale(i < rmcf->targets.nelts
+                                      ? &nodes[i]
+                                      : &sentinels[i - rmcf->targets.nelts]);
+    }
+}
+
+
+/* a copy that no worker refreshed lately says so, as its reason */
+
+static void
+ngx_stream_redis_master_stale(ngx_stream_redis_master_node_t *copy)
+{
+    static u_char  stale[] = "no recent check";
+
+    if (copy->probes
+        && (ngx_msec_int_t) (ngx_current_msec - copy->checked)
+           > (ngx_msec_int_t) copy->fresh)
+    {
+        copy->reason_len = sizeof(stale) - 1;
+        ngx_memcpy(copy->reason, stale, sizeof(stale) - 1);
+    }
+}
