@@ -34,6 +34,8 @@ static ngx_uint_t ngx_stream_redis_master_forgettable(
     ngx_stream_redis_master_view_t *v, ngx_stream_redis_master_history_t *h);
 static uintptr_t *ngx_stream_redis_master_down_map(ngx_pool_t *pool,
     ngx_stream_redis_master_srv_conf_t *rmcf);
+static ngx_uint_t ngx_stream_redis_master_stands(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
 
 
 /*
@@ -259,7 +261,9 @@ ngx_stream_redis_master_may_use(ngx_stream_redis_master_srv_conf_t *rmcf,
  * A probe of "t" was recorded, its node going from "before" to "after":
  * the routes of the upstreams of the target move only if that matters to
  * their decisions (ngx_stream_redis_master_matters()), so that a probe
- * that repeats the last one costs every worker nothing.
+ * that repeats the last one costs every worker nothing.  A probe that
+ * moved only a replica's own offset moves the lag version only if that
+ * replica, judged alone, no longer stands where the decision put it.
  */
 
 void
@@ -267,20 +271,82 @@ ngx_stream_redis_master_noted(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_node_t *before,
     ngx_stream_redis_master_node_t *after)
 {
-    ngx_uint_t                            i, matters;
+    ngx_uint_t                            i, matters, lag, *index;
     ngx_stream_redis_master_srv_conf_t  **pool;
 
     pool = t->pools.elts;
+    index = t->indexes.elts;
+    lag = NGX_STREAM_REDIS_MASTER_MATTERS_LAG
+          | NGX_STREAM_REDIS_MASTER_MATTERS_REPLICA;
 
     for (i = 0; i < t->pools.nelts; i++) {
         matters = ngx_stream_redis_master_matters(pool[i], before, after);
 
+        if (matters == NGX_STREAM_REDIS_MASTER_MATTERS_REPLICA
+            && ngx_stream_redis_master_stands(pool[i], index[i]))
+        {
+            continue;
+        }
+
         if (matters) {
             ngx_stream_redis_master_raise(pool[i],
                                matters & NGX_STREAM_REDIS_MASTER_MATTERS_ROLE,
-                               matters & NGX_STREAM_REDIS_MASTER_MATTERS_LAG);
+                               matters & lag);
         }
     }
+}
+
+
+/*
+ * Whether this worker's decision of a read upstream still stands for
+ * replica "i", whose probe moved only its own offset: the replica, judged
+ * alone against the master and the offset history as the zone has them
+ * now, qualifies exactly when the decision lets the upstream use it.
+ * O(1), where a decision is O(servers); 0 (decide again) unless the
+ * decision is current, as the decision that follows the version's move
+ * would judge the replica with everything else that moved.  The nodes
+ * read are kept in the worker's view, as fresher copies of the same.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_stands(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    ngx_uint_t                          master;
+    ngx_stream_redis_master_view_t      v;
+    ngx_stream_redis_master_cache_t    *c;
+    ngx_stream_redis_master_target_t  **tp;
+
+    c = rmcf->cache;
+
+    if (c == NULL || i == NGX_STREAM_REDIS_MASTER_NONE || ngx_exiting
+        || !ngx_stream_redis_master_current(rmcf, &master))
+    {
+        return 0;
+    }
+
+    /* without a master no replica qualifies, whatever its offset */
+
+    if (master == NGX_STREAM_REDIS_MASTER_NONE) {
+        return 1;
+    }
+
+    tp = rmcf->targets.elts;
+
+    if (tp[i]->node == tp[master]->node) {
+        return 0;
+    }
+
+    v = c->view;
+    v.now = ngx_current_msec;
+
+    ngx_stream_redis_master_glance(rmcf, i, master, v.nodes, &v.history);
+
+    v.history.master = (v.history.node == tp[master]->node)
+                       ? master : NGX_STREAM_REDIS_MASTER_NONE;
+
+    return ngx_stream_redis_master_qualifies(&v, i, master)
+           == (ngx_stream_redis_master_bit(c->eligible, i) != 0);
 }
 
 

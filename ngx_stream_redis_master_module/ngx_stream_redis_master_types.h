@@ -370,6 +370,13 @@ typedef struct {
     ngx_str_t                          master_name;
     ngx_stream_redis_master_check_conf_t  *check;
     ngx_array_t                        pools;
+
+    /*
+     * The server's index in each of those upstreams' servers, one for
+     * each of "pools" (NGX_STREAM_REDIS_MASTER_NONE for a Sentinel), so
+     * that a decision can judge it alone
+     */
+    ngx_array_t                        indexes;
     ngx_stream_redis_master_node_t    *node;
 
     /* the zone's pool, which node is in (set with it) */
