@@ -169,6 +169,7 @@ ngx_stream_redis_master_refresh(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     c->version = version;
     c->fresh = 1;
+    c->refreshes++;
 
     if (ngx_stream_redis_master_adopted(rmcf, version, log)) {
         return c->master;
