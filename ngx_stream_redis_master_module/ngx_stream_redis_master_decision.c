@@ -235,13 +235,13 @@ ngx_stream_redis_master_adopted(ngx_stream_redis_master_srv_conf_t *rmcf,
     /*
      * A held connection whose connect failed goes back to that server
      * once it has answered a check since (see hold.c): judged on the
-     * servers' state as it is now, not as this worker last saw it when it
-     * last decided.
+     * master's state as it is now, not as this worker last saw it when it
+     * last decided.  Held connections ask about the master alone: its
+     * node is copied, not every server's.
      */
 
-    if (rmcf->nheld) {
-        ngx_stream_redis_master_snapshot(rmcf, c->view.nodes,
-                                         c->view.sentinels);
+    if (rmcf->nheld && c->master != NGX_STREAM_REDIS_MASTER_NONE) {
+        ngx_stream_redis_master_read_node(rmcf, c->master, c->view.nodes);
     }
 
     return 1;

@@ -380,6 +380,28 @@ ngx_stream_redis_master_read_history(ngx_stream_redis_master_srv_conf_t *rmcf,
 
 
 /*
+ * Server "i"'s node, copied under the lock into "nodes" at its index, as a
+ * snapshot copies it: for a worker that adopted a decision and holds
+ * connections, which ask about the master's node alone (hold.c).
+ */
+
+void
+ngx_stream_redis_master_read_node(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i, ngx_stream_redis_master_node_t *nodes)
+{
+    ngx_slab_pool_t                    *shpool;
+    ngx_stream_redis_master_target_t  **tp;
+
+    shpool = rmcf->shpool;
+    tp = rmcf->targets.elts;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    ngx_stream_redis_master_copy_node(&nodes[i], tp[i]->node);
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
  * The state one replica's qualification reads, copied under the lock as
  * a snapshot copies it: the nodes of servers "i" and "master" into
  * "nodes" (at their indexes) and the route's history of the master's

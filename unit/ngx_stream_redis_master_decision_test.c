@@ -86,6 +86,7 @@ static ngx_uint_t                            t_published;
 static ngx_uint_t                            t_snapshots;
 static ngx_uint_t                            t_adopted;
 static ngx_uint_t                            t_glances;
+static ngx_uint_t                            t_node_reads;
 static ngx_uint_t                            t_index[T_MAX];
 
 
@@ -200,6 +201,18 @@ ngx_stream_redis_master_read_history(ngx_stream_redis_master_srv_conf_t *rmcf,
     h->node = t_route.history_node;
     h->n = t_route.nhistory;
     memcpy(h->seen, t_route.history, h->n * sizeof(h->seen[0]));
+}
+
+
+void
+ngx_stream_redis_master_read_node(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i, ngx_stream_redis_master_node_t *nodes)
+{
+    ngx_stream_redis_master_target_t  **tp;
+
+    tp = rmcf->targets.elts;
+    nodes[i] = *tp[i]->node;
+    t_node_reads++;
 }
 
 
@@ -369,6 +382,7 @@ t_upstream_of(ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t n,
     t_snapshots = 0;
     t_adopted = 0;
     t_glances = 0;
+    t_node_reads = 0;
     t_forget_log();
 }
 
@@ -503,13 +517,26 @@ t_adoption(void)
          "adoption: with its map and generation");
     t_ok(t_logged_len == 0, "adoption: and logs nothing");
 
+    /* a worker holding connections reads the master's node as it adopts */
+
+    other.nheld = 1;
+    t_route.role_version++;
+    (void) ngx_stream_redis_master_refresh(&rmcf, &t_log);
+    master = ngx_stream_redis_master_refresh(&other, &t_log);
+
+    t_ok(master == 0 && t_adopted == 2 && t_snapshots == 2
+         && t_node_reads == 1,
+         "adoption: holding connections, it copies the master's node only");
+
+    other.nheld = 0;
+
     ngx_exiting = 1;
     ngx_current_msec++;
     t_route.role_version++;
 
     master = ngx_stream_redis_master_refresh(&other, &t_log);
 
-    t_ok(master == 0 && t_published == 1 && t_snapshots == 2,
+    t_ok(master == 0 && t_published == 2 && t_snapshots == 3,
          "adoption: an exiting worker decides for itself, publishing "
          "nothing");
 
