@@ -857,10 +857,12 @@ ngx_stream_redis_master_matters(ngx_stream_redis_master_srv_conf_t *rmcf,
     /*
      * Only a read pool reads offsets: a master's master_repl_offset (the
      * history, and every replica's lag measured against it), and a
-     * replica's own slave_repl_offset (its lag alone).  Neither the
-     * replica's master_repl_offset nor master_last_io_seconds_ago, which
-     * an idle replica's probe finds moved every second, is read by any
-     * decision.
+     * replica's own slave_repl_offset, whose lag is measured up to the
+     * time of its probe (ngx_stream_redis_master_staleness()): each
+     * probe of a replica, its offset moved or not, may change its place
+     * and no other server's.  Neither a replica's master_repl_offset nor
+     * master_last_io_seconds_ago, which an idle replica's probe finds
+     * moved every second, is read by any decision.
      */
 
     if (rmcf->balancer != NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
@@ -872,7 +874,10 @@ ngx_stream_redis_master_matters(ngx_stream_redis_master_srv_conf_t *rmcf,
             matters |= NGX_STREAM_REDIS_MASTER_MATTERS_LAG;
         }
 
-    } else if (a->slave_repl_offset != b->slave_repl_offset) {
+    } else if (b->role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
+               && (before->checked != after->checked
+                   || a->slave_repl_offset != b->slave_repl_offset))
+    {
         matters |= NGX_STREAM_REDIS_MASTER_MATTERS_REPLICA;
     }
 

@@ -28,8 +28,8 @@
 
 /*
  * What a probe's news changes: the role version, the lag version, or only
- * whether the probed replica itself qualifies (its own offset moved), which
- * the decision judges for that one server
+ * whether the probed replica itself qualifies (its offset, or the time its
+ * lag is measured to, moved), which the decision judges for that one server
  */
 #define NGX_STREAM_REDIS_MASTER_MATTERS_ROLE      1
 #define NGX_STREAM_REDIS_MASTER_MATTERS_LAG       2

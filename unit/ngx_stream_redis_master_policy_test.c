@@ -599,8 +599,8 @@ t_lag(void)
 /*
  * Whether a probe's news matters: each field a decision reads moves the
  * role version; the master's offset the lag version of a read pool; a
- * replica's own offset only its own place in a read pool; a field no
- * decision reads, or a repeat, nothing.
+ * replica's own offset, or its probe's time, only its own place in a read
+ * pool; a field no decision reads, or a repeat, nothing.
  */
 
 typedef struct {
@@ -721,6 +721,13 @@ t_io(ngx_stream_redis_master_node_t *n)
 
 
 static void
+t_again(ngx_stream_redis_master_node_t *n)
+{
+    n->checked += 1000;
+}
+
+
+static void
 t_own_offset(ngx_stream_redis_master_node_t *n)
 {
     n->info.master_repl_offset += 10;
@@ -763,6 +770,10 @@ static t_news_t  t_news[] = {
     { "a replica's offset", t_offset, 0,
       NGX_STREAM_REDIS_MASTER_MATTERS_REPLICA, 0, 0 },
     { "a replica's offset, to a write pool", t_offset, 0, 0, 0, 1 },
+    { "a replica probed again", t_again, 0,
+      NGX_STREAM_REDIS_MASTER_MATTERS_REPLICA, 0, 0 },
+    { "a replica probed again, to a write pool", t_again, 0, 0, 0, 1 },
+    { "the master probed again", t_again, 0, 0, 1, 0 },
     { "a replica's own master_repl_offset", t_own_offset, 0, 0, 0, 0 },
     { "the last I/O", t_io, 0, 0, 0, 0 },
     { "the master's offset", t_own_offset, 0,
