@@ -262,9 +262,10 @@ ngx_stream_redis_master_may_use(ngx_stream_redis_master_srv_conf_t *rmcf,
  * A probe of "t" was recorded, its node going from "before" to "after":
  * the routes of the upstreams of the target move only if that matters to
  * their decisions (ngx_stream_redis_master_matters()), so that a probe
- * that repeats the last one costs every worker nothing.  A probe that
- * moved only a replica's own offset moves the lag version only if that
- * replica, judged alone, no longer stands where the decision put it.
+ * that repeats the last one costs every worker nothing.  A probe of a
+ * replica of a read pool that changed nothing else (its offset, the time
+ * its lag is measured to) moves the lag version only if that replica,
+ * judged alone, no longer stands where the decision put it.
  */
 
 void
@@ -300,9 +301,10 @@ ngx_stream_redis_master_noted(ngx_stream_redis_master_target_t *t,
 
 /*
  * Whether this worker's decision of a read upstream still stands for
- * replica "i", whose probe moved only its own offset: the replica, judged
- * alone against the master and the offset history as the zone has them
- * now, qualifies exactly when the decision lets the upstream use it.
+ * replica "i", whose probe changed nothing but its own offset or time: the
+ * replica, judged alone against the master and the offset history as the
+ * zone has them now, qualifies exactly when the decision lets the
+ * upstream use it.
  * O(1), where a decision is O(servers); 0 (decide again) unless the
  * decision is current, as the decision that follows the version's move
  * would judge the replica with everything else that moved.  The nodes

@@ -800,10 +800,11 @@ ngx_stream_redis_master_staleness(ngx_stream_redis_master_view_t *v,
  * Whether a probe of a server of upstream "rmcf" changed what a decision
  * reads, from node "before" to node "after": the role version moves when
  * it changed who may be master or what qualifies, the lag version when it
- * moved the master's offset, and MATTERS_REPLICA when it moved only a
- * replica's own offset, which can change whether that replica qualifies
- * and nothing else.  A probe that repeats the last one, or changes only
- * what no decision reads, moves nothing, and costs no decision.
+ * moved the master's offset, and MATTERS_REPLICA for a replica's probe
+ * that moved only its own offset or time, which can change whether that
+ * replica qualifies and nothing else.  A probe that repeats the last one,
+ * or changes only what no decision reads, moves nothing, and costs no
+ * decision.
  */
 
 ngx_uint_t

@@ -405,7 +405,7 @@ ngx_stream_redis_master_read_node(ngx_stream_redis_master_srv_conf_t *rmcf,
  * The state one replica's qualification reads, copied under the lock as
  * a snapshot copies it: the nodes of servers "i" and "master" into
  * "nodes" (at their indexes) and the route's history of the master's
- * offsets into "h".  O(1): a probe that moved only a replica's offset
+ * offsets into "h".  O(1): a probe of a replica that changed nothing else
  * re-judges that replica, not the upstream.
  */
 
