@@ -3,7 +3,7 @@
  * Copyright (C) The ngx_stream_redis_master_module authors
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
- * Layer 5, entry points: the checker's state, which only the checker's
+ * Layer 6, entry points: the checker's state, which only the checker's
  * files (check.c, resolve.c, check_io.c) see, and what they give each
  * other.
  */

@@ -3,7 +3,7 @@
  * Copyright (C) The ngx_stream_redis_master_module authors
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
- * Layer 5, entry: what the files of the status page share, and no other
+ * Layer 6, entry: what the files of the status page share, and no other
  * file sees: the view of an upstream, the field tables that JSON and
  * Prometheus both read, the response being built and its one escaping
  * per format, and the three renderers.
