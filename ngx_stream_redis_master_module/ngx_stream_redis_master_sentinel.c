@@ -7,7 +7,7 @@
  * asked SENTINEL get-master-addr-by-name on the check interval by the one
  * worker that owns it.  A server takes writes only while a strict majority
  * of the Sentinels name it, or have left the master it was promoted from
- * (see ngx_stream_redis_master_quorum()).  The owner also keeps a
+ * (see ngx_stream_redis_master_agreed()).  The owner also keeps a
  * subscription to the Sentinel's failover events: an event makes every
  * server and Sentinel of the upstream be checked again at once.  Events are
  * only a hint, since pub/sub delivery is not guaranteed; polling goes on.
