@@ -629,9 +629,9 @@ t_read_pool(void)
 static void
 t_explained(void)
 {
-    uintptr_t                                map[1];
     u_char                                   addr[
                                              NGX_STREAM_REDIS_MASTER_ADDR_LEN];
+    uintptr_t                                map[1];
     ngx_uint_t                               why, words;
     ngx_stream_redis_master_view_t           v;
     ngx_stream_redis_master_route_t          route;
