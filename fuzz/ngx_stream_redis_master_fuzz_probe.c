@@ -6,7 +6,7 @@
  * libFuzzer target: the replies to a probe of a Redis server, [AUTH,] PING,
  * INFO replication and INFO persistence, read the way the checker reads
  * them (ngx_stream_redis_master_feed() and interpret() in
- * ngx_stream_redis_master_check.c).  The input is the byte stream from the
+ * ngx_stream_redis_master_check_io.c).  The input is the byte stream from the
  * server; it is run once without AUTH and once with it.
  */
 

@@ -6,7 +6,7 @@
  * libFuzzer target: the replies to a probe of a Sentinel, [AUTH,] SENTINEL
  * get-master-addr-by-name and SENTINEL master, read the way the checker
  * reads them (ngx_stream_redis_master_feed() and interpret() in
- * ngx_stream_redis_master_check.c).  The input is the byte stream from the
+ * ngx_stream_redis_master_check_io.c).  The input is the byte stream from the
  * Sentinel; it is run once without AUTH and once with it.
  */
 

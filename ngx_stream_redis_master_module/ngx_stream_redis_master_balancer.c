@@ -3,11 +3,9 @@
  * Copyright (C) The ngx_stream_redis_master_module authors
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
- * The balancer: redis_master sends a connection to the one server the
- * checks name master; redis_replica spreads connections over the replicas
- * that are fresh followers of that master.  Sessions to a server that
- * stops qualifying are closed, so that no client keeps writing to a
- * demoted master.
+ * The balancer: where each proxied connection goes (redis_master: the
+ * master; redis_replica: a qualified replica, by weight), and the closing
+ * of the sessions to a server that lost its place.
  */
 
 

@@ -3,7 +3,7 @@
  * Copyright (C) The ngx_stream_redis_master_module authors
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
- * Layer 5, entry points: the balancer, for each proxied connection, and
+ * Layer 6, entry points: the balancer, for each proxied connection, and
  * the closing of sessions that lost their place.
  */
 

@@ -3,9 +3,10 @@
  * Copyright (C) The ngx_stream_redis_master_module authors
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
- * The configuration: the module's main and upstream configurations, the
- * zone sized for the targets, the handlers of redis_master, redis_replica,
- * redis_check and redis_sentinel, and the password files.
+ * The configuration as nginx reads it: the main and upstream
+ * configurations that the handlers of redis_master, redis_replica,
+ * redis_check and redis_sentinel fill in (with the password files), and
+ * the zone sized for the targets.
  */
 
 

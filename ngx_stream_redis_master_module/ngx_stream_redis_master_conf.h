@@ -3,7 +3,7 @@
  * Copyright (C) The ngx_stream_redis_master_module authors
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
- * Layer 6, the module: what its files (module.c, conf.c, registry.c,
+ * Layer 7, the module: what its files (module.c, conf.c, registry.c,
  * tls.c, runtime.c, variable.c) give each other, and the ranges of the
  * directives' parameters.
  */

@@ -75,9 +75,8 @@ ngx_stream_redis_master_init_decision(ngx_pool_t *pool,
 
     rmcf->cache = c;
 
-    /* hold.c reads the snapshot, the status page the servers marked down */
+    /* hold.c reads the snapshot */
     rmcf->snapshot = c->view.nodes;
-    rmcf->down = c->view.down;
 
     return NGX_OK;
 }

@@ -3,7 +3,7 @@
  * Copyright (C) The ngx_stream_redis_master_module authors
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
- * Layer 3.5, decision: a worker's decision of each upstream, made once
+ * Layer 4, decision: a worker's decision of each upstream, made once
  * for all workers from a view of the zone and published, or adopted.
  */
 

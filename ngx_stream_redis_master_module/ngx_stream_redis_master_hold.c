@@ -3,16 +3,22 @@
  * Copyright (C) The ngx_stream_redis_master_module authors
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
- * Hold during failover (redis_master wait=TIME): while no master
- * qualifies, or after a connect to the master failed, a new connection is
- * given to the proxy module as an upstream connection that is still
- * "connecting".  Its socket is not connected and not in the event loop;
- * the proxy reads what the client sends meanwhile, up to its buffer, but
- * forwards nothing.  When a master qualifies the socket is connected to it
- * and the proxy carries on as after any connect, unless the client has
- * left; at the deadline the proxy is told the connect timed out, and
- * closes the session.  Only stream (TCP, unix) sessions are held: a UDP
- * session is refused at once, as without wait=.  A connection whose
+ * Hold during failover (redis_master wait=TIME): a connection that finds
+ * no master, or whose connect to the master failed, waits unconnected
+ * until a master qualifies or the wait ends.
+ */
+
+
+/*
+ * While no master qualifies, or after a connect to the master failed, a
+ * new connection is given to the proxy module as an upstream connection
+ * that is still "connecting".  Its socket is not connected and not in the
+ * event loop; the proxy reads what the client sends meanwhile, up to its
+ * buffer, but forwards nothing.  When a master qualifies the socket is
+ * connected to it and the proxy carries on as after any connect, unless
+ * the client has left; at the deadline the proxy is told the connect timed
+ * out, and closes the session.  Only stream (TCP, unix) sessions are held:
+ * a UDP session is refused at once, as without wait=.  A connection whose
  * connect to the master failed goes back to that server only once it has
  * answered a check since: until then, the checks have not caught up with
  * the crash.

@@ -3,7 +3,7 @@
  * Copyright (C) The ngx_stream_redis_master_module authors
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
- * Layer 4, mechanisms: the hold of new connections while there is no
+ * Layer 5, mechanisms: the hold of new connections while there is no
  * master (redis_master wait=).
  */
 

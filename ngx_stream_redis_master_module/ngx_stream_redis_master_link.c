@@ -3,9 +3,9 @@
  * Copyright (C) The ngx_stream_redis_master_module authors
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
- * Wire: the requests the checker and the Sentinel subscriber send, as
- * RESP, and the kept-open connection each of them holds to a target, with
- * its reply reader.
+ * Wire: the link to a target that the checker and the Sentinel subscriber
+ * each keep open (its TLS, its reply reader), and the RESP requests they
+ * send on it.
  */
 
 

@@ -3,7 +3,7 @@
  * Copyright (C) The ngx_stream_redis_master_module authors
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
- * Layer 4, mechanisms: an upstream's server by index, and the accounting
+ * Layer 5, mechanisms: an upstream's server by index, and the accounting
  * of a connection given to it.
  */
 

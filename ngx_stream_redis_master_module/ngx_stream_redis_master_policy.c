@@ -35,9 +35,6 @@ static ngx_uint_t ngx_stream_redis_master_acks_late(
     ngx_stream_redis_master_info_t *m);
 static ngx_uint_t ngx_stream_redis_master_info_differs(
     ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b);
-static void ngx_stream_redis_master_conf_view(
-    ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_view_t *v);
 
 
 /* the words of the reason codes, for the log and the status page */
@@ -641,32 +638,49 @@ ngx_stream_redis_master_votes(ngx_stream_redis_master_view_t *v,
 
 
 /*
- * Sentinel "s" names server "t" as master: by the address it announces,
- * matched against the server's resolved address and against its name as
- * written in the upstream, so that hostnames Sentinel announces also match.
+ * Sentinel "s" names server "t" as master: by the address it announces
+ * (ngx_stream_redis_master_named()), matched against the server's
+ * resolved address and against its name as written in the upstream, so
+ * that hostnames Sentinel announces also match.
  */
 
 ngx_uint_t
 ngx_stream_redis_master_names(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_node_t *s)
 {
-    size_t   len;
-    u_char   addr[NGX_STREAM_REDIS_MASTER_HOST_LEN + NGX_INT_T_LEN + 4];
+    size_t  len;
+    u_char  addr[NGX_STREAM_REDIS_MASTER_ADDR_LEN];
 
-    if (!s->up || s->info.master_port == 0) {
+    len = ngx_stream_redis_master_named(s, addr);
+
+    if (len == 0) {
         return 0;
     }
-
-    len = ngx_sprintf(addr,
-                      ngx_strchr(s->info.master_host, ':') ? "[%s]:%d"
-                                                             : "%s:%d",
-                      s->info.master_host, (int) s->info.master_port)
-          - addr;
 
     return (len == t->name.len
             && ngx_strncasecmp(addr, t->name.data, len) == 0)
            || (len == t->server.len
                && ngx_strncasecmp(addr, t->server.data, len) == 0);
+}
+
+
+/*
+ * The address Sentinel "s" names as master, as "host:port" or
+ * "[host]:port" in "buf" (NGX_STREAM_REDIS_MASTER_ADDR_LEN bytes), and its
+ * length; 0 when the Sentinel is not up or names none.
+ */
+
+size_t
+ngx_stream_redis_master_named(ngx_stream_redis_master_node_t *s, u_char *buf)
+{
+    if (!s->up || s->info.master_port == 0) {
+        return 0;
+    }
+
+    return ngx_sprintf(buf, ngx_strchr(s->info.master_host, ':') ? "[%s]:%d"
+                                                                 : "%s:%d",
+                       s->info.master_host, (int) s->info.master_port)
+           - buf;
 }
 
 
@@ -901,74 +915,4 @@ ngx_stream_redis_master_info_differs(ngx_stream_redis_master_info_t *a,
            || ngx_strcmp(a->master_host, b->master_host) != 0
            || ngx_strcmp(a->replid, b->replid) != 0
            || ngx_strcmp(a->replid2, b->replid2) != 0;
-}
-
-
-/*
- * The status page's calls: on a shallow copy of the configuration whose
- * snapshot fields are the page's own (see the types header), judged by the
- * same functions as the decision module's view.
- */
-
-void
-ngx_stream_redis_master_eligible(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t master, uintptr_t *map)
-{
-    ngx_stream_redis_master_view_t  v;
-
-    ngx_stream_redis_master_conf_view(rmcf, &v);
-    ngx_stream_redis_master_usable(&v, master, map);
-}
-
-
-ngx_uint_t
-ngx_stream_redis_master_claims(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t i)
-{
-    ngx_stream_redis_master_view_t  v;
-
-    ngx_stream_redis_master_conf_view(rmcf, &v);
-
-    return ngx_stream_redis_master_claimant(&v, i);
-}
-
-
-ngx_uint_t
-ngx_stream_redis_master_quorum(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t i)
-{
-    ngx_stream_redis_master_view_t  v;
-
-    ngx_stream_redis_master_conf_view(rmcf, &v);
-
-    return ngx_stream_redis_master_agreed(&v, i);
-}
-
-
-ngx_msec_int_t
-ngx_stream_redis_master_lag(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t i, ngx_uint_t master)
-{
-    ngx_stream_redis_master_view_t  v;
-
-    ngx_stream_redis_master_conf_view(rmcf, &v);
-
-    return ngx_stream_redis_master_staleness(&v, i, master);
-}
-
-
-static void
-ngx_stream_redis_master_conf_view(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_stream_redis_master_view_t *v)
-{
-    v->conf = rmcf;
-    v->nodes = rmcf->snapshot;
-    v->sentinels = rmcf->sentinel_snapshot;
-    v->down = rmcf->down;
-    v->now = rmcf->decided;
-    v->history.node = NULL;
-    v->history.master = rmcf->history_master;
-    v->history.n = ngx_min(rmcf->nhistory, NGX_STREAM_REDIS_MASTER_HISTORY);
-    ngx_memcpy(v->history.seen, rmcf->history,
-               v->history.n * sizeof(ngx_stream_redis_master_seen_t));
 }

@@ -58,6 +58,10 @@
 #define NGX_STREAM_REDIS_MASTER_WHY_BYTES_BEHIND  15
 #define NGX_STREAM_REDIS_MASTER_WHY_LAST          15
 
+/* an address as "host:port" or "[host]:port", with its terminating zero */
+#define NGX_STREAM_REDIS_MASTER_ADDR_LEN                                      \
+    (NGX_STREAM_REDIS_MASTER_HOST_LEN + NGX_INT_T_LEN + sizeof("[]:"))
+
 /*
  * How late a probe may come beyond its interval and a tenth: its timer
  * falls on a slot of the grid (NGX_STREAM_REDIS_MASTER_SLOT), and the
@@ -86,6 +90,8 @@ ngx_uint_t ngx_stream_redis_master_agreed(ngx_stream_redis_master_view_t *v,
     ngx_uint_t i);
 ngx_uint_t ngx_stream_redis_master_names(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_node_t *s);
+size_t ngx_stream_redis_master_named(ngx_stream_redis_master_node_t *s,
+    u_char *buf);
 ngx_uint_t ngx_stream_redis_master_follows(ngx_stream_redis_master_view_t *v,
     ngx_uint_t j, ngx_uint_t i);
 ngx_uint_t ngx_stream_redis_master_qualifies(
@@ -101,20 +107,6 @@ ngx_uint_t ngx_stream_redis_master_matters(
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_node_t *before,
     ngx_stream_redis_master_node_t *after);
-
-/*
- * The status page's calls, on a shallow copy of the configuration whose
- * snapshot fields are its own, until it renders a view of its own
- */
-void ngx_stream_redis_master_eligible(ngx_stream_redis_master_srv_conf_t *rmcf,
-    ngx_uint_t master, uintptr_t *map);
-ngx_uint_t ngx_stream_redis_master_claims(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
-ngx_uint_t ngx_stream_redis_master_quorum(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
-ngx_msec_int_t ngx_stream_redis_master_lag(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i,
-    ngx_uint_t master);
 
 
 #endif /* _NGX_STREAM_REDIS_MASTER_POLICY_H_INCLUDED_ */

@@ -3,14 +3,15 @@
  * Copyright (C) The ngx_stream_redis_master_module authors
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
- * Sentinel: each Sentinel of an upstream is a probe target of its own,
- * asked SENTINEL get-master-addr-by-name on the check interval by the one
- * worker that owns it.  A server takes writes only while a strict majority
- * of the Sentinels name it, or have left the master it was promoted from
- * (see ngx_stream_redis_master_quorum()).  The owner also keeps a
- * subscription to the Sentinel's failover events: an event makes every
- * server and Sentinel of the upstream be checked again at once.  Events are
- * only a hint, since pub/sub delivery is not guaranteed; polling goes on.
+ * The subscription to each Sentinel's failover events, kept by the worker
+ * that owns the Sentinel: an event has every server and Sentinel of its
+ * upstreams checked again at once.
+ */
+
+
+/*
+ * Events are only a hint, since pub/sub delivery is not guaranteed; the
+ * probes go on as before (check.c).
  *
  * The subscription is bounded both ways, once a window (the interval, at
  * least NGX_STREAM_REDIS_MASTER_EVENT_WINDOW): a Sentinel heard from in

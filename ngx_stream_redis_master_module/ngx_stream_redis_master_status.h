@@ -3,7 +3,7 @@
  * Copyright (C) The ngx_stream_redis_master_module authors
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
- * Layer 5, entry: what the files of the status page share, and no other
+ * Layer 6, entry: what the files of the status page share, and no other
  * file sees: the view of an upstream, the field tables that JSON and
  * Prometheus both read, the response being built and its one escaping
  * per format, and the three renderers.
@@ -16,7 +16,7 @@
 
 #include <ngx_http.h>
 
-#include "ngx_stream_redis_master_wire.h"
+#include "ngx_stream_redis_master_decision.h"
 
 
 #define NGX_STREAM_REDIS_MASTER_STATUS_VERSION   1
@@ -36,10 +36,6 @@
 
 #define NGX_STREAM_REDIS_MASTER_SHORT_REPLID     8
 
-/* "host:port" or "[host]:port", with its terminating zero */
-#define NGX_STREAM_REDIS_MASTER_ADDR_LEN                                      \
-    (NGX_STREAM_REDIS_MASTER_HOST_LEN + NGX_INT_T_LEN + sizeof("[]:"))
-
 
 /* the response being built: a chain of buffers */
 typedef struct {
@@ -52,13 +48,24 @@ typedef struct {
 } ngx_stream_redis_master_status_out_t;
 
 
-/* one upstream as the page shows it: a copy of its state, judged */
+/*
+ * One upstream as the page shows it: the view the decision module took of
+ * it ("v", with the route it read), the decision judge() made of it, the
+ * servers that decision lets it use, for each server its place in the
+ * topology and explain()'s reason code, for each Sentinel the address it
+ * names and whether that is the decision's master.
+ */
 typedef struct {
-    ngx_stream_redis_master_srv_conf_t   conf;
+    ngx_stream_redis_master_srv_conf_t  *conf;
+    ngx_stream_redis_master_view_t       v;
     ngx_stream_redis_master_route_t      route;
+    ngx_stream_redis_master_decision_t   decision;
     ngx_uint_t                           master;
     uintptr_t                           *eligible;
     ngx_uint_t                          *place;
+    ngx_uint_t                          *why;
+    ngx_str_t                           *named;
+    ngx_uint_t                          *agrees;
 } ngx_stream_redis_master_status_view_t;
 
 
@@ -144,12 +151,10 @@ ngx_int_t ngx_stream_redis_master_status_lag_ms(
     ngx_msec_int_t *lag);
 ngx_int_t ngx_stream_redis_master_status_lag_bytes(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i, off_t *lag);
-size_t ngx_stream_redis_master_status_named(
-    ngx_stream_redis_master_node_t *s, u_char *buf);
 ngx_uint_t ngx_stream_redis_master_status_claims(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i);
-ngx_uint_t ngx_stream_redis_master_status_agrees(
-    ngx_stream_redis_master_status_view_t *view, ngx_uint_t j);
+const char *ngx_stream_redis_master_status_why_not(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i);
 time_t ngx_stream_redis_master_status_checked(
     ngx_stream_redis_master_node_t *node);
 

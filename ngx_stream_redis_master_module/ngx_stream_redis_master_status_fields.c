@@ -85,6 +85,10 @@ static ngx_int_t ngx_stream_redis_master_status_get_is_master(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
     ngx_stream_redis_master_node_t *s,
     ngx_stream_redis_master_status_value_t *v);
+static ngx_int_t ngx_stream_redis_master_status_get_why_not(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v);
 static ngx_int_t ngx_stream_redis_master_status_get_eligible(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
     ngx_stream_redis_master_node_t *s,
@@ -244,6 +248,8 @@ ngx_stream_redis_master_status_field_t
       "Whether the server is the upstream's chosen master" },
     { "claims", NULL, NGX_STREAM_REDIS_MASTER_FIELD_BOOL, 0,
       ngx_stream_redis_master_status_get_claims, NULL },
+    { "why", NULL, NGX_STREAM_REDIS_MASTER_FIELD_STRING, 0,
+      ngx_stream_redis_master_status_get_why_not, NULL },
     { "eligible", "redis_master_server_eligible",
       NGX_STREAM_REDIS_MASTER_FIELD_BOOL, 0,
       ngx_stream_redis_master_status_get_eligible,
@@ -381,8 +387,8 @@ ngx_stream_redis_master_status_get_name(
     ngx_stream_redis_master_node_t *s,
     ngx_stream_redis_master_status_value_t *v)
 {
-    v->data = view->conf.name->data;
-    v->len = view->conf.name->len;
+    v->data = view->conf->name->data;
+    v->len = view->conf->name->len;
 
     return NGX_OK;
 }
@@ -394,7 +400,7 @@ ngx_stream_redis_master_status_get_kind(
     ngx_stream_redis_master_node_t *s,
     ngx_stream_redis_master_status_value_t *v)
 {
-    v->string = (view->conf.balancer
+    v->string = (view->conf->balancer
                  == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA)
                 ? "replica" : "master";
 
@@ -414,7 +420,7 @@ ngx_stream_redis_master_status_get_master(
         return NGX_DECLINED;
     }
 
-    tp = view->conf.targets.elts;
+    tp = view->conf->targets.elts;
 
     v->data = tp[view->master]->name.data;
     v->len = tp[view->master]->name.len;
@@ -457,7 +463,7 @@ ngx_stream_redis_master_status_get_up(
 {
     v->number = 0;
 
-    for (i = 0; i < view->conf.targets.nelts; i++) {
+    for (i = 0; i < view->conf->targets.nelts; i++) {
         v->number |= ngx_stream_redis_master_bit(view->eligible, i) ? 1 : 0;
     }
 
@@ -471,7 +477,7 @@ ngx_stream_redis_master_status_get_claimants(
     ngx_stream_redis_master_node_t *s,
     ngx_stream_redis_master_status_value_t *v)
 {
-    v->number = view->route.claimants;
+    v->number = view->decision.claimants;
 
     return NGX_OK;
 }
@@ -483,7 +489,7 @@ ngx_stream_redis_master_status_get_split_brain(
     ngx_stream_redis_master_node_t *s,
     ngx_stream_redis_master_status_value_t *v)
 {
-    v->string = (view->conf.split_brain
+    v->string = (view->conf->split_brain
                  == NGX_STREAM_REDIS_MASTER_SPLIT_LINEAGE)
                 ? "lineage" : "refuse";
 
@@ -513,7 +519,7 @@ ngx_stream_redis_master_status_get_address(
 {
     ngx_stream_redis_master_target_t  **tp;
 
-    tp = view->conf.targets.elts;
+    tp = view->conf->targets.elts;
 
     v->data = tp[i]->name.data;
     v->len = tp[i]->name.len;
@@ -530,7 +536,7 @@ ngx_stream_redis_master_status_get_server(
 {
     ngx_stream_redis_master_target_t  **tp;
 
-    tp = view->conf.targets.elts;
+    tp = view->conf->targets.elts;
 
     v->data = tp[i]->server.data;
     v->len = tp[i]->server.len;
@@ -618,6 +624,20 @@ ngx_stream_redis_master_status_get_is_master(
 }
 
 
+/* why the server is not used the way its role asks, the explainer's words */
+
+static ngx_int_t
+ngx_stream_redis_master_status_get_why_not(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v)
+{
+    v->string = ngx_stream_redis_master_status_why_not(view, i);
+
+    return v->string ? NGX_OK : NGX_DECLINED;
+}
+
+
 static ngx_int_t
 ngx_stream_redis_master_status_get_eligible(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
@@ -636,7 +656,7 @@ ngx_stream_redis_master_status_get_marked_down(
     ngx_stream_redis_master_node_t *s,
     ngx_stream_redis_master_status_value_t *v)
 {
-    v->number = ngx_stream_redis_master_bit(view->conf.down, i) ? 1 : 0;
+    v->number = ngx_stream_redis_master_bit(view->v.down, i) ? 1 : 0;
 
     return NGX_OK;
 }
@@ -914,8 +934,8 @@ ngx_stream_redis_master_status_get_names(
     ngx_stream_redis_master_node_t *s,
     ngx_stream_redis_master_status_value_t *v)
 {
-    v->data = v->buf;
-    v->len = ngx_stream_redis_master_status_named(s, v->buf);
+    v->data = view->named[i].data;
+    v->len = view->named[i].len;
 
     return v->len ? NGX_OK : NGX_DECLINED;
 }
@@ -939,7 +959,7 @@ ngx_stream_redis_master_status_get_agrees(
     ngx_stream_redis_master_node_t *s,
     ngx_stream_redis_master_status_value_t *v)
 {
-    v->number = ngx_stream_redis_master_status_agrees(view, i) ? 1 : 0;
+    v->number = view->agrees[i] ? 1 : 0;
 
     return NGX_OK;
 }
@@ -972,7 +992,7 @@ ngx_stream_redis_master_status_get_sentinel_address(
 {
     ngx_stream_redis_master_target_t  **tp;
 
-    tp = view->conf.sentinels.elts;
+    tp = view->conf->sentinels.elts;
 
     v->data = tp[i]->name.data;
     v->len = tp[i]->name.len;

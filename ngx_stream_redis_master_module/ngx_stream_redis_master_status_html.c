@@ -99,8 +99,6 @@ ngx_stream_redis_master_status_html_upstream(
     ngx_stream_redis_master_status_out_t *o,
     ngx_stream_redis_master_status_view_t *view)
 {
-    size_t                              len;
-    u_char                              addr[NGX_STREAM_REDIS_MASTER_ADDR_LEN];
     ngx_uint_t                          i, tier, shown;
     ngx_stream_redis_master_node_t     *s;
     ngx_stream_redis_master_target_t  **tp;
@@ -111,17 +109,17 @@ ngx_stream_redis_master_status_html_upstream(
         "down"
     };
 
-    tp = view->conf.targets.elts;
+    tp = view->conf->targets.elts;
 
     ngx_stream_redis_master_status_printf(o,
                   "<section class=\"upstream\" data-upstream=\"");
-    ngx_stream_redis_master_status_text(o, view->conf.name->data,
-                                        view->conf.name->len);
+    ngx_stream_redis_master_status_text(o, view->conf->name->data,
+                                        view->conf->name->len);
     ngx_stream_redis_master_status_printf(o, "\"><h2>upstream ");
-    ngx_stream_redis_master_status_text(o, view->conf.name->data,
-                                        view->conf.name->len);
+    ngx_stream_redis_master_status_text(o, view->conf->name->data,
+                                        view->conf->name->len);
     ngx_stream_redis_master_status_printf(o, " <small>(%s)</small></h2>\n",
-                  view->conf.balancer
+                  view->conf->balancer
                   == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA
                   ? "redis_replica: read pool" : "redis_master: write pool");
 
@@ -143,15 +141,15 @@ ngx_stream_redis_master_status_html_upstream(
         ngx_stream_redis_master_status_printf(o,
                       "<div class=\"banner none\" id=\"no-master\">NO MASTER"
                       " &mdash; %s%s",
-                      view->route.rule == NGX_STREAM_REDIS_MASTER_RULE_TIE
+                      view->decision.rule == NGX_STREAM_REDIS_MASTER_RULE_TIE
                       ? "SPLIT BRAIN REFUSED: " : "",
                       ngx_stream_redis_master_status_why(view));
 
-        if (view->route.claimants > 1) {
+        if (view->decision.claimants > 1) {
             ngx_stream_redis_master_status_printf(o, " (%ui claimants:",
-                                                  view->route.claimants);
+                                                  view->decision.claimants);
 
-            for (i = 0; i < view->conf.targets.nelts; i++) {
+            for (i = 0; i < view->conf->targets.nelts; i++) {
                 if (view->place[i] == NGX_STREAM_REDIS_MASTER_PLACE_CLAIMANT) {
                     ngx_stream_redis_master_status_printf(o, " ");
                     ngx_stream_redis_master_status_text(o, tp[i]->name.data,
@@ -170,7 +168,7 @@ ngx_stream_redis_master_status_html_upstream(
     for (tier = 0; tier < NGX_STREAM_REDIS_MASTER_NPLACES; tier++) {
         shown = 0;
 
-        for (i = 0; i < view->conf.targets.nelts; i++) {
+        for (i = 0; i < view->conf->targets.nelts; i++) {
             if (view->place[i] != tier) {
                 continue;
             }
@@ -191,16 +189,16 @@ ngx_stream_redis_master_status_html_upstream(
 
     ngx_stream_redis_master_status_printf(o, "</div>\n");
 
-    if (view->conf.sentinels.nelts) {
+    if (view->conf->sentinels.nelts) {
         ngx_stream_redis_master_status_printf(o,
                       "<h3>Sentinels</h3><table class=\"counters\">"
                       "<tr><th>Sentinel</th><th>state</th><th>names</th>"
                       "<th>agrees</th><th>error</th></tr>\n");
 
-        tp = view->conf.sentinels.elts;
+        tp = view->conf->sentinels.elts;
 
-        for (i = 0; i < view->conf.sentinels.nelts; i++) {
-            s = &view->conf.sentinel_snapshot[i];
+        for (i = 0; i < view->conf->sentinels.nelts; i++) {
+            s = &view->v.sentinels[i];
 
             ngx_stream_redis_master_status_printf(o, "<tr><td class=\"addr\">");
             ngx_stream_redis_master_status_text(o, tp[i]->name.data,
@@ -208,10 +206,9 @@ ngx_stream_redis_master_status_html_upstream(
             ngx_stream_redis_master_status_printf(o, "</td><td>%s</td><td>",
                                   ngx_stream_redis_master_status_state(s));
 
-            len = ngx_stream_redis_master_status_named(s, addr);
-
-            if (len) {
-                ngx_stream_redis_master_status_text(o, addr, len);
+            if (view->named[i].len) {
+                ngx_stream_redis_master_status_text(o, view->named[i].data,
+                                                    view->named[i].len);
                 ngx_stream_redis_master_status_printf(o, "%s",
                               s->info.master_down ? " (sees it down)" : "");
 
@@ -221,8 +218,7 @@ ngx_stream_redis_master_status_html_upstream(
 
             ngx_stream_redis_master_status_printf(o,
                               "</td><td>%s</td><td class=\"err\">",
-                              ngx_stream_redis_master_status_agrees(view, i)
-                              ? "yes" : "no");
+                              view->agrees[i] ? "yes" : "no");
 
             if (!s->up) {
                 ngx_stream_redis_master_status_text(o, s->reason,
@@ -262,13 +258,14 @@ ngx_stream_redis_master_status_html_server(
     off_t                               lag;
     u_char                              when[sizeof("00:00:00")];
     ngx_tm_t                            tm;
+    const char                         *why;
     ngx_msec_int_t                      ms;
     ngx_stream_redis_master_node_t     *s;
     ngx_stream_redis_master_info_t     *info;
     ngx_stream_redis_master_target_t  **tp;
 
-    tp = view->conf.targets.elts;
-    s = &view->conf.snapshot[i];
+    tp = view->conf->targets.elts;
+    s = &view->v.nodes[i];
     info = &s->info;
 
     ngx_stream_redis_master_status_printf(o,
@@ -284,11 +281,19 @@ ngx_stream_redis_master_status_html_server(
                   "<tr><td>state</td><td>%s%s%s</td></tr>"
                   "<tr><td>role</td><td>%s</td></tr>",
                   ngx_stream_redis_master_status_state(s),
-                  ngx_stream_redis_master_bit(view->conf.down, i)
+                  ngx_stream_redis_master_bit(view->v.down, i)
                   ? ", marked down" : "",
                   ngx_stream_redis_master_bit(view->eligible, i)
                   ? ", in use" : "",
                   ngx_stream_redis_master_role_name(info->role));
+
+    why = ngx_stream_redis_master_status_why_not(view, i);
+
+    if (why) {
+        ngx_stream_redis_master_status_printf(o,
+                      "<tr><td>why not</td><td class=\"why\">%s</td></tr>",
+                      why);
+    }
 
     if ((!s->up || s->failures) && s->reason_len) {
         ngx_stream_redis_master_status_printf(o,

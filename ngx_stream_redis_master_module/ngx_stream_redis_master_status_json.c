@@ -55,20 +55,20 @@ ngx_stream_redis_master_status_json(ngx_stream_redis_master_status_out_t *o,
 
         ngx_stream_redis_master_status_printf(o, "},\"servers\":[");
 
-        for (i = 0; i < view->conf.targets.nelts; i++) {
+        for (i = 0; i < view->conf->targets.nelts; i++) {
             ngx_stream_redis_master_status_printf(o, i ? "," : "");
             ngx_stream_redis_master_status_json_object(o,
                                 ngx_stream_redis_master_status_server_fields,
-                                view, i, &view->conf.snapshot[i], 0);
+                                view, i, &view->v.nodes[i], 0);
         }
 
         ngx_stream_redis_master_status_printf(o, "],\"sentinels\":[");
 
-        for (i = 0; i < view->conf.sentinels.nelts; i++) {
+        for (i = 0; i < view->conf->sentinels.nelts; i++) {
             ngx_stream_redis_master_status_printf(o, i ? "," : "");
             ngx_stream_redis_master_status_json_object(o,
                                 ngx_stream_redis_master_status_sentinel_fields,
-                                view, i, &view->conf.sentinel_snapshot[i], 0);
+                                view, i, &view->v.sentinels[i], 0);
         }
 
         ngx_stream_redis_master_status_printf(o, "]}");

@@ -119,8 +119,8 @@ ngx_stream_redis_master_status_prom_fields(
             }
 
             k = (scope == NGX_STREAM_REDIS_MASTER_SCOPE_SENTINEL)
-                ? views[u].conf.sentinels.nelts
-                : views[u].conf.targets.nelts;
+                ? views[u].conf->sentinels.nelts
+                : views[u].conf->targets.nelts;
 
             for (i = 0; i < k; i++) {
                 ngx_stream_redis_master_status_sample(o, f, &views[u], scope,
@@ -152,13 +152,13 @@ ngx_stream_redis_master_status_sample(ngx_stream_redis_master_status_out_t *o,
     t = NULL;
 
     if (scope == NGX_STREAM_REDIS_MASTER_SCOPE_SERVER) {
-        s = &view->conf.snapshot[i];
-        tp = view->conf.targets.elts;
+        s = &view->v.nodes[i];
+        tp = view->conf->targets.elts;
         t = tp[i];
 
     } else if (scope == NGX_STREAM_REDIS_MASTER_SCOPE_SENTINEL) {
-        s = &view->conf.sentinel_snapshot[i];
-        tp = view->conf.sentinels.elts;
+        s = &view->v.sentinels[i];
+        tp = view->conf->sentinels.elts;
         t = tp[i];
     }
 
@@ -223,8 +223,8 @@ ngx_stream_redis_master_status_labels(ngx_stream_redis_master_status_out_t *o,
     ngx_stream_redis_master_target_t *t)
 {
     ngx_stream_redis_master_status_printf(o, "%s{upstream=\"", name);
-    ngx_stream_redis_master_status_text(o, view->conf.name->data,
-                                        view->conf.name->len);
+    ngx_stream_redis_master_status_text(o, view->conf->name->data,
+                                        view->conf->name->len);
 
     if (t) {
         ngx_stream_redis_master_status_printf(o, "\",server=\"");

@@ -3,17 +3,21 @@
  * Copyright (C) The ngx_stream_redis_master_module authors
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
- * The status page's view of each upstream, its servers and Sentinels: a
- * copy of the zone read through ngx_stream_redis_master_read_status(),
- * judged with the policy's own functions so that the page says what the
- * balancer sees; and the words and numbers the renderers derive from it.
- * Every call of the policy is in the part "the judging" below.
+ * The status page's view of each upstream, its servers and Sentinels: the
+ * view the decision module takes of the zone (take_view()), judged by its
+ * functions (judge(), explain()) and the policy's relations (follows,
+ * names), so that the page says what the balancer decides, in the
+ * explainer's words; and the words and numbers the renderers derive from
+ * it.  Every call of the decision module and the policy is in the part
+ * "the judging" below; the page judges nothing of its own.
  */
 
 
 #include "ngx_stream_redis_master_status.h"
-#include "ngx_stream_redis_master_state.h"
-#include "ngx_stream_redis_master_policy.h"
+
+
+static ngx_uint_t ngx_stream_redis_master_status_place(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i);
 
 
 const char  *ngx_stream_redis_master_status_places[] = {
@@ -22,18 +26,19 @@ const char  *ngx_stream_redis_master_status_places[] = {
 
 
 /*
- * The judging: the page's every call of the policy is in the four
- * functions that follow: ngx_stream_redis_master_status_view(),
- * ngx_stream_redis_master_status_why(),
- * ngx_stream_redis_master_status_lag_ms() and
+ * The judging: the page's every call of the decision module and the
+ * policy is in the functions that follow, from
+ * ngx_stream_redis_master_status_view() to
  * ngx_stream_redis_master_status_claims().
  */
 
 
 /*
- * A copy of one upstream's state, judged by the policy as the balancer
- * judges it: the view is a shallow copy of the upstream's configuration
- * whose snapshots are the page's own, so the worker's are left alone.
+ * One upstream's view, as the decision module takes it for a reader that
+ * decides nothing, and the decision judge() makes of it, with the master
+ * announced before as the one to keep, as refresh() does; for each server
+ * explain()'s reason code and its place, for each Sentinel the address it
+ * names and whether that is the master.
  */
 
 ngx_int_t
@@ -41,130 +46,119 @@ ngx_stream_redis_master_status_view(ngx_pool_t *pool,
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_status_view_t *view)
 {
-    size_t                               node;
-    ngx_uint_t                           i, n;
-    ngx_stream_redis_master_node_t      *snap, *m;
-    ngx_stream_redis_master_target_t   **tp;
-    ngx_stream_redis_master_srv_conf_t  *conf;
+    ngx_uint_t                          i, j, n, ns;
+    ngx_stream_redis_master_view_t     *v;
+    ngx_stream_redis_master_target_t  **tp;
 
-    conf = &view->conf;
-    *conf = *rmcf;
-
+    v = &view->v;
     n = rmcf->targets.nelts;
-    node = sizeof(ngx_stream_redis_master_node_t);
+    ns = rmcf->sentinels.nelts;
 
-    conf->snapshot = ngx_pcalloc(pool, (n + 1) * node);
-    conf->sentinel_snapshot = ngx_pcalloc(pool,
-                                          (rmcf->sentinels.nelts + 1) * node);
+    view->conf = rmcf;
     view->eligible = ngx_pcalloc(pool,
                                  ngx_stream_redis_master_map_size(n + 1)
                                  * sizeof(uintptr_t));
     view->place = ngx_pcalloc(pool, (n + 1) * sizeof(ngx_uint_t));
+    view->why = ngx_pcalloc(pool, (n + 1) * sizeof(ngx_uint_t));
+    view->named = ngx_pcalloc(pool, (ns + 1) * sizeof(ngx_str_t));
+    view->agrees = ngx_pcalloc(pool, (ns + 1) * sizeof(ngx_uint_t));
 
-    if (conf->snapshot == NULL || conf->sentinel_snapshot == NULL
-        || view->eligible == NULL || view->place == NULL)
+    if (view->eligible == NULL || view->place == NULL || view->why == NULL
+        || view->named == NULL || view->agrees == NULL)
     {
         return NGX_ERROR;
     }
 
-    if (conf->down == NULL) {
-
-        /* the balancer has not started here: no server marked down */
-
-        conf->down = ngx_pcalloc(pool, ngx_stream_redis_master_map_size(n + 1)
-                                       * sizeof(uintptr_t));
-        if (conf->down == NULL) {
-            return NGX_ERROR;
-        }
+    if (ngx_stream_redis_master_take_view(pool, rmcf, v, &view->route)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    ngx_stream_redis_master_read_status(rmcf, conf->snapshot,
-                                        conf->sentinel_snapshot,
-                                        &view->route);
+    ngx_stream_redis_master_judge(v, view->route.master, &view->decision,
+                                  view->eligible);
 
-    /* the master is the one announced, if it is still of this upstream */
+    view->master = view->decision.master;
+
+    for (i = 0; i < n; i++) {
+        view->why[i] = ngx_stream_redis_master_explain(v, view->master, i);
+        view->place[i] = ngx_stream_redis_master_status_place(view, i);
+    }
 
     tp = rmcf->targets.elts;
-    view->master = NGX_STREAM_REDIS_MASTER_NONE;
 
-    for (i = 0; i < n; i++) {
-        if (view->route.master && tp[i]->node == view->route.master) {
-            view->master = i;
-            break;
+    for (j = 0; j < ns; j++) {
+        view->named[j].data = ngx_pnalloc(pool,
+                                          NGX_STREAM_REDIS_MASTER_ADDR_LEN);
+        if (view->named[j].data == NULL) {
+            return NGX_ERROR;
         }
-    }
 
-    /*
-     * Replica lag is measured against the route's history of the master's
-     * offsets, as the worker that decides keeps it: the page takes the
-     * copy it read, and "now" for a replica whose probes are overdue.
-     */
+        view->named[j].len = ngx_stream_redis_master_named(&v->sentinels[j],
+                                                       view->named[j].data);
 
-    conf->history_master = NGX_STREAM_REDIS_MASTER_NONE;
-    conf->nhistory = 0;
-    conf->decided = ngx_current_msec;
-
-    for (i = 0; i < n; i++) {
-        if (view->route.history_node
-            && tp[i]->node == view->route.history_node)
-        {
-            conf->history_master = i;
-            conf->nhistory = ngx_min(view->route.nhistory,
-                                     NGX_STREAM_REDIS_MASTER_HISTORY);
-            ngx_memcpy(conf->history, view->route.history,
-                       conf->nhistory
-                       * sizeof(ngx_stream_redis_master_seen_t));
-            break;
-        }
-    }
-
-    ngx_stream_redis_master_eligible(conf, view->master, view->eligible);
-
-    snap = conf->snapshot;
-    m = (view->master == NGX_STREAM_REDIS_MASTER_NONE)
-        ? NULL : &snap[view->master];
-
-    for (i = 0; i < n; i++) {
-
-        if (i == view->master) {
-            view->place[i] = NGX_STREAM_REDIS_MASTER_PLACE_MASTER;
-
-        } else if (!snap[i].up && !snap[i].stalled) {
-            view->place[i] = NGX_STREAM_REDIS_MASTER_PLACE_DOWN;
-
-        } else if (ngx_stream_redis_master_is_master(&snap[i])
-                   && ngx_stream_redis_master_claims(conf, i))
-        {
-            view->place[i] = NGX_STREAM_REDIS_MASTER_PLACE_CLAIMANT;
-
-        } else if (m
-                   && snap[i].info.role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
-                   && snap[i].info.replid[0] != '\0'
-                   && ngx_strcmp(snap[i].info.replid, m->info.replid) == 0)
-        {
-            view->place[i] = NGX_STREAM_REDIS_MASTER_PLACE_FOLLOWER;
-
-        } else {
-            view->place[i] = NGX_STREAM_REDIS_MASTER_PLACE_OTHER;
-        }
+        view->agrees[j] = view->master != NGX_STREAM_REDIS_MASTER_NONE
+                          && ngx_stream_redis_master_names(tp[view->master],
+                                                           &v->sentinels[j]);
     }
 
     return NGX_OK;
 }
 
 
-/* the rule, or the want of a master, in words */
+/*
+ * Where server "i" stands: the master; down; a claimant, which says
+ * master and may take writes (explain() finds nothing against it) but was
+ * not chosen; a follower of the master (the policy's follows()); or other.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_status_place(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i)
+{
+    ngx_stream_redis_master_node_t  *node;
+
+    node = &view->v.nodes[i];
+
+    if (i == view->master) {
+        return NGX_STREAM_REDIS_MASTER_PLACE_MASTER;
+    }
+
+    if (!node->up && !node->stalled) {
+        return NGX_STREAM_REDIS_MASTER_PLACE_DOWN;
+    }
+
+    if (ngx_stream_redis_master_is_master(node)
+        && view->why[i] == NGX_STREAM_REDIS_MASTER_WHY_OK)
+    {
+        return NGX_STREAM_REDIS_MASTER_PLACE_CLAIMANT;
+    }
+
+    if (view->master != NGX_STREAM_REDIS_MASTER_NONE
+        && ngx_stream_redis_master_follows(&view->v, i, view->master))
+    {
+        return NGX_STREAM_REDIS_MASTER_PLACE_FOLLOWER;
+    }
+
+    return NGX_STREAM_REDIS_MASTER_PLACE_OTHER;
+}
+
+
+/*
+ * The rule that chose the master, or the want of one, in words; why a
+ * server that says master is not chosen is each server's own
+ * (ngx_stream_redis_master_status_why_not()).
+ */
 
 const char *
 ngx_stream_redis_master_status_why(ngx_stream_redis_master_status_view_t *view)
 {
-    ngx_uint_t  quorum;
+    ngx_uint_t  i, quorum;
 
     if (view->master != NGX_STREAM_REDIS_MASTER_NONE) {
 
-        if (view->conf.sentinel) {
-            quorum = ngx_stream_redis_master_quorum(&view->conf,
-                                                    view->master);
+        if (view->conf->sentinel) {
+            quorum = ngx_stream_redis_master_agreed(&view->v, view->master);
 
             if (quorum == NGX_STREAM_REDIS_MASTER_QUORUM_PROMOTED) {
                 return "promoted from a master that a majority of the "
@@ -172,14 +166,14 @@ ngx_stream_redis_master_status_why(ngx_stream_redis_master_status_view_t *view)
             }
 
             if (quorum == NGX_STREAM_REDIS_MASTER_QUORUM_NAMED
-                && view->route.rule == NGX_STREAM_REDIS_MASTER_RULE_SOLE)
+                && view->decision.rule == NGX_STREAM_REDIS_MASTER_RULE_SOLE)
             {
                 return "the only server that says master and that a "
                        "majority of the Sentinels names";
             }
         }
 
-        switch (view->route.rule) {
+        switch (view->decision.rule) {
 
         case NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS:
             return "of the servers that say master, the one most replicas "
@@ -197,17 +191,22 @@ ngx_stream_redis_master_status_why(ngx_stream_redis_master_status_view_t *view)
         }
     }
 
-    if (view->route.rule == NGX_STREAM_REDIS_MASTER_RULE_TIE) {
+    if (view->decision.rule == NGX_STREAM_REDIS_MASTER_RULE_TIE) {
         return "split brain: several servers claim master, as many "
                "replicas follow each, and split_brain=refuse: writes are "
                "refused";
     }
 
-    if (view->route.rule == NGX_STREAM_REDIS_MASTER_RULE_NONE) {
-        return view->conf.sentinel
-               ? "no server says master with a majority of the Sentinels "
-                 "agreeing"
-               : "no server that is up and not superseded says master";
+    if (view->decision.rule == NGX_STREAM_REDIS_MASTER_RULE_NONE) {
+
+        for (i = 0; i < view->conf->targets.nelts; i++) {
+            if (ngx_stream_redis_master_is_master(&view->v.nodes[i])) {
+                return "no server that says master may take writes: each "
+                       "server says why not";
+            }
+        }
+
+        return "no server says master";
     }
 
     return "not every server has been checked yet";
@@ -215,10 +214,30 @@ ngx_stream_redis_master_status_why(ngx_stream_redis_master_status_view_t *view)
 
 
 /*
+ * Why server "i" is not used the way its role asks, in the explainer's
+ * words (ngx_stream_redis_master_why_text()): for a write pool, or a
+ * server that says master, why it does not take writes; for a replica of
+ * a read pool, why it does not serve reads.  NULL when nothing is against
+ * it.
+ */
+
+const char *
+ngx_stream_redis_master_status_why_not(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i)
+{
+    if (view->why[i] == NGX_STREAM_REDIS_MASTER_WHY_OK) {
+        return NULL;
+    }
+
+    return ngx_stream_redis_master_why_text(view->why[i]);
+}
+
+
+/*
  * How stale a follower of the chosen master is, in milliseconds, as
- * max_lag judges it (ngx_stream_redis_master_lag()); NGX_DECLINED when
- * that is not known or does not apply: a write pool keeps no history of
- * the master's offsets.
+ * max_lag judges it (ngx_stream_redis_master_staleness()); NGX_DECLINED
+ * when that is not known or does not apply: a write pool keeps no history
+ * of the master's offsets.
  */
 
 ngx_int_t
@@ -226,28 +245,30 @@ ngx_stream_redis_master_status_lag_ms(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
     ngx_msec_int_t *lag)
 {
-    if (view->conf.balancer != NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA
+    if (view->conf->balancer != NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA
         || view->master == NGX_STREAM_REDIS_MASTER_NONE
-        || !view->conf.snapshot[i].up
         || view->place[i] != NGX_STREAM_REDIS_MASTER_PLACE_FOLLOWER)
     {
         return NGX_DECLINED;
     }
 
-    *lag = ngx_stream_redis_master_lag(&view->conf, i, view->master);
+    *lag = ngx_stream_redis_master_staleness(&view->v, i, view->master);
 
     return (*lag < 0) ? NGX_DECLINED : NGX_OK;
 }
 
 
-/* whether server "i" claims master, as the policy counts claimants */
+/*
+ * Whether server "i" claims master, as the policy counts claimants: it
+ * says master and explain() finds nothing against it
+ */
 
 ngx_uint_t
 ngx_stream_redis_master_status_claims(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i)
 {
-    return ngx_stream_redis_master_is_master(&view->conf.snapshot[i])
-           && ngx_stream_redis_master_claims(&view->conf, i);
+    return ngx_stream_redis_master_is_master(&view->v.nodes[i])
+           && view->why[i] == NGX_STREAM_REDIS_MASTER_WHY_OK;
 }
 
 
@@ -269,17 +290,13 @@ ngx_stream_redis_master_status_state(ngx_stream_redis_master_node_t *node)
 }
 
 
-/* the rule that chose the master, or what stands for its want */
+/* the rule that chose the master, or what stands for its want, by name */
 
 const char *
 ngx_stream_redis_master_status_rule(
     ngx_stream_redis_master_status_view_t *view)
 {
-    if (view->route.announced == 0 && view->route.master == NULL) {
-        return "unprobed";
-    }
-
-    switch (view->route.rule) {
+    switch (view->decision.rule) {
 
     case NGX_STREAM_REDIS_MASTER_RULE_KEPT:
         return "kept";
@@ -313,7 +330,7 @@ ngx_stream_redis_master_status_lag_bytes(
 {
     ngx_stream_redis_master_node_t  *snap;
 
-    snap = view->conf.snapshot;
+    snap = view->v.nodes;
 
     if (view->master == NGX_STREAM_REDIS_MASTER_NONE
         || snap[i].info.role != NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
@@ -331,53 +348,6 @@ ngx_stream_redis_master_status_lag_bytes(
     }
 
     return NGX_OK;
-}
-
-
-/* the address a Sentinel names as master, as "host:port", or 0 */
-
-size_t
-ngx_stream_redis_master_status_named(ngx_stream_redis_master_node_t *s,
-    u_char *buf)
-{
-    if (!s->up || s->info.master_port == 0) {
-        return 0;
-    }
-
-    return ngx_sprintf(buf, ngx_strchr(s->info.master_host, ':') ? "[%s]:%d"
-                                                                 : "%s:%d",
-                       s->info.master_host, (int) s->info.master_port)
-           - buf;
-}
-
-
-/* whether Sentinel "j" names the chosen master */
-
-ngx_uint_t
-ngx_stream_redis_master_status_agrees(
-    ngx_stream_redis_master_status_view_t *view, ngx_uint_t j)
-{
-    size_t                              len;
-    u_char                              addr[NGX_STREAM_REDIS_MASTER_ADDR_LEN];
-    ngx_stream_redis_master_target_t  **tp, *t;
-
-    if (view->master == NGX_STREAM_REDIS_MASTER_NONE) {
-        return 0;
-    }
-
-    len = ngx_stream_redis_master_status_named(
-                                      &view->conf.sentinel_snapshot[j], addr);
-    if (len == 0) {
-        return 0;
-    }
-
-    tp = view->conf.targets.elts;
-    t = tp[view->master];
-
-    return (len == t->name.len
-            && ngx_strncasecmp(addr, t->name.data, len) == 0)
-           || (len == t->server.len
-               && ngx_strncasecmp(addr, t->server.data, len) == 0);
 }
 
 

@@ -247,7 +247,7 @@ typedef struct {
     /*
      * A read upstream's master ("history_node"): its master_repl_offset
      * each time a decision found it grown, in ascending order, with the
-     * time of the probe that found it (see ngx_stream_redis_master_lag())
+     * time of the probe that found it (see ngx_stream_redis_master_staleness())
      */
     ngx_stream_redis_master_node_t    *history_node;
     ngx_uint_t                         nhistory;
@@ -461,17 +461,6 @@ typedef struct {
      */
     ngx_stream_redis_master_node_t    *snapshot;
 
-    /*
-     * Only for the status page's shallow copy of the configuration, until
-     * it renders a decision's view (see the policy's wrappers for it)
-     */
-    ngx_stream_redis_master_node_t    *sentinel_snapshot;
-    uintptr_t                         *down;
-    ngx_msec_t                         decided;
-    ngx_stream_redis_master_seen_t     history[
-                                       NGX_STREAM_REDIS_MASTER_HISTORY];
-    ngx_uint_t                         nhistory;
-    ngx_uint_t                         history_master;
 } ngx_stream_redis_master_srv_conf_t;
 
 

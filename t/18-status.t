@@ -258,6 +258,17 @@ Test::More::is_deeply(\%eligible, {
 }, 'the read pool reads from the fresh follower, not the lagging one (the master by fallback)');
 Test::More::is($ro->{kind}, 'replica', 'the read pool\'s kind');
 
+# why each server is not used, in the words of the balancer's log
+my %why = map { $_->{address} => $_->{why} } @{ $ro->{servers} };
+Test::More::is_deeply(\%why, {
+    "127.0.0.1:$M" => undef, "127.0.0.1:$R" => undef,
+    "127.0.0.1:$L" => 'it lags more than max_lag',
+    "127.0.0.1:$D" => 'is not up',
+}, 'the read pool says why a replica does not serve reads, as the explainer words it');
+Test::More::is_deeply([map { $_->{why} } $sm, $sr],
+                      [undef, 'does not say master'],
+                      'the write pool: the master has no why, a replica does not say master');
+
 Test::More::is_deeply(
     { map { $_ => $split->{$_} } qw(master rule claimants) },
     { master => undef, rule => 'tie', claimants => 2 },

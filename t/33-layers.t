@@ -76,12 +76,12 @@ passes 'a downward call', {
 fails_with 'an upward direct call', {
     'shm.c'    => fn('record', "    ${prefix}probe();\n"),
     'check.c'  => fn('probe', ''),
-}, says('shm.c (layer 2) calls P_probe() of check.c (layer 5)');
+}, says('shm.c (layer 2) calls P_probe() of check.c (layer 6)');
 
 fails_with 'an upward header', {
     'shm.c'    => "#include \"${prefix}check.h\"\n",
     'check.h'  => '',
-}, says('shm.c (layer 2) includes check.h (layer 5)');
+}, says('shm.c (layer 2) includes check.h (layer 6)');
 
 fails_with 'an upward call through a global pointer set by a higher layer', {
     'types.h'  => "typedef void (*${prefix}handler_pt)(void);\n",
@@ -92,7 +92,7 @@ fails_with 'an upward call through a global pointer set by a higher layer', {
     'module.c' => fn('init_process',
                      "    ${prefix}kicked = ${prefix}run_kicks;\n"),
 }, says('shm.c (layer 2) calls P_run_kicks() through global P_kicked'
-        . ' (set in module.c) of check.c (layer 5)');
+        . ' (set in module.c) of check.c (layer 6)');
 
 fails_with 'an upward call through a field of a struct of the module', {
     'types.h'  => "typedef struct {\n    void  (*done)(void *data);\n"
@@ -103,8 +103,8 @@ fails_with 'an upward call through a field of a struct of the module', {
                   . fn('start', "    ${prefix}job_t  job;\n\n"
                               . "    job.done = ${prefix}reroute;\n"
                               . "    ${prefix}finish(&job);\n"),
-}, says('peer.c (layer 4) calls P_reroute() through field done'
-        . ' (set in balancer.c) of balancer.c (layer 5)');
+}, says('peer.c (layer 5) calls P_reroute() through field done'
+        . ' (set in balancer.c) of balancer.c (layer 6)');
 
 fails_with 'an upward call through a parameter', {
     'link.c'   => "void\n${prefix}each(void (*f)(void))\n{\n"
@@ -112,7 +112,7 @@ fails_with 'an upward call through a parameter', {
     'check.c'  => "static void\n${prefix}one(void)\n{\n}\n\n\n"
                   . fn('all', "    ${prefix}each(${prefix}one);\n"),
 }, says('link.c (layer 1) calls P_one() (given to P_each())'
-        . ' from check.c through a pointer of check.c (layer 5)');
+        . ' from check.c through a pointer of check.c (layer 6)');
 
 fails_with 'a circle of two files in one layer', {
     'check.c'    => fn('probe', "    ${prefix}reroute();\n"),
@@ -149,7 +149,7 @@ fails_with 'an event handler registered by a layer below its own', {
                          . "    ngx_post_event(ev, &ngx_posted_events);\n"),
     'check.c' => fn('run', ''),
 }, says('shm.c (layer 2) takes the address of P_run()'
-        . ' of check.c (layer 5)');
+        . ' of check.c (layer 6)');
 
 passes 'an event its owner registered, posted by a lower layer', {
     'types.h' => "typedef struct {\n    ngx_event_t  kick;\n"

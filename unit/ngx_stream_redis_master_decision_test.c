@@ -762,6 +762,214 @@ t_one_replica(void)
 }
 
 
+/*
+ * What the status page shows of a view it takes (take_view(), judge(),
+ * explain()): every reason code explain() gives, and its words, for a
+ * write pool with a Sentinel and for a read pool.
+ */
+
+static void
+t_explained(void)
+{
+    u_char                                   addr[
+                                             NGX_STREAM_REDIS_MASTER_ADDR_LEN];
+    uintptr_t                                map[1];
+    ngx_uint_t                               why, words;
+    ngx_stream_redis_master_view_t           v;
+    ngx_stream_redis_master_route_t          route;
+    ngx_stream_redis_master_decision_t       d;
+    ngx_stream_redis_master_srv_conf_t       rmcf;
+    ngx_stream_redis_master_sentinel_conf_t  sentinel;
+
+    /* a write pool: a master, a replica, a superseded and a marked one */
+
+    ngx_current_msec = 50000;
+    t_upstream_of(&rmcf, 4, NGX_STREAM_REDIS_MASTER_BALANCER_MASTER, 3);
+    t_master(&t_nodes[0], 100);
+    t_replica(&t_nodes[1], 100);
+    t_master(&t_nodes[2], 100);
+    t_master(&t_nodes[3], 100);
+    ngx_cpystrn(t_nodes[2].info.replid,
+                (u_char *) "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+                NGX_STREAM_REDIS_MASTER_REPLID_LEN + 1);
+    ngx_cpystrn(t_nodes[0].info.replid2, t_nodes[2].info.replid,
+                NGX_STREAM_REDIS_MASTER_REPLID_LEN + 1);
+    ngx_cpystrn(t_nodes[3].info.replid,
+                (u_char *) "cccccccccccccccccccccccccccccccccccccccc",
+                NGX_STREAM_REDIS_MASTER_REPLID_LEN + 1);
+
+    t_ok(ngx_stream_redis_master_take_view(NULL, &rmcf, &v, &route)
+         == NGX_OK, "explained: the status page's view of a write pool");
+
+    ngx_stream_redis_master_judge(&v, route.master, &d, map);
+
+    t_ok(d.master == 0 && d.rule == NGX_STREAM_REDIS_MASTER_RULE_SOLE
+         && map[0] == 1,
+         "explained: the one claimant is master, and the map has it");
+    t_ok(ngx_stream_redis_master_explain(&v, d.master, 0)
+         == NGX_STREAM_REDIS_MASTER_WHY_OK,
+         "explained: nothing against the master");
+    t_ok(ngx_stream_redis_master_explain(&v, d.master, 1)
+         == NGX_STREAM_REDIS_MASTER_WHY_NOT_MASTER,
+         "explained: a replica does not say master");
+    t_ok(ngx_stream_redis_master_explain(&v, d.master, 2)
+         == NGX_STREAM_REDIS_MASTER_WHY_SUPERSEDED,
+         "explained: the master another was promoted from is superseded");
+    t_ok(ngx_stream_redis_master_explain(&v, d.master, 3)
+         == NGX_STREAM_REDIS_MASTER_WHY_MARKED_DOWN,
+         "explained: a server marked down");
+    t_ok(ngx_stream_redis_master_follows(&v, 1, d.master)
+         && !ngx_stream_redis_master_follows(&v, 2, d.master),
+         "explained: the replica follows the master, as the page places it");
+
+    rmcf.min_replicas = 2;
+    ngx_stream_redis_master_judge(&v, route.master, &d, map);
+
+    t_ok(d.master == NGX_STREAM_REDIS_MASTER_NONE
+         && d.rule == NGX_STREAM_REDIS_MASTER_RULE_NONE
+         && ngx_stream_redis_master_explain(&v, d.master, 0)
+            == NGX_STREAM_REDIS_MASTER_WHY_FEW_REPLICAS,
+         "explained: with min_replicas=2, no master: too few replicas");
+
+    rmcf.min_replicas = 0;
+
+    /* with a Sentinel: none names the master, then it does */
+
+    rmcf.sentinel = &sentinel;
+    rmcf.sentinels.nelts = 1;
+    v.sentinels[0].probes = 1;
+    v.sentinels[0].up = 1;
+    v.sentinels[0].info.master_port = 7009;
+    ngx_cpystrn(v.sentinels[0].info.master_host, (u_char *) "127.0.0.1",
+                NGX_STREAM_REDIS_MASTER_HOST_LEN);
+
+    ngx_stream_redis_master_judge(&v, route.master, &d, map);
+
+    t_ok(d.master == NGX_STREAM_REDIS_MASTER_NONE
+         && ngx_stream_redis_master_explain(&v, d.master, 0)
+            == NGX_STREAM_REDIS_MASTER_WHY_NO_QUORUM,
+         "explained: a Sentinel that names another server: no quorum");
+    t_ok(ngx_stream_redis_master_named(&v.sentinels[0], addr)
+         == sizeof("127.0.0.1:7009") - 1
+         && ngx_strncmp(addr, "127.0.0.1:7009", sizeof("127.0.0.1:7009") - 1)
+            == 0
+         && !ngx_stream_redis_master_names(t_tp[0], &v.sentinels[0]),
+         "explained: the address it names, and that it is not the master");
+
+    v.sentinels[0].info.master_port = 7000;
+    ngx_stream_redis_master_judge(&v, route.master, &d, map);
+
+    t_ok(d.master == 0
+         && ngx_stream_redis_master_names(t_tp[0], &v.sentinels[0])
+         && ngx_stream_redis_master_agreed(&v, 0)
+            == NGX_STREAM_REDIS_MASTER_QUORUM_NAMED,
+         "explained: once it names the master, the master takes writes");
+
+    v.sentinels[0].up = 0;
+
+    t_ok(ngx_stream_redis_master_named(&v.sentinels[0], addr) == 0,
+         "explained: a Sentinel down names nobody");
+
+    rmcf.sentinel = NULL;
+    rmcf.sentinels.nelts = 0;
+
+    /* a read pool: why each replica does not serve reads */
+
+    t_upstream_of(&rmcf, 4, NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA,
+                  NGX_STREAM_REDIS_MASTER_NONE);
+    t_master(&t_nodes[0], 100);
+    t_replica(&t_nodes[1], 100);
+    t_replica(&t_nodes[2], 100);
+    t_nodes[2].up = 0;
+    t_replica(&t_nodes[3], 100);
+    t_nodes[3].info.link_up = 0;
+
+    (void) ngx_stream_redis_master_take_view(NULL, &rmcf, &v, &route);
+    ngx_stream_redis_master_judge(&v, route.master, &d, map);
+
+    t_ok(d.master == 0 && map[0] == (1 << 1),
+         "explained: a read pool reads from its one qualified replica");
+    t_ok(ngx_stream_redis_master_explain(&v, d.master, 1)
+         == NGX_STREAM_REDIS_MASTER_WHY_OK,
+         "explained: nothing against the replica that qualifies");
+    t_ok(ngx_stream_redis_master_explain(&v, d.master, 2)
+         == NGX_STREAM_REDIS_MASTER_WHY_NOT_UP,
+         "explained: a replica not up");
+    t_ok(ngx_stream_redis_master_explain(&v, d.master, 3)
+         == NGX_STREAM_REDIS_MASTER_WHY_UNLINKED,
+         "explained: a replica whose link is down");
+    t_ok(ngx_stream_redis_master_explain(&v, NGX_STREAM_REDIS_MASTER_NONE, 1)
+         == NGX_STREAM_REDIS_MASTER_WHY_NO_MASTER,
+         "explained: no replica qualifies without a master");
+
+    v.nodes[3].info.link_up = 1;
+    v.nodes[3].info.sync_in_progress = 1;
+
+    t_ok(ngx_stream_redis_master_explain(&v, d.master, 3)
+         == NGX_STREAM_REDIS_MASTER_WHY_SYNCING,
+         "explained: a replica in a full sync");
+
+    v.nodes[3].info.sync_in_progress = 0;
+    v.nodes[3].info.loading = 1;
+
+    t_ok(ngx_stream_redis_master_explain(&v, d.master, 3)
+         == NGX_STREAM_REDIS_MASTER_WHY_LOADING,
+         "explained: a replica loading its data");
+
+    v.nodes[3].info.loading = 0;
+    v.nodes[3].info.replid[0] = 'b';
+
+    t_ok(ngx_stream_redis_master_explain(&v, d.master, 3)
+         == NGX_STREAM_REDIS_MASTER_WHY_OTHER_LINEAGE,
+         "explained: a replica of another replication history");
+
+    v.nodes[3].info.replid[0] = 'a';
+    v.nodes[3].info.role = NGX_STREAM_REDIS_MASTER_ROLE_UNKNOWN;
+
+    t_ok(ngx_stream_redis_master_explain(&v, d.master, 3)
+         == NGX_STREAM_REDIS_MASTER_WHY_NOT_REPLICA,
+         "explained: a server of no known role is not a replica");
+
+    /* behind the master: by the history, in time, in bytes */
+
+    v.nodes[1].info.slave_repl_offset = 60;
+
+    t_ok(ngx_stream_redis_master_explain(&v, d.master, 1)
+         == NGX_STREAM_REDIS_MASTER_WHY_LAG_UNKNOWN,
+         "explained: behind the master, with no history: lag unknown");
+
+    v.history.master = 0;
+    v.history.n = 2;
+    v.history.seen[0].offset = 50;
+    v.history.seen[0].seen = ngx_current_msec - 500;
+    v.history.seen[1].offset = 100;
+    v.history.seen[1].seen = v.nodes[1].checked;
+    rmcf.max_lag_bytes = 10;
+
+    t_ok(ngx_stream_redis_master_explain(&v, d.master, 1)
+         == NGX_STREAM_REDIS_MASTER_WHY_BYTES_BEHIND,
+         "explained: within max_lag, but more than max_lag_bytes behind");
+
+    v.history.seen[1].seen = v.nodes[1].checked - 2000;
+
+    t_ok(ngx_stream_redis_master_explain(&v, d.master, 1)
+         == NGX_STREAM_REDIS_MASTER_WHY_LAGGING,
+         "explained: behind for longer than max_lag");
+
+    /* every code has its words, the page's and the log's */
+
+    words = 1;
+
+    for (why = 0; why <= NGX_STREAM_REDIS_MASTER_WHY_LAST; why++) {
+        words &= ngx_stream_redis_master_why_text(why)[0] != '\0';
+    }
+
+    t_ok(words && ngx_stream_redis_master_why_text(
+                      NGX_STREAM_REDIS_MASTER_WHY_LAST + 1)[0] == '\0',
+         "explained: every reason code has its words, and no other");
+}
+
+
 int
 main(void)
 {
@@ -772,6 +980,7 @@ main(void)
     t_reasons();
     t_read_pool();
     t_one_replica();
+    t_explained();
 
     printf("1..%u\n", (unsigned) t_number);
     printf("# %u passed, %u failed\n", (unsigned) (t_number - t_failed),
