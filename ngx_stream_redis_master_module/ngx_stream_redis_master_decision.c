@@ -422,30 +422,6 @@ ngx_stream_redis_master_judge(ngx_stream_redis_master_view_t *v,
 
 
 /*
- * Why a view's decision does not let the upstream use server "i" the way
- * its role asks (a reason code, see policy.h): for a write pool why it
- * does not take writes, for a read pool why it does not serve reads.
- */
-
-ngx_uint_t
-ngx_stream_redis_master_explain(ngx_stream_redis_master_view_t *v,
-    ngx_uint_t master, ngx_uint_t i)
-{
-    if (i == master && master != NGX_STREAM_REDIS_MASTER_NONE) {
-        return NGX_STREAM_REDIS_MASTER_WHY_OK;
-    }
-
-    if (v->conf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER
-        || ngx_stream_redis_master_is_master(&v->nodes[i]))
-    {
-        return ngx_stream_redis_master_why_not(v, i);
-    }
-
-    return ngx_stream_redis_master_why_unqualified(v, i, master);
-}
-
-
-/*
  * A decision that changes is recorded in the zone and logged, once, by the
  * worker that makes it.  The workers of an older configuration, still
  * serving sessions after a reload, act on the decision but leave

@@ -34,8 +34,6 @@ ngx_int_t ngx_stream_redis_master_take_view(ngx_pool_t *pool,
 void ngx_stream_redis_master_judge(ngx_stream_redis_master_view_t *v,
     ngx_stream_redis_master_node_t *previous,
     ngx_stream_redis_master_decision_t *d, uintptr_t *map);
-ngx_uint_t ngx_stream_redis_master_explain(ngx_stream_redis_master_view_t *v,
-    ngx_uint_t master, ngx_uint_t i);
 
 
 #endif /* _NGX_STREAM_REDIS_MASTER_DECISION_H_INCLUDED_ */

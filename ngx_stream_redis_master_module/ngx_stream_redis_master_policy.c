@@ -33,6 +33,11 @@ static ngx_uint_t ngx_stream_redis_master_acked(
     ngx_stream_redis_master_info_t *m, ngx_msec_t max_lag);
 static ngx_uint_t ngx_stream_redis_master_acks_late(
     ngx_stream_redis_master_info_t *m);
+static ngx_uint_t ngx_stream_redis_master_following(
+    ngx_stream_redis_master_view_t *v, ngx_uint_t i);
+static ngx_uint_t ngx_stream_redis_master_lost(
+    ngx_stream_redis_master_view_t *v, ngx_stream_redis_master_decision_t *d,
+    ngx_uint_t i);
 static ngx_uint_t ngx_stream_redis_master_info_differs(
     ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b);
 
@@ -56,6 +61,12 @@ static const char  *ngx_stream_redis_master_why[] = {
     "how far it lags is not known",
     "it lags more than max_lag",
     "it lags more than max_lag_bytes",
+    "fewer replicas follow it than the master",
+    "as many replicas follow the master, which comes first in configuration "
+    "order",
+    "as many replicas follow another server that says master, and "
+    "split_brain=refuse",
+    "not every server has been checked yet",
 };
 
 
@@ -256,6 +267,106 @@ ngx_stream_redis_master_why_not(ngx_stream_redis_master_view_t *v,
     }
 
     return NGX_STREAM_REDIS_MASTER_WHY_OK;
+}
+
+
+/*
+ * Why a view's decision "d" does not let the upstream use server "i" the
+ * way its role asks (a reason code): for a write pool, or a server that
+ * says master, why it does not take writes, including a claimant that
+ * lost the arbitration (ngx_stream_redis_master_lost()); for a replica of
+ * a read pool why it does not serve reads.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_explain(ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_decision_t *d, ngx_uint_t i)
+{
+    ngx_uint_t  why;
+
+    if (i == d->master && d->master != NGX_STREAM_REDIS_MASTER_NONE) {
+        return NGX_STREAM_REDIS_MASTER_WHY_OK;
+    }
+
+    if (v->conf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER
+        || ngx_stream_redis_master_is_master(&v->nodes[i]))
+    {
+        why = ngx_stream_redis_master_why_not(v, i);
+
+        if (why != NGX_STREAM_REDIS_MASTER_WHY_OK) {
+            return why;
+        }
+
+        return ngx_stream_redis_master_lost(v, d, i);
+    }
+
+    return ngx_stream_redis_master_why_unqualified(v, i, d->master);
+}
+
+
+/*
+ * Why claimant "i", which may take writes, is not the master of decision
+ * "d": fewer replicas follow it than the master (or than the servers of a
+ * refused tie), as many follow the master and configuration order put the
+ * master first, it is in a refused tie, or not every server has been
+ * checked yet, as ngx_stream_redis_master_arbitrate() and
+ * ngx_stream_redis_master_decide() judge it.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_lost(ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_decision_t *d, ngx_uint_t i)
+{
+    ngx_uint_t  j, most, mine;
+
+    if (d->rule == NGX_STREAM_REDIS_MASTER_RULE_UNPROBED
+        || d->rule == NGX_STREAM_REDIS_MASTER_RULE_KEPT)
+    {
+        return NGX_STREAM_REDIS_MASTER_WHY_UNPROBED;
+    }
+
+    if (d->rule != NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS
+        && d->rule != NGX_STREAM_REDIS_MASTER_RULE_ORDER
+        && d->rule != NGX_STREAM_REDIS_MASTER_RULE_TIE)
+    {
+        return NGX_STREAM_REDIS_MASTER_WHY_OK;
+    }
+
+    most = 0;
+
+    for (j = 0; j < v->conf->targets.nelts; j++) {
+        if (ngx_stream_redis_master_claimant(v, j)) {
+            most = ngx_max(most, ngx_stream_redis_master_following(v, j));
+        }
+    }
+
+    mine = ngx_stream_redis_master_following(v, i);
+
+    if (mine < most || d->rule == NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS) {
+        return NGX_STREAM_REDIS_MASTER_WHY_OUTVOTED;
+    }
+
+    return (d->rule == NGX_STREAM_REDIS_MASTER_RULE_ORDER)
+           ? NGX_STREAM_REDIS_MASTER_WHY_LATER_IN_ORDER
+           : NGX_STREAM_REDIS_MASTER_WHY_TIE;
+}
+
+
+/* how many servers of the upstream follow server "i", for arbitration */
+
+static ngx_uint_t
+ngx_stream_redis_master_following(ngx_stream_redis_master_view_t *v,
+    ngx_uint_t i)
+{
+    ngx_uint_t  j, followers;
+
+    followers = 0;
+
+    for (j = 0; j < v->conf->targets.nelts; j++) {
+        followers += ngx_stream_redis_master_follows(v, j, i);
+    }
+
+    return followers;
 }
 
 
@@ -464,7 +575,7 @@ static ngx_uint_t
 ngx_stream_redis_master_arbitrate(ngx_stream_redis_master_view_t *v,
     ngx_uint_t *rule)
 {
-    ngx_uint_t  i, j, n, best, ties, followers, most;
+    ngx_uint_t  i, n, best, ties, followers, most;
 
     n = v->conf->targets.nelts;
     best = NGX_STREAM_REDIS_MASTER_NONE;
@@ -477,11 +588,7 @@ ngx_stream_redis_master_arbitrate(ngx_stream_redis_master_view_t *v,
             continue;
         }
 
-        followers = 0;
-
-        for (j = 0; j < n; j++) {
-            followers += ngx_stream_redis_master_follows(v, j, i);
-        }
+        followers = ngx_stream_redis_master_following(v, i);
 
         if (best == NGX_STREAM_REDIS_MASTER_NONE || followers > most) {
             best = i;
@@ -794,7 +901,7 @@ ngx_stream_redis_master_staleness(ngx_stream_redis_master_view_t *v,
         return k ? 0 : -1;
     }
 
-    /* a probe comes an interval after the last, up to a twentieth late */
+    /* a probe comes an interval after the last, up to a tenth late */
 
     due = v->conf->check.interval + v->conf->check.interval / 10
           + NGX_STREAM_REDIS_MASTER_PROBE_SLACK;

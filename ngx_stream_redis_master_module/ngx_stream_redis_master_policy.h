@@ -56,7 +56,11 @@
 #define NGX_STREAM_REDIS_MASTER_WHY_LAG_UNKNOWN   13
 #define NGX_STREAM_REDIS_MASTER_WHY_LAGGING       14
 #define NGX_STREAM_REDIS_MASTER_WHY_BYTES_BEHIND  15
-#define NGX_STREAM_REDIS_MASTER_WHY_LAST          15
+#define NGX_STREAM_REDIS_MASTER_WHY_OUTVOTED      16
+#define NGX_STREAM_REDIS_MASTER_WHY_LATER_IN_ORDER 17
+#define NGX_STREAM_REDIS_MASTER_WHY_TIE           18
+#define NGX_STREAM_REDIS_MASTER_WHY_UNPROBED      19
+#define NGX_STREAM_REDIS_MASTER_WHY_LAST          19
 
 /* an address as "host:port" or "[host]:port", with its terminating zero */
 #define NGX_STREAM_REDIS_MASTER_ADDR_LEN                                      \
@@ -102,6 +106,8 @@ ngx_uint_t ngx_stream_redis_master_why_not(ngx_stream_redis_master_view_t *v,
     ngx_uint_t i);
 ngx_uint_t ngx_stream_redis_master_why_unqualified(
     ngx_stream_redis_master_view_t *v, ngx_uint_t i, ngx_uint_t master);
+ngx_uint_t ngx_stream_redis_master_explain(ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_decision_t *d, ngx_uint_t i);
 const char *ngx_stream_redis_master_why_text(ngx_uint_t why);
 ngx_uint_t ngx_stream_redis_master_matters(
     ngx_stream_redis_master_srv_conf_t *rmcf,

@@ -81,7 +81,8 @@ ngx_stream_redis_master_status_view(ngx_pool_t *pool,
     view->master = view->decision.master;
 
     for (i = 0; i < n; i++) {
-        view->why[i] = ngx_stream_redis_master_explain(v, view->master, i);
+        view->why[i] = ngx_stream_redis_master_explain(v, &view->decision,
+                                                      i);
         view->place[i] = ngx_stream_redis_master_status_place(view, i);
     }
 
@@ -108,8 +109,8 @@ ngx_stream_redis_master_status_view(ngx_pool_t *pool,
 
 /*
  * Where server "i" stands: the master; down; a claimant, which says
- * master and may take writes (explain() finds nothing against it) but was
- * not chosen; a follower of the master (the policy's follows()); or other.
+ * master and may take writes (the policy's claimant()) but was not chosen
+ * (explain() says why); a follower of the master (the policy's follows()); or other.
  */
 
 static ngx_uint_t
@@ -128,9 +129,7 @@ ngx_stream_redis_master_status_place(
         return NGX_STREAM_REDIS_MASTER_PLACE_DOWN;
     }
 
-    if (ngx_stream_redis_master_is_master(node)
-        && view->why[i] == NGX_STREAM_REDIS_MASTER_WHY_OK)
-    {
+    if (ngx_stream_redis_master_claimant(&view->v, i)) {
         return NGX_STREAM_REDIS_MASTER_PLACE_CLAIMANT;
     }
 
@@ -259,16 +258,15 @@ ngx_stream_redis_master_status_lag_ms(
 
 
 /*
- * Whether server "i" claims master, as the policy counts claimants: it
- * says master and explain() finds nothing against it
+ * Whether server "i" claims master, as the policy counts claimants
+ * (ngx_stream_redis_master_claimant())
  */
 
 ngx_uint_t
 ngx_stream_redis_master_status_claims(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i)
 {
-    return ngx_stream_redis_master_is_master(&view->v.nodes[i])
-           && view->why[i] == NGX_STREAM_REDIS_MASTER_WHY_OK;
+    return ngx_stream_redis_master_claimant(&view->v, i);
 }
 
 

@@ -276,6 +276,9 @@ Test::More::is_deeply(
 Test::More::like($split->{why}, qr/split brain/, 'and it says split brain');
 Test::More::is_deeply([sort map { $_->{place} } @{ $split->{servers} }],
                       ['claimant', 'claimant'], 'both servers claim master');
+Test::More::is_deeply([map { $_->{why} } @{ $split->{servers} }],
+    [('as many replicas follow another server that says master, and split_brain=refuse') x 2],
+    'and each says why it is not master: the tie refused');
 Test::More::is_deeply([sort keys %{ $rw->{counters} }],
     [sort qw(failovers sessions_closed held released timed_out left refused fallbacks)],
     'the counters');
