@@ -25,8 +25,12 @@ static void ngx_stream_redis_master_announce_decision(
 static void ngx_stream_redis_master_log_choice(
     ngx_stream_redis_master_view_t *v,
     ngx_stream_redis_master_decision_t *d, ngx_log_t *log);
+static void ngx_stream_redis_master_judged(ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_node_t *previous,
+    ngx_stream_redis_master_decision_t *d, uintptr_t *map,
+    ngx_uint_t remember);
 static void ngx_stream_redis_master_remember(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t master);
+    ngx_stream_redis_master_view_t *v, ngx_uint_t master);
 static ngx_uint_t ngx_stream_redis_master_add_offset(
     ngx_stream_redis_master_view_t *v, ngx_uint_t master,
     ngx_stream_redis_master_history_t *h);
@@ -178,14 +182,10 @@ ngx_stream_redis_master_refresh(ngx_stream_redis_master_srv_conf_t *rmcf,
     c->view.now = c->decided;
 
     ngx_stream_redis_master_snapshot(rmcf, c->view.nodes, c->view.sentinels);
-    ngx_stream_redis_master_decide(&c->view, rmcf->route->master, &d);
+    ngx_stream_redis_master_judged(&c->view,
+                             ngx_stream_redis_master_announced_master(rmcf),
+                             &d, c->eligible, 1);
     ngx_stream_redis_master_announce_decision(rmcf, &d, log);
-
-    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
-        ngx_stream_redis_master_remember(rmcf, d.master);
-    }
-
-    ngx_stream_redis_master_usable(&c->view, d.master, c->eligible);
 
     c->master = d.master;
 
@@ -416,7 +416,31 @@ ngx_stream_redis_master_judge(ngx_stream_redis_master_view_t *v,
     ngx_stream_redis_master_node_t *previous,
     ngx_stream_redis_master_decision_t *d, uintptr_t *map)
 {
+    ngx_stream_redis_master_judged(v, previous, d, map, 0);
+}
+
+
+/*
+ * The one judging of a view, the balancer's (refresh()) and the readers'
+ * (judge()): the decision, then the servers it lets the upstream use.
+ * refresh() alone also remembers the master's offset in the route's
+ * history ("remember"), which a read pool's replicas are judged by.
+ */
+
+static void
+ngx_stream_redis_master_judged(ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_node_t *previous,
+    ngx_stream_redis_master_decision_t *d, uintptr_t *map,
+    ngx_uint_t remember)
+{
     ngx_stream_redis_master_decide(v, previous, d);
+
+    if (remember
+        && v->conf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA)
+    {
+        ngx_stream_redis_master_remember(v, d->master);
+    }
+
     ngx_stream_redis_master_usable(v, d->master, map);
 }
 
@@ -446,7 +470,7 @@ ngx_stream_redis_master_announce_decision(
 
         /* the master known before is gone: say so, and probe faster */
 
-        if (rmcf->route->master
+        if (ngx_stream_redis_master_announced_master(rmcf)
             && ngx_stream_redis_master_announce(rmcf, NULL, 0, d->rule))
         {
             ngx_log_error(NGX_LOG_WARN, log, 0,
@@ -563,13 +587,13 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_view_t *v,
  */
 
 static void
-ngx_stream_redis_master_remember(ngx_stream_redis_master_srv_conf_t *rmcf,
+ngx_stream_redis_master_remember(ngx_stream_redis_master_view_t *v,
     ngx_uint_t master)
 {
-    ngx_stream_redis_master_view_t     *v;
-    ngx_stream_redis_master_history_t   was, now;
+    ngx_stream_redis_master_history_t    was, now;
+    ngx_stream_redis_master_srv_conf_t  *rmcf;
 
-    v = &rmcf->cache->view;
+    rmcf = v->conf;
 
     if (master == NGX_STREAM_REDIS_MASTER_NONE) {
 

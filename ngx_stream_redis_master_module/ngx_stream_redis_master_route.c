@@ -77,6 +77,29 @@ ngx_stream_redis_master_copy_node(ngx_stream_redis_master_node_t *copy,
 
 
 /*
+ * The node of the master last announced for an upstream (NULL: none), read
+ * under the zone's mutex: the one a decision keeps while servers are still
+ * being checked.
+ */
+
+ngx_stream_redis_master_node_t *
+ngx_stream_redis_master_announced_master(
+    ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    ngx_slab_pool_t                 *shpool;
+    ngx_stream_redis_master_node_t  *master;
+
+    shpool = rmcf->shpool;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    master = rmcf->route->master;
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return master;
+}
+
+
+/*
  * Publishes a decision this worker made from the route's "version" (read
  * before the snapshot it was made from).  Done by the worker that made it,
  * as it is made: after a probe it recorded, or on the first connection or

@@ -159,6 +159,14 @@ ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
 }
 
 
+ngx_stream_redis_master_node_t *
+ngx_stream_redis_master_announced_master(
+    ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    return t_route.master;
+}
+
+
 ngx_uint_t
 ngx_stream_redis_master_announce(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_node_t *master, ngx_uint_t claimants,
