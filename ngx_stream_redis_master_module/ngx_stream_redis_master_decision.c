@@ -502,7 +502,6 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_view_t *v,
     u_char                              *p, *last;
     u_char                               list[512];
     ngx_uint_t                           i, why;
-    const char                          *how;
     ngx_stream_redis_master_target_t   **tp;
     ngx_stream_redis_master_srv_conf_t  *rmcf;
 
@@ -510,12 +509,6 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_view_t *v,
     tp = rmcf->targets.elts;
 
     if (d->claimants > 1) {
-        how = (d->rule == NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS)
-              ? "the one most replicas follow"
-              : (d->rule == NGX_STREAM_REDIS_MASTER_RULE_ORDER)
-              ? "by configuration order, lineage being a tie"
-              : "none: lineage is a tie and split_brain=refuse";
-
         p = list;
         last = list + sizeof(list);
 
@@ -528,8 +521,11 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_view_t *v,
 
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "redis master: %ui servers claim master in upstream "
-                      "%V (%*s), chose %s", d->claimants, rmcf->name,
-                      p - list, list, how);
+                      "%V (%*s), chose %s%s", d->claimants, rmcf->name,
+                      p - list, list,
+                      d->master == NGX_STREAM_REDIS_MASTER_NONE
+                      ? "none: " : "",
+                      ngx_stream_redis_master_rule_text(d->rule));
     }
 
     /* why servers that say master do not take writes */
@@ -565,13 +561,14 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_view_t *v,
         return;
     }
 
+    why = ngx_stream_redis_master_why_master(v, d);
+
     ngx_log_error(NGX_LOG_WARN, log, 0,
-                  "redis master: upstream %V master is %V%s",
+                  "redis master: upstream %V master is %V%s%s",
                   rmcf->name, &tp[d->master]->name,
-                  ngx_stream_redis_master_agreed(v, d->master)
-                  == NGX_STREAM_REDIS_MASTER_QUORUM_PROMOTED
-                  ? ", promoted from a master that a majority of the "
-                    "Sentinels sees down" : "");
+                  why == NGX_STREAM_REDIS_MASTER_CHOSE_PROMOTED ? ", " : "",
+                  why == NGX_STREAM_REDIS_MASTER_CHOSE_PROMOTED
+                  ? ngx_stream_redis_master_rule_text(why) : "");
 }
 
 

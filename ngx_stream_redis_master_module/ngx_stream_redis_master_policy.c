@@ -71,6 +71,25 @@ static const char  *ngx_stream_redis_master_why[] = {
 
 
 /*
+ * The words of why a master is master, or why there is none: the rules
+ * (NGX_STREAM_REDIS_MASTER_RULE_*), then NGX_STREAM_REDIS_MASTER_CHOSE_*
+ */
+
+static const char  *ngx_stream_redis_master_chose[] = {
+    "not every server has been checked yet",
+    "kept while other servers are checked",
+    "no server says master",
+    "the only server that says master",
+    "the one most replicas follow",
+    "by configuration order, lineage being a tie",
+    "lineage is a tie and split_brain=refuse",
+    "no server that says master may take writes: each server says why not",
+    "the only server that says master and that a majority of the Sentinels "
+    "names",
+    "promoted from a master that a majority of the Sentinels sees down",
+};
+
+/*
  * The master of an upstream, with the rule that chose it and how many
  * servers claimed it; "previous" is the node announced before.
  *
@@ -367,6 +386,60 @@ ngx_stream_redis_master_following(ngx_stream_redis_master_view_t *v,
     }
 
     return followers;
+}
+
+
+/*
+ * Why decision "d" of view "v" has its master, or none: promoted from a
+ * master the Sentinels see down, the only claimant and named by a majority
+ * of the Sentinels, no claimant though servers say master (each has its
+ * reason, ngx_stream_redis_master_why_not()), or the decision's rule.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_why_master(ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_decision_t *d)
+{
+    ngx_uint_t  i, quorum;
+
+    if (d->master != NGX_STREAM_REDIS_MASTER_NONE && v->conf->sentinel) {
+        quorum = ngx_stream_redis_master_agreed(v, d->master);
+
+        if (quorum == NGX_STREAM_REDIS_MASTER_QUORUM_PROMOTED) {
+            return NGX_STREAM_REDIS_MASTER_CHOSE_PROMOTED;
+        }
+
+        if (quorum == NGX_STREAM_REDIS_MASTER_QUORUM_NAMED
+            && d->rule == NGX_STREAM_REDIS_MASTER_RULE_SOLE)
+        {
+            return NGX_STREAM_REDIS_MASTER_CHOSE_NAMED;
+        }
+    }
+
+    if (d->master == NGX_STREAM_REDIS_MASTER_NONE
+        && d->rule == NGX_STREAM_REDIS_MASTER_RULE_NONE)
+    {
+        for (i = 0; i < v->conf->targets.nelts; i++) {
+            if (ngx_stream_redis_master_is_master(&v->nodes[i])) {
+                return NGX_STREAM_REDIS_MASTER_CHOSE_INELIGIBLE;
+            }
+        }
+    }
+
+    return d->rule;
+}
+
+
+/* the words for why_master()'s code, as the log and the status page say it */
+
+const char *
+ngx_stream_redis_master_rule_text(ngx_uint_t why)
+{
+    if (why > NGX_STREAM_REDIS_MASTER_CHOSE_LAST) {
+        return "";
+    }
+
+    return ngx_stream_redis_master_chose[why];
 }
 
 

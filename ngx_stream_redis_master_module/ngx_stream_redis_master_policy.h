@@ -62,6 +62,18 @@
 #define NGX_STREAM_REDIS_MASTER_WHY_UNPROBED      19
 #define NGX_STREAM_REDIS_MASTER_WHY_LAST          19
 
+/*
+ * Why the master of a decision is master, or why there is none
+ * (ngx_stream_redis_master_why_master()), with its words in
+ * ngx_stream_redis_master_rule_text(): the decision's rule itself (0 to
+ * NGX_STREAM_REDIS_MASTER_RULE_TIE, types.h), or what the Sentinels or the
+ * claimants' reasons add to it
+ */
+#define NGX_STREAM_REDIS_MASTER_CHOSE_INELIGIBLE  7
+#define NGX_STREAM_REDIS_MASTER_CHOSE_NAMED       8
+#define NGX_STREAM_REDIS_MASTER_CHOSE_PROMOTED    9
+#define NGX_STREAM_REDIS_MASTER_CHOSE_LAST        9
+
 /* an address as "host:port" or "[host]:port", with its terminating zero */
 #define NGX_STREAM_REDIS_MASTER_ADDR_LEN                                      \
     (NGX_STREAM_REDIS_MASTER_HOST_LEN + NGX_INT_T_LEN + sizeof("[]:"))
@@ -109,6 +121,9 @@ ngx_uint_t ngx_stream_redis_master_why_unqualified(
 ngx_uint_t ngx_stream_redis_master_explain(ngx_stream_redis_master_view_t *v,
     ngx_stream_redis_master_decision_t *d, ngx_uint_t i);
 const char *ngx_stream_redis_master_why_text(ngx_uint_t why);
+ngx_uint_t ngx_stream_redis_master_why_master(
+    ngx_stream_redis_master_view_t *v, ngx_stream_redis_master_decision_t *d);
+const char *ngx_stream_redis_master_rule_text(ngx_uint_t why);
 ngx_uint_t ngx_stream_redis_master_matters(
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_node_t *before,

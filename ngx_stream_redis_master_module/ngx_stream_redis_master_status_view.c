@@ -109,8 +109,9 @@ ngx_stream_redis_master_status_view(ngx_pool_t *pool,
 
 /*
  * Where server "i" stands: the master; down; a claimant, which says
- * master and may take writes (the policy's claimant()) but was not chosen
- * (explain() says why); a follower of the master (the policy's follows()); or other.
+ * master and may take writes (the policy's claimant()) but was not
+ * chosen (explain() says why); a follower of the master (the policy's
+ * follows()); or other.
  */
 
 static ngx_uint_t
@@ -144,71 +145,17 @@ ngx_stream_redis_master_status_place(
 
 
 /*
- * The rule that chose the master, or the want of one, in words; why a
- * server that says master is not chosen is each server's own
+ * The rule that chose the master, or the want of one, in the words of the
+ * balancer's log (ngx_stream_redis_master_why_master()); why a server that
+ * says master is not chosen is each server's own
  * (ngx_stream_redis_master_status_why_not()).
  */
 
 const char *
 ngx_stream_redis_master_status_why(ngx_stream_redis_master_status_view_t *view)
 {
-    ngx_uint_t  i, quorum;
-
-    if (view->master != NGX_STREAM_REDIS_MASTER_NONE) {
-
-        if (view->conf->sentinel) {
-            quorum = ngx_stream_redis_master_agreed(&view->v, view->master);
-
-            if (quorum == NGX_STREAM_REDIS_MASTER_QUORUM_PROMOTED) {
-                return "promoted from a master that a majority of the "
-                       "Sentinels sees down";
-            }
-
-            if (quorum == NGX_STREAM_REDIS_MASTER_QUORUM_NAMED
-                && view->decision.rule == NGX_STREAM_REDIS_MASTER_RULE_SOLE)
-            {
-                return "the only server that says master and that a "
-                       "majority of the Sentinels names";
-            }
-        }
-
-        switch (view->decision.rule) {
-
-        case NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS:
-            return "of the servers that say master, the one most replicas "
-                   "follow";
-
-        case NGX_STREAM_REDIS_MASTER_RULE_ORDER:
-            return "first in configuration order: lineage was a tie and "
-                   "split_brain=lineage";
-
-        case NGX_STREAM_REDIS_MASTER_RULE_KEPT:
-            return "kept while other servers are checked";
-
-        default:
-            return "the only server that says master (sole claimant)";
-        }
-    }
-
-    if (view->decision.rule == NGX_STREAM_REDIS_MASTER_RULE_TIE) {
-        return "split brain: several servers claim master, as many "
-               "replicas follow each, and split_brain=refuse: writes are "
-               "refused";
-    }
-
-    if (view->decision.rule == NGX_STREAM_REDIS_MASTER_RULE_NONE) {
-
-        for (i = 0; i < view->conf->targets.nelts; i++) {
-            if (ngx_stream_redis_master_is_master(&view->v.nodes[i])) {
-                return "no server that says master may take writes: each "
-                       "server says why not";
-            }
-        }
-
-        return "no server says master";
-    }
-
-    return "not every server has been checked yet";
+    return ngx_stream_redis_master_rule_text(
+               ngx_stream_redis_master_why_master(&view->v, &view->decision));
 }
 
 

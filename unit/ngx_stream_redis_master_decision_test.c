@@ -875,6 +875,9 @@ t_explained(void)
          && ngx_stream_redis_master_explain(&v, &d, 0)
             == NGX_STREAM_REDIS_MASTER_WHY_NO_QUORUM,
          "explained: a Sentinel that names another server: no quorum");
+    t_ok(ngx_stream_redis_master_why_master(&v, &d)
+         == NGX_STREAM_REDIS_MASTER_CHOSE_INELIGIBLE,
+         "explained: no master though servers say master: each says why");
     t_ok(ngx_stream_redis_master_named(&v.sentinels[0], addr)
          == sizeof("127.0.0.1:7009") - 1
          && ngx_strncmp(addr, "127.0.0.1:7009", sizeof("127.0.0.1:7009") - 1)
@@ -890,6 +893,13 @@ t_explained(void)
          && ngx_stream_redis_master_agreed(&v, 0)
             == NGX_STREAM_REDIS_MASTER_QUORUM_NAMED,
          "explained: once it names the master, the master takes writes");
+    t_ok(ngx_stream_redis_master_why_master(&v, &d)
+         == NGX_STREAM_REDIS_MASTER_CHOSE_NAMED
+         && strcmp(ngx_stream_redis_master_rule_text(
+                       NGX_STREAM_REDIS_MASTER_CHOSE_NAMED),
+                   "the only server that says master and that a majority "
+                   "of the Sentinels names") == 0,
+         "explained: why it is master: the Sentinels name it");
 
     v.sentinels[0].up = 0;
 
@@ -996,6 +1006,16 @@ t_explained(void)
     t_ok(words && ngx_stream_redis_master_why_text(
                       NGX_STREAM_REDIS_MASTER_WHY_LAST + 1)[0] == '\0',
          "explained: every reason code has its words, and no other");
+
+    words = 1;
+
+    for (why = 0; why <= NGX_STREAM_REDIS_MASTER_CHOSE_LAST; why++) {
+        words &= ngx_stream_redis_master_rule_text(why)[0] != '\0';
+    }
+
+    t_ok(words && ngx_stream_redis_master_rule_text(
+                      NGX_STREAM_REDIS_MASTER_CHOSE_LAST + 1)[0] == '\0',
+         "explained: why a master is master has its words, and no other");
 }
 
 
