@@ -16,6 +16,26 @@
 #include "ngx_stream_redis_master_decision.h"
 
 
+/*
+ * A worker's decision for one upstream (decision.c alone writes it): the
+ * view it was made or adopted with, the master, the servers the upstream
+ * may use, the route's versions it was made at, the generation of the
+ * published decision it matches, and when; "refreshes" counts the
+ * refreshes that may have changed the map, so that a reader sees in one
+ * word whether it is the one it last read.
+ */
+struct ngx_stream_redis_master_cache_s {
+    ngx_stream_redis_master_view_t     view;
+    uintptr_t                         *eligible;
+    ngx_uint_t                         master;
+    ngx_uint_t                         version;
+    ngx_uint_t                         generation;
+    ngx_uint_t                         refreshes;
+    ngx_msec_t                         decided;
+    unsigned                           fresh:1;
+};
+
+
 static ngx_uint_t ngx_stream_redis_master_adopted(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t version,
     ngx_log_t *log);
@@ -78,9 +98,6 @@ ngx_stream_redis_master_init_decision(ngx_pool_t *pool,
     }
 
     rmcf->cache = c;
-
-    /* hold.c reads the snapshot */
-    rmcf->snapshot = c->view.nodes;
 
     return NGX_OK;
 }
@@ -254,6 +271,45 @@ ngx_stream_redis_master_may_use(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t i)
 {
     return ngx_stream_redis_master_bit(rmcf->cache->eligible, i) != 0;
+}
+
+
+/* the worker's decision's master: a server index, or none */
+
+ngx_uint_t
+ngx_stream_redis_master_cached_master(ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    return rmcf->cache->master;
+}
+
+
+/*
+ * The servers the worker's decision lets the upstream use, a map, and the
+ * refreshes that may have changed it: a reader that keeps a copy compares
+ * the map again only when that count moved.
+ */
+
+const uintptr_t *
+ngx_stream_redis_master_eligible(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t *refreshes)
+{
+    *refreshes = rmcf->cache->refreshes;
+
+    return rmcf->cache->eligible;
+}
+
+
+/*
+ * The node of server "i" in the worker's view: as the last decision
+ * was made with it, or as it was copied when one was adopted
+ * (ngx_stream_redis_master_adopted()), for a held connection.
+ */
+
+ngx_stream_redis_master_node_t *
+ngx_stream_redis_master_node_of(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    return &rmcf->cache->view.nodes[i];
 }
 
 

@@ -24,6 +24,12 @@ ngx_uint_t ngx_stream_redis_master_refresh(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
 ngx_uint_t ngx_stream_redis_master_may_use(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
+ngx_uint_t ngx_stream_redis_master_cached_master(
+    ngx_stream_redis_master_srv_conf_t *rmcf);
+const uintptr_t *ngx_stream_redis_master_eligible(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t *refreshes);
+ngx_stream_redis_master_node_t *ngx_stream_redis_master_node_of(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
 void ngx_stream_redis_master_noted(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_node_t *before,
     ngx_stream_redis_master_node_t *after);

@@ -26,6 +26,7 @@
 
 
 #include "ngx_stream_redis_master_state.h"
+#include "ngx_stream_redis_master_decision.h"
 #include "ngx_stream_redis_master_hold.h"
 
 
@@ -302,7 +303,7 @@ ngx_stream_redis_master_may_connect(ngx_stream_redis_master_peer_data_t *pd,
         return 1;
     }
 
-    node = &pd->conf->snapshot[master];
+    node = ngx_stream_redis_master_node_of(pd->conf, master);
 
     return node->failures == 0
            && (ngx_int_t) (node->kick_probed - pd->kick) >= 0;

@@ -452,14 +452,11 @@ typedef struct {
     /* the cache's refreshes when the balancer last compared it with them */
     ngx_uint_t                         rerouted;
 
-    /* worker-local: the upstream's decision, owned by decision.c */
-    ngx_stream_redis_master_cache_t   *cache;
-
     /*
-     * worker-local: the nodes of the cache's view, the snapshot the last
-     * decision was made or adopted with (read by hold.c)
+     * worker-local: the upstream's decision, owned by decision.c, which
+     * alone knows its fields (decision.h's accessors read them)
      */
-    ngx_stream_redis_master_node_t    *snapshot;
+    ngx_stream_redis_master_cache_t   *cache;
 
 } ngx_stream_redis_master_srv_conf_t;
 
@@ -539,26 +536,6 @@ typedef struct {
     ngx_msec_t                         now;
     ngx_stream_redis_master_history_t  history;
 } ngx_stream_redis_master_view_t;
-
-
-/*
- * A worker's decision for one upstream (decision.c alone writes it): the
- * view it was made or adopted with, the master, the servers the upstream
- * may use, the route's versions it was made at, the generation of the
- * published decision it matches, and when; "refreshes" counts the
- * refreshes that may have changed the map, so that a reader sees in one
- * word whether it is the one it last read.
- */
-struct ngx_stream_redis_master_cache_s {
-    ngx_stream_redis_master_view_t     view;
-    uintptr_t                         *eligible;
-    ngx_uint_t                         master;
-    ngx_uint_t                         version;
-    ngx_uint_t                         generation;
-    ngx_uint_t                         refreshes;
-    ngx_msec_t                         decided;
-    unsigned                           fresh:1;
-};
 
 
 /* a proxied (or held) session, as the balancer tracks it */
