@@ -289,8 +289,8 @@ ngx_stream_redis_master_release(ngx_stream_redis_master_srv_conf_t *rmcf,
  * A held connection may go to "master" unless its connect to that very
  * server failed and no probe started since has succeeded (the snapshot is
  * the one that chose "master" or, in a worker that adopted the decision,
- * one taken as it did).  Kick counters order them, not clocks: a probe
- * answered just before the crash may be recorded after the failure.
+ * one taken as it did), as the policy judges it
+ * (ngx_stream_redis_master_answered_since()).
  */
 
 static ngx_uint_t
@@ -305,8 +305,7 @@ ngx_stream_redis_master_may_connect(ngx_stream_redis_master_peer_data_t *pd,
 
     node = ngx_stream_redis_master_node_of(pd->conf, master);
 
-    return node->failures == 0
-           && (ngx_int_t) (node->kick_probed - pd->kick) >= 0;
+    return ngx_stream_redis_master_answered_since(node, pd->kick);
 }
 
 

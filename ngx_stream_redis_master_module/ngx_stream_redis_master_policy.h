@@ -27,6 +27,17 @@
      && (node)->info.role == NGX_STREAM_REDIS_MASTER_ROLE_MASTER)
 
 /*
+ * A server has answered a probe started at or after kick "kick" (kick
+ * counters order them, not clocks: a probe answered just before a crash
+ * may be recorded after the failure) and has not failed since: a held
+ * connection whose connect to it failed may go back to it.  A macro, as
+ * ngx_stream_redis_master_is_master(): hold.c asks it of a node alone.
+ */
+#define ngx_stream_redis_master_answered_since(node, kick)                    \
+    ((node)->failures == 0                                                    \
+     && (ngx_int_t) ((node)->kick_probed - (kick)) >= 0)
+
+/*
  * What a probe's news changes: the role version, the lag version, or only
  * whether the probed replica itself qualifies (its offset, or the time its
  * lag is measured to, moved), which the decision judges for that one server

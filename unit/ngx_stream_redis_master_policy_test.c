@@ -924,6 +924,17 @@ t_why(void)
     t_ok(strcmp(ngx_stream_redis_master_why_text(
                     NGX_STREAM_REDIS_MASTER_WHY_MARKED_DOWN),
                 "is marked down") == 0, "in the words of the log", "why");
+
+    /* a held connection's way back: a probe since its kick, no failure */
+
+    snap[0].kick_probed = 5;
+    t_ok(ngx_stream_redis_master_answered_since(&snap[0], 5)
+         && !ngx_stream_redis_master_answered_since(&snap[0], 6),
+         "answered a probe started at or after the kick", "why");
+
+    snap[0].failures = 1;
+    t_ok(!ngx_stream_redis_master_answered_since(&snap[0], 5),
+         "not once it failed since", "why");
 }
 
 
