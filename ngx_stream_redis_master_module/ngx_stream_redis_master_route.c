@@ -142,8 +142,6 @@ ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
     pub->version = version;
     pub->decided = ngx_current_msec;
     pub->master = d->master;
-    pub->claimants = d->claimants;
-    pub->rule = d->rule;
     ngx_memcpy(pub->map, map, words * sizeof(uintptr_t));
 
     *generation = pub->generation;

@@ -209,10 +209,11 @@ typedef struct {
 
 /*
  * An upstream's decision as the worker that made it published it: the
- * master (a server index of configuration "conf"), how it was chosen, and
- * the servers the upstream may use.  It was made from the route's
- * "version", at "decided"; "generation" is raised each time it changes.
- * The block only grows ("words" of map), so that it outlives reloads.
+ * master (a server index of configuration "conf") and the servers the
+ * upstream may use; how it was chosen is announced in the route.  It was
+ * made from the route's "version", at "decided"; "generation" is raised
+ * each time it changes.  The block only grows ("words" of map), so that
+ * it outlives reloads.
  */
 typedef struct {
     ngx_uint_t                         conf;
@@ -220,8 +221,6 @@ typedef struct {
     ngx_msec_t                         decided;
     ngx_uint_t                         generation;
     ngx_uint_t                         master;
-    ngx_uint_t                         claimants;
-    ngx_uint_t                         rule;
     size_t                             words;
     uintptr_t                          map[1];
 } ngx_stream_redis_master_published_t;

@@ -150,7 +150,6 @@ ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
     t_pub.version = version;
     t_pub.decided = ngx_current_msec;
     t_pub.master = d->master;
-    t_pub.rule = d->rule;
     t_pub.map[0] = map[0];
     *generation = t_pub.generation;
     t_published++;
