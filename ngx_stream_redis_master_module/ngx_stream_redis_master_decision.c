@@ -54,8 +54,6 @@ static void ngx_stream_redis_master_remember(
 static ngx_uint_t ngx_stream_redis_master_add_offset(
     ngx_stream_redis_master_view_t *v, ngx_uint_t master,
     ngx_stream_redis_master_history_t *h);
-static ngx_uint_t ngx_stream_redis_master_forgettable(
-    ngx_stream_redis_master_view_t *v, ngx_stream_redis_master_history_t *h);
 static uintptr_t *ngx_stream_redis_master_down_map(ngx_pool_t *pool,
     ngx_stream_redis_master_srv_conf_t *rmcf);
 static ngx_uint_t ngx_stream_redis_master_stands(
@@ -721,47 +719,4 @@ ngx_stream_redis_master_add_offset(ngx_stream_redis_master_view_t *v,
     h->n = n + 1;
 
     return 1;
-}
-
-
-/*
- * Which offset a full history can do without.  Whether a replica is within
- * max_lag needs one offset found longer ago than max_lag (and a probe's
- * delay), and every one since: the oldest goes while the next is that old
- * too.  Otherwise, as when the master's offset moved at more probes than
- * the history holds within max_lag, the one whose neighbours are closest
- * in time goes, so that the steps stay as even as they can.
- */
-
-static ngx_uint_t
-ngx_stream_redis_master_forgettable(ngx_stream_redis_master_view_t *v,
-    ngx_stream_redis_master_history_t *h)
-{
-    ngx_msec_t                       gap, best, window;
-    ngx_uint_t                       k, n, forget;
-    ngx_stream_redis_master_seen_t  *s;
-
-    s = h->seen;
-    n = h->n;
-
-    window = v->conf->max_lag + 2 * v->conf->check.interval
-             + NGX_STREAM_REDIS_MASTER_PROBE_SLACK;
-
-    if ((ngx_msec_int_t) (v->now - s[1].seen) > (ngx_msec_int_t) window) {
-        return 0;
-    }
-
-    forget = 1;
-    best = (ngx_msec_t) -1;
-
-    for (k = 1; k < n - 1; k++) {
-        gap = s[k + 1].seen - s[k - 1].seen;
-
-        if (gap < best) {
-            best = gap;
-            forget = k;
-        }
-    }
-
-    return forget;
 }
