@@ -54,6 +54,7 @@ static void ngx_stream_redis_master_remember(
 static ngx_uint_t ngx_stream_redis_master_add_offset(
     ngx_stream_redis_master_view_t *v, ngx_uint_t master,
     ngx_stream_redis_master_history_t *h);
+static void ngx_stream_redis_master_age(ngx_stream_redis_master_view_t *v);
 static uintptr_t *ngx_stream_redis_master_down_map(ngx_pool_t *pool,
     ngx_stream_redis_master_srv_conf_t *rmcf);
 static ngx_uint_t ngx_stream_redis_master_stands(
@@ -98,6 +99,26 @@ ngx_stream_redis_master_init_decision(ngx_pool_t *pool,
     rmcf->cache = c;
 
     return NGX_OK;
+}
+
+
+/*
+ * The nodes a view copied, as the policy counts a node that no worker
+ * refreshed lately (ngx_stream_redis_master_forget_stale())
+ */
+
+static void
+ngx_stream_redis_master_age(ngx_stream_redis_master_view_t *v)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < v->conf->targets.nelts; i++) {
+        ngx_stream_redis_master_forget_stale(&v->nodes[i], v->now);
+    }
+
+    for (i = 0; i < v->conf->sentinels.nelts; i++) {
+        ngx_stream_redis_master_forget_stale(&v->sentinels[i], v->now);
+    }
 }
 
 
@@ -197,6 +218,7 @@ ngx_stream_redis_master_refresh(ngx_stream_redis_master_srv_conf_t *rmcf,
     c->view.now = c->decided;
 
     ngx_stream_redis_master_snapshot(rmcf, c->view.nodes, c->view.sentinels);
+    ngx_stream_redis_master_age(&c->view);
     ngx_stream_redis_master_judged(&c->view,
                              ngx_stream_redis_master_announced_master(rmcf),
                              &d, c->eligible, 1);
@@ -256,6 +278,8 @@ ngx_stream_redis_master_adopted(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     if (rmcf->nheld && c->master != NGX_STREAM_REDIS_MASTER_NONE) {
         ngx_stream_redis_master_read_node(rmcf, c->master, c->view.nodes);
+        ngx_stream_redis_master_forget_stale(&c->view.nodes[c->master],
+                                             ngx_current_msec);
     }
 
     return 1;
@@ -397,6 +421,8 @@ ngx_stream_redis_master_stands(ngx_stream_redis_master_srv_conf_t *rmcf,
     v.now = ngx_current_msec;
 
     ngx_stream_redis_master_glance(rmcf, i, master, v.nodes, &v.history);
+    ngx_stream_redis_master_forget_stale(&v.nodes[i], v.now);
+    ngx_stream_redis_master_forget_stale(&v.nodes[master], v.now);
 
     v.history.master = (v.history.node == tp[master]->node)
                        ? master : NGX_STREAM_REDIS_MASTER_NONE;
@@ -438,6 +464,8 @@ ngx_stream_redis_master_take_view(ngx_pool_t *pool,
     ngx_stream_redis_master_read_status(rmcf, v->nodes, v->sentinels, route);
 
     v->now = ngx_current_msec;
+
+    ngx_stream_redis_master_age(v);
     v->history.node = route->history_node;
     v->history.master = NGX_STREAM_REDIS_MASTER_NONE;
     v->history.n = 0;

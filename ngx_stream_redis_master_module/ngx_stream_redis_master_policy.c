@@ -1034,6 +1034,35 @@ ngx_stream_redis_master_forgettable(ngx_stream_redis_master_view_t *v,
 
 
 /*
+ * A copy of a node that no worker has refreshed for longer than it stays
+ * fresh (a server a reload removed, read by the workers of the older
+ * configuration) counts as a server that is down and says nothing, and
+ * says so as its reason, for the status page.  Changes the copy alone.
+ */
+
+void
+ngx_stream_redis_master_forget_stale(ngx_stream_redis_master_node_t *copy,
+    ngx_msec_t now)
+{
+    static u_char  stale[] = "no recent check";
+
+    if (copy->probes == 0
+        || (ngx_msec_int_t) (now - copy->checked)
+           <= (ngx_msec_int_t) copy->fresh)
+    {
+        return;
+    }
+
+    copy->up = 0;
+    copy->stalled = 0;
+    copy->info.role = NGX_STREAM_REDIS_MASTER_ROLE_UNKNOWN;
+    copy->info.master_port = 0;
+    copy->reason_len = sizeof(stale) - 1;
+    ngx_memcpy(copy->reason, stale, sizeof(stale) - 1);
+}
+
+
+/*
  * Whether a probe of a server of upstream "rmcf" changed what a decision
  * reads, from node "before" to node "after": the role version moves when
  * it changed who may be master or what qualifies, the lag version when it

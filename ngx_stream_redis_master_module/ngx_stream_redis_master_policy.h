@@ -125,6 +125,8 @@ ngx_uint_t ngx_stream_redis_master_qualifies(
     ngx_stream_redis_master_view_t *v, ngx_uint_t i, ngx_uint_t master);
 ngx_msec_int_t ngx_stream_redis_master_staleness(
     ngx_stream_redis_master_view_t *v, ngx_uint_t i, ngx_uint_t master);
+void ngx_stream_redis_master_forget_stale(
+    ngx_stream_redis_master_node_t *copy, ngx_msec_t now);
 ngx_uint_t ngx_stream_redis_master_forgettable(
     ngx_stream_redis_master_view_t *v, ngx_stream_redis_master_history_t *h);
 ngx_uint_t ngx_stream_redis_master_why_not(ngx_stream_redis_master_view_t *v,

@@ -21,6 +21,9 @@
 
 #define T_MAX  4
 
+/* how long a test's node stays fresh: longer than any case runs for */
+#define T_FRESH  3600000
+
 #define A      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 
@@ -330,6 +333,7 @@ t_master(ngx_stream_redis_master_node_t *node, off_t offset)
 {
     ngx_memzero(node, sizeof(ngx_stream_redis_master_node_t));
     node->probes = 1;
+    node->fresh = T_FRESH;
     node->up = 1;
     node->info.role = NGX_STREAM_REDIS_MASTER_ROLE_MASTER;
     node->info.master_repl_offset = offset;
@@ -343,6 +347,7 @@ t_replica(ngx_stream_redis_master_node_t *node, off_t offset)
 {
     ngx_memzero(node, sizeof(ngx_stream_redis_master_node_t));
     node->probes = 1;
+    node->fresh = T_FRESH;
     node->up = 1;
     node->checked = ngx_current_msec;
     node->info.role = NGX_STREAM_REDIS_MASTER_ROLE_REPLICA;

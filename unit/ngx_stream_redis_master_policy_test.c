@@ -935,6 +935,18 @@ t_why(void)
     snap[0].failures = 1;
     t_ok(!ngx_stream_redis_master_answered_since(&snap[0], 5),
          "not once it failed since", "why");
+
+    /* a node no worker refreshed lately is down and says nothing */
+
+    snap[1].fresh = 100;
+    snap[1].checked = 1000;
+    ngx_stream_redis_master_forget_stale(&snap[1], 1100);
+    t_ok(snap[1].up, "a node checked within its freshness stays", "why");
+    ngx_stream_redis_master_forget_stale(&snap[1], 1101);
+    t_ok(!snap[1].up
+         && snap[1].info.role == NGX_STREAM_REDIS_MASTER_ROLE_UNKNOWN
+         && snap[1].reason_len == sizeof("no recent check") - 1,
+         "a stale node counts as down, and says why", "why");
 }
 
 
