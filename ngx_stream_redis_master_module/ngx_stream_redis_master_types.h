@@ -525,7 +525,9 @@ typedef struct {
  * What one decision of an upstream is made from: its settings (read only),
  * a consistent copy of its servers' and Sentinels' nodes, the servers
  * marked "down", the master's offset history, and the time it is made.
- * The policy reads nothing else.
+ * The policy's judgments of a decision read nothing else; the rest of it
+ * asks of one node (its staleness, a held connection's way back) or of
+ * one probe's two nodes and the settings (matters()).
  */
 typedef struct {
     ngx_stream_redis_master_srv_conf_t  *conf;
