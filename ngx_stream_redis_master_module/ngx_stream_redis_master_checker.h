@@ -55,7 +55,6 @@ struct ngx_stream_redis_master_checker_s {
 };
 
 
-
 /* resolve.c */
 void ngx_stream_redis_master_resolve(ngx_stream_redis_master_checker_t *ck);
 

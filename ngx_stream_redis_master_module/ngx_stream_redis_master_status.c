@@ -79,7 +79,6 @@ static ngx_str_t  ngx_stream_redis_master_status_types[] = {
 };
 
 
-
 static char *
 ngx_stream_redis_master_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
