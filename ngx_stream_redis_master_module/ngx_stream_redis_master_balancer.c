@@ -493,6 +493,14 @@ ngx_stream_redis_master_reroute_upstream(
         ngx_stream_redis_master_release(rmcf, master, log);
     }
 
+    /* the map is compared only when a refresh may have changed it */
+
+    if (rmcf->rerouted == rmcf->cache->refreshes) {
+        return;
+    }
+
+    rmcf->rerouted = rmcf->cache->refreshes;
+
     if (ngx_memcmp(rmcf->eligible, rmcf->cache->eligible, size) == 0) {
         return;
     }

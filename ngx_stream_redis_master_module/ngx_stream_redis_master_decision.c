@@ -34,6 +34,8 @@ static ngx_uint_t ngx_stream_redis_master_forgettable(
     ngx_stream_redis_master_view_t *v, ngx_stream_redis_master_history_t *h);
 static uintptr_t *ngx_stream_redis_master_down_map(ngx_pool_t *pool,
     ngx_stream_redis_master_srv_conf_t *rmcf);
+static ngx_uint_t ngx_stream_redis_master_stands(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
 
 
 /*
@@ -166,6 +168,7 @@ ngx_stream_redis_master_refresh(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     c->version = version;
     c->fresh = 1;
+    c->refreshes++;
 
     if (ngx_stream_redis_master_adopted(rmcf, version, log)) {
         return c->master;
@@ -231,13 +234,13 @@ ngx_stream_redis_master_adopted(ngx_stream_redis_master_srv_conf_t *rmcf,
     /*
      * A held connection whose connect failed goes back to that server
      * once it has answered a check since (see hold.c): judged on the
-     * servers' state as it is now, not as this worker last saw it when it
-     * last decided.
+     * master's state as it is now, not as this worker last saw it when it
+     * last decided.  Held connections ask about the master alone: its
+     * node is copied, not every server's.
      */
 
-    if (rmcf->nheld) {
-        ngx_stream_redis_master_snapshot(rmcf, c->view.nodes,
-                                         c->view.sentinels);
+    if (rmcf->nheld && c->master != NGX_STREAM_REDIS_MASTER_NONE) {
+        ngx_stream_redis_master_read_node(rmcf, c->master, c->view.nodes);
     }
 
     return 1;
@@ -258,7 +261,10 @@ ngx_stream_redis_master_may_use(ngx_stream_redis_master_srv_conf_t *rmcf,
  * A probe of "t" was recorded, its node going from "before" to "after":
  * the routes of the upstreams of the target move only if that matters to
  * their decisions (ngx_stream_redis_master_matters()), so that a probe
- * that repeats the last one costs every worker nothing.
+ * that repeats the last one costs every worker nothing.  A probe of a
+ * replica of a read pool that changed nothing else (its offset, the time
+ * its lag is measured to) moves the lag version only if that replica,
+ * judged alone, no longer stands where the decision put it.
  */
 
 void
@@ -266,20 +272,83 @@ ngx_stream_redis_master_noted(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_node_t *before,
     ngx_stream_redis_master_node_t *after)
 {
-    ngx_uint_t                            i, matters;
+    ngx_uint_t                            i, matters, lag, *index;
     ngx_stream_redis_master_srv_conf_t  **pool;
 
     pool = t->pools.elts;
+    index = t->indexes.elts;
+    lag = NGX_STREAM_REDIS_MASTER_MATTERS_LAG
+          | NGX_STREAM_REDIS_MASTER_MATTERS_REPLICA;
 
     for (i = 0; i < t->pools.nelts; i++) {
         matters = ngx_stream_redis_master_matters(pool[i], before, after);
 
+        if (matters == NGX_STREAM_REDIS_MASTER_MATTERS_REPLICA
+            && ngx_stream_redis_master_stands(pool[i], index[i]))
+        {
+            continue;
+        }
+
         if (matters) {
             ngx_stream_redis_master_raise(pool[i],
                                matters & NGX_STREAM_REDIS_MASTER_MATTERS_ROLE,
-                               matters & NGX_STREAM_REDIS_MASTER_MATTERS_LAG);
+                               matters & lag);
         }
     }
+}
+
+
+/*
+ * Whether this worker's decision of a read upstream still stands for
+ * replica "i", whose probe changed nothing but its own offset or time: the
+ * replica, judged alone against the master and the offset history as the
+ * zone has them now, qualifies exactly when the decision lets the
+ * upstream use it.
+ * O(1), where a decision is O(servers); 0 (decide again) unless the
+ * decision is current, as the decision that follows the version's move
+ * would judge the replica with everything else that moved.  The nodes
+ * read are kept in the worker's view, as fresher copies of the same.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_stands(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    ngx_uint_t                          master;
+    ngx_stream_redis_master_view_t      v;
+    ngx_stream_redis_master_cache_t    *c;
+    ngx_stream_redis_master_target_t  **tp;
+
+    c = rmcf->cache;
+
+    if (c == NULL || i == NGX_STREAM_REDIS_MASTER_NONE || ngx_exiting
+        || !ngx_stream_redis_master_current(rmcf, &master))
+    {
+        return 0;
+    }
+
+    /* without a master no replica qualifies, whatever its offset */
+
+    if (master == NGX_STREAM_REDIS_MASTER_NONE) {
+        return 1;
+    }
+
+    tp = rmcf->targets.elts;
+
+    if (tp[i]->node == tp[master]->node) {
+        return 0;
+    }
+
+    v = c->view;
+    v.now = ngx_current_msec;
+
+    ngx_stream_redis_master_glance(rmcf, i, master, v.nodes, &v.history);
+
+    v.history.master = (v.history.node == tp[master]->node)
+                       ? master : NGX_STREAM_REDIS_MASTER_NONE;
+
+    return ngx_stream_redis_master_qualifies(&v, i, master)
+           == (ngx_stream_redis_master_bit(c->eligible, i) != 0);
 }
 
 

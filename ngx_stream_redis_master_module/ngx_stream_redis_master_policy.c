@@ -814,8 +814,11 @@ ngx_stream_redis_master_staleness(ngx_stream_redis_master_view_t *v,
  * Whether a probe of a server of upstream "rmcf" changed what a decision
  * reads, from node "before" to node "after": the role version moves when
  * it changed who may be master or what qualifies, the lag version when it
- * changed only a lag or an offset.  A probe that repeats the last one
- * moves neither, and costs no decision.
+ * moved the master's offset, and MATTERS_REPLICA for a replica's probe
+ * that moved only its own offset or time, which can change whether that
+ * replica qualifies and nothing else.  A probe that repeats the last one,
+ * or changes only what no decision reads, moves nothing, and costs no
+ * decision.
  */
 
 ngx_uint_t
@@ -866,11 +869,31 @@ ngx_stream_redis_master_matters(ngx_stream_redis_master_srv_conf_t *rmcf,
         }
     }
 
-    if (a->master_last_io != b->master_last_io
-        || a->master_repl_offset != b->master_repl_offset
-        || a->slave_repl_offset != b->slave_repl_offset)
+    /*
+     * Only a read pool reads offsets: a master's master_repl_offset (the
+     * history, and every replica's lag measured against it), and a
+     * replica's own slave_repl_offset, whose lag is measured up to the
+     * time of its probe (ngx_stream_redis_master_staleness()): each
+     * probe of a replica, its offset moved or not, may change its place
+     * and no other server's.  Neither a replica's master_repl_offset nor
+     * master_last_io_seconds_ago, which an idle replica's probe finds
+     * moved every second, is read by any decision.
+     */
+
+    if (rmcf->balancer != NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
+        return matters;
+    }
+
+    if (ngx_stream_redis_master_is_master(after)) {
+        if (a->master_repl_offset != b->master_repl_offset) {
+            matters |= NGX_STREAM_REDIS_MASTER_MATTERS_LAG;
+        }
+
+    } else if (b->role == NGX_STREAM_REDIS_MASTER_ROLE_REPLICA
+               && (before->checked != after->checked
+                   || a->slave_repl_offset != b->slave_repl_offset))
     {
-        matters |= NGX_STREAM_REDIS_MASTER_MATTERS_LAG;
+        matters |= NGX_STREAM_REDIS_MASTER_MATTERS_REPLICA;
     }
 
     return matters;

@@ -26,9 +26,14 @@
     (((node)->up || (node)->stalled)                                          \
      && (node)->info.role == NGX_STREAM_REDIS_MASTER_ROLE_MASTER)
 
-/* what a probe's news changes: the role version, the lag version */
+/*
+ * What a probe's news changes: the role version, the lag version, or only
+ * whether the probed replica itself qualifies (its offset, or the time its
+ * lag is measured to, moved), which the decision judges for that one server
+ */
 #define NGX_STREAM_REDIS_MASTER_MATTERS_ROLE      1
 #define NGX_STREAM_REDIS_MASTER_MATTERS_LAG       2
+#define NGX_STREAM_REDIS_MASTER_MATTERS_REPLICA   4
 
 /*
  * Why a server takes writes or does not (ngx_stream_redis_master_why_not()),

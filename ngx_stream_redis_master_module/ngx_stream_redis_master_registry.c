@@ -444,7 +444,7 @@ ngx_stream_redis_master_add_target(ngx_conf_t *cf,
     ngx_addr_t *addr, ngx_str_t *server,
     ngx_stream_redis_master_check_conf_t *check)
 {
-    ngx_uint_t                             i;
+    ngx_uint_t                             i, *index;
     ngx_stream_redis_master_target_t       probe, *t, **tp;
     ngx_stream_redis_master_srv_conf_t   **pool;
     ngx_stream_redis_master_main_conf_t   *rmmcf;
@@ -526,7 +526,9 @@ ngx_stream_redis_master_add_target(ngx_conf_t *cf,
 
         if (ngx_array_init(&t->pools, cf->pool, 2,
                            sizeof(ngx_stream_redis_master_srv_conf_t *))
-            != NGX_OK)
+            != NGX_OK
+            || ngx_array_init(&t->indexes, cf->pool, 2, sizeof(ngx_uint_t))
+               != NGX_OK)
         {
             return NULL;
         }
@@ -553,6 +555,16 @@ ngx_stream_redis_master_add_target(ngx_conf_t *cf,
     }
 
     *pool = rmcf;
+
+    /* a server is pushed to the upstream's servers next (add_peers()) */
+
+    index = ngx_array_push(&t->indexes);
+    if (index == NULL) {
+        return NULL;
+    }
+
+    *index = (kind == NGX_STREAM_REDIS_MASTER_KIND_REDIS)
+             ? rmcf->targets.nelts : NGX_STREAM_REDIS_MASTER_NONE;
 
     /* the names of every upstream sharing it, for log lines */
 

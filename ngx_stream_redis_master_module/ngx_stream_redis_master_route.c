@@ -380,6 +380,63 @@ ngx_stream_redis_master_read_history(ngx_stream_redis_master_srv_conf_t *rmcf,
 
 
 /*
+ * Server "i"'s node, copied under the lock into "nodes" at its index, as a
+ * snapshot copies it: for a worker that adopted a decision and holds
+ * connections, which ask about the master's node alone (hold.c).
+ */
+
+void
+ngx_stream_redis_master_read_node(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i, ngx_stream_redis_master_node_t *nodes)
+{
+    ngx_slab_pool_t                    *shpool;
+    ngx_stream_redis_master_target_t  **tp;
+
+    shpool = rmcf->shpool;
+    tp = rmcf->targets.elts;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    ngx_stream_redis_master_copy_node(&nodes[i], tp[i]->node);
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * The state one replica's qualification reads, copied under the lock as
+ * a snapshot copies it: the nodes of servers "i" and "master" into
+ * "nodes" (at their indexes) and the route's history of the master's
+ * offsets into "h".  O(1): a probe of a replica that changed nothing else
+ * re-judges that replica, not the upstream.
+ */
+
+void
+ngx_stream_redis_master_glance(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i, ngx_uint_t master, ngx_stream_redis_master_node_t *nodes,
+    ngx_stream_redis_master_history_t *h)
+{
+    ngx_slab_pool_t                    *shpool;
+    ngx_stream_redis_master_route_t    *route;
+    ngx_stream_redis_master_target_t  **tp;
+
+    route = rmcf->route;
+    shpool = rmcf->shpool;
+    tp = rmcf->targets.elts;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    ngx_stream_redis_master_copy_node(&nodes[i], tp[i]->node);
+    ngx_stream_redis_master_copy_node(&nodes[master], tp[master]->node);
+
+    h->node = route->history_node;
+    h->n = ngx_min(route->nhistory, NGX_STREAM_REDIS_MASTER_HISTORY);
+    ngx_memcpy(h->seen, route->history,
+               h->n * sizeof(ngx_stream_redis_master_seen_t));
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
  * Stores history "now" in the route if it still is "was", as this worker
  * read it; otherwise another worker stored one meanwhile: "was" becomes
  * that one, and 0 asks the caller to add to it instead.

@@ -68,6 +68,13 @@ ngx_uint_t ngx_stream_redis_master_version(
 void ngx_stream_redis_master_read_history(
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_history_t *h);
+void ngx_stream_redis_master_read_node(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *nodes);
+void ngx_stream_redis_master_glance(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i, ngx_uint_t master,
+    ngx_stream_redis_master_node_t *nodes,
+    ngx_stream_redis_master_history_t *h);
 ngx_uint_t ngx_stream_redis_master_store_history(
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_history_t *was,

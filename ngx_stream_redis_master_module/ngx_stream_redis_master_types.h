@@ -370,6 +370,13 @@ typedef struct {
     ngx_str_t                          master_name;
     ngx_stream_redis_master_check_conf_t  *check;
     ngx_array_t                        pools;
+
+    /*
+     * The server's index in each of those upstreams' servers, one for
+     * each of "pools" (NGX_STREAM_REDIS_MASTER_NONE for a Sentinel), so
+     * that a decision can judge it alone
+     */
+    ngx_array_t                        indexes;
     ngx_stream_redis_master_node_t    *node;
 
     /* the zone's pool, which node is in (set with it) */
@@ -442,6 +449,8 @@ typedef struct {
     ngx_uint_t                         nheld;
     /* the servers the balancer last closed sessions by */
     uintptr_t                         *eligible;
+    /* the cache's refreshes when the balancer last compared it with them */
+    ngx_uint_t                         rerouted;
 
     /* worker-local: the upstream's decision, owned by decision.c */
     ngx_stream_redis_master_cache_t   *cache;
@@ -536,7 +545,9 @@ typedef struct {
  * A worker's decision for one upstream (decision.c alone writes it): the
  * view it was made or adopted with, the master, the servers the upstream
  * may use, the route's versions it was made at, the generation of the
- * published decision it matches, and when.
+ * published decision it matches, and when; "refreshes" counts the
+ * refreshes that may have changed the map, so that a reader sees in one
+ * word whether it is the one it last read.
  */
 struct ngx_stream_redis_master_cache_s {
     ngx_stream_redis_master_view_t     view;
@@ -544,6 +555,7 @@ struct ngx_stream_redis_master_cache_s {
     ngx_uint_t                         master;
     ngx_uint_t                         version;
     ngx_uint_t                         generation;
+    ngx_uint_t                         refreshes;
     ngx_msec_t                         decided;
     unsigned                           fresh:1;
 };

@@ -85,6 +85,9 @@ static ngx_stream_redis_master_published_t   t_pub;
 static ngx_uint_t                            t_published;
 static ngx_uint_t                            t_snapshots;
 static ngx_uint_t                            t_adopted;
+static ngx_uint_t                            t_glances;
+static ngx_uint_t                            t_node_reads;
+static ngx_uint_t                            t_index[T_MAX];
 
 
 ngx_uint_t
@@ -198,6 +201,33 @@ ngx_stream_redis_master_read_history(ngx_stream_redis_master_srv_conf_t *rmcf,
     h->node = t_route.history_node;
     h->n = t_route.nhistory;
     memcpy(h->seen, t_route.history, h->n * sizeof(h->seen[0]));
+}
+
+
+void
+ngx_stream_redis_master_read_node(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i, ngx_stream_redis_master_node_t *nodes)
+{
+    ngx_stream_redis_master_target_t  **tp;
+
+    tp = rmcf->targets.elts;
+    nodes[i] = *tp[i]->node;
+    t_node_reads++;
+}
+
+
+void
+ngx_stream_redis_master_glance(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i, ngx_uint_t master, ngx_stream_redis_master_node_t *nodes,
+    ngx_stream_redis_master_history_t *h)
+{
+    ngx_stream_redis_master_target_t  **tp;
+
+    tp = rmcf->targets.elts;
+    nodes[i] = *tp[i]->node;
+    nodes[master] = *tp[master]->node;
+    ngx_stream_redis_master_read_history(rmcf, h);
+    t_glances++;
 }
 
 
@@ -323,6 +353,9 @@ t_upstream_of(ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t n,
         t_targets[i].server = t_targets[i].name;
         t_targets[i].pools.elts = t_pools;
         t_targets[i].pools.nelts = 1;
+        t_index[i] = i;
+        t_targets[i].indexes.elts = &t_index[i];
+        t_targets[i].indexes.nelts = 1;
         t_tp[i] = &t_targets[i];
         t_peer[i].down = (marked_down == i);
         t_peer[i].next = (i + 1 < n) ? &t_peer[i + 1] : NULL;
@@ -348,6 +381,8 @@ t_upstream_of(ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t n,
     t_published = 0;
     t_snapshots = 0;
     t_adopted = 0;
+    t_glances = 0;
+    t_node_reads = 0;
     t_forget_log();
 }
 
@@ -482,13 +517,26 @@ t_adoption(void)
          "adoption: with its map and generation");
     t_ok(t_logged_len == 0, "adoption: and logs nothing");
 
+    /* a worker holding connections reads the master's node as it adopts */
+
+    other.nheld = 1;
+    t_route.role_version++;
+    (void) ngx_stream_redis_master_refresh(&rmcf, &t_log);
+    master = ngx_stream_redis_master_refresh(&other, &t_log);
+
+    t_ok(master == 0 && t_adopted == 2 && t_snapshots == 2
+         && t_node_reads == 1,
+         "adoption: holding connections, it copies the master's node only");
+
+    other.nheld = 0;
+
     ngx_exiting = 1;
     ngx_current_msec++;
     t_route.role_version++;
 
     master = ngx_stream_redis_master_refresh(&other, &t_log);
 
-    t_ok(master == 0 && t_published == 1 && t_snapshots == 2,
+    t_ok(master == 0 && t_published == 2 && t_snapshots == 3,
          "adoption: an exiting worker decides for itself, publishing "
          "nothing");
 
@@ -617,6 +665,100 @@ t_read_pool(void)
     t_ok(ngx_stream_redis_master_explain(&v, d.master, 2)
          == NGX_STREAM_REDIS_MASTER_WHY_LAGGING,
          "read pool: and explains the same");
+}
+
+
+/*
+ * A read pool whose replicas' probes move only their own offsets: each is
+ * judged alone (one glance at two nodes and the history, no snapshot), and
+ * the version moves only for the replica whose place changes.
+ */
+
+static void
+t_one_replica(void)
+{
+    ngx_uint_t                          master;
+    ngx_stream_redis_master_node_t      node;
+    ngx_stream_redis_master_srv_conf_t  rmcf;
+
+    ngx_current_msec = 50000;
+    t_upstream_of(&rmcf, 3, NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA,
+                  NGX_STREAM_REDIS_MASTER_NONE);
+    rmcf.max_lag = 500;
+    t_master(&t_nodes[0], 1000);
+    t_nodes[0].checked = ngx_current_msec;
+    t_replica(&t_nodes[1], 1000);
+    t_replica(&t_nodes[2], 1000);
+
+    (void) ngx_stream_redis_master_init_decision(NULL, &rmcf);
+    (void) ngx_stream_redis_master_refresh(&rmcf, &t_log);
+
+    /* the master moves on: its offset is news for the whole pool */
+
+    ngx_current_msec = 50500;
+    node = t_nodes[0];
+    node.info.master_repl_offset = 2000;
+    node.checked = ngx_current_msec;
+    t_probe(0, &node);
+
+    t_ok(!ngx_stream_redis_master_current(&rmcf, &master),
+         "one replica: the master's new offset makes the decision old");
+
+    (void) ngx_stream_redis_master_refresh(&rmcf, &t_log);
+
+    t_ok(t_snapshots == 2 && t_route.nhistory == 2,
+         "one replica: decided again, with the new offset remembered");
+
+    /* replica 1 catches up, replica 2 moves but stays within max_lag */
+
+    ngx_current_msec = 50800;
+    node = t_nodes[1];
+    node.info.slave_repl_offset = 2000;
+    node.checked = ngx_current_msec;
+    t_probe(1, &node);
+
+    ngx_current_msec = 50900;
+    node = t_nodes[2];
+    node.info.slave_repl_offset = 1200;
+    node.checked = ngx_current_msec;
+    t_probe(2, &node);
+
+    t_ok(ngx_stream_redis_master_current(&rmcf, &master) && master == 0,
+         "one replica: offsets that leave each replica in its place "
+         "leave the decision current");
+    t_ok(t_snapshots == 2 && t_published == 2 && t_glances == 2,
+         "one replica: each judged alone, no snapshot, nothing published");
+    t_ok(ngx_stream_redis_master_may_use(&rmcf, 1)
+         && ngx_stream_redis_master_may_use(&rmcf, 2),
+         "one replica: both still qualify");
+
+    /* replica 2 stays where it was: at its next probe, beyond max_lag */
+
+    ngx_current_msec = 51200;
+    node = t_nodes[2];
+    node.checked = ngx_current_msec;
+    t_probe(2, &node);
+
+    t_ok(!ngx_stream_redis_master_current(&rmcf, &master),
+         "one replica: a replica beyond max_lag at its probe makes the "
+         "decision old");
+
+    (void) ngx_stream_redis_master_refresh(&rmcf, &t_log);
+
+    t_ok(ngx_stream_redis_master_may_use(&rmcf, 1)
+         && !ngx_stream_redis_master_may_use(&rmcf, 2),
+         "one replica: and it leaves the read pool at the next decision");
+
+    /* once the decision has aged, an offset is decided on again */
+
+    ngx_current_msec += NGX_STREAM_REDIS_MASTER_RECHECK;
+    node = t_nodes[1];
+    node.info.slave_repl_offset = 2100;
+    node.checked = ngx_current_msec;
+    t_probe(1, &node);
+
+    t_ok(t_glances == 3 && !ngx_stream_redis_master_current(&rmcf, &master),
+         "one replica: an aged decision is not judged by one replica");
 }
 
 
@@ -837,6 +979,7 @@ main(void)
     t_adoption();
     t_reasons();
     t_read_pool();
+    t_one_replica();
     t_explained();
 
     printf("1..%u\n", (unsigned) t_number);

@@ -598,7 +598,9 @@ t_lag(void)
 
 /*
  * Whether a probe's news matters: each field a decision reads moves the
- * role version, an offset or a lag only the lag version, a repeat nothing.
+ * role version; the master's offset the lag version of a read pool; a
+ * replica's own offset, or its probe's time, only its own place in a read
+ * pool; a field no decision reads, or a repeat, nothing.
  */
 
 typedef struct {
@@ -607,6 +609,9 @@ typedef struct {
                                            ngx_stream_redis_master_node_t *n);
     ngx_uint_t                         min_replicas;
     ngx_uint_t                         matters;
+    /* the probed server says master; the upstream is a write pool */
+    unsigned                           master:1;
+    unsigned                           write:1;
 } t_news_t;
 
 
@@ -716,6 +721,20 @@ t_io(ngx_stream_redis_master_node_t *n)
 
 
 static void
+t_again(ngx_stream_redis_master_node_t *n)
+{
+    n->checked += 1000;
+}
+
+
+static void
+t_own_offset(ngx_stream_redis_master_node_t *n)
+{
+    n->info.master_repl_offset += 10;
+}
+
+
+static void
 t_ack_age(ngx_stream_redis_master_node_t *n)
 {
     n->info.slaves[0].lag = 1;
@@ -729,27 +748,43 @@ t_ack_lost(ngx_stream_redis_master_node_t *n)
 }
 
 static t_news_t  t_news[] = {
-    { "a repeated probe", t_same, 0, 0 },
-    { "down", t_down, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
-    { "stalled", t_stall, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
-    { "a first failure", t_fail, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
-    { "a kick answered", t_kick, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
-    { "the link", t_link, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
-    { "a sync", t_sync, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
-    { "loading", t_load, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
-    { "the role", t_role, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
-    { "the replid", t_replid, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
-    { "the replid2", t_replid2, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
+    { "a repeated probe", t_same, 0, 0, 0, 0 },
+    { "down", t_down, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE, 0, 0 },
+    { "stalled", t_stall, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE, 0, 0 },
+    { "a first failure", t_fail, 0,
+      NGX_STREAM_REDIS_MASTER_MATTERS_ROLE, 0, 0 },
+    { "a kick answered", t_kick, 0,
+      NGX_STREAM_REDIS_MASTER_MATTERS_ROLE, 0, 0 },
+    { "the link", t_link, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE, 0, 0 },
+    { "a sync", t_sync, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE, 0, 0 },
+    { "loading", t_load, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE, 0, 0 },
+    { "the role", t_role, 0, NGX_STREAM_REDIS_MASTER_MATTERS_ROLE, 0, 0 },
+    { "the replid", t_replid, 0,
+      NGX_STREAM_REDIS_MASTER_MATTERS_ROLE, 0, 0 },
+    { "the replid2", t_replid2, 0,
+      NGX_STREAM_REDIS_MASTER_MATTERS_ROLE, 0, 0 },
     { "the master a Sentinel names", t_named, 0,
-      NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
+      NGX_STREAM_REDIS_MASTER_MATTERS_ROLE, 0, 0 },
     { "a Sentinel sees it down", t_seen_down, 0,
-      NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
-    { "an offset", t_offset, 0, NGX_STREAM_REDIS_MASTER_MATTERS_LAG },
-    { "the last I/O", t_io, 0, NGX_STREAM_REDIS_MASTER_MATTERS_LAG },
-    { "an acknowledgement's age within the bounds", t_ack_age, 1, 0 },
-    { "an acknowledgement lost, without min_replicas", t_ack_lost, 0, 0 },
+      NGX_STREAM_REDIS_MASTER_MATTERS_ROLE, 0, 0 },
+    { "a replica's offset", t_offset, 0,
+      NGX_STREAM_REDIS_MASTER_MATTERS_REPLICA, 0, 0 },
+    { "a replica's offset, to a write pool", t_offset, 0, 0, 0, 1 },
+    { "a replica probed again", t_again, 0,
+      NGX_STREAM_REDIS_MASTER_MATTERS_REPLICA, 0, 0 },
+    { "a replica probed again, to a write pool", t_again, 0, 0, 0, 1 },
+    { "the master probed again", t_again, 0, 0, 1, 0 },
+    { "a replica's own master_repl_offset", t_own_offset, 0, 0, 0, 0 },
+    { "the last I/O", t_io, 0, 0, 0, 0 },
+    { "the master's offset", t_own_offset, 0,
+      NGX_STREAM_REDIS_MASTER_MATTERS_LAG, 1, 0 },
+    { "the master's offset, to a write pool", t_own_offset, 0, 0, 1, 1 },
+    { "the master's slave_repl_offset", t_offset, 0, 0, 1, 0 },
+    { "an acknowledgement's age within the bounds", t_ack_age, 1, 0, 0, 0 },
+    { "an acknowledgement lost, without min_replicas", t_ack_lost, 0, 0,
+      0, 0 },
     { "an acknowledgement lost, with min_replicas", t_ack_lost, 1,
-      NGX_STREAM_REDIS_MASTER_MATTERS_ROLE },
+      NGX_STREAM_REDIS_MASTER_MATTERS_ROLE, 0, 0 },
 };
 
 
@@ -766,6 +801,10 @@ t_matters(void)
         ngx_memzero(&rmcf, sizeof(rmcf));
         rmcf.min_replicas = t_news[i].min_replicas;
         rmcf.min_replicas_max_lag = 1000;
+        rmcf.balancer = t_news[i].write
+                        ? NGX_STREAM_REDIS_MASTER_BALANCER_MASTER
+                        : NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA;
+        s.state = t_news[i].master ? T_MASTER : T_REPLICA;
 
         t_node(&before, &s);
         after = before;
