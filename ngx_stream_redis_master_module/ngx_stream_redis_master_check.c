@@ -22,16 +22,13 @@ static void ngx_stream_redis_master_probe(
 
 
 ngx_int_t
-ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle)
+ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle,
+    ngx_stream_redis_master_main_conf_t *rmmcf)
 {
-    ngx_msec_t                            interval;
-    ngx_uint_t                            i;
-    ngx_stream_redis_master_checker_t    *ck;
-    ngx_stream_redis_master_target_t    **tp;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
-
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
+    ngx_msec_t                          interval;
+    ngx_uint_t                          i;
+    ngx_stream_redis_master_checker_t  *ck;
+    ngx_stream_redis_master_target_t  **tp;
 
     /* kick() (state) posts it: a kick asked for in this worker, at once */
 
@@ -50,6 +47,7 @@ ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle)
         }
 
         ck->target = tp[i];
+        ck->rmmcf = rmmcf;
         tp[i]->checker = ck;
 
         if (ngx_stream_redis_master_build_request(cycle, ck) != NGX_OK) {
@@ -93,15 +91,12 @@ ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle)
  */
 
 ngx_uint_t
-ngx_stream_redis_master_watch(ngx_cycle_t *cycle)
+ngx_stream_redis_master_watch(ngx_stream_redis_master_main_conf_t *rmmcf)
 {
-    ngx_uint_t                            i, probing;
-    ngx_stream_redis_master_checker_t    *ck;
-    ngx_stream_redis_master_target_t    **tp;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
+    ngx_uint_t                          i, probing;
+    ngx_stream_redis_master_checker_t  *ck;
+    ngx_stream_redis_master_target_t  **tp;
 
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
     tp = rmmcf->targets.elts;
     probing = 0;
 
@@ -193,14 +188,11 @@ ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
 /* on exit: hiredis's readers are not in a pool, so they are freed here */
 
 void
-ngx_stream_redis_master_close_checkers(ngx_cycle_t *cycle)
+ngx_stream_redis_master_close_checkers(
+    ngx_stream_redis_master_main_conf_t *rmmcf)
 {
-    ngx_uint_t                            i;
-    ngx_stream_redis_master_target_t    **tp;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
-
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
+    ngx_uint_t                          i;
+    ngx_stream_redis_master_target_t  **tp;
 
     if (rmmcf == NULL) {
         return;
@@ -228,18 +220,14 @@ ngx_stream_redis_master_close_checkers(ngx_cycle_t *cycle)
  */
 
 void
-ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle)
+ngx_stream_redis_master_run_kicks(ngx_stream_redis_master_main_conf_t *rmmcf)
 {
-    ngx_uint_t                            i, kicks;
-    ngx_msec_int_t                        elapsed;
-    ngx_stream_redis_master_checker_t    *ck;
-    ngx_stream_redis_master_target_t    **tp;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
+    ngx_uint_t                          i, kicks;
+    ngx_msec_int_t                      elapsed;
+    ngx_stream_redis_master_checker_t  *ck;
+    ngx_stream_redis_master_target_t  **tp;
 
     static ngx_uint_t  seen;
-
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
 
     /* nothing to look for while no kick was asked for since the last look */
 
@@ -303,7 +291,7 @@ ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle)
 static void
 ngx_stream_redis_master_kick_handler(ngx_event_t *ev)
 {
-    ngx_stream_redis_master_run_kicks((ngx_cycle_t *) ngx_cycle);
+    ngx_stream_redis_master_run_kicks(ev->data);
 }
 
 
@@ -317,8 +305,7 @@ ngx_stream_redis_master_timer_handler(ngx_event_t *ev)
     if (ngx_exiting || ngx_terminate) {
         ngx_stream_redis_master_close(ck);
         ngx_stream_redis_master_unsubscribe(ck->target);
-        ngx_stream_redis_master_disown(ngx_stream_cycle_get_module_main_conf(
-                                 ngx_cycle, ngx_stream_redis_master_module));
+        ngx_stream_redis_master_disown(ck->rmmcf);
         return;
     }
 

@@ -177,8 +177,7 @@ ngx_stream_redis_master_read_handler(ngx_event_t *ev)
 
     if (c->close) {
         ngx_stream_redis_master_close(ck);
-        ngx_stream_redis_master_disown(ngx_stream_cycle_get_module_main_conf(
-                                 ngx_cycle, ngx_stream_redis_master_module));
+        ngx_stream_redis_master_disown(ck->rmmcf);
         return;
     }
 
