@@ -1071,7 +1071,7 @@ ngx_stream_redis_master_repeated(ngx_stream_redis_master_target_t *t,
            && node->reason_len == len
            && ngx_memcmp(node->reason, reason, len) == 0
            && (ngx_msec_int_t) (ngx_current_msec - node->failure_logged)
-              < (ngx_msec_int_t) (interval - interval / 10);
+              < (ngx_msec_int_t) NGX_STREAM_REDIS_MASTER_ONCE(interval);
 }
 
 
