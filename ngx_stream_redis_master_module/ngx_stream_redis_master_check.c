@@ -31,6 +31,15 @@
 #define NGX_STREAM_REDIS_MASTER_FIRST_PROBE  1000
 
 
+/*
+ * How many check periods (an interval and a timeout) an owner may leave
+ * its mark unrefreshed before another worker takes its target over: one
+ * late probe is no reason to.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_STALE_PERIODS  2
+
+
 static ngx_int_t ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
     ngx_stream_redis_master_checker_t *ck);
 static void ngx_stream_redis_master_timer_handler(ngx_event_t *ev);
@@ -77,7 +86,8 @@ ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle)
         interval = tp[i]->check->interval;
 
         /* the owner refreshes its mark at least this often */
-        ck->stale = 2 * (interval + tp[i]->check->timeout);
+        ck->stale = NGX_STREAM_REDIS_MASTER_STALE_PERIODS
+                    * (interval + tp[i]->check->timeout);
 
         ck->timer.handler = ngx_stream_redis_master_timer_handler;
         ck->timer.data = ck;

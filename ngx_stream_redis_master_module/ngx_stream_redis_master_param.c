@@ -12,6 +12,15 @@
 #include "ngx_stream_redis_master_conf.h"
 
 
+/*
+ * The longest leading name of a parameter an error echoes: the longest
+ * the directives know, "min_replicas_max_lag", is 20 letters; a longer
+ * word of letters may be a secret written on its own.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_ECHO_PARAM  32
+
+
 static u_char *ngx_stream_redis_master_print_msec(u_char *p, off_t ms);
 static u_char *ngx_stream_redis_master_print_num(u_char *p, off_t n);
 static size_t ngx_stream_redis_master_masked(ngx_str_t *value);
@@ -172,7 +181,10 @@ ngx_stream_redis_master_masked(ngx_str_t *value)
     u_char  c;
     size_t  len;
 
-    for (len = 0; len < value->len && len < 32; len++) {
+    for (len = 0;
+         len < value->len && len < NGX_STREAM_REDIS_MASTER_ECHO_PARAM;
+         len++)
+    {
         c = (u_char) (value->data[len] | 0x20);
 
         if ((c < 'a' || c > 'z') && value->data[len] != '_') {
