@@ -450,9 +450,9 @@ static ngx_int_t
 ngx_stream_redis_master_interpret(ngx_stream_redis_master_checker_t *ck,
     void *reply)
 {
-    ngx_int_t  rc;
-    size_t     len;
-    u_char    *reason;
+    u_char     *reason;
+    size_t      len;
+    ngx_int_t   rc;
 
     reason = ck->reason;
     len = NGX_STREAM_REDIS_MASTER_REASON_LEN;

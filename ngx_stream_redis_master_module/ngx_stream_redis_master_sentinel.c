@@ -512,6 +512,7 @@ ngx_stream_redis_master_subscriber_take(
 {
     void         *reply;
     ngx_int_t     rc;
+    const char   *oom;
     redisReader  *reader;
 
     reader = sub->reader;
@@ -526,13 +527,13 @@ ngx_stream_redis_master_subscriber_take(
         }
 
         if (redisReaderGetReply(reader, &reply) != REDIS_OK) {
+            oom = (reader->err == REDIS_ERR_OOM)
+                  ? " (reply over the size limits)" : "";
+
             ngx_stream_redis_master_subscriber_drop(sub, "broke the protocol, "
-                                              "dropping the event "
-                                              "subscription: %s%s",
-                                              reader->errstr,
-                                              reader->err == REDIS_ERR_OOM
-                                              ? " (reply over the size limits)"
-                                              : "");
+                                                    "dropping the event "
+                                                    "subscription: %s%s",
+                                                    reader->errstr, oom);
             rc = NGX_ERROR;
             break;
         }

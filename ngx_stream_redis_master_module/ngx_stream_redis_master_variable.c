@@ -90,8 +90,8 @@ ngx_stream_redis_master_variable(ngx_stream_session_t *s,
     ngx_stream_variable_value_t *v, uintptr_t data)
 {
     u_char                               *p;
-    const char                           *role;
     ngx_str_t                            *name;
+    const char                           *role;
     ngx_stream_redis_master_target_t    **tp;
     ngx_stream_redis_master_peer_data_t  *pd;
 
