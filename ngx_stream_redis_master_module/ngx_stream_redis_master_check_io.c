@@ -629,7 +629,7 @@ ngx_stream_redis_master_slot(ngx_msec_t delay, ngx_msec_t interval)
     ngx_msec_t  slot, due;
 
     slot = ngx_min(interval / NGX_STREAM_REDIS_MASTER_SLOTS,
-                  NGX_STREAM_REDIS_MASTER_SLOT);
+                   NGX_STREAM_REDIS_MASTER_SLOT);
 
     if (slot < 2) {
         return delay;

@@ -22,8 +22,8 @@
 /*
  * How many check periods (an interval and a timeout) a node's last probe
  * counts for: a worker takes a target over once its owner has been silent
- * for NGX_STREAM_REDIS_MASTER_STALE_PERIODS, so a node keeps counting
- * until the new owner's first probe.
+ * for NGX_STREAM_REDIS_MASTER_STALE_PERIODS (check.c), so a node keeps
+ * counting until the new owner's first probe.
  */
 
 #define NGX_STREAM_REDIS_MASTER_FRESH_PERIODS  3
