@@ -13,6 +13,33 @@
 #include "ngx_stream_redis_master_checker.h"
 
 
+/*
+ * A probe's requests besides the master's name, which the Sentinel
+ * commands give twice: with the RESP framing of the name at its longest,
+ * SENTINEL get-master-addr-by-name takes 73 bytes and SENTINEL master 55;
+ * a server's PING and two INFOs take 78.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_PROBE_SIZE   128
+
+
+/*
+ * The first probe of a target comes within this much of the worker's
+ * start (ms), or within an interval if that is shorter.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_FIRST_PROBE  1000
+
+
+/*
+ * How many check periods (an interval and a timeout) an owner may leave
+ * its mark unrefreshed before another worker takes its target over: one
+ * late probe is no reason to.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_STALE_PERIODS  2
+
+
 static ngx_int_t ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
     ngx_stream_redis_master_checker_t *ck);
 static void ngx_stream_redis_master_timer_handler(ngx_event_t *ev);
@@ -25,7 +52,7 @@ ngx_int_t
 ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle,
     ngx_stream_redis_master_main_conf_t *rmmcf)
 {
-    ngx_msec_t                          interval;
+    ngx_msec_t                          delay, interval;
     ngx_uint_t                          i;
     ngx_stream_redis_master_checker_t  *ck;
     ngx_stream_redis_master_target_t  **tp;
@@ -57,7 +84,8 @@ ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle,
         interval = tp[i]->check->interval;
 
         /* the owner refreshes its mark at least this often */
-        ck->stale = 2 * (interval + tp[i]->check->timeout);
+        ck->stale = NGX_STREAM_REDIS_MASTER_STALE_PERIODS
+                    * (interval + tp[i]->check->timeout);
 
         ck->timer.handler = ngx_stream_redis_master_timer_handler;
         ck->timer.data = ck;
@@ -72,10 +100,11 @@ ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle,
          */
 
         if (ngx_stream_redis_master_claimable(tp[i], ck->stale)) {
+            delay = ngx_random()
+                    % ngx_min(interval, NGX_STREAM_REDIS_MASTER_FIRST_PROBE);
+
             ngx_add_timer(&ck->timer,
-                          ngx_stream_redis_master_slot(
-                              ngx_random() % ngx_min(interval, 1000),
-                              interval));
+                          ngx_stream_redis_master_slot(delay, interval));
         }
     }
 
@@ -143,7 +172,8 @@ ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
     /* the Sentinel commands name the master twice */
 
     p = ngx_stream_redis_master_request(cycle->pool, t->check,
-                                        128 + 2 * t->master_name.len,
+                                        NGX_STREAM_REDIS_MASTER_PROBE_SIZE
+                                        + 2 * t->master_name.len,
                                         &ck->request);
     if (p == NULL) {
         return NGX_ERROR;
