@@ -25,7 +25,7 @@ DEMO_PKGS := nginx nginx-dev libnginx-mod-stream libhiredis-dev \
 # the stream test blocks drive are not installed: scripts/fetch-test-nginx.sh
 # unpacks them (and Test::Nginx) into .deps/; only LuaJIT, the library they
 # link, is installed. valgrind is installed by test-valgrind only.
-# t/14-status.t checks the status page with prometheus's promtool and
+# t/18-status.t checks the status page with prometheus's promtool and
 # renders it in chromium.
 APT_PKGS := nginx nginx-dev libnginx-mod-stream libhiredis-dev \
             libpcre2-dev libssl-dev zlib1g-dev dpkg-dev gcc make \
@@ -213,8 +213,9 @@ soak: deps
 	$(MAKE) $(MODULE)
 	perl bench/soak
 
-# unit tests of the policy layer: tables of snapshots and the decisions
-# expected, without nginx or Redis (unit/), under ASan and UBSan
+# unit tests, without nginx or Redis (unit/), under ASan and UBSan: the
+# policy layer (tables of views and the decisions expected), the decision
+# module over a double of the state layer, hold.c and link.c
 UNIT         := $(BUILD)/unit
 UNIT_MODULE  := ngx_stream_redis_master_module/ngx_stream_redis_master
 UNIT_SOURCES := $(UNIT_MODULE)_policy.c fuzz/ngx_stub.c

@@ -29,14 +29,12 @@ static void ngx_stream_redis_master_close_sessions(
 
 
 ngx_int_t
-ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle)
+ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle,
+    ngx_stream_redis_master_main_conf_t *rmmcf)
 {
-    ngx_uint_t                            i;
+    ngx_uint_t                           i;
     ngx_stream_redis_master_srv_conf_t  **rmcfp, *rmcf;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
 
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
     rmcfp = rmmcf->upstreams.elts;
 
     for (i = 0; i < rmmcf->upstreams.nelts; i++) {
@@ -407,18 +405,16 @@ ngx_stream_redis_master_pick_replica(ngx_stream_redis_master_peer_data_t *pd,
  */
 
 void
-ngx_stream_redis_master_reroute(ngx_cycle_t *cycle)
+ngx_stream_redis_master_reroute(ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_log_t *log)
 {
-    ngx_uint_t                            i;
+    ngx_uint_t                           i;
     ngx_stream_redis_master_srv_conf_t  **rmcfp;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
 
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
     rmcfp = rmmcf->upstreams.elts;
 
     for (i = 0; i < rmmcf->upstreams.nelts; i++) {
-        ngx_stream_redis_master_reroute_upstream(rmcfp[i], cycle->log);
+        ngx_stream_redis_master_reroute_upstream(rmcfp[i], log);
     }
 }
 
@@ -426,14 +422,11 @@ ngx_stream_redis_master_reroute(ngx_cycle_t *cycle)
 /* whether this worker proxies or holds any connection of an upstream */
 
 ngx_uint_t
-ngx_stream_redis_master_tracking(ngx_cycle_t *cycle)
+ngx_stream_redis_master_tracking(ngx_stream_redis_master_main_conf_t *rmmcf)
 {
-    ngx_uint_t                            i;
+    ngx_uint_t                           i;
     ngx_stream_redis_master_srv_conf_t  **rmcfp;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
 
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
     rmcfp = rmmcf->upstreams.elts;
 
     for (i = 0; i < rmmcf->upstreams.nelts; i++) {

@@ -18,9 +18,12 @@
 
 ngx_int_t ngx_stream_redis_master_init_peer(ngx_stream_session_t *s,
     ngx_stream_upstream_srv_conf_t *us);
-ngx_int_t ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle);
-void ngx_stream_redis_master_reroute(ngx_cycle_t *cycle);
-ngx_uint_t ngx_stream_redis_master_tracking(ngx_cycle_t *cycle);
+ngx_int_t ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle,
+    ngx_stream_redis_master_main_conf_t *rmmcf);
+void ngx_stream_redis_master_reroute(
+    ngx_stream_redis_master_main_conf_t *rmmcf, ngx_log_t *log);
+ngx_uint_t ngx_stream_redis_master_tracking(
+    ngx_stream_redis_master_main_conf_t *rmmcf);
 void ngx_stream_redis_master_recorded_probe(
     ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_node_t *before,

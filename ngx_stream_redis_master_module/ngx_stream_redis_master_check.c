@@ -13,6 +13,33 @@
 #include "ngx_stream_redis_master_checker.h"
 
 
+/*
+ * A probe's requests besides the master's name, which the Sentinel
+ * commands give twice: with the RESP framing of the name at its longest,
+ * SENTINEL get-master-addr-by-name takes 73 bytes and SENTINEL master 55;
+ * a server's PING and two INFOs take 78.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_PROBE_SIZE   128
+
+
+/*
+ * The first probe of a target comes within this much of the worker's
+ * start (ms), or within an interval if that is shorter.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_FIRST_PROBE  1000
+
+
+/*
+ * How many check periods (an interval and a timeout) an owner may leave
+ * its mark unrefreshed before another worker takes its target over: one
+ * late probe is no reason to.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_STALE_PERIODS  2
+
+
 static ngx_int_t ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
     ngx_stream_redis_master_checker_t *ck);
 static void ngx_stream_redis_master_timer_handler(ngx_event_t *ev);
@@ -22,16 +49,13 @@ static void ngx_stream_redis_master_probe(
 
 
 ngx_int_t
-ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle)
+ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle,
+    ngx_stream_redis_master_main_conf_t *rmmcf)
 {
-    ngx_msec_t                            interval;
-    ngx_uint_t                            i;
-    ngx_stream_redis_master_checker_t    *ck;
-    ngx_stream_redis_master_target_t    **tp;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
-
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
+    ngx_msec_t                          delay, interval;
+    ngx_uint_t                          i;
+    ngx_stream_redis_master_checker_t  *ck;
+    ngx_stream_redis_master_target_t  **tp;
 
     /* kick() (state) posts it: a kick asked for in this worker, at once */
 
@@ -50,6 +74,7 @@ ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle)
         }
 
         ck->target = tp[i];
+        ck->rmmcf = rmmcf;
         tp[i]->checker = ck;
 
         if (ngx_stream_redis_master_build_request(cycle, ck) != NGX_OK) {
@@ -59,7 +84,8 @@ ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle)
         interval = tp[i]->check->interval;
 
         /* the owner refreshes its mark at least this often */
-        ck->stale = 2 * (interval + tp[i]->check->timeout);
+        ck->stale = NGX_STREAM_REDIS_MASTER_STALE_PERIODS
+                    * (interval + tp[i]->check->timeout);
 
         ck->timer.handler = ngx_stream_redis_master_timer_handler;
         ck->timer.data = ck;
@@ -74,10 +100,11 @@ ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle)
          */
 
         if (ngx_stream_redis_master_claimable(tp[i], ck->stale)) {
+            delay = ngx_random()
+                    % ngx_min(interval, NGX_STREAM_REDIS_MASTER_FIRST_PROBE);
+
             ngx_add_timer(&ck->timer,
-                          ngx_stream_redis_master_slot(
-                              ngx_random() % ngx_min(interval, 1000),
-                              interval));
+                          ngx_stream_redis_master_slot(delay, interval));
         }
     }
 
@@ -93,15 +120,12 @@ ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle)
  */
 
 ngx_uint_t
-ngx_stream_redis_master_watch(ngx_cycle_t *cycle)
+ngx_stream_redis_master_watch(ngx_stream_redis_master_main_conf_t *rmmcf)
 {
-    ngx_uint_t                            i, probing;
-    ngx_stream_redis_master_checker_t    *ck;
-    ngx_stream_redis_master_target_t    **tp;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
+    ngx_uint_t                          i, probing;
+    ngx_stream_redis_master_checker_t  *ck;
+    ngx_stream_redis_master_target_t  **tp;
 
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
     tp = rmmcf->targets.elts;
     probing = 0;
 
@@ -148,7 +172,8 @@ ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
     /* the Sentinel commands name the master twice */
 
     p = ngx_stream_redis_master_request(cycle->pool, t->check,
-                                        128 + 2 * t->master_name.len,
+                                        NGX_STREAM_REDIS_MASTER_PROBE_SIZE
+                                        + 2 * t->master_name.len,
                                         &ck->request);
     if (p == NULL) {
         return NGX_ERROR;
@@ -193,14 +218,11 @@ ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
 /* on exit: hiredis's readers are not in a pool, so they are freed here */
 
 void
-ngx_stream_redis_master_close_checkers(ngx_cycle_t *cycle)
+ngx_stream_redis_master_close_checkers(
+    ngx_stream_redis_master_main_conf_t *rmmcf)
 {
-    ngx_uint_t                            i;
-    ngx_stream_redis_master_target_t    **tp;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
-
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
+    ngx_uint_t                          i;
+    ngx_stream_redis_master_target_t  **tp;
 
     if (rmmcf == NULL) {
         return;
@@ -228,18 +250,14 @@ ngx_stream_redis_master_close_checkers(ngx_cycle_t *cycle)
  */
 
 void
-ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle)
+ngx_stream_redis_master_run_kicks(ngx_stream_redis_master_main_conf_t *rmmcf)
 {
-    ngx_uint_t                            i, kicks;
-    ngx_msec_int_t                        elapsed;
-    ngx_stream_redis_master_checker_t    *ck;
-    ngx_stream_redis_master_target_t    **tp;
-    ngx_stream_redis_master_main_conf_t  *rmmcf;
+    ngx_uint_t                          i, kicks;
+    ngx_msec_int_t                      elapsed;
+    ngx_stream_redis_master_checker_t  *ck;
+    ngx_stream_redis_master_target_t  **tp;
 
     static ngx_uint_t  seen;
-
-    rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
-                                               ngx_stream_redis_master_module);
 
     /* nothing to look for while no kick was asked for since the last look */
 
@@ -303,7 +321,7 @@ ngx_stream_redis_master_run_kicks(ngx_cycle_t *cycle)
 static void
 ngx_stream_redis_master_kick_handler(ngx_event_t *ev)
 {
-    ngx_stream_redis_master_run_kicks((ngx_cycle_t *) ngx_cycle);
+    ngx_stream_redis_master_run_kicks(ev->data);
 }
 
 
@@ -317,8 +335,7 @@ ngx_stream_redis_master_timer_handler(ngx_event_t *ev)
     if (ngx_exiting || ngx_terminate) {
         ngx_stream_redis_master_close(ck);
         ngx_stream_redis_master_unsubscribe(ck->target);
-        ngx_stream_redis_master_disown(ngx_stream_cycle_get_module_main_conf(
-                                 ngx_cycle, ngx_stream_redis_master_module));
+        ngx_stream_redis_master_disown(ck->rmmcf);
         return;
     }
 

@@ -167,7 +167,7 @@ ngx_stream_redis_master_write_handler(ngx_event_t *ev)
 static void
 ngx_stream_redis_master_read_handler(ngx_event_t *ev)
 {
-    u_char                              buf[4096];
+    u_char                              buf[NGX_STREAM_REDIS_MASTER_READ];
     ssize_t                             n;
     ngx_connection_t                   *c;
     ngx_stream_redis_master_checker_t  *ck;
@@ -177,8 +177,7 @@ ngx_stream_redis_master_read_handler(ngx_event_t *ev)
 
     if (c->close) {
         ngx_stream_redis_master_close(ck);
-        ngx_stream_redis_master_disown(ngx_stream_cycle_get_module_main_conf(
-                                 ngx_cycle, ngx_stream_redis_master_module));
+        ngx_stream_redis_master_disown(ck->rmmcf);
         return;
     }
 
@@ -450,9 +449,9 @@ static ngx_int_t
 ngx_stream_redis_master_interpret(ngx_stream_redis_master_checker_t *ck,
     void *reply)
 {
-    ngx_int_t  rc;
-    size_t     len;
-    u_char    *reason;
+    u_char     *reason;
+    size_t      len;
+    ngx_int_t   rc;
 
     reason = ck->reason;
     len = NGX_STREAM_REDIS_MASTER_REASON_LEN;
@@ -582,7 +581,7 @@ ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
 static ngx_msec_t
 ngx_stream_redis_master_next_delay(ngx_stream_redis_master_checker_t *ck)
 {
-    ngx_msec_t  interval;
+    ngx_msec_t  interval, early, span;
 
     interval = ck->target->check->interval;
 
@@ -594,7 +593,8 @@ ngx_stream_redis_master_next_delay(ngx_stream_redis_master_checker_t *ck)
     if (ngx_stream_redis_master_lacks_master(ck->target)
         || (ngx_msec_int_t) (ck->fast_until - ngx_current_msec) > 0)
     {
-        interval = ngx_max(interval / 10, NGX_STREAM_REDIS_MASTER_MIN_FAST);
+        interval = ngx_max(interval / NGX_STREAM_REDIS_MASTER_FAST_FACTOR,
+                           NGX_STREAM_REDIS_MASTER_MIN_FAST);
         interval = ngx_min(interval, ck->target->check->interval);
     }
 
@@ -603,8 +603,11 @@ ngx_stream_redis_master_next_delay(ngx_stream_redis_master_checker_t *ck)
      * drift apart while each server is probed once an interval on average.
      */
 
-    return ngx_stream_redis_master_slot(interval - interval / 20
-                                        + ngx_random() % (interval / 10 + 1),
+    early = interval / NGX_STREAM_REDIS_MASTER_JITTER;
+    span = interval / (NGX_STREAM_REDIS_MASTER_JITTER / 2);
+
+    return ngx_stream_redis_master_slot(interval - early
+                                        + ngx_random() % (span + 1),
                                         interval);
 }
 
@@ -624,7 +627,8 @@ ngx_stream_redis_master_slot(ngx_msec_t delay, ngx_msec_t interval)
 {
     ngx_msec_t  slot, due;
 
-    slot = ngx_min(interval / 20, NGX_STREAM_REDIS_MASTER_SLOT);
+    slot = ngx_min(interval / NGX_STREAM_REDIS_MASTER_SLOTS,
+                   NGX_STREAM_REDIS_MASTER_SLOT);
 
     if (slot < 2) {
         return delay;

@@ -21,6 +21,8 @@
 struct ngx_stream_redis_master_checker_s {
     /* first: a TLS link finds its target through its data */
     ngx_stream_redis_master_target_t  *target;
+    /* the configuration it was started with, for its event handlers */
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
     ngx_event_t                        timer;
     ngx_peer_connection_t              pc;
     redisReader                       *reader;
@@ -53,7 +55,6 @@ struct ngx_stream_redis_master_checker_s {
     u_char                             reason[
                                        NGX_STREAM_REDIS_MASTER_REASON_LEN];
 };
-
 
 
 /* resolve.c */

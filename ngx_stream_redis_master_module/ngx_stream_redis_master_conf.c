@@ -63,6 +63,24 @@ static char *ngx_stream_redis_master_read_password(ngx_conf_t *cf,
 #define NGX_STREAM_REDIS_MASTER_UNITLESS_WARN  100000
 
 
+/*
+ * How much of a too long "name=" an error echoes: nginx cuts an error line
+ * at NGX_MAX_CONF_ERRSTR (1024 bytes), which the name may fill.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_ECHO_NAME      64
+
+
+/*
+ * What nginx's "server" sets when "max_fails=" and "fail_timeout=" are
+ * not given (ngx_stream_upstream_server()): a server with other values
+ * was given them.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_MAX_FAILS     1
+#define NGX_STREAM_REDIS_MASTER_FAIL_TIMEOUT  10
+
+
 void *
 ngx_stream_redis_master_create_main_conf(ngx_conf_t *cf)
 {
@@ -493,9 +511,9 @@ static ngx_int_t
 ngx_stream_redis_master_servers_before(ngx_conf_t *cf,
     ngx_stream_upstream_srv_conf_t *uscf, ngx_uint_t balancer)
 {
-    ngx_str_t                      *value;
-    ngx_uint_t                      i;
-    ngx_stream_upstream_server_t   *server;
+    ngx_str_t                     *value;
+    ngx_uint_t                     i;
+    ngx_stream_upstream_server_t  *server;
 
     if (uscf->servers == NULL) {
         return NGX_OK;
@@ -506,7 +524,9 @@ ngx_stream_redis_master_servers_before(ngx_conf_t *cf,
 
     for (i = 0; i < uscf->servers->nelts; i++) {
 
-        if (server[i].max_fails != 1 || server[i].fail_timeout != 10) {
+        if (server[i].max_fails != NGX_STREAM_REDIS_MASTER_MAX_FAILS
+            || server[i].fail_timeout != NGX_STREAM_REDIS_MASTER_FAIL_TIMEOUT)
+        {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"%V\" does not support \"max_fails=\" and "
                                "\"fail_timeout=\" (server \"%V\")",
@@ -748,14 +768,15 @@ ngx_stream_redis_master_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
             sc->name.data = value[i].data + 5;
             sc->name.len = value[i].len - 5;
 
-            /* its first 64 bytes: nginx cuts an error line at 1024 */
+            /* only its first bytes: the name alone may fill a line */
 
             if (sc->name.len > NGX_STREAM_REDIS_MASTER_MAX_MASTER_NAME) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "invalid value \"name=%*s...\" in \"%V\": "
                                    "it must be a name of 1 to %d bytes, not "
-                                   "%uz", (size_t) 64, sc->name.data,
-                                   &cmd->name,
+                                   "%uz",
+                                   (size_t) NGX_STREAM_REDIS_MASTER_ECHO_NAME,
+                                   sc->name.data, &cmd->name,
                                    NGX_STREAM_REDIS_MASTER_MAX_MASTER_NAME,
                                    sc->name.len);
                 return NGX_CONF_ERROR;

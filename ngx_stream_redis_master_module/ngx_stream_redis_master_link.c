@@ -14,6 +14,26 @@
 #include <hiredis/hiredis.h>
 
 
+/*
+ * The RESP framing of "AUTH username password", the most a request adds
+ * before its commands besides the credentials: "*3\r\n" (4 bytes),
+ * "$4\r\nAUTH\r\n" (10) and, around each credential, "$", its length in
+ * at most 20 digits and two "\r\n" (25 each).
+ */
+
+#define NGX_STREAM_REDIS_MASTER_AUTH_FRAMING  64
+
+
+/*
+ * A TLS link's pool: it holds the link's log with its last error line
+ * (ngx_stream_redis_master_link_log_t, under 256 bytes) and nginx's record
+ * of the TLS connection; what does not fit goes to the pool's large
+ * allocations, so this is no limit.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_LINK_POOL     512
+
+
 #if (NGX_STREAM_SSL)
 
 static void ngx_stream_redis_master_tls_capture(ngx_log_t *log,
@@ -33,10 +53,10 @@ static void ngx_stream_redis_master_save_session(ngx_connection_t *c);
  */
 
 typedef struct {
-    ngx_log_t                          log;
+    ngx_log_t                              log;
     ngx_stream_redis_master_check_conf_t  *check;
-    u_char                             error[
-                                       NGX_STREAM_REDIS_MASTER_REASON_LEN];
+    u_char                                 error[
+                                           NGX_STREAM_REDIS_MASTER_REASON_LEN];
 } ngx_stream_redis_master_link_log_t;
 
 #endif
@@ -58,7 +78,8 @@ ngx_stream_redis_master_request(ngx_pool_t *pool,
 
     /* three bulk headers, "AUTH" and the credentials */
 
-    size += 64 + cc->username.len + cc->password.len;
+    size += NGX_STREAM_REDIS_MASTER_AUTH_FRAMING
+            + cc->username.len + cc->password.len;
 
     p = ngx_pnalloc(pool, size);
     if (p == NULL) {
@@ -135,7 +156,8 @@ ngx_stream_redis_master_open_link(ngx_stream_redis_master_target_t *t,
 
         /* a TLS link has a pool, closed with it, that holds its log */
 
-        pool = ngx_create_pool(512, ngx_cycle->log);
+        pool = ngx_create_pool(NGX_STREAM_REDIS_MASTER_LINK_POOL,
+                               ngx_cycle->log);
         if (pool == NULL) {
             return NGX_DECLINED;
         }

@@ -310,11 +310,11 @@ ngx_stream_redis_master_init_process(ngx_cycle_t *cycle)
 
     ngx_stream_redis_master_register(rmmcf, 0);
 
-    if (ngx_stream_redis_master_init_balancer(cycle) != NGX_OK) {
+    if (ngx_stream_redis_master_init_balancer(cycle, rmmcf) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    if (ngx_stream_redis_master_init_checkers(cycle) != NGX_OK) {
+    if (ngx_stream_redis_master_init_checkers(cycle, rmmcf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -330,7 +330,7 @@ ngx_stream_redis_master_exit_process(ngx_cycle_t *cycle)
     rmmcf = ngx_stream_cycle_get_module_main_conf(cycle,
                                                ngx_stream_redis_master_module);
 
-    ngx_stream_redis_master_close_checkers(cycle);
+    ngx_stream_redis_master_close_checkers(rmmcf);
     ngx_stream_redis_master_disown(rmmcf);
     ngx_stream_redis_master_register(rmmcf, 1);
 }

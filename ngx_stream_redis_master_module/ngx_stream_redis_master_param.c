@@ -12,6 +12,23 @@
 #include "ngx_stream_redis_master_conf.h"
 
 
+/*
+ * The longest leading name of a parameter an error echoes: the longest
+ * the directives know, "min_replicas_max_lag", is 20 letters; a longer
+ * word of letters may be a secret written on its own.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_ECHO_PARAM   32
+
+
+/*
+ * What a range adds to its two numbers: " to " and a unit after each
+ * ("ms" at most), 8 bytes, with room to spare.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_RANGE_WORDS  16
+
+
 static u_char *ngx_stream_redis_master_print_msec(u_char *p, off_t ms);
 static u_char *ngx_stream_redis_master_print_num(u_char *p, off_t n);
 static size_t ngx_stream_redis_master_masked(ngx_str_t *value);
@@ -92,7 +109,8 @@ ngx_stream_redis_master_out_of_range(ngx_conf_t *cf, ngx_str_t *value,
     const char *what, off_t low, off_t high,
     u_char *(*print)(u_char *p, off_t v))
 {
-    u_char      range[2 * NGX_OFF_T_LEN + 16], *p;
+    u_char      range[2 * NGX_OFF_T_LEN + NGX_STREAM_REDIS_MASTER_RANGE_WORDS];
+    u_char     *p;
     ngx_str_t  *args;
 
     args = cf->args->elts;
@@ -172,7 +190,10 @@ ngx_stream_redis_master_masked(ngx_str_t *value)
     u_char  c;
     size_t  len;
 
-    for (len = 0; len < value->len && len < 32; len++) {
+    for (len = 0;
+         len < value->len && len < NGX_STREAM_REDIS_MASTER_ECHO_PARAM;
+         len++)
+    {
         c = (u_char) (value->data[len] | 0x20);
 
         if ((c < 'a' || c > 'z') && value->data[len] != '_') {

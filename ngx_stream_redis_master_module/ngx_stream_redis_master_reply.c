@@ -14,6 +14,33 @@
 #include <hiredis/hiredis.h>
 
 
+/*
+ * The longest word taken for the code of an AUTH error: Redis's codes are
+ * one upper-case word of up to 10 letters ("MASTERDOWN", "NOREPLICAS");
+ * a longer word is no code, and is not shown.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_ERROR_CODE  16
+
+
+/*
+ * The most of a Redis error's text a reason keeps: after the command it
+ * answers ("SENTINEL master: " is the longest, 17 bytes), it still fits
+ * NGX_STREAM_REDIS_MASTER_REASON_LEN.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_ERROR_TEXT  100
+
+
+/*
+ * The shortest run of a reply's bytes, also found in the credentials,
+ * that is masked: a shorter one is common in any text ("ERR "), and a
+ * longer one would leave more of a secret to be read in pieces.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_MASK_RUN    4
+
+
 typedef enum {
     NGX_STREAM_REDIS_MASTER_F_ROLE = 0,
     NGX_STREAM_REDIS_MASTER_F_LINK,
@@ -240,7 +267,7 @@ ngx_stream_redis_master_reply_auth(void *reply, u_char *reason, size_t len)
         }
     }
 
-    for (n = 0; n < r->len && n < 16; n++) {
+    for (n = 0; n < r->len && n < NGX_STREAM_REDIS_MASTER_ERROR_CODE; n++) {
         if (r->str[n] < 'A' || r->str[n] > 'Z') {
             break;
         }
@@ -849,6 +876,7 @@ ngx_stream_redis_master_reply_error(redisReply *r, const char *what,
     u_char *reason, size_t len)
 {
     u_char  *p, *last;
+    size_t   size;
 
     last = reason + len;
 
@@ -861,8 +889,9 @@ ngx_stream_redis_master_reply_error(redisReply *r, const char *what,
 
     p = ngx_slprintf(reason, last, "%s: ", what);
 
-    ngx_stream_redis_master_copy_text(p, ngx_min(last - p, 100),
-                                      (u_char *) r->str, r->len);
+    size = ngx_min(last - p, NGX_STREAM_REDIS_MASTER_ERROR_TEXT);
+
+    ngx_stream_redis_master_copy_text(p, size, (u_char *) r->str, r->len);
 
     return NGX_ERROR;
 }
@@ -951,7 +980,7 @@ ngx_stream_redis_master_redact(u_char *text, size_t len,
                                                          &cc->password),
                       ngx_stream_redis_master_common_run(text + i, len - i,
                                                          &cc->username));
-        if (run >= 4) {
+        if (run >= NGX_STREAM_REDIS_MASTER_MASK_RUN) {
             masked = ngx_max(masked, i + run);
         }
 

@@ -45,7 +45,7 @@ ngx_stream_redis_master_init_sweep(ngx_cycle_t *cycle)
 
     rmmcf->started = ngx_current_msec;
     rmmcf->watched = ngx_current_msec;
-    rmmcf->probing = ngx_stream_redis_master_watch(cycle);
+    rmmcf->probing = ngx_stream_redis_master_watch(rmmcf);
 
     rmmcf->sweep.handler = ngx_stream_redis_master_sweep_handler;
     rmmcf->sweep.data = rmmcf;
@@ -79,16 +79,15 @@ ngx_stream_redis_master_sweep_handler(ngx_event_t *ev)
     rmmcf = ev->data;
     watched = 0;
 
-    ngx_stream_redis_master_run_kicks((ngx_cycle_t *) ngx_cycle);
-    ngx_stream_redis_master_reroute((ngx_cycle_t *) ngx_cycle);
+    ngx_stream_redis_master_run_kicks(rmmcf);
+    ngx_stream_redis_master_reroute(rmmcf, ev->log);
 
     if ((ngx_msec_int_t) (ngx_current_msec - rmmcf->watched)
         >= (ngx_msec_int_t) rmmcf->watch
         || ngx_stream_redis_master_taking_over(rmmcf))
     {
         rmmcf->watched = ngx_current_msec;
-        rmmcf->probing = ngx_stream_redis_master_watch((ngx_cycle_t *)
-                                                       ngx_cycle);
+        rmmcf->probing = ngx_stream_redis_master_watch(rmmcf);
         watched = 1;
     }
 
@@ -124,7 +123,7 @@ ngx_stream_redis_master_next_sweep(ngx_stream_redis_master_main_conf_t *rmmcf)
 {
     if (rmmcf->probing
         || ngx_stream_redis_master_taking_over(rmmcf)
-        || ngx_stream_redis_master_tracking((ngx_cycle_t *) ngx_cycle))
+        || ngx_stream_redis_master_tracking(rmmcf))
     {
         return ngx_stream_redis_master_slot(NGX_STREAM_REDIS_MASTER_SWEEP,
                                             NGX_STREAM_REDIS_MASTER_WATCH);

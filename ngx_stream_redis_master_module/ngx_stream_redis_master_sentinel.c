@@ -35,6 +35,19 @@
 #define NGX_STREAM_REDIS_MASTER_EVENT_BYTES    (64 * 1024)
 #define NGX_STREAM_REDIS_MASTER_EVENT_WINDOW   100
 
+/*
+ * The SUBSCRIBE to the failover events takes 137 bytes with its RESP
+ * framing; the rest is room for a channel or two more.
+ */
+#define NGX_STREAM_REDIS_MASTER_SUBSCRIBE_SIZE  256
+
+/*
+ * The words a dropped subscription's line puts around a reason of up to
+ * NGX_STREAM_REDIS_MASTER_REASON_LEN: "broke the protocol, dropping the
+ * event subscription: " is the longest, 53 bytes.
+ */
+#define NGX_STREAM_REDIS_MASTER_DROP_WORDS      64
+
 
 struct ngx_stream_redis_master_subscriber_s {
     /* first: a TLS link finds its target through its data */
@@ -147,7 +160,7 @@ ngx_stream_redis_master_subscribe(ngx_stream_redis_master_target_t *t)
 
     if (sub->was_dropped
         && ngx_current_msec - sub->dropped
-           < t->check->interval - t->check->interval / 10)
+           < NGX_STREAM_REDIS_MASTER_ONCE(t->check->interval))
     {
         return;
     }
@@ -217,7 +230,8 @@ ngx_stream_redis_master_subscriber_request(
     ngx_str_t   args[6];
 
     p = ngx_stream_redis_master_request(ngx_cycle->pool, sub->target->check,
-                                        256, &sub->request);
+                                        NGX_STREAM_REDIS_MASTER_SUBSCRIBE_SIZE,
+                                        &sub->request);
     if (p == NULL) {
         return NGX_ERROR;
     }
@@ -290,7 +304,8 @@ ngx_stream_redis_master_subscriber_write(ngx_event_t *ev)
 static void
 ngx_stream_redis_master_subscriber_read(ngx_event_t *ev)
 {
-    u_char                                 buf[4096], *error;
+    u_char                                 buf[NGX_STREAM_REDIS_MASTER_READ];
+    u_char                                *error;
     ssize_t                                n;
     ngx_int_t                              rc;
     const char                            *anonymous;
@@ -497,6 +512,7 @@ ngx_stream_redis_master_subscriber_take(
 {
     void         *reply;
     ngx_int_t     rc;
+    const char   *oom;
     redisReader  *reader;
 
     reader = sub->reader;
@@ -511,13 +527,13 @@ ngx_stream_redis_master_subscriber_take(
         }
 
         if (redisReaderGetReply(reader, &reply) != REDIS_OK) {
+            oom = (reader->err == REDIS_ERR_OOM)
+                  ? " (reply over the size limits)" : "";
+
             ngx_stream_redis_master_subscriber_drop(sub, "broke the protocol, "
-                                              "dropping the event "
-                                              "subscription: %s%s",
-                                              reader->errstr,
-                                              reader->err == REDIS_ERR_OOM
-                                              ? " (reply over the size limits)"
-                                              : "");
+                                                    "dropping the event "
+                                                    "subscription: %s%s",
+                                                    reader->errstr, oom);
             rc = NGX_ERROR;
             break;
         }
@@ -765,7 +781,8 @@ ngx_stream_redis_master_subscriber_drop(
     ngx_stream_redis_master_subscriber_t *sub, const char *fmt, ...)
 {
     u_char   *p, *last;
-    u_char    reason[NGX_STREAM_REDIS_MASTER_REASON_LEN + 64];
+    u_char    reason[NGX_STREAM_REDIS_MASTER_REASON_LEN
+                     + NGX_STREAM_REDIS_MASTER_DROP_WORDS];
     va_list   args;
 
     if (ngx_stream_redis_master_subscriber_may_log(sub)) {
@@ -807,7 +824,8 @@ ngx_stream_redis_master_subscriber_may_log(
     interval = sub->target->check->interval;
 
     if (sub->lines == 0
-        || ngx_current_msec - sub->logged >= interval - interval / 10)
+        || ngx_current_msec - sub->logged
+           >= NGX_STREAM_REDIS_MASTER_ONCE(interval))
     {
         sub->logged = ngx_current_msec;
         sub->lines = 0;

@@ -14,6 +14,21 @@
 #include "ngx_stream_redis_master_state.h"
 
 
+/* the most a node's latency keeps: its field is 30 bits (12 days of ms) */
+
+#define NGX_STREAM_REDIS_MASTER_MAX_LATENCY    0x3fffffff
+
+
+/*
+ * How many check periods (an interval and a timeout) a node's last probe
+ * counts for: a worker takes a target over once its owner has been silent
+ * for NGX_STREAM_REDIS_MASTER_STALE_PERIODS (check.c), so a node keeps
+ * counting until the new owner's first probe.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_FRESH_PERIODS  3
+
+
 static ngx_stream_redis_master_node_t *ngx_stream_redis_master_node(
     ngx_stream_redis_master_main_conf_t *rmmcf, ngx_str_t *key);
 static ngx_stream_redis_master_route_t *ngx_stream_redis_master_route(
@@ -919,11 +934,12 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     node->owner_seen = ngx_current_msec;
     node->probes++;
     node->kick_probed = kick;
-    node->latency = ngx_min(latency, 0x3fffffff);
+    node->latency = ngx_min(latency, NGX_STREAM_REDIS_MASTER_MAX_LATENCY);
     old_role = node->info.role;
 
     /* what nobody refreshes for this long stops counting */
-    node->fresh = 3 * (t->check->interval + t->check->timeout);
+    node->fresh = NGX_STREAM_REDIS_MASTER_FRESH_PERIODS
+                  * (t->check->interval + t->check->timeout);
 
     if (info) {
         named = (info->role == NGX_STREAM_REDIS_MASTER_ROLE_SENTINEL
@@ -1071,7 +1087,7 @@ ngx_stream_redis_master_repeated(ngx_stream_redis_master_target_t *t,
            && node->reason_len == len
            && ngx_memcmp(node->reason, reason, len) == 0
            && (ngx_msec_int_t) (ngx_current_msec - node->failure_logged)
-              < (ngx_msec_int_t) (interval - interval / 10);
+              < (ngx_msec_int_t) NGX_STREAM_REDIS_MASTER_ONCE(interval);
 }
 
 

@@ -79,7 +79,6 @@ static ngx_str_t  ngx_stream_redis_master_status_types[] = {
 };
 
 
-
 static char *
 ngx_stream_redis_master_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
@@ -100,9 +99,9 @@ ngx_stream_redis_master_status_handler(ngx_http_request_t *r)
     ngx_uint_t                              i, n;
     ngx_chain_t                            *cl;
     ngx_table_elt_t                        *h;
-    ngx_stream_redis_master_status_out_t    o;
     ngx_stream_redis_master_srv_conf_t    **rmcfp;
     ngx_stream_redis_master_main_conf_t    *rmmcf;
+    ngx_stream_redis_master_status_out_t    o;
     ngx_stream_redis_master_status_view_t  *views;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {

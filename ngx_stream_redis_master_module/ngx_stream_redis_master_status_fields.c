@@ -376,6 +376,7 @@ ngx_stream_redis_master_status_counter_t
     { NULL, NULL, NULL, NULL }
 };
 
+
 /*
  * The getters of the fields: "i" is the server's or the Sentinel's index,
  * "s" its node in the view (NULL for an upstream's field).

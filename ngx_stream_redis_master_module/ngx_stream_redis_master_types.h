@@ -583,11 +583,6 @@ typedef struct {
 struct redisReader;
 
 
-/* steps that a lower layer triggers in a higher one, set at start-up */
-typedef void (*ngx_stream_redis_master_target_pt)(
-    ngx_stream_redis_master_target_t *t);
-
-
 extern ngx_module_t  ngx_stream_redis_master_module;
 
 

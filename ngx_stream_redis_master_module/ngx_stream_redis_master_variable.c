@@ -22,6 +22,11 @@ static ngx_int_t ngx_stream_redis_master_variable(ngx_stream_session_t *s,
 #define NGX_STREAM_REDIS_MASTER_VAR_DECISION   3
 
 
+/* $redis_master_wait_time: seconds and milliseconds, "%T.%03M" */
+#define NGX_STREAM_REDIS_MASTER_WAIT_TIME_LEN                                 \
+    (NGX_TIME_T_LEN + sizeof(".000") - 1)
+
+
 static ngx_stream_variable_t  ngx_stream_redis_master_vars[] = {
 
     { ngx_string("redis_master_role"), NULL,
@@ -85,8 +90,8 @@ ngx_stream_redis_master_variable(ngx_stream_session_t *s,
     ngx_stream_variable_value_t *v, uintptr_t data)
 {
     u_char                               *p;
-    const char                           *role;
     ngx_str_t                            *name;
+    const char                           *role;
     ngx_stream_redis_master_target_t    **tp;
     ngx_stream_redis_master_peer_data_t  *pd;
 
@@ -123,7 +128,8 @@ ngx_stream_redis_master_variable(ngx_stream_session_t *s,
         break;
 
     case NGX_STREAM_REDIS_MASTER_VAR_WAIT_TIME:
-        p = ngx_pnalloc(s->connection->pool, NGX_TIME_T_LEN + 4);
+        p = ngx_pnalloc(s->connection->pool,
+                        NGX_STREAM_REDIS_MASTER_WAIT_TIME_LEN);
         if (p == NULL) {
             return NGX_ERROR;
         }

@@ -3,8 +3,8 @@
  * Copyright (C) The ngx_stream_redis_master_module authors
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
- * Layer 1, wire: requests, the kept-open link to a target, and what a
- * parsed reply means.
+ * Layer 1, wire: requests, the kept-open link to a target, the pace of the
+ * probes over it, and what a parsed reply means.
  */
 
 
@@ -22,6 +22,36 @@
  * connection there.
  */
 #define NGX_STREAM_REDIS_MASTER_STALL             1
+
+
+/*
+ * What one read from a link takes: the reader keeps what a reply spans
+ * across reads, so this bounds only a read, not a reply (a page, as
+ * nginx's own reads of a peer take).
+ */
+#define NGX_STREAM_REDIS_MASTER_READ              4096
+
+
+/*
+ * The pace of the probes over a link, as fractions of redis_check's
+ * interval.  A probe comes up to interval / JITTER early or late, so that
+ * probes of many servers drift apart while each server is probed once an
+ * interval on average; the timers share a grid of SLOTS slots an interval,
+ * so a worker probing many servers wakes up that often, not once per
+ * server; while no master is known, probes come FAST_FACTOR times as
+ * often.
+ */
+#define NGX_STREAM_REDIS_MASTER_JITTER            20
+#define NGX_STREAM_REDIS_MASTER_SLOTS             20
+#define NGX_STREAM_REDIS_MASTER_FAST_FACTOR       10
+
+/*
+ * The least time between two things done once an interval (a log line, a
+ * reconnection): a tenth less than the interval, since the probes that
+ * pace them come up to a twentieth early (JITTER).
+ */
+#define NGX_STREAM_REDIS_MASTER_ONCE(interval)                                \
+    ((interval) - (interval) / 10)
 
 
 u_char *ngx_stream_redis_master_request(ngx_pool_t *pool,

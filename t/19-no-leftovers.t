@@ -20,7 +20,7 @@ use POSIX ();
 use Test::More;
 
 my $root = abs_path('.');
-my $port = $ENV{TEST_NGINX_PORT} || 1984;
+my $port = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
 
 # the child suite: one block that reports its pids and then waits to be
 # killed (a test that never ends by itself)

@@ -42,43 +42,53 @@ ngx_log_error_core(ngx_uint_t level, ngx_log_t *log, ngx_err_t err,
 
 #define T_UNUSED(f)  { fprintf(stderr, "%s called\n", f); abort(); }
 
+
 ngx_connection_t *
 ngx_get_connection(ngx_socket_t s, ngx_log_t *log)
     T_UNUSED("ngx_get_connection")
+
 
 void
 ngx_close_connection(ngx_connection_t *c)
     T_UNUSED("ngx_close_connection")
 
+
 ngx_int_t
 ngx_handle_read_event(ngx_event_t *rev, ngx_uint_t flags)
     T_UNUSED("ngx_handle_read_event")
+
 
 in_port_t
 ngx_inet_get_port(struct sockaddr *sa)
     T_UNUSED("ngx_inet_get_port")
 
+
 int
 ngx_nonblocking(ngx_socket_t s)
     T_UNUSED("ngx_nonblocking")
 
+
 void
 ngx_stream_finalize_session(ngx_stream_session_t *s, ngx_uint_t rc)
     T_UNUSED("ngx_stream_finalize_session")
+
 
 void
 ngx_stream_redis_master_count(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t counter, ngx_uint_t n)
     T_UNUSED("ngx_stream_redis_master_count")
 
+
 ngx_int_t
 ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t master)
     T_UNUSED("ngx_stream_redis_master_use_peer")
 
+
 void
 ngx_stream_redis_master_post_tracked(ngx_stream_redis_master_main_conf_t *rmmcf)
     T_UNUSED("ngx_stream_redis_master_post_tracked")
+
 
 char *
 ngx_conf_set_flag_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -212,14 +222,14 @@ t_reset(int fd)
 int
 main(void)
 {
-    int                                   fd[2];
-    void                                 *srv_conf[1];
-    ngx_log_t                             log;
-    ngx_event_t                           rev;
-    t_proxy_conf_t                        pscf;
-    ngx_connection_t                      c;
-    ngx_stream_session_t                  s;
-    ngx_stream_redis_master_peer_data_t   pd;
+    int                                  fd[2];
+    void                                *srv_conf[1];
+    ngx_log_t                            log;
+    ngx_event_t                          rev;
+    t_proxy_conf_t                       pscf;
+    ngx_connection_t                     c;
+    ngx_stream_session_t                 s;
+    ngx_stream_redis_master_peer_data_t  pd;
 
     memset(&log, 0, sizeof(log));
     memset(&c, 0, sizeof(c));
