@@ -468,8 +468,9 @@ static void
 ngx_stream_redis_master_reroute_upstream(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log)
 {
-    size_t      size;
-    ngx_uint_t  master;
+    size_t            size;
+    ngx_uint_t        master, refreshes;
+    const uintptr_t  *eligible;
 
     if (rmcf->cache == NULL) {
         return;
@@ -488,17 +489,19 @@ ngx_stream_redis_master_reroute_upstream(
 
     /* the map is compared only when a refresh may have changed it */
 
-    if (rmcf->rerouted == rmcf->cache->refreshes) {
+    eligible = ngx_stream_redis_master_eligible(rmcf, &refreshes);
+
+    if (rmcf->rerouted == refreshes) {
         return;
     }
 
-    rmcf->rerouted = rmcf->cache->refreshes;
+    rmcf->rerouted = refreshes;
 
-    if (ngx_memcmp(rmcf->eligible, rmcf->cache->eligible, size) == 0) {
+    if (ngx_memcmp(rmcf->eligible, eligible, size) == 0) {
         return;
     }
 
-    ngx_memcpy(rmcf->eligible, rmcf->cache->eligible, size);
+    ngx_memcpy(rmcf->eligible, eligible, size);
 
     ngx_stream_redis_master_close_sessions(rmcf, log);
 }

@@ -16,6 +16,26 @@
 #include "ngx_stream_redis_master_decision.h"
 
 
+/*
+ * A worker's decision for one upstream (decision.c alone writes it): the
+ * view it was made or adopted with, the master, the servers the upstream
+ * may use, the route's versions it was made at, the generation of the
+ * published decision it matches, and when; "refreshes" counts the
+ * refreshes that may have changed the map, so that a reader sees in one
+ * word whether it is the one it last read.
+ */
+struct ngx_stream_redis_master_cache_s {
+    ngx_stream_redis_master_view_t     view;
+    uintptr_t                         *eligible;
+    ngx_uint_t                         master;
+    ngx_uint_t                         version;
+    ngx_uint_t                         generation;
+    ngx_uint_t                         refreshes;
+    ngx_msec_t                         decided;
+    unsigned                           fresh:1;
+};
+
+
 static ngx_uint_t ngx_stream_redis_master_adopted(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t version,
     ngx_log_t *log);
@@ -25,13 +45,16 @@ static void ngx_stream_redis_master_announce_decision(
 static void ngx_stream_redis_master_log_choice(
     ngx_stream_redis_master_view_t *v,
     ngx_stream_redis_master_decision_t *d, ngx_log_t *log);
+static void ngx_stream_redis_master_judged(ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_node_t *previous,
+    ngx_stream_redis_master_decision_t *d, uintptr_t *map,
+    ngx_uint_t remember);
 static void ngx_stream_redis_master_remember(
-    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t master);
+    ngx_stream_redis_master_view_t *v, ngx_uint_t master);
 static ngx_uint_t ngx_stream_redis_master_add_offset(
     ngx_stream_redis_master_view_t *v, ngx_uint_t master,
     ngx_stream_redis_master_history_t *h);
-static ngx_uint_t ngx_stream_redis_master_forgettable(
-    ngx_stream_redis_master_view_t *v, ngx_stream_redis_master_history_t *h);
+static void ngx_stream_redis_master_age(ngx_stream_redis_master_view_t *v);
 static uintptr_t *ngx_stream_redis_master_down_map(ngx_pool_t *pool,
     ngx_stream_redis_master_srv_conf_t *rmcf);
 static ngx_uint_t ngx_stream_redis_master_stands(
@@ -75,10 +98,27 @@ ngx_stream_redis_master_init_decision(ngx_pool_t *pool,
 
     rmcf->cache = c;
 
-    /* hold.c reads the snapshot */
-    rmcf->snapshot = c->view.nodes;
-
     return NGX_OK;
+}
+
+
+/*
+ * The nodes a view copied, as the policy counts a node that no worker
+ * refreshed lately (ngx_stream_redis_master_forget_stale())
+ */
+
+static void
+ngx_stream_redis_master_age(ngx_stream_redis_master_view_t *v)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < v->conf->targets.nelts; i++) {
+        ngx_stream_redis_master_forget_stale(&v->nodes[i], v->now);
+    }
+
+    for (i = 0; i < v->conf->sentinels.nelts; i++) {
+        ngx_stream_redis_master_forget_stale(&v->sentinels[i], v->now);
+    }
 }
 
 
@@ -178,14 +218,11 @@ ngx_stream_redis_master_refresh(ngx_stream_redis_master_srv_conf_t *rmcf,
     c->view.now = c->decided;
 
     ngx_stream_redis_master_snapshot(rmcf, c->view.nodes, c->view.sentinels);
-    ngx_stream_redis_master_decide(&c->view, rmcf->route->master, &d);
+    ngx_stream_redis_master_age(&c->view);
+    ngx_stream_redis_master_judged(&c->view,
+                             ngx_stream_redis_master_announced_master(rmcf),
+                             &d, c->eligible, 1);
     ngx_stream_redis_master_announce_decision(rmcf, &d, log);
-
-    if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA) {
-        ngx_stream_redis_master_remember(rmcf, d.master);
-    }
-
-    ngx_stream_redis_master_usable(&c->view, d.master, c->eligible);
 
     c->master = d.master;
 
@@ -241,6 +278,8 @@ ngx_stream_redis_master_adopted(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     if (rmcf->nheld && c->master != NGX_STREAM_REDIS_MASTER_NONE) {
         ngx_stream_redis_master_read_node(rmcf, c->master, c->view.nodes);
+        ngx_stream_redis_master_forget_stale(&c->view.nodes[c->master],
+                                             ngx_current_msec);
     }
 
     return 1;
@@ -254,6 +293,45 @@ ngx_stream_redis_master_may_use(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t i)
 {
     return ngx_stream_redis_master_bit(rmcf->cache->eligible, i) != 0;
+}
+
+
+/* the worker's decision's master: a server index, or none */
+
+ngx_uint_t
+ngx_stream_redis_master_cached_master(ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    return rmcf->cache->master;
+}
+
+
+/*
+ * The servers the worker's decision lets the upstream use, a map, and the
+ * refreshes that may have changed it: a reader that keeps a copy compares
+ * the map again only when that count moved.
+ */
+
+const uintptr_t *
+ngx_stream_redis_master_eligible(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t *refreshes)
+{
+    *refreshes = rmcf->cache->refreshes;
+
+    return rmcf->cache->eligible;
+}
+
+
+/*
+ * The node of server "i" in the worker's view: as the last decision
+ * was made with it, or as it was copied when one was adopted
+ * (ngx_stream_redis_master_adopted()), for a held connection.
+ */
+
+ngx_stream_redis_master_node_t *
+ngx_stream_redis_master_node_of(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    return &rmcf->cache->view.nodes[i];
 }
 
 
@@ -343,6 +421,8 @@ ngx_stream_redis_master_stands(ngx_stream_redis_master_srv_conf_t *rmcf,
     v.now = ngx_current_msec;
 
     ngx_stream_redis_master_glance(rmcf, i, master, v.nodes, &v.history);
+    ngx_stream_redis_master_forget_stale(&v.nodes[i], v.now);
+    ngx_stream_redis_master_forget_stale(&v.nodes[master], v.now);
 
     v.history.master = (v.history.node == tp[master]->node)
                        ? master : NGX_STREAM_REDIS_MASTER_NONE;
@@ -384,6 +464,8 @@ ngx_stream_redis_master_take_view(ngx_pool_t *pool,
     ngx_stream_redis_master_read_status(rmcf, v->nodes, v->sentinels, route);
 
     v->now = ngx_current_msec;
+
+    ngx_stream_redis_master_age(v);
     v->history.node = route->history_node;
     v->history.master = NGX_STREAM_REDIS_MASTER_NONE;
     v->history.n = 0;
@@ -416,32 +498,32 @@ ngx_stream_redis_master_judge(ngx_stream_redis_master_view_t *v,
     ngx_stream_redis_master_node_t *previous,
     ngx_stream_redis_master_decision_t *d, uintptr_t *map)
 {
-    ngx_stream_redis_master_decide(v, previous, d);
-    ngx_stream_redis_master_usable(v, d->master, map);
+    ngx_stream_redis_master_judged(v, previous, d, map, 0);
 }
 
 
 /*
- * Why a view's decision does not let the upstream use server "i" the way
- * its role asks (a reason code, see policy.h): for a write pool why it
- * does not take writes, for a read pool why it does not serve reads.
+ * The one judging of a view, the balancer's (refresh()) and the readers'
+ * (judge()): the decision, then the servers it lets the upstream use.
+ * refresh() alone also remembers the master's offset in the route's
+ * history ("remember"), which a read pool's replicas are judged by.
  */
 
-ngx_uint_t
-ngx_stream_redis_master_explain(ngx_stream_redis_master_view_t *v,
-    ngx_uint_t master, ngx_uint_t i)
+static void
+ngx_stream_redis_master_judged(ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_node_t *previous,
+    ngx_stream_redis_master_decision_t *d, uintptr_t *map,
+    ngx_uint_t remember)
 {
-    if (i == master && master != NGX_STREAM_REDIS_MASTER_NONE) {
-        return NGX_STREAM_REDIS_MASTER_WHY_OK;
-    }
+    ngx_stream_redis_master_decide(v, previous, d);
 
-    if (v->conf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER
-        || ngx_stream_redis_master_is_master(&v->nodes[i]))
+    if (remember
+        && v->conf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_REPLICA)
     {
-        return ngx_stream_redis_master_why_not(v, i);
+        ngx_stream_redis_master_remember(v, d->master);
     }
 
-    return ngx_stream_redis_master_why_unqualified(v, i, master);
+    ngx_stream_redis_master_usable(v, d->master, map);
 }
 
 
@@ -470,7 +552,7 @@ ngx_stream_redis_master_announce_decision(
 
         /* the master known before is gone: say so, and probe faster */
 
-        if (rmcf->route->master
+        if (ngx_stream_redis_master_announced_master(rmcf)
             && ngx_stream_redis_master_announce(rmcf, NULL, 0, d->rule))
         {
             ngx_log_error(NGX_LOG_WARN, log, 0,
@@ -502,7 +584,6 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_view_t *v,
     u_char                              *p, *last;
     u_char                               list[512];
     ngx_uint_t                           i, why;
-    const char                          *how;
     ngx_stream_redis_master_target_t   **tp;
     ngx_stream_redis_master_srv_conf_t  *rmcf;
 
@@ -510,12 +591,6 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_view_t *v,
     tp = rmcf->targets.elts;
 
     if (d->claimants > 1) {
-        how = (d->rule == NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS)
-              ? "the one most replicas follow"
-              : (d->rule == NGX_STREAM_REDIS_MASTER_RULE_ORDER)
-              ? "by configuration order, lineage being a tie"
-              : "none: lineage is a tie and split_brain=refuse";
-
         p = list;
         last = list + sizeof(list);
 
@@ -528,8 +603,11 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_view_t *v,
 
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "redis master: %ui servers claim master in upstream "
-                      "%V (%*s), chose %s", d->claimants, rmcf->name,
-                      p - list, list, how);
+                      "%V (%*s), chose %s%s", d->claimants, rmcf->name,
+                      p - list, list,
+                      d->master == NGX_STREAM_REDIS_MASTER_NONE
+                      ? "none: " : "",
+                      ngx_stream_redis_master_rule_text(d->rule));
     }
 
     /* why servers that say master do not take writes */
@@ -565,13 +643,14 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_view_t *v,
         return;
     }
 
+    why = ngx_stream_redis_master_why_master(v, d);
+
     ngx_log_error(NGX_LOG_WARN, log, 0,
-                  "redis master: upstream %V master is %V%s",
+                  "redis master: upstream %V master is %V%s%s",
                   rmcf->name, &tp[d->master]->name,
-                  ngx_stream_redis_master_agreed(v, d->master)
-                  == NGX_STREAM_REDIS_MASTER_QUORUM_PROMOTED
-                  ? ", promoted from a master that a majority of the "
-                    "Sentinels sees down" : "");
+                  why == NGX_STREAM_REDIS_MASTER_CHOSE_PROMOTED ? ", " : "",
+                  why == NGX_STREAM_REDIS_MASTER_CHOSE_PROMOTED
+                  ? ngx_stream_redis_master_rule_text(why) : "");
 }
 
 
@@ -587,13 +666,13 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_view_t *v,
  */
 
 static void
-ngx_stream_redis_master_remember(ngx_stream_redis_master_srv_conf_t *rmcf,
+ngx_stream_redis_master_remember(ngx_stream_redis_master_view_t *v,
     ngx_uint_t master)
 {
-    ngx_stream_redis_master_view_t     *v;
-    ngx_stream_redis_master_history_t   was, now;
+    ngx_stream_redis_master_history_t    was, now;
+    ngx_stream_redis_master_srv_conf_t  *rmcf;
 
-    v = &rmcf->cache->view;
+    rmcf = v->conf;
 
     if (master == NGX_STREAM_REDIS_MASTER_NONE) {
 
@@ -668,47 +747,4 @@ ngx_stream_redis_master_add_offset(ngx_stream_redis_master_view_t *v,
     h->n = n + 1;
 
     return 1;
-}
-
-
-/*
- * Which offset a full history can do without.  Whether a replica is within
- * max_lag needs one offset found longer ago than max_lag (and a probe's
- * delay), and every one since: the oldest goes while the next is that old
- * too.  Otherwise, as when the master's offset moved at more probes than
- * the history holds within max_lag, the one whose neighbours are closest
- * in time goes, so that the steps stay as even as they can.
- */
-
-static ngx_uint_t
-ngx_stream_redis_master_forgettable(ngx_stream_redis_master_view_t *v,
-    ngx_stream_redis_master_history_t *h)
-{
-    ngx_msec_t                       gap, best, window;
-    ngx_uint_t                       k, n, forget;
-    ngx_stream_redis_master_seen_t  *s;
-
-    s = h->seen;
-    n = h->n;
-
-    window = v->conf->max_lag + 2 * v->conf->check.interval
-             + NGX_STREAM_REDIS_MASTER_PROBE_SLACK;
-
-    if ((ngx_msec_int_t) (v->now - s[1].seen) > (ngx_msec_int_t) window) {
-        return 0;
-    }
-
-    forget = 1;
-    best = (ngx_msec_t) -1;
-
-    for (k = 1; k < n - 1; k++) {
-        gap = s[k + 1].seen - s[k - 1].seen;
-
-        if (gap < best) {
-            best = gap;
-            forget = k;
-        }
-    }
-
-    return forget;
 }

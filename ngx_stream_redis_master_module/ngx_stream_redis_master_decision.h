@@ -24,6 +24,12 @@ ngx_uint_t ngx_stream_redis_master_refresh(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
 ngx_uint_t ngx_stream_redis_master_may_use(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
+ngx_uint_t ngx_stream_redis_master_cached_master(
+    ngx_stream_redis_master_srv_conf_t *rmcf);
+const uintptr_t *ngx_stream_redis_master_eligible(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t *refreshes);
+ngx_stream_redis_master_node_t *ngx_stream_redis_master_node_of(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
 void ngx_stream_redis_master_noted(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_node_t *before,
     ngx_stream_redis_master_node_t *after);
@@ -34,8 +40,6 @@ ngx_int_t ngx_stream_redis_master_take_view(ngx_pool_t *pool,
 void ngx_stream_redis_master_judge(ngx_stream_redis_master_view_t *v,
     ngx_stream_redis_master_node_t *previous,
     ngx_stream_redis_master_decision_t *d, uintptr_t *map);
-ngx_uint_t ngx_stream_redis_master_explain(ngx_stream_redis_master_view_t *v,
-    ngx_uint_t master, ngx_uint_t i);
 
 
 #endif /* _NGX_STREAM_REDIS_MASTER_DECISION_H_INCLUDED_ */

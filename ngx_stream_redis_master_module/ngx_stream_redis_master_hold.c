@@ -26,6 +26,7 @@
 
 
 #include "ngx_stream_redis_master_state.h"
+#include "ngx_stream_redis_master_decision.h"
 #include "ngx_stream_redis_master_hold.h"
 
 
@@ -288,8 +289,8 @@ ngx_stream_redis_master_release(ngx_stream_redis_master_srv_conf_t *rmcf,
  * A held connection may go to "master" unless its connect to that very
  * server failed and no probe started since has succeeded (the snapshot is
  * the one that chose "master" or, in a worker that adopted the decision,
- * one taken as it did).  Kick counters order them, not clocks: a probe
- * answered just before the crash may be recorded after the failure.
+ * one taken as it did), as the policy judges it
+ * (ngx_stream_redis_master_answered_since()).
  */
 
 static ngx_uint_t
@@ -302,10 +303,9 @@ ngx_stream_redis_master_may_connect(ngx_stream_redis_master_peer_data_t *pd,
         return 1;
     }
 
-    node = &pd->conf->snapshot[master];
+    node = ngx_stream_redis_master_node_of(pd->conf, master);
 
-    return node->failures == 0
-           && (ngx_int_t) (node->kick_probed - pd->kick) >= 0;
+    return ngx_stream_redis_master_answered_since(node, pd->kick);
 }
 
 

@@ -9,6 +9,7 @@
  */
 
 
+#include "ngx_stream_redis_master_decision.h"
 #include "ngx_stream_redis_master_peer.h"
 
 
@@ -53,7 +54,7 @@ ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
     pd->index = index;
 
     /* the balancer sends a session to the master or to a replica */
-    pd->role = (index == pd->conf->cache->master)
+    pd->role = (index == ngx_stream_redis_master_cached_master(pd->conf))
                ? NGX_STREAM_REDIS_MASTER_ROLE_MASTER
                : NGX_STREAM_REDIS_MASTER_ROLE_REPLICA;
 

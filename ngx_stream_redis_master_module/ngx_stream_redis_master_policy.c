@@ -33,6 +33,11 @@ static ngx_uint_t ngx_stream_redis_master_acked(
     ngx_stream_redis_master_info_t *m, ngx_msec_t max_lag);
 static ngx_uint_t ngx_stream_redis_master_acks_late(
     ngx_stream_redis_master_info_t *m);
+static ngx_uint_t ngx_stream_redis_master_following(
+    ngx_stream_redis_master_view_t *v, ngx_uint_t i);
+static ngx_uint_t ngx_stream_redis_master_lost(
+    ngx_stream_redis_master_view_t *v, ngx_stream_redis_master_decision_t *d,
+    ngx_uint_t i);
 static ngx_uint_t ngx_stream_redis_master_info_differs(
     ngx_stream_redis_master_info_t *a, ngx_stream_redis_master_info_t *b);
 
@@ -56,8 +61,33 @@ static const char  *ngx_stream_redis_master_why[] = {
     "how far it lags is not known",
     "it lags more than max_lag",
     "it lags more than max_lag_bytes",
+    "fewer replicas follow it than the master",
+    "as many replicas follow the master, which comes first in configuration "
+    "order",
+    "as many replicas follow another server that says master, and "
+    "split_brain=refuse",
+    "not every server has been checked yet",
 };
 
+
+/*
+ * The words of why a master is master, or why there is none: the rules
+ * (NGX_STREAM_REDIS_MASTER_RULE_*), then NGX_STREAM_REDIS_MASTER_CHOSE_*
+ */
+
+static const char  *ngx_stream_redis_master_chose[] = {
+    "not every server has been checked yet",
+    "kept while other servers are checked",
+    "no server says master",
+    "the only server that says master",
+    "the one most replicas follow",
+    "by configuration order, lineage being a tie",
+    "lineage is a tie and split_brain=refuse",
+    "no server that says master may take writes: each server says why not",
+    "the only server that says master and that a majority of the Sentinels "
+    "names",
+    "promoted from a master that a majority of the Sentinels sees down",
+};
 
 /*
  * The master of an upstream, with the rule that chose it and how many
@@ -256,6 +286,160 @@ ngx_stream_redis_master_why_not(ngx_stream_redis_master_view_t *v,
     }
 
     return NGX_STREAM_REDIS_MASTER_WHY_OK;
+}
+
+
+/*
+ * Why a view's decision "d" does not let the upstream use server "i" the
+ * way its role asks (a reason code): for a write pool, or a server that
+ * says master, why it does not take writes, including a claimant that
+ * lost the arbitration (ngx_stream_redis_master_lost()); for a replica of
+ * a read pool why it does not serve reads.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_explain(ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_decision_t *d, ngx_uint_t i)
+{
+    ngx_uint_t  why;
+
+    if (i == d->master && d->master != NGX_STREAM_REDIS_MASTER_NONE) {
+        return NGX_STREAM_REDIS_MASTER_WHY_OK;
+    }
+
+    if (v->conf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER
+        || ngx_stream_redis_master_is_master(&v->nodes[i]))
+    {
+        why = ngx_stream_redis_master_why_not(v, i);
+
+        if (why != NGX_STREAM_REDIS_MASTER_WHY_OK) {
+            return why;
+        }
+
+        return ngx_stream_redis_master_lost(v, d, i);
+    }
+
+    return ngx_stream_redis_master_why_unqualified(v, i, d->master);
+}
+
+
+/*
+ * Why claimant "i", which may take writes, is not the master of decision
+ * "d": fewer replicas follow it than the master (or than the servers of a
+ * refused tie), as many follow the master and configuration order put the
+ * master first, it is in a refused tie, or not every server has been
+ * checked yet, as ngx_stream_redis_master_arbitrate() and
+ * ngx_stream_redis_master_decide() judge it.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_lost(ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_decision_t *d, ngx_uint_t i)
+{
+    ngx_uint_t  j, most, mine;
+
+    if (d->rule == NGX_STREAM_REDIS_MASTER_RULE_UNPROBED
+        || d->rule == NGX_STREAM_REDIS_MASTER_RULE_KEPT)
+    {
+        return NGX_STREAM_REDIS_MASTER_WHY_UNPROBED;
+    }
+
+    if (d->rule != NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS
+        && d->rule != NGX_STREAM_REDIS_MASTER_RULE_ORDER
+        && d->rule != NGX_STREAM_REDIS_MASTER_RULE_TIE)
+    {
+        return NGX_STREAM_REDIS_MASTER_WHY_OK;
+    }
+
+    most = 0;
+
+    for (j = 0; j < v->conf->targets.nelts; j++) {
+        if (ngx_stream_redis_master_claimant(v, j)) {
+            most = ngx_max(most, ngx_stream_redis_master_following(v, j));
+        }
+    }
+
+    mine = ngx_stream_redis_master_following(v, i);
+
+    if (mine < most || d->rule == NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS) {
+        return NGX_STREAM_REDIS_MASTER_WHY_OUTVOTED;
+    }
+
+    return (d->rule == NGX_STREAM_REDIS_MASTER_RULE_ORDER)
+           ? NGX_STREAM_REDIS_MASTER_WHY_LATER_IN_ORDER
+           : NGX_STREAM_REDIS_MASTER_WHY_TIE;
+}
+
+
+/* how many servers of the upstream follow server "i", for arbitration */
+
+static ngx_uint_t
+ngx_stream_redis_master_following(ngx_stream_redis_master_view_t *v,
+    ngx_uint_t i)
+{
+    ngx_uint_t  j, followers;
+
+    followers = 0;
+
+    for (j = 0; j < v->conf->targets.nelts; j++) {
+        followers += ngx_stream_redis_master_follows(v, j, i);
+    }
+
+    return followers;
+}
+
+
+/*
+ * Why decision "d" of view "v" has its master, or none: promoted from a
+ * master the Sentinels see down, the only claimant and named by a majority
+ * of the Sentinels, no claimant though servers say master (each has its
+ * reason, ngx_stream_redis_master_why_not()), or the decision's rule.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_why_master(ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_decision_t *d)
+{
+    ngx_uint_t  i, quorum;
+
+    if (d->master != NGX_STREAM_REDIS_MASTER_NONE && v->conf->sentinel) {
+        quorum = ngx_stream_redis_master_agreed(v, d->master);
+
+        if (quorum == NGX_STREAM_REDIS_MASTER_QUORUM_PROMOTED) {
+            return NGX_STREAM_REDIS_MASTER_CHOSE_PROMOTED;
+        }
+
+        if (quorum == NGX_STREAM_REDIS_MASTER_QUORUM_NAMED
+            && d->rule == NGX_STREAM_REDIS_MASTER_RULE_SOLE)
+        {
+            return NGX_STREAM_REDIS_MASTER_CHOSE_NAMED;
+        }
+    }
+
+    if (d->master == NGX_STREAM_REDIS_MASTER_NONE
+        && d->rule == NGX_STREAM_REDIS_MASTER_RULE_NONE)
+    {
+        for (i = 0; i < v->conf->targets.nelts; i++) {
+            if (ngx_stream_redis_master_is_master(&v->nodes[i])) {
+                return NGX_STREAM_REDIS_MASTER_CHOSE_INELIGIBLE;
+            }
+        }
+    }
+
+    return d->rule;
+}
+
+
+/* the words for why_master()'s code, as the log and the status page say it */
+
+const char *
+ngx_stream_redis_master_rule_text(ngx_uint_t why)
+{
+    if (why > NGX_STREAM_REDIS_MASTER_CHOSE_LAST) {
+        return "";
+    }
+
+    return ngx_stream_redis_master_chose[why];
 }
 
 
@@ -464,7 +648,7 @@ static ngx_uint_t
 ngx_stream_redis_master_arbitrate(ngx_stream_redis_master_view_t *v,
     ngx_uint_t *rule)
 {
-    ngx_uint_t  i, j, n, best, ties, followers, most;
+    ngx_uint_t  i, n, best, ties, followers, most;
 
     n = v->conf->targets.nelts;
     best = NGX_STREAM_REDIS_MASTER_NONE;
@@ -477,11 +661,7 @@ ngx_stream_redis_master_arbitrate(ngx_stream_redis_master_view_t *v,
             continue;
         }
 
-        followers = 0;
-
-        for (j = 0; j < n; j++) {
-            followers += ngx_stream_redis_master_follows(v, j, i);
-        }
+        followers = ngx_stream_redis_master_following(v, i);
 
         if (best == NGX_STREAM_REDIS_MASTER_NONE || followers > most) {
             best = i;
@@ -794,7 +974,7 @@ ngx_stream_redis_master_staleness(ngx_stream_redis_master_view_t *v,
         return k ? 0 : -1;
     }
 
-    /* a probe comes an interval after the last, up to a twentieth late */
+    /* a probe comes an interval after the last, up to a tenth late */
 
     due = v->conf->check.interval + v->conf->check.interval / 10
           + NGX_STREAM_REDIS_MASTER_PROBE_SLACK;
@@ -807,6 +987,78 @@ ngx_stream_redis_master_staleness(ngx_stream_redis_master_view_t *v,
     lag = (ngx_msec_int_t) (at - h->seen[k].seen);
 
     return lag > 0 ? lag : 0;
+}
+
+
+/*
+ * Which offset a full history can do without.  Whether a replica is within
+ * max_lag needs one offset found longer ago than max_lag (and a probe's
+ * delay), and every one since: the oldest goes while the next is that old
+ * too.  Otherwise, as when the master's offset moved at more probes than
+ * the history holds within max_lag, the one whose neighbours are closest
+ * in time goes, so that the steps stay as even as they can.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_forgettable(ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_history_t *h)
+{
+    ngx_msec_t                       gap, best, window;
+    ngx_uint_t                       k, n, forget;
+    ngx_stream_redis_master_seen_t  *s;
+
+    s = h->seen;
+    n = h->n;
+
+    window = v->conf->max_lag + 2 * v->conf->check.interval
+             + NGX_STREAM_REDIS_MASTER_PROBE_SLACK;
+
+    if ((ngx_msec_int_t) (v->now - s[1].seen) > (ngx_msec_int_t) window) {
+        return 0;
+    }
+
+    forget = 1;
+    best = (ngx_msec_t) -1;
+
+    for (k = 1; k < n - 1; k++) {
+        gap = s[k + 1].seen - s[k - 1].seen;
+
+        if (gap < best) {
+            best = gap;
+            forget = k;
+        }
+    }
+
+    return forget;
+}
+
+
+/*
+ * A copy of a node that no worker has refreshed for longer than it stays
+ * fresh (a server a reload removed, read by the workers of the older
+ * configuration) counts as a server that is down and says nothing, and
+ * says so as its reason, for the status page.  Changes the copy alone.
+ */
+
+void
+ngx_stream_redis_master_forget_stale(ngx_stream_redis_master_node_t *copy,
+    ngx_msec_t now)
+{
+    static u_char  stale[] = "no recent check";
+
+    if (copy->probes == 0
+        || (ngx_msec_int_t) (now - copy->checked)
+           <= (ngx_msec_int_t) copy->fresh)
+    {
+        return;
+    }
+
+    copy->up = 0;
+    copy->stalled = 0;
+    copy->info.role = NGX_STREAM_REDIS_MASTER_ROLE_UNKNOWN;
+    copy->info.master_port = 0;
+    copy->reason_len = sizeof(stale) - 1;
+    ngx_memcpy(copy->reason, stale, sizeof(stale) - 1);
 }
 
 

@@ -27,6 +27,17 @@
      && (node)->info.role == NGX_STREAM_REDIS_MASTER_ROLE_MASTER)
 
 /*
+ * A server has answered a probe started at or after kick "kick" (kick
+ * counters order them, not clocks: a probe answered just before a crash
+ * may be recorded after the failure) and has not failed since: a held
+ * connection whose connect to it failed may go back to it.  A macro, as
+ * ngx_stream_redis_master_is_master(): hold.c asks it of a node alone.
+ */
+#define ngx_stream_redis_master_answered_since(node, kick)                    \
+    ((node)->failures == 0                                                    \
+     && (ngx_int_t) ((node)->kick_probed - (kick)) >= 0)
+
+/*
  * What a probe's news changes: the role version, the lag version, or only
  * whether the probed replica itself qualifies (its offset, or the time its
  * lag is measured to, moved), which the decision judges for that one server
@@ -56,7 +67,23 @@
 #define NGX_STREAM_REDIS_MASTER_WHY_LAG_UNKNOWN   13
 #define NGX_STREAM_REDIS_MASTER_WHY_LAGGING       14
 #define NGX_STREAM_REDIS_MASTER_WHY_BYTES_BEHIND  15
-#define NGX_STREAM_REDIS_MASTER_WHY_LAST          15
+#define NGX_STREAM_REDIS_MASTER_WHY_OUTVOTED      16
+#define NGX_STREAM_REDIS_MASTER_WHY_LATER_IN_ORDER 17
+#define NGX_STREAM_REDIS_MASTER_WHY_TIE           18
+#define NGX_STREAM_REDIS_MASTER_WHY_UNPROBED      19
+#define NGX_STREAM_REDIS_MASTER_WHY_LAST          19
+
+/*
+ * Why the master of a decision is master, or why there is none
+ * (ngx_stream_redis_master_why_master()), with its words in
+ * ngx_stream_redis_master_rule_text(): the decision's rule itself (0 to
+ * NGX_STREAM_REDIS_MASTER_RULE_TIE, types.h), or what the Sentinels or the
+ * claimants' reasons add to it
+ */
+#define NGX_STREAM_REDIS_MASTER_CHOSE_INELIGIBLE  7
+#define NGX_STREAM_REDIS_MASTER_CHOSE_NAMED       8
+#define NGX_STREAM_REDIS_MASTER_CHOSE_PROMOTED    9
+#define NGX_STREAM_REDIS_MASTER_CHOSE_LAST        9
 
 /* an address as "host:port" or "[host]:port", with its terminating zero */
 #define NGX_STREAM_REDIS_MASTER_ADDR_LEN                                      \
@@ -98,11 +125,20 @@ ngx_uint_t ngx_stream_redis_master_qualifies(
     ngx_stream_redis_master_view_t *v, ngx_uint_t i, ngx_uint_t master);
 ngx_msec_int_t ngx_stream_redis_master_staleness(
     ngx_stream_redis_master_view_t *v, ngx_uint_t i, ngx_uint_t master);
+void ngx_stream_redis_master_forget_stale(
+    ngx_stream_redis_master_node_t *copy, ngx_msec_t now);
+ngx_uint_t ngx_stream_redis_master_forgettable(
+    ngx_stream_redis_master_view_t *v, ngx_stream_redis_master_history_t *h);
 ngx_uint_t ngx_stream_redis_master_why_not(ngx_stream_redis_master_view_t *v,
     ngx_uint_t i);
 ngx_uint_t ngx_stream_redis_master_why_unqualified(
     ngx_stream_redis_master_view_t *v, ngx_uint_t i, ngx_uint_t master);
+ngx_uint_t ngx_stream_redis_master_explain(ngx_stream_redis_master_view_t *v,
+    ngx_stream_redis_master_decision_t *d, ngx_uint_t i);
 const char *ngx_stream_redis_master_why_text(ngx_uint_t why);
+ngx_uint_t ngx_stream_redis_master_why_master(
+    ngx_stream_redis_master_view_t *v, ngx_stream_redis_master_decision_t *d);
+const char *ngx_stream_redis_master_rule_text(ngx_uint_t why);
 ngx_uint_t ngx_stream_redis_master_matters(
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_node_t *before,

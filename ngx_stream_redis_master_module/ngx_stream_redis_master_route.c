@@ -15,13 +15,6 @@
 #include "ngx_stream_redis_master_state.h"
 
 
-static void ngx_stream_redis_master_copy_node(
-    ngx_stream_redis_master_node_t *copy,
-    ngx_stream_redis_master_node_t *node);
-static void ngx_stream_redis_master_stale(
-    ngx_stream_redis_master_node_t *copy);
-
-
 /* a consistent copy of every server's state, for one routing decision */
 
 void
@@ -39,13 +32,13 @@ ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_shmtx_lock(&shpool->mutex);
 
     for (i = 0; i < rmcf->targets.nelts; i++) {
-        ngx_stream_redis_master_copy_node(&nodes[i], tp[i]->node);
+        nodes[i] = *tp[i]->node;
     }
 
     tp = rmcf->sentinels.elts;
 
     for (i = 0; i < rmcf->sentinels.nelts; i++) {
-        ngx_stream_redis_master_copy_node(&sentinels[i], tp[i]->node);
+        sentinels[i] = *tp[i]->node;
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
@@ -53,26 +46,25 @@ ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf,
 
 
 /*
- * A node that no worker has refreshed for a while (a server a reload
- * removed, read by the workers of the older configuration) counts as a
- * server that is down and says nothing.
+ * The node of the master last announced for an upstream (NULL: none), read
+ * under the zone's mutex: the one a decision keeps while servers are still
+ * being checked.
  */
 
-static void
-ngx_stream_redis_master_copy_node(ngx_stream_redis_master_node_t *copy,
-    ngx_stream_redis_master_node_t *node)
+ngx_stream_redis_master_node_t *
+ngx_stream_redis_master_announced_master(
+    ngx_stream_redis_master_srv_conf_t *rmcf)
 {
-    *copy = *node;
+    ngx_slab_pool_t                 *shpool;
+    ngx_stream_redis_master_node_t  *master;
 
-    if (node->probes
-        && (ngx_msec_int_t) (ngx_current_msec - node->checked)
-           > (ngx_msec_int_t) node->fresh)
-    {
-        copy->up = 0;
-        copy->stalled = 0;
-        copy->info.role = NGX_STREAM_REDIS_MASTER_ROLE_UNKNOWN;
-        copy->info.master_port = 0;
-    }
+    shpool = rmcf->shpool;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    master = rmcf->route->master;
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return master;
 }
 
 
@@ -119,8 +111,6 @@ ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
     pub->version = version;
     pub->decided = ngx_current_msec;
     pub->master = d->master;
-    pub->claimants = d->claimants;
-    pub->rule = d->rule;
     ngx_memcpy(pub->map, map, words * sizeof(uintptr_t));
 
     *generation = pub->generation;
@@ -396,7 +386,7 @@ ngx_stream_redis_master_read_node(ngx_stream_redis_master_srv_conf_t *rmcf,
     tp = rmcf->targets.elts;
 
     ngx_shmtx_lock(&shpool->mutex);
-    ngx_stream_redis_master_copy_node(&nodes[i], tp[i]->node);
+    nodes[i] = *tp[i]->node;
     ngx_shmtx_unlock(&shpool->mutex);
 }
 
@@ -424,8 +414,8 @@ ngx_stream_redis_master_glance(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    ngx_stream_redis_master_copy_node(&nodes[i], tp[i]->node);
-    ngx_stream_redis_master_copy_node(&nodes[master], tp[master]->node);
+    nodes[i] = *tp[i]->node;
+    nodes[master] = *tp[master]->node;
 
     h->node = route->history_node;
     h->n = ngx_min(route->nhistory, NGX_STREAM_REDIS_MASTER_HISTORY);
@@ -520,37 +510,14 @@ ngx_stream_redis_master_read_status(ngx_stream_redis_master_srv_conf_t *rmcf,
     tp = rmcf->targets.elts;
 
     for (i = 0; i < rmcf->targets.nelts; i++) {
-        ngx_stream_redis_master_copy_node(&nodes[i], tp[i]->node);
+        nodes[i] = *tp[i]->node;
     }
 
     tp = rmcf->sentinels.elts;
 
     for (i = 0; i < rmcf->sentinels.nelts; i++) {
-        ngx_stream_redis_master_copy_node(&sentinels[i], tp[i]->node);
+        sentinels[i] = *tp[i]->node;
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
-
-    for (i = 0; i < rmcf->targets.nelts + rmcf->sentinels.nelts; i++) {
-        ngx_stream_redis_master_stale(i < rmcf->targets.nelts
-                                      ? &nodes[i]
-                                      : &sentinels[i - rmcf->targets.nelts]);
-    }
-}
-
-
-/* a copy that no worker refreshed lately says so, as its reason */
-
-static void
-ngx_stream_redis_master_stale(ngx_stream_redis_master_node_t *copy)
-{
-    static u_char  stale[] = "no recent check";
-
-    if (copy->probes
-        && (ngx_msec_int_t) (ngx_current_msec - copy->checked)
-           > (ngx_msec_int_t) copy->fresh)
-    {
-        copy->reason_len = sizeof(stale) - 1;
-        ngx_memcpy(copy->reason, stale, sizeof(stale) - 1);
-    }
 }

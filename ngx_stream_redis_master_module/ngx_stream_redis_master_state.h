@@ -65,6 +65,8 @@ ngx_uint_t ngx_stream_redis_master_adopt(
     ngx_msec_t *decided);
 ngx_uint_t ngx_stream_redis_master_version(
     ngx_stream_redis_master_srv_conf_t *rmcf);
+ngx_stream_redis_master_node_t *ngx_stream_redis_master_announced_master(
+    ngx_stream_redis_master_srv_conf_t *rmcf);
 void ngx_stream_redis_master_read_history(
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_history_t *h);

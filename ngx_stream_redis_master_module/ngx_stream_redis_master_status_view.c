@@ -81,7 +81,8 @@ ngx_stream_redis_master_status_view(ngx_pool_t *pool,
     view->master = view->decision.master;
 
     for (i = 0; i < n; i++) {
-        view->why[i] = ngx_stream_redis_master_explain(v, view->master, i);
+        view->why[i] = ngx_stream_redis_master_explain(v, &view->decision,
+                                                      i);
         view->place[i] = ngx_stream_redis_master_status_place(view, i);
     }
 
@@ -108,8 +109,9 @@ ngx_stream_redis_master_status_view(ngx_pool_t *pool,
 
 /*
  * Where server "i" stands: the master; down; a claimant, which says
- * master and may take writes (explain() finds nothing against it) but was
- * not chosen; a follower of the master (the policy's follows()); or other.
+ * master and may take writes (the policy's claimant()) but was not
+ * chosen (explain() says why); a follower of the master (the policy's
+ * follows()); or other.
  */
 
 static ngx_uint_t
@@ -128,9 +130,7 @@ ngx_stream_redis_master_status_place(
         return NGX_STREAM_REDIS_MASTER_PLACE_DOWN;
     }
 
-    if (ngx_stream_redis_master_is_master(node)
-        && view->why[i] == NGX_STREAM_REDIS_MASTER_WHY_OK)
-    {
+    if (ngx_stream_redis_master_claimant(&view->v, i)) {
         return NGX_STREAM_REDIS_MASTER_PLACE_CLAIMANT;
     }
 
@@ -145,71 +145,17 @@ ngx_stream_redis_master_status_place(
 
 
 /*
- * The rule that chose the master, or the want of one, in words; why a
- * server that says master is not chosen is each server's own
+ * The rule that chose the master, or the want of one, in the words of the
+ * balancer's log (ngx_stream_redis_master_why_master()); why a server that
+ * says master is not chosen is each server's own
  * (ngx_stream_redis_master_status_why_not()).
  */
 
 const char *
 ngx_stream_redis_master_status_why(ngx_stream_redis_master_status_view_t *view)
 {
-    ngx_uint_t  i, quorum;
-
-    if (view->master != NGX_STREAM_REDIS_MASTER_NONE) {
-
-        if (view->conf->sentinel) {
-            quorum = ngx_stream_redis_master_agreed(&view->v, view->master);
-
-            if (quorum == NGX_STREAM_REDIS_MASTER_QUORUM_PROMOTED) {
-                return "promoted from a master that a majority of the "
-                       "Sentinels sees down";
-            }
-
-            if (quorum == NGX_STREAM_REDIS_MASTER_QUORUM_NAMED
-                && view->decision.rule == NGX_STREAM_REDIS_MASTER_RULE_SOLE)
-            {
-                return "the only server that says master and that a "
-                       "majority of the Sentinels names";
-            }
-        }
-
-        switch (view->decision.rule) {
-
-        case NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS:
-            return "of the servers that say master, the one most replicas "
-                   "follow";
-
-        case NGX_STREAM_REDIS_MASTER_RULE_ORDER:
-            return "first in configuration order: lineage was a tie and "
-                   "split_brain=lineage";
-
-        case NGX_STREAM_REDIS_MASTER_RULE_KEPT:
-            return "kept while other servers are checked";
-
-        default:
-            return "the only server that says master (sole claimant)";
-        }
-    }
-
-    if (view->decision.rule == NGX_STREAM_REDIS_MASTER_RULE_TIE) {
-        return "split brain: several servers claim master, as many "
-               "replicas follow each, and split_brain=refuse: writes are "
-               "refused";
-    }
-
-    if (view->decision.rule == NGX_STREAM_REDIS_MASTER_RULE_NONE) {
-
-        for (i = 0; i < view->conf->targets.nelts; i++) {
-            if (ngx_stream_redis_master_is_master(&view->v.nodes[i])) {
-                return "no server that says master may take writes: each "
-                       "server says why not";
-            }
-        }
-
-        return "no server says master";
-    }
-
-    return "not every server has been checked yet";
+    return ngx_stream_redis_master_rule_text(
+               ngx_stream_redis_master_why_master(&view->v, &view->decision));
 }
 
 
@@ -259,16 +205,15 @@ ngx_stream_redis_master_status_lag_ms(
 
 
 /*
- * Whether server "i" claims master, as the policy counts claimants: it
- * says master and explain() finds nothing against it
+ * Whether server "i" claims master, as the policy counts claimants
+ * (ngx_stream_redis_master_claimant())
  */
 
 ngx_uint_t
 ngx_stream_redis_master_status_claims(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i)
 {
-    return ngx_stream_redis_master_is_master(&view->v.nodes[i])
-           && view->why[i] == NGX_STREAM_REDIS_MASTER_WHY_OK;
+    return ngx_stream_redis_master_claimant(&view->v, i);
 }
 
 

@@ -209,10 +209,11 @@ typedef struct {
 
 /*
  * An upstream's decision as the worker that made it published it: the
- * master (a server index of configuration "conf"), how it was chosen, and
- * the servers the upstream may use.  It was made from the route's
- * "version", at "decided"; "generation" is raised each time it changes.
- * The block only grows ("words" of map), so that it outlives reloads.
+ * master (a server index of configuration "conf") and the servers the
+ * upstream may use; how it was chosen is announced in the route.  It was
+ * made from the route's "version", at "decided"; "generation" is raised
+ * each time it changes.  The block only grows ("words" of map), so that
+ * it outlives reloads.
  */
 typedef struct {
     ngx_uint_t                         conf;
@@ -220,8 +221,6 @@ typedef struct {
     ngx_msec_t                         decided;
     ngx_uint_t                         generation;
     ngx_uint_t                         master;
-    ngx_uint_t                         claimants;
-    ngx_uint_t                         rule;
     size_t                             words;
     uintptr_t                          map[1];
 } ngx_stream_redis_master_published_t;
@@ -452,14 +451,11 @@ typedef struct {
     /* the cache's refreshes when the balancer last compared it with them */
     ngx_uint_t                         rerouted;
 
-    /* worker-local: the upstream's decision, owned by decision.c */
-    ngx_stream_redis_master_cache_t   *cache;
-
     /*
-     * worker-local: the nodes of the cache's view, the snapshot the last
-     * decision was made or adopted with (read by hold.c)
+     * worker-local: the upstream's decision, owned by decision.c, which
+     * alone knows its fields (decision.h's accessors read them)
      */
-    ngx_stream_redis_master_node_t    *snapshot;
+    ngx_stream_redis_master_cache_t   *cache;
 
 } ngx_stream_redis_master_srv_conf_t;
 
@@ -529,7 +525,9 @@ typedef struct {
  * What one decision of an upstream is made from: its settings (read only),
  * a consistent copy of its servers' and Sentinels' nodes, the servers
  * marked "down", the master's offset history, and the time it is made.
- * The policy reads nothing else.
+ * The policy's judgments of a decision read nothing else; the rest of it
+ * asks of one node (its staleness, a held connection's way back) or of
+ * one probe's two nodes and the settings (matters()).
  */
 typedef struct {
     ngx_stream_redis_master_srv_conf_t  *conf;
@@ -539,26 +537,6 @@ typedef struct {
     ngx_msec_t                         now;
     ngx_stream_redis_master_history_t  history;
 } ngx_stream_redis_master_view_t;
-
-
-/*
- * A worker's decision for one upstream (decision.c alone writes it): the
- * view it was made or adopted with, the master, the servers the upstream
- * may use, the route's versions it was made at, the generation of the
- * published decision it matches, and when; "refreshes" counts the
- * refreshes that may have changed the map, so that a reader sees in one
- * word whether it is the one it last read.
- */
-struct ngx_stream_redis_master_cache_s {
-    ngx_stream_redis_master_view_t     view;
-    uintptr_t                         *eligible;
-    ngx_uint_t                         master;
-    ngx_uint_t                         version;
-    ngx_uint_t                         generation;
-    ngx_uint_t                         refreshes;
-    ngx_msec_t                         decided;
-    unsigned                           fresh:1;
-};
 
 
 /* a proxied (or held) session, as the balancer tracks it */

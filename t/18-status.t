@@ -273,9 +273,13 @@ Test::More::is_deeply(
     { map { $_ => $split->{$_} } qw(master rule claimants) },
     { master => undef, rule => 'tie', claimants => 2 },
     'the split pair: no master, a tie refused');
-Test::More::like($split->{why}, qr/split brain/, 'and it says split brain');
+Test::More::is($split->{why}, 'lineage is a tie and split_brain=refuse',
+               'and it says why, in the words of the balancer\'s log');
 Test::More::is_deeply([sort map { $_->{place} } @{ $split->{servers} }],
                       ['claimant', 'claimant'], 'both servers claim master');
+Test::More::is_deeply([map { $_->{why} } @{ $split->{servers} }],
+    [('as many replicas follow another server that says master, and split_brain=refuse') x 2],
+    'and each says why it is not master: the tie refused');
 Test::More::is_deeply([sort keys %{ $rw->{counters} }],
     [sort qw(failovers sessions_closed held released timed_out left refused fallbacks)],
     'the counters');

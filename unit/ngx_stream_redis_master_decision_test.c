@@ -21,6 +21,9 @@
 
 #define T_MAX  4
 
+/* how long a test's node stays fresh: longer than any case runs for */
+#define T_FRESH  3600000
+
 #define A      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 
@@ -150,12 +153,19 @@ ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
     t_pub.version = version;
     t_pub.decided = ngx_current_msec;
     t_pub.master = d->master;
-    t_pub.rule = d->rule;
     t_pub.map[0] = map[0];
     *generation = t_pub.generation;
     t_published++;
 
     return version;
+}
+
+
+ngx_stream_redis_master_node_t *
+ngx_stream_redis_master_announced_master(
+    ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    return t_route.master;
 }
 
 
@@ -300,11 +310,30 @@ t_forget_log(void)
 }
 
 
+/* what the explainer says of server "i" of a worker's decision */
+
+static ngx_uint_t
+t_explain(ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t master,
+    ngx_uint_t i)
+{
+    ngx_stream_redis_master_decision_t  d;
+
+    ngx_memzero(&d, sizeof(d));
+    d.master = master;
+    d.rule = (master == NGX_STREAM_REDIS_MASTER_NONE)
+             ? NGX_STREAM_REDIS_MASTER_RULE_NONE
+             : NGX_STREAM_REDIS_MASTER_RULE_SOLE;
+
+    return ngx_stream_redis_master_explain(&rmcf->cache->view, &d, i);
+}
+
+
 static void
 t_master(ngx_stream_redis_master_node_t *node, off_t offset)
 {
     ngx_memzero(node, sizeof(ngx_stream_redis_master_node_t));
     node->probes = 1;
+    node->fresh = T_FRESH;
     node->up = 1;
     node->info.role = NGX_STREAM_REDIS_MASTER_ROLE_MASTER;
     node->info.master_repl_offset = offset;
@@ -318,6 +347,7 @@ t_replica(ngx_stream_redis_master_node_t *node, off_t offset)
 {
     ngx_memzero(node, sizeof(ngx_stream_redis_master_node_t));
     node->probes = 1;
+    node->fresh = T_FRESH;
     node->up = 1;
     node->checked = ngx_current_msec;
     node->info.role = NGX_STREAM_REDIS_MASTER_ROLE_REPLICA;
@@ -471,7 +501,7 @@ t_write_pool(void)
          "write pool: one more snapshot and decision for it");
     t_ok(t_said("upstream pool has no master"),
          "write pool: the loss is logged");
-    t_ok(ngx_stream_redis_master_explain(&rmcf.cache->view, master, 0)
+    t_ok(t_explain(&rmcf, master, 0)
          == NGX_STREAM_REDIS_MASTER_WHY_NOT_MASTER,
          "write pool: why not server 0: it does not say master now");
 
@@ -565,13 +595,13 @@ t_reasons(void)
     master = ngx_stream_redis_master_refresh(&rmcf, &t_log);
 
     t_ok(master == 0, "reasons: the server not marked down is master");
-    t_ok(ngx_stream_redis_master_explain(&rmcf.cache->view, master, 1)
+    t_ok(t_explain(&rmcf, master, 1)
          == NGX_STREAM_REDIS_MASTER_WHY_MARKED_DOWN,
          "reasons: server 1 is marked down");
     t_ok(t_said("server 127.0.0.1:7001 in upstream pool says master but "
                 "is marked down"),
          "reasons: the log says it in the explainer's words");
-    t_ok(ngx_stream_redis_master_explain(&rmcf.cache->view, master, 0)
+    t_ok(t_explain(&rmcf, master, 0)
          == NGX_STREAM_REDIS_MASTER_WHY_OK,
          "reasons: the master takes writes");
 
@@ -643,7 +673,7 @@ t_read_pool(void)
     t_ok(ngx_stream_redis_master_may_use(&rmcf, 1)
          && !ngx_stream_redis_master_may_use(&rmcf, 2),
          "read pool: the replica that kept up qualifies, the other not");
-    t_ok(ngx_stream_redis_master_explain(&rmcf.cache->view, 0, 2)
+    t_ok(t_explain(&rmcf, 0, 2)
          == NGX_STREAM_REDIS_MASTER_WHY_LAGGING,
          "read pool: it lags more than max_lag");
     t_ok(strcmp(ngx_stream_redis_master_why_text(
@@ -662,7 +692,7 @@ t_read_pool(void)
          "read pool: it judges as the worker decided");
     t_ok(v.history.master == 0 && v.history.n == 2,
          "read pool: with the route's history");
-    t_ok(ngx_stream_redis_master_explain(&v, d.master, 2)
+    t_ok(ngx_stream_redis_master_explain(&v, &d, 2)
          == NGX_STREAM_REDIS_MASTER_WHY_LAGGING,
          "read pool: and explains the same");
 }
@@ -777,7 +807,7 @@ t_explained(void)
     ngx_uint_t                               why, words;
     ngx_stream_redis_master_view_t           v;
     ngx_stream_redis_master_route_t          route;
-    ngx_stream_redis_master_decision_t       d;
+    ngx_stream_redis_master_decision_t       d, none;
     ngx_stream_redis_master_srv_conf_t       rmcf;
     ngx_stream_redis_master_sentinel_conf_t  sentinel;
 
@@ -806,16 +836,16 @@ t_explained(void)
     t_ok(d.master == 0 && d.rule == NGX_STREAM_REDIS_MASTER_RULE_SOLE
          && map[0] == 1,
          "explained: the one claimant is master, and the map has it");
-    t_ok(ngx_stream_redis_master_explain(&v, d.master, 0)
+    t_ok(ngx_stream_redis_master_explain(&v, &d, 0)
          == NGX_STREAM_REDIS_MASTER_WHY_OK,
          "explained: nothing against the master");
-    t_ok(ngx_stream_redis_master_explain(&v, d.master, 1)
+    t_ok(ngx_stream_redis_master_explain(&v, &d, 1)
          == NGX_STREAM_REDIS_MASTER_WHY_NOT_MASTER,
          "explained: a replica does not say master");
-    t_ok(ngx_stream_redis_master_explain(&v, d.master, 2)
+    t_ok(ngx_stream_redis_master_explain(&v, &d, 2)
          == NGX_STREAM_REDIS_MASTER_WHY_SUPERSEDED,
          "explained: the master another was promoted from is superseded");
-    t_ok(ngx_stream_redis_master_explain(&v, d.master, 3)
+    t_ok(ngx_stream_redis_master_explain(&v, &d, 3)
          == NGX_STREAM_REDIS_MASTER_WHY_MARKED_DOWN,
          "explained: a server marked down");
     t_ok(ngx_stream_redis_master_follows(&v, 1, d.master)
@@ -827,7 +857,7 @@ t_explained(void)
 
     t_ok(d.master == NGX_STREAM_REDIS_MASTER_NONE
          && d.rule == NGX_STREAM_REDIS_MASTER_RULE_NONE
-         && ngx_stream_redis_master_explain(&v, d.master, 0)
+         && ngx_stream_redis_master_explain(&v, &d, 0)
             == NGX_STREAM_REDIS_MASTER_WHY_FEW_REPLICAS,
          "explained: with min_replicas=2, no master: too few replicas");
 
@@ -846,9 +876,12 @@ t_explained(void)
     ngx_stream_redis_master_judge(&v, route.master, &d, map);
 
     t_ok(d.master == NGX_STREAM_REDIS_MASTER_NONE
-         && ngx_stream_redis_master_explain(&v, d.master, 0)
+         && ngx_stream_redis_master_explain(&v, &d, 0)
             == NGX_STREAM_REDIS_MASTER_WHY_NO_QUORUM,
          "explained: a Sentinel that names another server: no quorum");
+    t_ok(ngx_stream_redis_master_why_master(&v, &d)
+         == NGX_STREAM_REDIS_MASTER_CHOSE_INELIGIBLE,
+         "explained: no master though servers say master: each says why");
     t_ok(ngx_stream_redis_master_named(&v.sentinels[0], addr)
          == sizeof("127.0.0.1:7009") - 1
          && ngx_strncmp(addr, "127.0.0.1:7009", sizeof("127.0.0.1:7009") - 1)
@@ -864,6 +897,13 @@ t_explained(void)
          && ngx_stream_redis_master_agreed(&v, 0)
             == NGX_STREAM_REDIS_MASTER_QUORUM_NAMED,
          "explained: once it names the master, the master takes writes");
+    t_ok(ngx_stream_redis_master_why_master(&v, &d)
+         == NGX_STREAM_REDIS_MASTER_CHOSE_NAMED
+         && strcmp(ngx_stream_redis_master_rule_text(
+                       NGX_STREAM_REDIS_MASTER_CHOSE_NAMED),
+                   "the only server that says master and that a majority "
+                   "of the Sentinels names") == 0,
+         "explained: why it is master: the Sentinels name it");
 
     v.sentinels[0].up = 0;
 
@@ -889,44 +929,47 @@ t_explained(void)
 
     t_ok(d.master == 0 && map[0] == (1 << 1),
          "explained: a read pool reads from its one qualified replica");
-    t_ok(ngx_stream_redis_master_explain(&v, d.master, 1)
+    t_ok(ngx_stream_redis_master_explain(&v, &d, 1)
          == NGX_STREAM_REDIS_MASTER_WHY_OK,
          "explained: nothing against the replica that qualifies");
-    t_ok(ngx_stream_redis_master_explain(&v, d.master, 2)
+    t_ok(ngx_stream_redis_master_explain(&v, &d, 2)
          == NGX_STREAM_REDIS_MASTER_WHY_NOT_UP,
          "explained: a replica not up");
-    t_ok(ngx_stream_redis_master_explain(&v, d.master, 3)
+    t_ok(ngx_stream_redis_master_explain(&v, &d, 3)
          == NGX_STREAM_REDIS_MASTER_WHY_UNLINKED,
          "explained: a replica whose link is down");
-    t_ok(ngx_stream_redis_master_explain(&v, NGX_STREAM_REDIS_MASTER_NONE, 1)
+    none = d;
+    none.master = NGX_STREAM_REDIS_MASTER_NONE;
+    none.rule = NGX_STREAM_REDIS_MASTER_RULE_NONE;
+    t_ok(ngx_stream_redis_master_explain(&v, &none, 1)
          == NGX_STREAM_REDIS_MASTER_WHY_NO_MASTER,
          "explained: no replica qualifies without a master");
 
     v.nodes[3].info.link_up = 1;
     v.nodes[3].info.sync_in_progress = 1;
 
-    t_ok(ngx_stream_redis_master_explain(&v, d.master, 3)
+    t_ok(ngx_stream_redis_master_explain(&v, &d, 3)
          == NGX_STREAM_REDIS_MASTER_WHY_SYNCING,
          "explained: a replica in a full sync");
 
     v.nodes[3].info.sync_in_progress = 0;
     v.nodes[3].info.loading = 1;
 
-    t_ok(ngx_stream_redis_master_explain(&v, d.master, 3)
+    t_ok(ngx_stream_redis_master_explain(&v, &d, 3)
          == NGX_STREAM_REDIS_MASTER_WHY_LOADING,
          "explained: a replica loading its data");
 
     v.nodes[3].info.loading = 0;
     v.nodes[3].info.replid[0] = 'b';
 
-    t_ok(ngx_stream_redis_master_explain(&v, d.master, 3)
+    t_ok(ngx_stream_redis_master_explain(&v, &d, 3)
          == NGX_STREAM_REDIS_MASTER_WHY_OTHER_LINEAGE,
          "explained: a replica of another replication history");
 
     v.nodes[3].info.replid[0] = 'a';
     v.nodes[3].info.role = NGX_STREAM_REDIS_MASTER_ROLE_UNKNOWN;
 
-    t_ok(ngx_stream_redis_master_explain(&v, d.master, 3)
+    t_ok(ngx_stream_redis_master_explain(&v, &d, 3)
          == NGX_STREAM_REDIS_MASTER_WHY_NOT_REPLICA,
          "explained: a server of no known role is not a replica");
 
@@ -934,7 +977,7 @@ t_explained(void)
 
     v.nodes[1].info.slave_repl_offset = 60;
 
-    t_ok(ngx_stream_redis_master_explain(&v, d.master, 1)
+    t_ok(ngx_stream_redis_master_explain(&v, &d, 1)
          == NGX_STREAM_REDIS_MASTER_WHY_LAG_UNKNOWN,
          "explained: behind the master, with no history: lag unknown");
 
@@ -946,13 +989,13 @@ t_explained(void)
     v.history.seen[1].seen = v.nodes[1].checked;
     rmcf.max_lag_bytes = 10;
 
-    t_ok(ngx_stream_redis_master_explain(&v, d.master, 1)
+    t_ok(ngx_stream_redis_master_explain(&v, &d, 1)
          == NGX_STREAM_REDIS_MASTER_WHY_BYTES_BEHIND,
          "explained: within max_lag, but more than max_lag_bytes behind");
 
     v.history.seen[1].seen = v.nodes[1].checked - 2000;
 
-    t_ok(ngx_stream_redis_master_explain(&v, d.master, 1)
+    t_ok(ngx_stream_redis_master_explain(&v, &d, 1)
          == NGX_STREAM_REDIS_MASTER_WHY_LAGGING,
          "explained: behind for longer than max_lag");
 
@@ -967,6 +1010,16 @@ t_explained(void)
     t_ok(words && ngx_stream_redis_master_why_text(
                       NGX_STREAM_REDIS_MASTER_WHY_LAST + 1)[0] == '\0',
          "explained: every reason code has its words, and no other");
+
+    words = 1;
+
+    for (why = 0; why <= NGX_STREAM_REDIS_MASTER_CHOSE_LAST; why++) {
+        words &= ngx_stream_redis_master_rule_text(why)[0] != '\0';
+    }
+
+    t_ok(words && ngx_stream_redis_master_rule_text(
+                      NGX_STREAM_REDIS_MASTER_CHOSE_LAST + 1)[0] == '\0',
+         "explained: why a master is master has its words, and no other");
 }
 
 

@@ -128,6 +128,16 @@ t_ok(int ok, const char *name)
 }
 
 
+/* the decision's node of the master, for may_connect(): not exercised */
+
+ngx_stream_redis_master_node_t *
+ngx_stream_redis_master_node_of(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    return NULL;
+}
+
+
 /* a loopback TCP connection: fd[0] nginx's end, fd[1] the client's */
 
 static void

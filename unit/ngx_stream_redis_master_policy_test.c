@@ -64,6 +64,8 @@ typedef struct {
     ngx_uint_t                         min_replicas;
     ngx_msec_t                         min_replicas_max_lag;
     int                                suspect;
+    /* what explain() says of each claimant not chosen (0: not asked) */
+    ngx_uint_t                         lost[T_MAX];
 } t_case_t;
 
 
@@ -84,7 +86,7 @@ static t_case_t  t_cases[] = {
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, NULL },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10", 0, 0, 0 },
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10", 0, 0, 0, { 0 } },
 
     { "two unrelated masters, one follower each: a tie, refused", M, 0, 0,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, NULL },
@@ -92,7 +94,19 @@ static t_case_t  t_cases[] = {
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL },
         { T_REPLICA, B, "", 1, 1, 500, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      NONE, NGX_STREAM_REDIS_MASTER_RULE_TIE, "0000", 0, 0, 0 },
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_TIE, "0000", 0, 0, 0,
+      { NGX_STREAM_REDIS_MASTER_WHY_TIE, NGX_STREAM_REDIS_MASTER_WHY_TIE } },
+
+    { "a tie refused, and a third claimant fewer replicas follow", M, 0, 0,
+      { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, NULL },
+        { T_MASTER, B, "", 0, -1, 500, 0, 0, 0, NULL },
+        { T_MASTER, C, "", 0, -1, 900, 0, 0, 0, NULL },
+        { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL },
+        { T_REPLICA, B, "", 1, 1, 500, 0, 0, 0, NULL }, END },
+      { { 0, 0, 0 } }, -1,
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_TIE, "00000", 0, 0, 0,
+      { NGX_STREAM_REDIS_MASTER_WHY_TIE, NGX_STREAM_REDIS_MASTER_WHY_TIE,
+        NGX_STREAM_REDIS_MASTER_WHY_OUTVOTED } },
 
     { "the same tie with split_brain=lineage: the first in order", M,
       NGX_STREAM_REDIS_MASTER_SPLIT_LINEAGE, 0,
@@ -101,7 +115,8 @@ static t_case_t  t_cases[] = {
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL },
         { T_REPLICA, B, "", 1, 1, 500, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      0, NGX_STREAM_REDIS_MASTER_RULE_ORDER, "1000", 0, 0, 0 },
+      0, NGX_STREAM_REDIS_MASTER_RULE_ORDER, "1000", 0, 0, 0,
+      { 0, NGX_STREAM_REDIS_MASTER_WHY_LATER_IN_ORDER } },
 
     { "two masters: the one more replicas follow, never the higher offset",
       M, 0, 0,
@@ -111,66 +126,67 @@ static t_case_t  t_cases[] = {
         { T_REPLICA, B, "", 1, 1, 100, 0, 0, 0, NULL },
         { T_REPLICA, A, "", 1, 1, 900, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      1, NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS, "01000", 0, 0, 0 },
+      1, NGX_STREAM_REDIS_MASTER_RULE_FOLLOWERS, "01000", 0, 0, 0,
+      { NGX_STREAM_REDIS_MASTER_WHY_OUTVOTED } },
 
     { "a replica promoted from a stale master supersedes it", M, 0, 0,
       { { T_MASTER, A, "", 0, -1, 900, 0, 0, 0, NULL },
         { T_MASTER, B, A, 0, -1, 100, 0, 0, 0, NULL },
         { T_REPLICA, A, "", 1, 1, 900, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      1, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "010", 0, 0, 0 },
+      1, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "010", 0, 0, 0, { 0 } },
 
     { "a server marked down never takes writes", M, 0, 0,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 1, NULL },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "00", 0, 0, 0 },
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "00", 0, 0, 0, { 0 } },
 
     { "a master that only stalls stays master", M, 0, 0,
       { { T_STALLED, A, "", 0, -1, 100, 0, 0, 0, NULL },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10", 0, 0, 0 },
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10", 0, 0, 0, { 0 } },
 
     { "a master that is down is no master", M, 0, 0,
       { { T_DOWN, A, "", 0, -1, 100, 0, 0, 0, NULL },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "00", 0, 0, 0 },
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "00", 0, 0, 0, { 0 } },
 
     { "a server not probed yet: no master is chosen", M, 0, 0,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, NULL },
         { T_UNPROBED, "", "", 0, -1, 0, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      NONE, NGX_STREAM_REDIS_MASTER_RULE_UNPROBED, "00", 0, 0, 0 },
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_UNPROBED, "00", 0, 0, 0, { 0 } },
 
     { "a server not probed yet: the master announced before stays", M, 0, 0,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, NULL },
         { T_UNPROBED, "", "", 0, -1, 0, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, 0,
-      0, NGX_STREAM_REDIS_MASTER_RULE_KEPT, "10", 0, 0, 0 },
+      0, NGX_STREAM_REDIS_MASTER_RULE_KEPT, "10", 0, 0, 0, { 0 } },
 
     { "Sentinels: a majority names the master", M, 0, 3,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, NULL },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 }, { 0, 0, 0 }, { -1, 0, 0 } }, -1,
-      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10", 0, 0, 0 },
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10", 0, 0, 0, { 0 } },
 
     { "Sentinels split: one names each master, one none: no master", M, 0, 3,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, NULL },
         { T_MASTER, B, "", 0, -1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 }, { 1, 0, 0 }, { -1, 0, 0 } }, -1,
-      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "00", 0, 0, 0 },
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "00", 0, 0, 0, { 0 } },
 
     { "Sentinels: a majority names it but sees it down: no master", M, 0, 3,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, NULL }, END },
       { { 0, 1, 0 }, { 0, 1, 0 }, { 0, 0, 0 } }, -1,
-      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "0", 0, 0, 0 },
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "0", 0, 0, 0, { 0 } },
 
     { "Sentinels that do not answer count for nobody", M, 0, 3,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 }, { -1, 0, 1 }, { -1, 0, 1 } }, -1,
-      NONE, NGX_STREAM_REDIS_MASTER_RULE_UNPROBED, "0", 0, 0, 0 },
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_UNPROBED, "0", 0, 0, 0, { 0 } },
 
     { "Sentinels see the old master down: its promoted heir takes writes", M,
       0, 3,
@@ -178,7 +194,7 @@ static t_case_t  t_cases[] = {
         { T_MASTER, B, A, 0, -1, 100, 0, 0, 0, NULL },
         { T_REPLICA, A, "", 0, -1, 100, 0, 0, 0, NULL }, END },
       { { 0, 1, 0 }, { 0, 1, 0 }, { 0, 0, 0 } }, -1,
-      1, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "010", 0, 0, 0 },
+      1, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "010", 0, 0, 0, { 0 } },
 
     { "the old master down to Sentinels, two heirs: neither takes writes", M,
       0, 3,
@@ -186,14 +202,14 @@ static t_case_t  t_cases[] = {
         { T_MASTER, B, A, 0, -1, 100, 0, 0, 0, NULL },
         { T_MASTER, C, A, 0, -1, 100, 0, 0, 0, NULL }, END },
       { { 0, 1, 0 }, { 0, 1, 0 }, { 0, 0, 0 } }, -1,
-      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "000", 0, 0, 0 },
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "000", 0, 0, 0, { 0 } },
 
     { "reads: fresh replicas qualify, the master does not", R, 0, 0,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, NULL },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL },
         { T_REPLICA, A, "", 1, 2, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "011", 0, 0, 0 },
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "011", 0, 0, 0, { 0 } },
 
     { "reads: lagging, syncing, loading, unlinked, stalled or foreign "
       "replicas do not qualify", R, 0, 0,
@@ -206,7 +222,7 @@ static t_case_t  t_cases[] = {
         { T_STALLED, A, "", 1, 1, 5000, 0, 0, 0, NULL },
         { T_REPLICA, B, "", 1, 1, 5000, 0, 0, 0, NULL } },
       { { 0, 0, 0 } }, -1,
-      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "00000000", 0, 0, 0 },
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "00000000", 0, 0, 0, { 0 } },
 
     /* min_replicas: N replicas in both views (docs/failover.md) */
 
@@ -215,27 +231,27 @@ static t_case_t  t_cases[] = {
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, "1" },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10", 1, 1000, 0 },
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10", 1, 1000, 0, { 0 } },
 
     { "min_replicas=1: its only replica missed an ack: suspect", M, 0, 0,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, "2" },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10", 1, 3000, 1 },
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10", 1, 3000, 1, { 0 } },
 
     { "min_replicas=1: one replica of two restarting: suspect", M, 0, 0,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, "0" },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL },
         { T_DOWN, A, "", 0, -1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "100", 1, 1000, 1 },
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "100", 1, 1000, 1, { 0 } },
 
     { "min_replicas=1 with two replicas: qualifies, not suspect", M, 0, 0,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, "01" },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "100", 1, 1000, 0 },
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "100", 1, 1000, 0, { 0 } },
 
     { "min_replicas=1: the master lost its replicas (links down, no "
       "lines): no master", M, 0, 0,
@@ -243,14 +259,14 @@ static t_case_t  t_cases[] = {
         { T_REPLICA, A, "", 0, -1, 100, 0, 0, 0, NULL },
         { T_REPLICA, A, "", 0, -1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "000", 1, 1000, 0 },
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "000", 1, 1000, 0, { 0 } },
 
     { "min_replicas=1: replicas say linked, the master lists none: the "
       "master's view counts too", M, 0, 0,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, "" },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "00", 1, 1000, 0 },
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "00", 1, 1000, 0, { 0 } },
 
     { "min_replicas=1: the master lists a replica, none of the upstream's "
       "follows it: the replicas' view counts too", M, 0, 0,
@@ -258,28 +274,28 @@ static t_case_t  t_cases[] = {
         { T_REPLICA, A, "", 0, -1, 100, 0, 0, 0, NULL },
         { T_REPLICA, B, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "000", 1, 1000, 0 },
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "000", 1, 1000, 0, { 0 } },
 
     { "min_replicas_max_lag=1s: lag 1 is within it, lag 2 is not", M, 0, 0,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, "12" },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "100", 1, 1000, 1 },
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "100", 1, 1000, 1, { 0 } },
 
     { "min_replicas=2, one replica's acks 2 s late: no master", M, 0, 0,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, "02" },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "000", 2, 1000, 0 },
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "000", 2, 1000, 0, { 0 } },
 
     { "min_replicas_max_lag=3s keeps a lag of 3", M, 0, 0,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, "03" },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "100", 2, 3000, 1 },
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "100", 2, 3000, 1, { 0 } },
 
     { "min_replicas: syncing, loading, stalled, foreign replicas and "
       "lines not online do not count", M, 0, 0,
@@ -289,14 +305,14 @@ static t_case_t  t_cases[] = {
         { T_STALLED, A, "", 1, 1, 100, 0, 0, 0, NULL },
         { T_REPLICA, B, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "00000", 1, 1000, 0 },
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "00000", 1, 1000, 0, { 0 } },
 
     { "min_replicas=1: a master that stalls keeps what it last said", M, 0,
       0,
       { { T_STALLED, A, "", 0, -1, 100, 0, 0, 0, "0" },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10", 1, 1000, 0 },
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "10", 1, 1000, 0, { 0 } },
 
     { "min_replicas=majority (2 of 4): two masters, one follower each: "
       "neither qualifies", M, NGX_STREAM_REDIS_MASTER_SPLIT_LINEAGE, 0,
@@ -305,7 +321,7 @@ static t_case_t  t_cases[] = {
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL },
         { T_REPLICA, B, "", 1, 1, 500, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "0000", 2, 1000, 0 },
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "0000", 2, 1000, 0, { 0 } },
 
     { "min_replicas=1 of 3: an old master that still lists its lost "
       "replica, a heir it follows: the heir", M, 0, 0,
@@ -313,27 +329,27 @@ static t_case_t  t_cases[] = {
         { T_MASTER, B, "", 0, -1, 100, 0, 0, 0, "0" },
         { T_REPLICA, B, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      1, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "010", 1, 1000, 1 },
+      1, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "010", 1, 1000, 1, { 0 } },
 
     { "min_replicas=1, the promoted replica alone so far: not yet", M, 0, 0,
       { { T_DOWN, A, "", 0, -1, 900, 0, 0, 0, "0" },
         { T_MASTER, B, A, 0, -1, 100, 0, 0, 0, "" },
         { T_REPLICA, A, "", 0, -1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "000", 1, 1000, 0 },
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "000", 1, 1000, 0, { 0 } },
 
     { "reads: a read pool has no min_replicas, its master needs no "
       "replica", R, 0, 0,
       { { T_MASTER, A, "", 0, -1, 100, 0, 0, 0, "" },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "01", 0, 0, 0 },
+      0, NGX_STREAM_REDIS_MASTER_RULE_SOLE, "01", 0, 0, 0, { 0 } },
 
     { "reads: with no master no replica qualifies", R, 0, 0,
       { { T_DOWN, A, "", 0, -1, 100, 0, 0, 0, NULL },
         { T_REPLICA, A, "", 1, 1, 100, 0, 0, 0, NULL }, END },
       { { 0, 0, 0 } }, -1,
-      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "00", 0, 0, 0 },
+      NONE, NGX_STREAM_REDIS_MASTER_RULE_NONE, "00", 0, 0, 0, { 0 } },
 };
 
 
@@ -522,6 +538,23 @@ t_run(t_case_t *tc)
 
     if (strcmp(got, tc->eligible) != 0) {
         printf("# got %s, expected %s\n", got, tc->eligible);
+    }
+
+    /* the explainer: nothing against the master, a loser says why */
+
+    if (d.master != NONE) {
+        t_ok(ngx_stream_redis_master_explain(&v, &d, d.master)
+             == NGX_STREAM_REDIS_MASTER_WHY_OK, "nothing against the master",
+             tc->name);
+    }
+
+    for (i = 0; i < n; i++) {
+        if (tc->lost[i]) {
+            t_ok(i != d.master && ngx_stream_redis_master_claimant(&v, i)
+                 && ngx_stream_redis_master_explain(&v, &d, i)
+                    == tc->lost[i],
+                 "why a claimant not chosen is not master", tc->name);
+        }
     }
 }
 
@@ -900,6 +933,29 @@ t_why(void)
     t_ok(strcmp(ngx_stream_redis_master_why_text(
                     NGX_STREAM_REDIS_MASTER_WHY_MARKED_DOWN),
                 "is marked down") == 0, "in the words of the log", "why");
+
+    /* a held connection's way back: a probe since its kick, no failure */
+
+    snap[0].kick_probed = 5;
+    t_ok(ngx_stream_redis_master_answered_since(&snap[0], 5)
+         && !ngx_stream_redis_master_answered_since(&snap[0], 6),
+         "answered a probe started at or after the kick", "why");
+
+    snap[0].failures = 1;
+    t_ok(!ngx_stream_redis_master_answered_since(&snap[0], 5),
+         "not once it failed since", "why");
+
+    /* a node no worker refreshed lately is down and says nothing */
+
+    snap[1].fresh = 100;
+    snap[1].checked = 1000;
+    ngx_stream_redis_master_forget_stale(&snap[1], 1100);
+    t_ok(snap[1].up, "a node checked within its freshness stays", "why");
+    ngx_stream_redis_master_forget_stale(&snap[1], 1101);
+    t_ok(!snap[1].up
+         && snap[1].info.role == NGX_STREAM_REDIS_MASTER_ROLE_UNKNOWN
+         && snap[1].reason_len == sizeof("no recent check") - 1,
+         "a stale node counts as down, and says why", "why");
 }
 
 
