@@ -56,6 +56,12 @@ ngx_stream_redis_master_init_balancer(ngx_cycle_t *cycle,
         {
             return NGX_ERROR;
         }
+
+        if (ngx_stream_redis_master_init_peer_refs(cycle->pool, rmcf)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
     }
 
     return NGX_OK;

@@ -13,6 +13,52 @@
 #include "ngx_stream_redis_master_peer.h"
 
 
+static ngx_stream_upstream_rr_peer_t *ngx_stream_redis_master_peer_ref(
+    ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t index,
+    ngx_stream_upstream_rr_peers_t **owner);
+
+
+/*
+ * Builds the upstream's index -> peer table, once per worker (the peers
+ * are in the upstream's zone by then, if it has one), so that a
+ * connection finds its server in O(1) rather than along the list.
+ */
+
+ngx_int_t
+ngx_stream_redis_master_init_peer_refs(ngx_pool_t *pool,
+    ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    ngx_uint_t                           n;
+    ngx_stream_upstream_rr_peer_t       *peer;
+    ngx_stream_upstream_rr_peers_t      *peers;
+    ngx_stream_redis_master_peer_ref_t  *ref;
+
+    n = 0;
+
+    for (peers = rmcf->upstream->peer.data; peers; peers = peers->next) {
+        n += peers->number;
+    }
+
+    ref = ngx_palloc(pool, n * sizeof(ngx_stream_redis_master_peer_ref_t));
+    if (ref == NULL) {
+        return NGX_ERROR;
+    }
+
+    rmcf->peer_refs = ref;
+    rmcf->npeer_refs = n;
+
+    for (peers = rmcf->upstream->peer.data; peers; peers = peers->next) {
+        for (peer = peers->peer; peer; peer = peer->next) {
+            ref->peer = peer;
+            ref->peers = peers;
+            ref++;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t index)
@@ -25,7 +71,7 @@ ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
      * in ngx_stream_redis_master_free_peer() and nginx's own balancers.
      */
 
-    peer = ngx_stream_redis_master_peer(pd->rrp.peers, index, &peers);
+    peer = ngx_stream_redis_master_peer_ref(pd, index, &peers);
 
     ngx_stream_upstream_rr_peers_wlock(peers);
 
@@ -95,6 +141,27 @@ ngx_stream_redis_master_peer(ngx_stream_upstream_rr_peers_t *peers,
     }
 
     return peer;
+}
+
+
+/* a session's server by index: from the table, or along the list */
+
+static ngx_stream_upstream_rr_peer_t *
+ngx_stream_redis_master_peer_ref(ngx_stream_redis_master_peer_data_t *pd,
+    ngx_uint_t index, ngx_stream_upstream_rr_peers_t **owner)
+{
+    ngx_stream_redis_master_srv_conf_t  *rmcf;
+
+    rmcf = pd->conf;
+
+    if (index < rmcf->npeer_refs
+        && rmcf->peer_refs[0].peers == pd->rrp.peers)
+    {
+        *owner = rmcf->peer_refs[index].peers;
+        return rmcf->peer_refs[index].peer;
+    }
+
+    return ngx_stream_redis_master_peer(pd->rrp.peers, index, owner);
 }
 
 

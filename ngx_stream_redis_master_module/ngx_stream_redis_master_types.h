@@ -403,6 +403,13 @@ typedef struct {
 } ngx_stream_redis_master_target_t;
 
 
+/* a server of an upstream and the list (primary or backup) that has it */
+typedef struct {
+    ngx_stream_upstream_rr_peer_t     *peer;
+    ngx_stream_upstream_rr_peers_t    *peers;
+} ngx_stream_redis_master_peer_ref_t;
+
+
 /* the Sentinels of an upstream, as redis_sentinel names them */
 typedef struct {
     ngx_str_t                          name;
@@ -443,6 +450,9 @@ typedef struct {
     ngx_uint_t                         conf;
 
     /* worker-local */
+    /* flat server index -> its peer, so that a connection finds it at once */
+    ngx_stream_redis_master_peer_ref_t  *peer_refs;
+    ngx_uint_t                         npeer_refs;
     ngx_queue_t                        sessions;
     ngx_queue_t                        held;
     ngx_uint_t                         nheld;
