@@ -15,6 +15,11 @@
 #include "ngx_stream_redis_master_state.h"
 
 
+static void ngx_stream_redis_master_copy_history(
+    ngx_stream_redis_master_route_t *route,
+    ngx_stream_redis_master_history_t *h);
+
+
 /* a consistent copy of every server's state, for one routing decision */
 
 void
@@ -352,20 +357,22 @@ void
 ngx_stream_redis_master_read_history(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_history_t *h)
 {
-    ngx_slab_pool_t                  *shpool;
-    ngx_stream_redis_master_route_t  *route;
+    ngx_shmtx_lock(&rmcf->shpool->mutex);
+    ngx_stream_redis_master_copy_history(rmcf->route, h);
+    ngx_shmtx_unlock(&rmcf->shpool->mutex);
+}
 
-    route = rmcf->route;
-    shpool = rmcf->shpool;
 
-    ngx_shmtx_lock(&shpool->mutex);
+/* the route's history copied into "h"; the caller holds the lock */
 
+static void
+ngx_stream_redis_master_copy_history(ngx_stream_redis_master_route_t *route,
+    ngx_stream_redis_master_history_t *h)
+{
     h->node = route->history_node;
     h->n = ngx_min(route->nhistory, NGX_STREAM_REDIS_MASTER_HISTORY);
     ngx_memcpy(h->seen, route->history,
                h->n * sizeof(ngx_stream_redis_master_seen_t));
-
-    ngx_shmtx_unlock(&shpool->mutex);
 }
 
 
@@ -405,10 +412,8 @@ ngx_stream_redis_master_glance(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_history_t *h)
 {
     ngx_slab_pool_t                    *shpool;
-    ngx_stream_redis_master_route_t    *route;
     ngx_stream_redis_master_target_t  **tp;
 
-    route = rmcf->route;
     shpool = rmcf->shpool;
     tp = rmcf->targets.elts;
 
@@ -417,10 +422,7 @@ ngx_stream_redis_master_glance(ngx_stream_redis_master_srv_conf_t *rmcf,
     nodes[i] = *tp[i]->node;
     nodes[master] = *tp[master]->node;
 
-    h->node = route->history_node;
-    h->n = ngx_min(route->nhistory, NGX_STREAM_REDIS_MASTER_HISTORY);
-    ngx_memcpy(h->seen, route->history,
-               h->n * sizeof(ngx_stream_redis_master_seen_t));
+    ngx_stream_redis_master_copy_history(rmcf->route, h);
 
     ngx_shmtx_unlock(&shpool->mutex);
 }
