@@ -25,7 +25,8 @@ our @EXPORT_OK = qw(
 );
 
 our $ROOT   = "$FindBin::Bin/..";
-our $MODULE = "$ROOT/build/ngx_stream_redis_master_module.so";
+our $MODULE = $ENV{DRILL_MODULE}    # a module built elsewhere
+             // "$ROOT/build/ngx_stream_redis_master_module.so";
 our $WRITER = "$FindBin::Bin/writer.py";
 our $LOG_LEVEL = $ENV{DRILL_LOG} // 'warn';
 our @ACL    = ('user checker on >checkpass +ping +info',

@@ -43,6 +43,8 @@ our @ACL           = ('user checker on >checkpass +ping +info',
                       'user app on >apppass ~* &* +@all');
 our $MASTER_NAME   = 'mymaster';
 our $HOSTS_WIDTH   = 16;           # a hosts line's address column
+our $PAUSE_MS      = 22000;        # the chart's preStop: CLIENT PAUSE, and
+our $PRESTOP_SECONDS = 20;         # how long it waits for the failover
 
 
 # Pods->new([down_after => MS]): the DNS server and hosts file, three pods
@@ -203,34 +205,62 @@ sub ready {
     return scalar grep { /ip=\Q$me\E,.*state=online/ } values %$minfo;
 }
 
-# restart(I, [LOG]): the pod I restarted as Kubernetes does it: its preStop
-# hook (if it is the master: SENTINEL FAILOVER, then wait until every
-# Sentinel names another pod and this one is a replica), SIGTERM, its
-# name gone, a second later a new address under its name, the server
-# started as a replica of the master the Sentinels name (the chart's start
-# script), until it is ready.  LOG->(TEXT) is told each step.
+# restart(I, [LOG], [PRESTOP]): the pod I restarted as Kubernetes does it:
+# its preStop hook if it is the master, SIGTERM, its name gone, a second
+# later a new address under its name, the server started as a replica of
+# the master the Sentinels name (the chart's start script), until it is
+# ready.  PRESTOP, for the master:
+#   pause     the Bitnami chart's: CLIENT PAUSE 22000 WRITE, SENTINEL
+#             FAILOVER, then up to 20 s until that Sentinel names another
+#             master (the default)
+#   failover  SENTINEL FAILOVER, then until every Sentinel names another
+#             master and the pod has been made a replica
+#   none      no hook: the master is stopped, Sentinel fails over after
+#             down-after-milliseconds, and the pod starts once the
+#             Sentinels name another master (else it would come back as
+#             an empty master)
+# LOG->(TEXT) is told each step.
 sub restart {
-    my ($self, $i, $log) = @_;
+    my ($self, $i, $log, $prestop) = @_;
     $log //= sub {};
+    $prestop //= 'pause';
     my $name = $self->name($i);
     my $old = $self->ip($i);
     my %move = (pod => $i, name => $name, from => $old,
                 start => Time::HiRes::time());
+    my $s = $self->{sentinels}[0];
+    my $was_master = $self->master_index == $i;
 
-    if ($self->master_index == $i) {
-        $log->("$name is master: SENTINEL FAILOVER (preStop)");
+    if ($was_master && $prestop ne 'none') {
+        $log->("$name is master: preStop ($prestop)");
         $move{failover} = 1;
-        my $s = $self->{sentinels}[0];
+        $self->pod($i)->cmd('CLIENT', 'PAUSE', $PAUSE_MS, 'WRITE')
+            if $prestop eq 'pause';
         wait_until(sub {
             my $r = $s->cmd('SENTINEL', 'FAILOVER', $MASTER_NAME);
             $r =~ /^OK/;
         }, 30, 'SENTINEL FAILOVER to be accepted');
-        wait_until(sub {
-            my $m = $self->sentinel_master;
-            return 0 unless defined $m && $m ne $name;
-            my $role = eval { $self->pod($i)->info('replication')->{role} };
-            return ($role // '') eq 'slave';
-        }, 60, "the Sentinels to name another master than $name");
+        if ($prestop eq 'pause') {
+            eval {
+                wait_until(sub {
+                    my ($host) = split /\n/, $s->cmd('SENTINEL',
+                        'GET-MASTER-ADDR-BY-NAME', $MASTER_NAME);
+                    return ($host // $name) ne $name;
+                }, $PRESTOP_SECONDS / $RedisTopo::TIMEOUT_SCALE,
+                'the Sentinel to name another master');
+                1;
+            } or $log->("preStop gave up: $@");
+        } else {
+            wait_until(sub {
+                my $m = $self->sentinel_master;
+                return 0 unless defined $m && $m ne $name;
+                my $role = eval { $self->pod($i)->info('replication')->{role} };
+                return ($role // '') eq 'slave';
+            }, 60, "the Sentinels to name another master than $name");
+        }
+        $log->("$name preStop done");
+    } elsif ($was_master) {
+        $move{failover} = 1;
     }
 
     $self->pod($i)->stop;
@@ -240,6 +270,14 @@ sub restart {
     $log->("$name stopped ($old), its name gone");
 
     sleep 1;
+
+    if ($was_master && $prestop eq 'none') {
+        $log->("$name was master: waiting for the Sentinels to fail over");
+        wait_until(sub {
+            my $m = $self->sentinel_master;
+            return defined $m && $m ne $name;
+        }, 60, "the Sentinels to name another master than $name");
+    }
 
     my $new = $self->{ips}{$name} = $self->_new_ip;
     $self->_publish;
