@@ -269,9 +269,9 @@ CONF
 # front of the pods of PODS (bench/Pods.pm) by name, as in a cluster: one
 # "redis_server NAME:PORT max_servers=1" a pod, the Sentinels by name,
 # min_replicas=1, wait=, and the drill's DNS server as the resolver of
-# stream{}, valid=1s
+# stream{}, valid=1s; its status page on STATUS_PORT, /status
 sub start_nginx_names {
-    my ($dir, $pods, $port) = @_;
+    my ($dir, $pods, $port, $status) = @_;
     my $servers = join '', map {
         "        redis_server " . $pods->name($_) . ":$Pods::PORT max_servers=1;\n"
     } 0 .. 2;
@@ -300,6 +300,13 @@ $servers    }
         listen 127.0.0.1:$port;
         proxy_pass redis_rw;
         proxy_connect_timeout 12s;
+    }
+}
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:$status;
+        location /status { redis_master_status; }
     }
 }
 CONF
