@@ -29,6 +29,10 @@ static void ngx_stream_redis_master_log_seats(
     ngx_stream_redis_master_checker_t *ck,
     ngx_stream_redis_master_seat_t *before,
     ngx_stream_redis_master_seat_t *after, ngx_uint_t seated);
+static void ngx_stream_redis_master_log_twins(
+    ngx_stream_redis_master_checker_t *ck,
+    ngx_stream_redis_master_inet_t *addrs, socklen_t *socklens,
+    ngx_uint_t naddrs, ngx_stream_redis_master_target_t **twins);
 static void ngx_stream_redis_master_log_cut(
     ngx_stream_redis_master_checker_t *ck,
     ngx_stream_redis_master_seat_t *after,
@@ -336,16 +340,18 @@ ngx_stream_redis_master_answered(ngx_stream_redis_master_checker_t *ck,
     ngx_stream_redis_master_target_t   *t, **seats, *kicked[
                                            NGX_STREAM_REDIS_MASTER_MAX_SERVERS];
 
-    ngx_stream_redis_master_seat_t  before[NGX_STREAM_REDIS_MASTER_MAX_SERVERS];
-    ngx_stream_redis_master_seat_t  after[NGX_STREAM_REDIS_MASTER_MAX_SERVERS];
+    ngx_stream_redis_master_seat_t    before[
+                                          NGX_STREAM_REDIS_MASTER_MAX_SERVERS];
+    ngx_stream_redis_master_seat_t    after[NGX_STREAM_REDIS_MASTER_MAX_SERVERS];
+    ngx_stream_redis_master_target_t *twins[NGX_STREAM_REDIS_MASTER_MAX_ANSWER];
 
     t = ck->target;
     seats = t->seats.elts;
     error = (u_char *) (state ? ngx_resolver_strerror(state) : "");
 
     cut = ngx_stream_redis_master_place(t, state, error, ngx_strlen(error),
-                                        addrs, socklens, naddrs, before,
-                                        after);
+                                        addrs, socklens, naddrs, twins,
+                                        before, after);
 
     seated = 0;
     n = 0;
@@ -373,6 +379,7 @@ ngx_stream_redis_master_answered(ngx_stream_redis_master_checker_t *ck,
         ck->unresolved = 0;
 
         ngx_stream_redis_master_log_seats(ck, before, after, seated);
+        ngx_stream_redis_master_log_twins(ck, addrs, socklens, naddrs, twins);
         ngx_stream_redis_master_log_cut(ck, after, addrs, socklens, naddrs,
                                         cut);
     }
@@ -451,6 +458,51 @@ ngx_stream_redis_master_log_seats(ngx_stream_redis_master_checker_t *ck,
                           "redis server %V in upstream %V: %*s joins",
                           &t->name, &t->upstreams, len, text);
         }
+    }
+}
+
+
+/*
+ * The addresses of the answer that another server has already, once each
+ * time their number changes: the name does not bring them again.
+ */
+
+static void
+ngx_stream_redis_master_log_twins(ngx_stream_redis_master_checker_t *ck,
+    ngx_stream_redis_master_inet_t *addrs, socklen_t *socklens,
+    ngx_uint_t naddrs, ngx_stream_redis_master_target_t **twins)
+{
+    u_char                             text[NGX_SOCKADDR_STRLEN];
+    size_t                             len;
+    ngx_uint_t                         i, n;
+    ngx_stream_redis_master_target_t  *t;
+
+    t = ck->target;
+    n = 0;
+
+    for (i = 0; i < naddrs; i++) {
+        n += (twins[i] != NULL);
+    }
+
+    if (n == ck->twins) {
+        return;
+    }
+
+    ck->twins = n;
+
+    for (i = 0; i < naddrs; i++) {
+        if (twins[i] == NULL) {
+            continue;
+        }
+
+        len = ngx_sock_ntop(&addrs[i].sockaddr, socklens[i], text,
+                            NGX_SOCKADDR_STRLEN, 1);
+
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "redis server %V in upstream %V: %*s is the address "
+                      "of server %V already: it is one server, and the "
+                      "name does not bring it again", &t->name,
+                      &t->upstreams, len, text, &twins[i]->server);
     }
 }
 
