@@ -15,6 +15,8 @@
 #include "ngx_stream_redis_master_checker.h"
 
 
+static ngx_int_t ngx_stream_redis_master_ask(
+    ngx_stream_redis_master_checker_t *ck, ngx_resolver_handler_pt handler);
 static void ngx_stream_redis_master_resolved(ngx_resolver_ctx_t *ctx);
 static ngx_stream_redis_master_target_t *ngx_stream_redis_master_twin(
     ngx_stream_redis_master_target_t *t, ngx_str_t **upstream);
@@ -43,6 +45,24 @@ static void ngx_stream_redis_master_log_cut(
 void
 ngx_stream_redis_master_resolve(ngx_stream_redis_master_checker_t *ck)
 {
+    if (ngx_stream_redis_master_ask(ck, ngx_stream_redis_master_resolved)
+        != NGX_OK)
+    {
+        ngx_stream_redis_master_fail(ck, 0, "cannot resolve \"%V\"",
+                                     &ck->target->host);
+    }
+}
+
+
+/*
+ * Asks the resolver for the target's host name, "handler" to be called
+ * with the answer (perhaps before this returns); NGX_ERROR if it cannot.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_ask(ngx_stream_redis_master_checker_t *ck,
+    ngx_resolver_handler_pt handler)
+{
     ngx_resolver_ctx_t                *ctx;
     ngx_stream_redis_master_target_t  *t;
 
@@ -51,13 +71,11 @@ ngx_stream_redis_master_resolve(ngx_stream_redis_master_checker_t *ck)
     ctx = ngx_resolve_start(t->resolver, NULL);
 
     if (ctx == NULL || ctx == NGX_NO_RESOLVER) {
-        ngx_stream_redis_master_fail(ck, 0, "cannot resolve \"%V\"",
-                                     &t->host);
-        return;
+        return NGX_ERROR;
     }
 
     ctx->name = t->host;
-    ctx->handler = ngx_stream_redis_master_resolved;
+    ctx->handler = handler;
     ctx->data = ck;
     ctx->timeout = t->resolver_timeout;
 
@@ -67,9 +85,10 @@ ngx_stream_redis_master_resolve(ngx_stream_redis_master_checker_t *ck)
 
     if (ngx_resolve_name(ctx) != NGX_OK) {
         ck->resolving = NULL;
-        ngx_stream_redis_master_fail(ck, 0, "cannot resolve \"%V\"",
-                                     &t->host);
+        return NGX_ERROR;
     }
+
+    return NGX_OK;
 }
 
 
@@ -254,34 +273,13 @@ ngx_stream_redis_master_twin(ngx_stream_redis_master_target_t *t,
 void
 ngx_stream_redis_master_resolve_name(ngx_stream_redis_master_checker_t *ck)
 {
-    ngx_resolver_ctx_t                *ctx;
-    ngx_stream_redis_master_target_t  *t;
-
-    t = ck->target;
-
     if (ck->resolving) {
         return;
     }
 
-    ctx = ngx_resolve_start(t->resolver, NULL);
-
-    if (ctx == NULL || ctx == NGX_NO_RESOLVER) {
-        ngx_stream_redis_master_answered(ck, NGX_RESOLVE_SERVFAIL, NULL,
-                                         NULL, 0);
-        return;
-    }
-
-    ctx->name = t->host;
-    ctx->handler = ngx_stream_redis_master_name_resolved;
-    ctx->data = ck;
-    ctx->timeout = t->resolver_timeout;
-
-    /* the handler may run before ngx_resolve_name() returns */
-
-    ck->resolving = ctx;
-
-    if (ngx_resolve_name(ctx) != NGX_OK) {
-        ck->resolving = NULL;
+    if (ngx_stream_redis_master_ask(ck, ngx_stream_redis_master_name_resolved)
+        != NGX_OK)
+    {
         ngx_stream_redis_master_answered(ck, NGX_RESOLVE_SERVFAIL, NULL,
                                          NULL, 0);
     }

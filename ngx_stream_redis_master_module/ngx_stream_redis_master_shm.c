@@ -276,6 +276,32 @@ ngx_stream_redis_master_read_seat(ngx_stream_redis_master_target_t *t,
 
 
 /*
+ * What the zone keeps of name "t" (kind NAME), copied under the lock for
+ * the status page: its node (the last error as "reason", the owner) and
+ * its record, seats included ("name" has room for t->seats.nelts seats).
+ */
+
+void
+ngx_stream_redis_master_read_name(ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_node_t *node,
+    ngx_stream_redis_master_name_t *name)
+{
+    ngx_slab_pool_t  *shpool;
+
+    shpool = t->shpool;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    *node = *t->node;
+    ngx_memcpy(name, t->zname,
+               offsetof(ngx_stream_redis_master_name_t, seats)
+               + t->zname->nseats * sizeof(ngx_stream_redis_master_seat_t));
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
  * Records a resolution of name "t", by its owner: with an answer
  * ("state" 0, or NXDOMAIN: a name without an address), the addresses
  * that stay keep their seats, those gone leave theirs, new ones take the

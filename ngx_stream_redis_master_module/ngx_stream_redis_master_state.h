@@ -38,6 +38,9 @@ void ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_node_t *after);
 void ngx_stream_redis_master_read_seat(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_seat_t *seat);
+void ngx_stream_redis_master_read_name(ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_node_t *node,
+    ngx_stream_redis_master_name_t *name);
 ngx_uint_t ngx_stream_redis_master_place(ngx_stream_redis_master_target_t *t,
     ngx_int_t state, u_char *error, size_t len,
     ngx_stream_redis_master_inet_t *addrs, socklen_t *socklens,
