@@ -45,7 +45,8 @@ close $pw;
 chmod 0600, "$dir/password" or die $!;
 
 my $looks_like_nginx = qr/^\s*(?:(?:stream|upstream\s+\S+|events|http)\s*\{
-                                |load_module\s|proxy_pass\s|redis_(?:master|replica|check|sentinel|server)\b)/mx;
+                                |load_module\s|proxy_pass\s|redis_(?:master|replica|check|sentinel)\b
+                                |redis_server\s+\S+:\S+)/mx;
 
 # certificates for the TLS examples, made once
 my $tls = RedisTopo::Tls->new;
