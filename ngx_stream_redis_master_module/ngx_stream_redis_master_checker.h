@@ -71,6 +71,8 @@ struct ngx_stream_redis_master_checker_s {
     unsigned                           reused:1;
     unsigned                           retry_once_logged:1;
     unsigned                           twin:1;
+    /* a redis_server name whose answer has no address, as logged */
+    unsigned                           unaddressed:1;
     u_char                             reason[
                                        NGX_STREAM_REDIS_MASTER_REASON_LEN];
 };

@@ -28,7 +28,7 @@ static void ngx_stream_redis_master_answered(
 static void ngx_stream_redis_master_log_seats(
     ngx_stream_redis_master_checker_t *ck,
     ngx_stream_redis_master_seat_t *before,
-    ngx_stream_redis_master_seat_t *after, ngx_uint_t seated);
+    ngx_stream_redis_master_seat_t *after, ngx_uint_t empty);
 static void ngx_stream_redis_master_log_twins(
     ngx_stream_redis_master_checker_t *ck,
     ngx_stream_redis_master_inet_t *addrs, socklen_t *socklens,
@@ -378,7 +378,8 @@ ngx_stream_redis_master_answered(ngx_stream_redis_master_checker_t *ck,
     } else {
         ck->unresolved = 0;
 
-        ngx_stream_redis_master_log_seats(ck, before, after, seated);
+        ngx_stream_redis_master_log_seats(ck, before, after,
+                                          state == NGX_RESOLVE_NXDOMAIN);
         ngx_stream_redis_master_log_twins(ck, addrs, socklens, naddrs, twins);
         ngx_stream_redis_master_log_cut(ck, after, addrs, socklens, naddrs,
                                         cut);
@@ -405,23 +406,20 @@ ngx_stream_redis_master_answered(ngx_stream_redis_master_checker_t *ck,
 static void
 ngx_stream_redis_master_log_seats(ngx_stream_redis_master_checker_t *ck,
     ngx_stream_redis_master_seat_t *before,
-    ngx_stream_redis_master_seat_t *after, ngx_uint_t seated)
+    ngx_stream_redis_master_seat_t *after, ngx_uint_t empty)
 {
     u_char                             text[NGX_SOCKADDR_STRLEN];
     size_t                             len;
-    ngx_uint_t                         k, left, now;
+    ngx_uint_t                         k;
     ngx_stream_redis_master_target_t  *t;
 
     t = ck->target;
-    now = 0;
 
-    for (k = 0; k < t->seats.nelts; k++) {
-        now += (after[k].socklen != 0);
-    }
+    /* an answer without an address: the name's servers leave, said once */
 
-    if (now == 0) {
-        if (!ck->twin) {
-            ck->twin = 1;
+    if (empty) {
+        if (!ck->unaddressed) {
+            ck->unaddressed = 1;
 
             ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                           "redis server %V in upstream %V has no address "
@@ -433,14 +431,15 @@ ngx_stream_redis_master_log_seats(ngx_stream_redis_master_checker_t *ck,
         return;
     }
 
-    ck->twin = 0;
-    left = (seated != 0);
+    ck->unaddressed = 0;
 
     for (k = 0; k < t->seats.nelts; k++) {
 
-        if (before[k].socklen && before[k].epoch != after[k].epoch
-            && left)
-        {
+        if (before[k].epoch == after[k].epoch) {
+            continue;
+        }
+
+        if (before[k].socklen) {
             len = ngx_sock_ntop(&before[k].addr.sockaddr, before[k].socklen,
                                 text, NGX_SOCKADDR_STRLEN, 1);
 
@@ -450,7 +449,7 @@ ngx_stream_redis_master_log_seats(ngx_stream_redis_master_checker_t *ck,
                           len, text);
         }
 
-        if (after[k].socklen && before[k].epoch != after[k].epoch) {
+        if (after[k].socklen) {
             len = ngx_sock_ntop(&after[k].addr.sockaddr, after[k].socklen,
                                 text, NGX_SOCKADDR_STRLEN, 1);
 
