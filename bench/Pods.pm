@@ -132,7 +132,7 @@ sub _publish {
     } @names;
     open my $fh, (-e $self->{hosts} ? '+<' : '>'), $self->{hosts}
         or croak "$self->{hosts}: $!";
-    syswrite $fh, $text // croak "write $self->{hosts}: $!";
+    defined syswrite($fh, $text) or croak "write $self->{hosts}: $!";
     truncate $fh, length $text;
     close $fh;
 }
