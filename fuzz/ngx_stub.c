@@ -16,6 +16,9 @@
  *   ngx_strncasecmp()         ASCII letters compared regardless of case;
  *   ngx_cpystrn()             at most n - 1 bytes and a NUL, stopping at a
  *                             NUL; returns where the NUL went;
+ *   ngx_sock_ntop()           an IPv4 or IPv6 address with its port
+ *                             ("a.b.c.d:port", "[v6]:port"), by
+ *                             inet_ntop(); other families give 0;
  *   ngx_sprintf(), ngx_snprintf(), ngx_slprintf()
  *                             ngx_vslprintf() with no limit, a size or an
  *                             end;
@@ -162,6 +165,54 @@ ngx_cpystrn(u_char *dst, u_char *src, size_t n)
     *dst = '\0';
 
     return dst;
+}
+
+
+size_t
+ngx_sock_ntop(struct sockaddr *sa, socklen_t socklen, u_char *text,
+    size_t len, ngx_uint_t port)
+{
+    char                  addr[INET6_ADDRSTRLEN];
+    const void           *src;
+    struct sockaddr_in   *sin;
+#if (NGX_HAVE_INET6)
+    struct sockaddr_in6  *sin6;
+#endif
+
+    switch (sa->sa_family) {
+
+    case AF_INET:
+        sin = (struct sockaddr_in *) sa;
+        src = &sin->sin_addr;
+        if (inet_ntop(AF_INET, src, addr, sizeof(addr)) == NULL) {
+            return 0;
+        }
+
+        return port ? (size_t) (ngx_slprintf(text, text + len, "%s:%d", addr,
+                                             (int) ntohs(sin->sin_port))
+                                - text)
+                    : (size_t) (ngx_cpystrn(text, (u_char *) addr, len)
+                                - text);
+
+#if (NGX_HAVE_INET6)
+    case AF_INET6:
+        sin6 = (struct sockaddr_in6 *) sa;
+        src = &sin6->sin6_addr;
+        if (inet_ntop(AF_INET6, src, addr, sizeof(addr)) == NULL) {
+            return 0;
+        }
+
+        return port ? (size_t) (ngx_slprintf(text, text + len, "[%s]:%d",
+                                             addr,
+                                             (int) ntohs(sin6->sin6_port))
+                                - text)
+                    : (size_t) (ngx_cpystrn(text, (u_char *) addr, len)
+                                - text);
+#endif
+
+    default:
+        return 0;
+    }
 }
 
 

@@ -24,6 +24,8 @@ static void ngx_stream_redis_master_reroute_upstream(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
 static ngx_uint_t ngx_stream_redis_master_pick_replica(
     ngx_stream_redis_master_peer_data_t *pd, ngx_uint_t master);
+static ngx_uint_t ngx_stream_redis_master_moved(
+    ngx_stream_redis_master_peer_data_t *pd);
 static void ngx_stream_redis_master_close_sessions(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_log_t *log);
 
@@ -503,7 +505,11 @@ ngx_stream_redis_master_reroute_upstream(
 
     rmcf->rerouted = refreshes;
 
-    if (ngx_memcmp(rmcf->eligible, eligible, size) == 0) {
+    /* a seat that moved leaves the map unchanged only if it came back */
+
+    if (ngx_memcmp(rmcf->eligible, eligible, size) == 0
+        && rmcf->names == NULL)
+    {
         return;
     }
 
@@ -537,7 +543,9 @@ ngx_stream_redis_master_close_sessions(
         next = ngx_queue_next(q);
         pd = ngx_queue_data(q, ngx_stream_redis_master_peer_data_t, queue);
 
-        if (ngx_stream_redis_master_bit(rmcf->eligible, pd->index)) {
+        if (ngx_stream_redis_master_bit(rmcf->eligible, pd->index)
+            && !ngx_stream_redis_master_moved(pd))
+        {
             continue;
         }
 
@@ -552,7 +560,8 @@ ngx_stream_redis_master_close_sessions(
 
         ngx_log_error(NGX_LOG_INFO, pd->session->connection->log, 0,
                       "redis balancer: closing session to %V, no longer "
-                      "eligible in upstream %V", &pd->peer->name, rmcf->name);
+                      "eligible in upstream %V",
+                      pd->seated ? &pd->name : &pd->peer->name, rmcf->name);
 
         if (ngx_shutdown_socket(c->fd, SHUT_RDWR) == -1) {
             ngx_log_error(NGX_LOG_CRIT, log, ngx_socket_errno,
@@ -576,3 +585,24 @@ ngx_stream_redis_master_close_sessions(
 }
 
 
+
+
+/*
+ * Whether a session's server, one a redis_server name brought, is no
+ * longer at the address the session was connected to: its seat moved,
+ * even if it has another server there now.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_moved(ngx_stream_redis_master_peer_data_t *pd)
+{
+    ngx_stream_redis_master_seat_t  *seat;
+
+    if (!pd->seated) {
+        return 0;
+    }
+
+    seat = ngx_stream_redis_master_seat_in_view(pd->conf, pd->index);
+
+    return seat == NULL || seat->epoch != pd->epoch;
+}

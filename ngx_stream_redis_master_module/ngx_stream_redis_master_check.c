@@ -373,6 +373,23 @@ ngx_stream_redis_master_probe(ngx_stream_redis_master_checker_t *ck)
     ngx_log_debug1(NGX_LOG_DEBUG_STREAM, ngx_cycle->log, 0,
                    "redis check: probing %V", &ck->target->name);
 
+    /* a redis_server name is resolved, not probed (resolve.c) */
+
+    if (ck->target->kind == NGX_STREAM_REDIS_MASTER_KIND_NAME) {
+        ngx_stream_redis_master_resolve_name(ck);
+        return;
+    }
+
+    /* a seat without an address has nothing to probe until it gets one */
+
+    if (ck->target->of && ngx_stream_redis_master_take_seat(ck) != NGX_OK) {
+        ngx_add_timer(&ck->timer,
+                      ngx_stream_redis_master_slot(
+                          ck->target->check->interval,
+                          ck->target->check->interval));
+        return;
+    }
+
     ck->busy = 1;
     ck->stalled = 0;
     ck->kick_start = ck->target->node->kick;

@@ -561,7 +561,8 @@ ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
                                    ck->kick_start, ck->reason,
                                    ngx_strlen(ck->reason), ck->stalled,
                                    ngx_current_msec - ck->started,
-                                   ngx_cycle->log, &before, &after);
+                                   ck->epoch, ngx_cycle->log, &before,
+                                   &after);
 
     /* this worker acts at once; the others on their next sweep */
     ngx_stream_redis_master_recorded_probe(ck->target, &before, &after);

@@ -18,6 +18,10 @@
 #include <hiredis/hiredis.h>
 
 
+/* the most of the addresses a name's bound cut that a log line lists */
+#define NGX_STREAM_REDIS_MASTER_CUT_LIST  512
+
+
 struct ngx_stream_redis_master_checker_s {
     /* first: a TLS link finds its target through its data */
     ngx_stream_redis_master_target_t  *target;
@@ -45,6 +49,17 @@ struct ngx_stream_redis_master_checker_s {
     ngx_resolver_ctx_t                *resolving;
     ngx_sockaddr_t                     resolved;
 
+    /*
+     * A server a redis_server name brought: the seat's epoch its address
+     * was taken at (the probes are recorded at it), and the server's name
+     * with that address, for log lines ("NAME:PORT at ADDR")
+     */
+    uint32_t                           epoch;
+    ngx_str_t                          named;
+
+    /* a redis_server name: how many addresses the bound cut, as logged */
+    ngx_uint_t                         cut;
+
     unsigned                           busy:1;
     unsigned                           connecting:1;
     unsigned                           stalled:1;
@@ -59,6 +74,10 @@ struct ngx_stream_redis_master_checker_s {
 
 /* resolve.c */
 void ngx_stream_redis_master_resolve(ngx_stream_redis_master_checker_t *ck);
+void ngx_stream_redis_master_resolve_name(
+    ngx_stream_redis_master_checker_t *ck);
+ngx_int_t ngx_stream_redis_master_take_seat(
+    ngx_stream_redis_master_checker_t *ck);
 
 /* check_io.c */
 void ngx_stream_redis_master_send_probe(

@@ -201,6 +201,7 @@ ngx_stream_redis_master_init_main_conf(ngx_conf_t *cf, void *conf)
 
             if (rmcf->check.interval != NGX_CONF_UNSET_MSEC
                 || rmcf->sentinel
+                || rmcf->names
                 || rmcf->ssl.enable != NGX_CONF_UNSET
                 || rmcf->sentinel_ssl.enable != NGX_CONF_UNSET)
             {
@@ -208,6 +209,7 @@ ngx_stream_redis_master_init_main_conf(ngx_conf_t *cf, void *conf)
                               "\"%s\" in upstream \"%V\" requires "
                               "\"redis_master\" or \"redis_replica\" in %s:%ui",
                               rmcf->sentinel ? "redis_sentinel"
+                              : rmcf->names ? "redis_server"
                               : rmcf->check.interval != NGX_CONF_UNSET_MSEC
                                 ? "redis_check"
                               : rmcf->ssl.enable != NGX_CONF_UNSET
@@ -842,6 +844,201 @@ ngx_stream_redis_master_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     rmcf->sentinel = sc;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * redis_server NAME:PORT [max_servers=N] [weight=N] [max_conns=N]
+ * [backup] [down]: a name resolved at run time, each of its addresses
+ * one server.  Its servers are nginx's too (their weights, max_conns, the
+ * backup list), with placeholder addresses nothing connects to: the
+ * balancer connects to the address the name's seat has now.
+ */
+
+char *
+ngx_stream_redis_master_server(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_stream_redis_master_srv_conf_t *rmcf = conf;
+
+    ngx_int_t                             n, weight, max_conns, max;
+    ngx_url_t                             u;
+    ngx_str_t                            *value;
+    ngx_uint_t                            i, backup, down;
+    struct sockaddr_in                   *sin;
+    ngx_stream_upstream_server_t         *server;
+    ngx_stream_upstream_srv_conf_t       *uscf;
+    ngx_stream_redis_master_name_conf_t  *nc;
+
+    value = cf->args->elts;
+
+    weight = 1;
+    max_conns = 0;
+    max = NGX_STREAM_REDIS_MASTER_DEFAULT_MAX_SERVERS;
+    backup = 0;
+    down = 0;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "max_servers=")) {
+            if (ngx_stream_redis_master_num_param(cf, &value[i],
+                                         sizeof("max_servers=") - 1, 1,
+                                         NGX_STREAM_REDIS_MASTER_MAX_SERVERS,
+                                         &max)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "weight=")) {
+            if (ngx_stream_redis_master_num_param(cf, &value[i],
+                                         sizeof("weight=") - 1, 1,
+                                         NGX_STREAM_REDIS_MASTER_MAX_WEIGHT,
+                                         &weight)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "max_conns=")) {
+            if (ngx_stream_redis_master_num_param(cf, &value[i],
+                                         sizeof("max_conns=") - 1, 0,
+                                         NGX_STREAM_REDIS_MASTER_MAX_CONNS,
+                                         &max_conns)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (value[i].len == sizeof("backup") - 1
+            && ngx_strncmp(value[i].data, "backup", value[i].len) == 0)
+        {
+            if (rmcf->balancer == NGX_STREAM_REDIS_MASTER_BALANCER_MASTER) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"redis_master\" does not support backup "
+                                   "servers (redis_server \"%V\")",
+                                   &value[1]);
+                return NGX_CONF_ERROR;
+            }
+
+            backup = 1;
+            continue;
+        }
+
+        if (value[i].len == sizeof("down") - 1
+            && ngx_strncmp(value[i].data, "down", value[i].len) == 0)
+        {
+            down = 1;
+            continue;
+        }
+
+        return ngx_stream_redis_master_bad_param(cf, &value[i]);
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+    u.url = value[1];
+    u.no_resolve = 1;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.no_port
+        || u.host.len == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid address \"%V\" in \"redis_server\"%s%s",
+                           &value[1], u.err ? ": " : "",
+                           u.err ? u.err : u.no_port ? ": no port" : "");
+        return NGX_CONF_ERROR;
+    }
+
+    if (u.host.data[0] == '['
+        || ngx_inet_addr(u.host.data, u.host.len) != INADDR_NONE)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"redis_server\" \"%V\" is an address: list it "
+                           "with \"server\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (rmcf->names == NULL) {
+        rmcf->names = ngx_array_create(cf->pool, 2,
+                                 sizeof(ngx_stream_redis_master_name_conf_t));
+        if (rmcf->names == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    nc = rmcf->names->elts;
+
+    for (i = 0; i < rmcf->names->nelts; i++) {
+        if (nc[i].server.len == value[1].len
+            && ngx_strncasecmp(nc[i].server.data, value[1].data,
+                               value[1].len) == 0)
+        {
+            return "is duplicate";
+        }
+    }
+
+    nc = ngx_array_push(rmcf->names);
+    if (nc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(nc, sizeof(ngx_stream_redis_master_name_conf_t));
+
+    nc->server = value[1];
+    nc->host = u.host;
+    nc->port = u.port;
+    nc->max = max;
+
+    nc->addrs = ngx_pcalloc(cf->pool, max * sizeof(ngx_addr_t));
+    if (nc->addrs == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    uscf = ngx_stream_conf_get_module_srv_conf(cf, ngx_stream_upstream_module);
+
+    for (n = 0; n < max; n++) {
+
+        /* 0.0.0.0 port 0: a placeholder that no connect could reach */
+
+        sin = ngx_pcalloc(cf->pool, sizeof(struct sockaddr_in));
+        if (sin == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        sin->sin_family = AF_INET;
+
+        nc->addrs[n].sockaddr = (struct sockaddr *) sin;
+        nc->addrs[n].socklen = sizeof(struct sockaddr_in);
+        nc->addrs[n].name = value[1];
+
+        server = ngx_array_push(uscf->servers);
+        if (server == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memzero(server, sizeof(ngx_stream_upstream_server_t));
+
+        server->name = value[1];
+        server->addrs = &nc->addrs[n];
+        server->naddrs = 1;
+        server->weight = weight;
+        server->max_conns = max_conns;
+        server->max_fails = NGX_STREAM_REDIS_MASTER_MAX_FAILS;
+        server->fail_timeout = NGX_STREAM_REDIS_MASTER_FAIL_TIMEOUT;
+        server->down = down;
+        server->backup = backup;
+    }
 
     return NGX_CONF_OK;
 }

@@ -34,6 +34,8 @@
 #define NGX_STREAM_REDIS_MASTER_MAX_VERIFY_DEPTH  100
 #define NGX_STREAM_REDIS_MASTER_MAX_SSL_NAME      253
 #define NGX_STREAM_REDIS_MASTER_MAX_PORT          65535
+#define NGX_STREAM_REDIS_MASTER_MAX_WEIGHT        1000
+#define NGX_STREAM_REDIS_MASTER_MAX_CONNS         1000000
 
 
 /* the defaults of the parameters (docs/directives.md) */
@@ -44,6 +46,7 @@
 #define NGX_STREAM_REDIS_MASTER_DEFAULT_FALL        2
 #define NGX_STREAM_REDIS_MASTER_DEFAULT_MAX_LAG     15000
 #define NGX_STREAM_REDIS_MASTER_DEFAULT_WAIT_QUEUE  1024
+#define NGX_STREAM_REDIS_MASTER_DEFAULT_MAX_SERVERS 8
 
 /* Redis's own default of min-replicas-max-lag */
 #define NGX_STREAM_REDIS_MASTER_DEFAULT_MIN_REPLICAS_MAX_LAG  10000
@@ -61,6 +64,8 @@ char *ngx_stream_redis_master_replica(ngx_conf_t *cf,
 char *ngx_stream_redis_master_check(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 char *ngx_stream_redis_master_sentinel(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_stream_redis_master_server(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 
 /* param.c: the parameters' values, and errors */

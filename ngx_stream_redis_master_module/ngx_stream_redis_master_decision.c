@@ -86,6 +86,15 @@ ngx_stream_redis_master_init_decision(ngx_pool_t *pool,
     c->view.sentinels = ngx_pcalloc(pool, (rmcf->sentinels.nelts + 1) * node);
     c->view.down = ngx_stream_redis_master_down_map(pool, rmcf);
     c->view.history.master = NGX_STREAM_REDIS_MASTER_NONE;
+
+    if (rmcf->names) {
+        c->view.seats = ngx_pcalloc(pool, rmcf->targets.nelts
+                                        * sizeof(ngx_stream_redis_master_seat_t));
+        if (c->view.seats == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
     c->eligible = ngx_pcalloc(pool,
                               ngx_stream_redis_master_map_size(
                                   rmcf->targets.nelts) * sizeof(uintptr_t));
@@ -104,16 +113,26 @@ ngx_stream_redis_master_init_decision(ngx_pool_t *pool,
 
 /*
  * The nodes a view copied, as the policy counts a node that no worker
- * refreshed lately (ngx_stream_redis_master_forget_stale())
+ * refreshed lately (ngx_stream_redis_master_forget_stale()), and one of a
+ * server a name brought that was not probed at its seat's address
+ * (ngx_stream_redis_master_forget_unseated())
  */
 
 static void
 ngx_stream_redis_master_age(ngx_stream_redis_master_view_t *v)
 {
-    ngx_uint_t  i;
+    ngx_uint_t                          i;
+    ngx_stream_redis_master_target_t  **tp;
+
+    tp = v->conf->targets.elts;
 
     for (i = 0; i < v->conf->targets.nelts; i++) {
         ngx_stream_redis_master_forget_stale(&v->nodes[i], v->now);
+
+        if (v->seats && tp[i]->of) {
+            ngx_stream_redis_master_forget_unseated(&v->nodes[i],
+                                                    &v->seats[i]);
+        }
     }
 
     for (i = 0; i < v->conf->sentinels.nelts; i++) {
@@ -217,7 +236,8 @@ ngx_stream_redis_master_refresh(ngx_stream_redis_master_srv_conf_t *rmcf,
     c->decided = ngx_current_msec;
     c->view.now = c->decided;
 
-    ngx_stream_redis_master_snapshot(rmcf, c->view.nodes, c->view.sentinels);
+    ngx_stream_redis_master_snapshot(rmcf, c->view.nodes, c->view.sentinels,
+                                     c->view.seats);
     ngx_stream_redis_master_age(&c->view);
     ngx_stream_redis_master_judged(&c->view,
                              ngx_stream_redis_master_announced_master(rmcf),
@@ -258,7 +278,7 @@ ngx_stream_redis_master_adopted(ngx_stream_redis_master_srv_conf_t *rmcf,
     if (ngx_exiting
         || !ngx_stream_redis_master_adopt(rmcf, version, c->eligible,
                                           &c->master, &c->generation,
-                                          &c->decided))
+                                          &c->decided, c->view.seats))
     {
         return 0;
     }
@@ -280,6 +300,11 @@ ngx_stream_redis_master_adopted(ngx_stream_redis_master_srv_conf_t *rmcf,
         ngx_stream_redis_master_read_node(rmcf, c->master, c->view.nodes);
         ngx_stream_redis_master_forget_stale(&c->view.nodes[c->master],
                                              ngx_current_msec);
+
+        if (c->view.seats) {
+            ngx_stream_redis_master_forget_unseated(&c->view.nodes[c->master],
+                                               &c->view.seats[c->master]);
+        }
     }
 
     return 1;
@@ -318,6 +343,28 @@ ngx_stream_redis_master_eligible(ngx_stream_redis_master_srv_conf_t *rmcf,
     *refreshes = rmcf->cache->refreshes;
 
     return rmcf->cache->eligible;
+}
+
+
+/*
+ * The seat of server "i" (a server a redis_server name brought) in the
+ * worker's view, its address as the worker's decision was made or
+ * adopted with it; NULL for a server listed by address.
+ */
+
+ngx_stream_redis_master_seat_t *
+ngx_stream_redis_master_seat_in_view(ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_uint_t i)
+{
+    ngx_stream_redis_master_target_t  **tp;
+
+    tp = rmcf->targets.elts;
+
+    if (rmcf->cache->view.seats == NULL || tp[i]->of == NULL) {
+        return NULL;
+    }
+
+    return &rmcf->cache->view.seats[i];
 }
 
 
@@ -420,11 +467,19 @@ ngx_stream_redis_master_stands(ngx_stream_redis_master_srv_conf_t *rmcf,
     v = c->view;
     v.now = ngx_current_msec;
 
-    ngx_stream_redis_master_glance(rmcf, i, master, v.nodes, &v.history);
+    ngx_stream_redis_master_glance(rmcf, i, master, v.nodes, v.seats,
+                                   &v.history);
     ngx_stream_redis_master_forget_stale(&v.nodes[i], v.now);
     ngx_stream_redis_master_forget_stale(&v.nodes[master], v.now);
 
-    v.history.master = (v.history.node == tp[master]->node)
+    if (v.seats) {
+        ngx_stream_redis_master_forget_unseated(&v.nodes[i], &v.seats[i]);
+        ngx_stream_redis_master_forget_unseated(&v.nodes[master],
+                                                &v.seats[master]);
+    }
+
+    v.history.master = (v.history.node == tp[master]->node
+                        && v.history.epoch == v.nodes[master].epoch)
                        ? master : NGX_STREAM_REDIS_MASTER_NONE;
 
     return ngx_stream_redis_master_qualifies(&v, i, master)
@@ -456,24 +511,37 @@ ngx_stream_redis_master_take_view(ngx_pool_t *pool,
     v->nodes = ngx_pcalloc(pool, (rmcf->targets.nelts + 1) * node);
     v->sentinels = ngx_pcalloc(pool, (rmcf->sentinels.nelts + 1) * node);
     v->down = ngx_stream_redis_master_down_map(pool, rmcf);
+    v->seats = NULL;
 
     if (v->nodes == NULL || v->sentinels == NULL || v->down == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_stream_redis_master_read_status(rmcf, v->nodes, v->sentinels, route);
+    if (rmcf->names) {
+        v->seats = ngx_pcalloc(pool, rmcf->targets.nelts
+                                     * sizeof(ngx_stream_redis_master_seat_t));
+        if (v->seats == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_stream_redis_master_read_status(rmcf, v->nodes, v->sentinels,
+                                        v->seats, route);
 
     v->now = ngx_current_msec;
 
     ngx_stream_redis_master_age(v);
     v->history.node = route->history_node;
+    v->history.epoch = route->history_epoch;
     v->history.master = NGX_STREAM_REDIS_MASTER_NONE;
     v->history.n = 0;
 
     tp = rmcf->targets.elts;
 
     for (i = 0; i < rmcf->targets.nelts; i++) {
-        if (route->history_node && tp[i]->node == route->history_node) {
+        if (route->history_node && tp[i]->node == route->history_node
+            && v->nodes[i].epoch == route->history_epoch)
+        {
             v->history.master = i;
             v->history.n = ngx_min(route->nhistory,
                                    NGX_STREAM_REDIS_MASTER_HISTORY);
@@ -627,7 +695,7 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_view_t *v,
                           "master but only %ui replicas follow it "
                           "(min_replicas=%ui)", &tp[i]->name, rmcf->name,
                           ngx_stream_redis_master_replicated(v, i),
-                          rmcf->min_replicas);
+                          ngx_stream_redis_master_min_replicas(v));
             continue;
         }
 
@@ -726,8 +794,11 @@ ngx_stream_redis_master_add_offset(ngx_stream_redis_master_view_t *v,
     offset = v->nodes[master].info.master_repl_offset;
     n = h->n;
 
-    if (h->node != node || n == 0 || offset < h->seen[n - 1].offset) {
+    if (h->node != node || h->epoch != v->nodes[master].epoch || n == 0
+        || offset < h->seen[n - 1].offset)
+    {
         h->node = node;
+        h->epoch = v->nodes[master].epoch;
         n = 0;
 
     } else if (offset == h->seen[n - 1].offset) {

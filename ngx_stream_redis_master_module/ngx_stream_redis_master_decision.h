@@ -30,6 +30,8 @@ const uintptr_t *ngx_stream_redis_master_eligible(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t *refreshes);
 ngx_stream_redis_master_node_t *ngx_stream_redis_master_node_of(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
+ngx_stream_redis_master_seat_t *ngx_stream_redis_master_seat_in_view(
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
 void ngx_stream_redis_master_noted(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_node_t *before,
     ngx_stream_redis_master_node_t *after);

@@ -69,6 +69,13 @@ static ngx_command_t  ngx_stream_redis_master_commands[] = {
       0,
       NULL },
 
+    { ngx_string("redis_server"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_1MORE,
+      ngx_stream_redis_master_server,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
 #if (NGX_STREAM_SSL)
 
     { ngx_string("redis_ssl"),

@@ -65,6 +65,22 @@ ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
 {
     ngx_stream_upstream_rr_peer_t   *peer;
     ngx_stream_upstream_rr_peers_t  *peers;
+    ngx_stream_redis_master_seat_t  *seat;
+
+    /*
+     * A server a redis_server name brought is at its seat's address, as
+     * the worker's decision has it (read without a lock); nginx's peer
+     * has a placeholder.
+     */
+
+    seat = ngx_stream_redis_master_seat_in_view(pd->conf, index);
+
+    if (seat && seat->socklen == 0) {
+        ngx_log_error(NGX_LOG_ERR, pc->log, 0,
+                      "a server of upstream %V has no address now",
+                      pd->conf->name);
+        return NGX_BUSY;
+    }
 
     /*
      * A backup server's counters are guarded by the backup list's lock, as
@@ -92,6 +108,20 @@ ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
 
     ngx_stream_upstream_rr_peers_unlock(peers);
 
+    pd->seated = (seat != NULL);
+
+    if (seat) {
+        ngx_memcpy(&pd->sockaddr, &seat->addr, seat->socklen);
+        pd->epoch = seat->epoch;
+        pd->name.data = pd->text;
+        pd->name.len = ngx_sock_ntop(&pd->sockaddr.sockaddr, seat->socklen,
+                                     pd->text, NGX_SOCKADDR_STRLEN, 1);
+
+        pc->sockaddr = &pd->sockaddr.sockaddr;
+        pc->socklen = seat->socklen;
+        pc->name = &pd->name;
+    }
+
     /* round robin's notify and SSL session hooks read "current" */
     pd->rrp.current = peer;
 
@@ -115,7 +145,7 @@ ngx_stream_redis_master_use_peer(ngx_peer_connection_t *pc,
 
     ngx_log_debug2(NGX_LOG_DEBUG_STREAM, pc->log, 0,
                    "redis balancer: upstream %V peer %V",
-                   pd->conf->name, &peer->name);
+                   pd->conf->name, pc->name);
 
     return NGX_OK;
 }

@@ -173,7 +173,7 @@ ngx_stream_redis_master_suspect(ngx_stream_redis_master_view_t *v,
 
     n = ngx_stream_redis_master_replicated(v, master);
 
-    if (n > v->conf->min_replicas) {
+    if (n > ngx_stream_redis_master_min_replicas(v)) {
         return 0;
     }
 
@@ -280,7 +280,8 @@ ngx_stream_redis_master_why_not(ngx_stream_redis_master_view_t *v,
     }
 
     if (v->conf->min_replicas
-        && ngx_stream_redis_master_replicated(v, i) < v->conf->min_replicas)
+        && ngx_stream_redis_master_replicated(v, i)
+           < ngx_stream_redis_master_min_replicas(v))
     {
         return NGX_STREAM_REDIS_MASTER_WHY_FEW_REPLICAS;
     }
@@ -793,21 +794,19 @@ static ngx_uint_t
 ngx_stream_redis_master_votes(ngx_stream_redis_master_view_t *v,
     ngx_uint_t i, ngx_uint_t old)
 {
-    ngx_uint_t                          j, votes;
-    ngx_stream_redis_master_node_t     *s;
-    ngx_stream_redis_master_target_t  **tp;
+    ngx_uint_t                       j, votes;
+    ngx_stream_redis_master_node_t  *s;
 
-    tp = v->conf->targets.elts;
     votes = 0;
 
     for (j = 0; j < v->conf->sentinels.nelts; j++) {
         s = &v->sentinels[j];
 
-        if (ngx_stream_redis_master_names(tp[i], s)) {
+        if (ngx_stream_redis_master_names(v, i, s)) {
             votes += !s->info.master_down;
 
         } else if (old != NGX_STREAM_REDIS_MASTER_NONE
-                   && ngx_stream_redis_master_names(tp[old], s))
+                   && ngx_stream_redis_master_names(v, old, s))
         {
             votes += s->info.master_down;
         }
@@ -818,18 +817,23 @@ ngx_stream_redis_master_votes(ngx_stream_redis_master_view_t *v,
 
 
 /*
- * Sentinel "s" names server "t" as master: by the address it announces
+ * Sentinel "s" names server "i" as master: by the address it announces
  * (ngx_stream_redis_master_named()), matched against the server's
- * resolved address and against its name as written in the upstream, so
- * that hostnames Sentinel announces also match.
+ * address and against its name as written in the upstream, so that
+ * hostnames Sentinel announces also match.  A server a redis_server name
+ * brought has the address of its seat, and the name only when the name
+ * brings one server (a name of several addresses names none of them).
  */
 
 ngx_uint_t
-ngx_stream_redis_master_names(ngx_stream_redis_master_target_t *t,
-    ngx_stream_redis_master_node_t *s)
+ngx_stream_redis_master_names(ngx_stream_redis_master_view_t *v,
+    ngx_uint_t i, ngx_stream_redis_master_node_t *s)
 {
-    size_t  len;
-    u_char  addr[NGX_STREAM_REDIS_MASTER_ADDR_LEN];
+    size_t                              len, n;
+    u_char                              addr[NGX_STREAM_REDIS_MASTER_ADDR_LEN];
+    u_char                              text[NGX_SOCKADDR_STRLEN];
+    ngx_stream_redis_master_seat_t     *seat;
+    ngx_stream_redis_master_target_t   *t, **tp;
 
     len = ngx_stream_redis_master_named(s, addr);
 
@@ -837,10 +841,55 @@ ngx_stream_redis_master_names(ngx_stream_redis_master_target_t *t,
         return 0;
     }
 
-    return (len == t->name.len
-            && ngx_strncasecmp(addr, t->name.data, len) == 0)
-           || (len == t->server.len
+    tp = v->conf->targets.elts;
+    t = tp[i];
+
+    if (t->of == NULL) {
+        return (len == t->name.len
+                && ngx_strncasecmp(addr, t->name.data, len) == 0)
+               || (len == t->server.len
+                   && ngx_strncasecmp(addr, t->server.data, len) == 0);
+    }
+
+    seat = v->seats ? &v->seats[i] : NULL;
+
+    if (seat == NULL || seat->socklen == 0) {
+        return 0;
+    }
+
+    n = ngx_sock_ntop(&seat->addr.sockaddr, seat->socklen, text,
+                      NGX_SOCKADDR_STRLEN, 1);
+
+    return (len == n && ngx_strncasecmp(addr, text, len) == 0)
+           || (t->of->seats.nelts == 1
+               && len == t->server.len
                && ngx_strncasecmp(addr, t->server.data, len) == 0);
+}
+
+
+/*
+ * min_replicas as a number: "majority" of an upstream with redis_server
+ * counts its servers that have an address now (see init_min_replicas()).
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_min_replicas(ngx_stream_redis_master_view_t *v)
+{
+    ngx_uint_t                          i, n;
+    ngx_stream_redis_master_target_t  **tp;
+
+    if (v->conf->min_replicas != NGX_STREAM_REDIS_MASTER_MAJORITY) {
+        return v->conf->min_replicas;
+    }
+
+    tp = v->conf->targets.elts;
+    n = 0;
+
+    for (i = 0; i < v->conf->targets.nelts; i++) {
+        n += (tp[i]->of == NULL || (v->seats && v->seats[i].socklen));
+    }
+
+    return ngx_min(ngx_max(n / 2, 1), NGX_STREAM_REDIS_MASTER_SLAVES);
 }
 
 
@@ -1030,6 +1079,45 @@ ngx_stream_redis_master_forgettable(ngx_stream_redis_master_view_t *v,
     }
 
     return forget;
+}
+
+
+/*
+ * A copy of the node of a server a redis_server name brought, as its seat
+ * has it: with no address it is down and says nothing ("not resolved"),
+ * and holds no decision back; at an address its node was not probed at
+ * yet (the seat moved), it is down and not yet probed there.  Nothing
+ * judged at an earlier address counts.  Changes the copy alone.
+ */
+
+void
+ngx_stream_redis_master_forget_unseated(ngx_stream_redis_master_node_t *copy,
+    ngx_stream_redis_master_seat_t *seat)
+{
+    static u_char  unresolved[] = "not resolved";
+    static u_char  unprobed[] = "not yet probed at its new address";
+
+    if (seat->socklen && copy->epoch == seat->epoch) {
+        return;
+    }
+
+    copy->up = 0;
+    copy->stalled = 0;
+    copy->successes = 0;
+    copy->role_changed = 0;
+    ngx_memzero(&copy->info, sizeof(ngx_stream_redis_master_info_t));
+    copy->info.master_last_io = -1;
+
+    if (seat->socklen == 0) {
+        copy->probes = 1;
+        copy->reason_len = sizeof(unresolved) - 1;
+        ngx_memcpy(copy->reason, unresolved, sizeof(unresolved) - 1);
+        return;
+    }
+
+    copy->probes = 0;
+    copy->reason_len = sizeof(unprobed) - 1;
+    ngx_memcpy(copy->reason, unprobed, sizeof(unprobed) - 1);
 }
 
 

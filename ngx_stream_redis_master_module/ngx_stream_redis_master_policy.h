@@ -115,8 +115,10 @@ ngx_uint_t ngx_stream_redis_master_superseded(
     ngx_stream_redis_master_view_t *v, ngx_uint_t i);
 ngx_uint_t ngx_stream_redis_master_agreed(ngx_stream_redis_master_view_t *v,
     ngx_uint_t i);
-ngx_uint_t ngx_stream_redis_master_names(ngx_stream_redis_master_target_t *t,
-    ngx_stream_redis_master_node_t *s);
+ngx_uint_t ngx_stream_redis_master_names(ngx_stream_redis_master_view_t *v,
+    ngx_uint_t i, ngx_stream_redis_master_node_t *s);
+ngx_uint_t ngx_stream_redis_master_min_replicas(
+    ngx_stream_redis_master_view_t *v);
 size_t ngx_stream_redis_master_named(ngx_stream_redis_master_node_t *s,
     u_char *buf);
 ngx_uint_t ngx_stream_redis_master_follows(ngx_stream_redis_master_view_t *v,
@@ -125,6 +127,9 @@ ngx_uint_t ngx_stream_redis_master_qualifies(
     ngx_stream_redis_master_view_t *v, ngx_uint_t i, ngx_uint_t master);
 ngx_msec_int_t ngx_stream_redis_master_staleness(
     ngx_stream_redis_master_view_t *v, ngx_uint_t i, ngx_uint_t master);
+void ngx_stream_redis_master_forget_unseated(
+    ngx_stream_redis_master_node_t *copy,
+    ngx_stream_redis_master_seat_t *seat);
 void ngx_stream_redis_master_forget_stale(
     ngx_stream_redis_master_node_t *copy, ngx_msec_t now);
 ngx_uint_t ngx_stream_redis_master_forgettable(

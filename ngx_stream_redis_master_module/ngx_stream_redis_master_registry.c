@@ -21,6 +21,18 @@ static ngx_int_t ngx_stream_redis_master_init_min_replicas(ngx_conf_t *cf,
 static ngx_int_t ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_upstream_rr_peers_t *peers);
+static ngx_int_t ngx_stream_redis_master_check_servers(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_upstream_srv_conf_t *us);
+static ngx_stream_redis_master_name_conf_t *ngx_stream_redis_master_seat_of(
+    ngx_stream_redis_master_srv_conf_t *rmcf, struct sockaddr *sockaddr,
+    ngx_uint_t *seat);
+static ngx_stream_redis_master_target_t *ngx_stream_redis_master_add_seat(
+    ngx_conf_t *cf, ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_name_conf_t *nc, ngx_uint_t k,
+    ngx_addr_t *placeholder);
+static ngx_int_t ngx_stream_redis_master_add_names(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf);
 static ngx_int_t ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf);
 static ngx_int_t ngx_stream_redis_master_add_sentinel(
@@ -52,14 +64,19 @@ ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t   *rmcf, **rmcfp;
     ngx_stream_redis_master_main_conf_t  *rmmcf;
 
+    rmcf = ngx_stream_conf_upstream_srv_conf(us,
+                                             ngx_stream_redis_master_module);
+
+    if (ngx_stream_redis_master_check_servers(cf, rmcf, us) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (ngx_stream_upstream_init_round_robin(cf, us) != NGX_OK) {
         return NGX_ERROR;
     }
 
     us->peer.init = ngx_stream_redis_master_init_peer;
 
-    rmcf = ngx_stream_conf_upstream_srv_conf(us,
-                                             ngx_stream_redis_master_module);
     peers = us->peer.data;
 
     if (rmcf->check.interval == NGX_CONF_UNSET_MSEC) {
@@ -96,6 +113,10 @@ ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
     if (peers->next
         && ngx_stream_redis_master_add_peers(cf, rmcf, peers->next) != NGX_OK)
     {
+        return NGX_ERROR;
+    }
+
+    if (ngx_stream_redis_master_add_names(cf, rmcf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -140,7 +161,11 @@ ngx_stream_redis_master_init_min_replicas(ngx_conf_t *cf,
     ngx_conf_init_msec_value(rmcf->min_replicas_max_lag,
                       NGX_STREAM_REDIS_MASTER_DEFAULT_MIN_REPLICAS_MAX_LAG);
 
-    if (rmcf->min_replicas == NGX_STREAM_REDIS_MASTER_MAJORITY) {
+    /* of redis_server names, the servers they have now (policy.c) */
+
+    if (rmcf->min_replicas == NGX_STREAM_REDIS_MASTER_MAJORITY
+        && rmcf->names == NULL)
+    {
         rmcf->min_replicas = ngx_max(n / 2, 1);
 
         if (rmcf->min_replicas > NGX_STREAM_REDIS_MASTER_SLAVES) {
@@ -173,17 +198,35 @@ ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_upstream_rr_peers_t *peers)
 {
-    ngx_uint_t                           i;
-    ngx_addr_t                           addr;
-    ngx_stream_upstream_rr_peer_t       *peer, *other;
-    ngx_stream_upstream_rr_peers_t      *owner;
-    ngx_stream_redis_master_target_t    *t, **tp;
+    ngx_uint_t                            i, k;
+    ngx_addr_t                            addr;
+    ngx_stream_upstream_rr_peer_t        *peer, *other;
+    ngx_stream_upstream_rr_peers_t       *owner;
+    ngx_stream_redis_master_target_t     *t, **tp;
+    ngx_stream_redis_master_name_conf_t  *nc;
 
     for (peer = peers->peer; peer; peer = peer->next) {
 
         addr.sockaddr = peer->sockaddr;
         addr.socklen = peer->socklen;
         addr.name = peer->name;
+
+        nc = ngx_stream_redis_master_seat_of(rmcf, peer->sockaddr, &k);
+
+        if (nc) {
+            t = ngx_stream_redis_master_add_seat(cf, rmcf, nc, k, &addr);
+            if (t == NULL) {
+                return NGX_ERROR;
+            }
+
+            tp = ngx_array_push(&rmcf->targets);
+            if (tp == NULL) {
+                return NGX_ERROR;
+            }
+
+            *tp = t;
+            continue;
+        }
 
         t = ngx_stream_redis_master_add_target(cf, rmcf,
                                           NGX_STREAM_REDIS_MASTER_KIND_REDIS,
@@ -219,6 +262,254 @@ ngx_stream_redis_master_add_peers(ngx_conf_t *cf,
         }
 
         *tp = t;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The servers of a Redis upstream, before nginx makes its peers of them:
+ * "server NAME resolve" (nginx 1.27.3 and later) would be resolved by
+ * nginx's core into peers the Redis balancers do not follow, so it is
+ * refused for redis_server; a plain "server NAME:PORT" is resolved once,
+ * now, and nginx -t says that it will not follow the name.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_check_servers(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_upstream_srv_conf_t *us)
+{
+    u_char                        *colon;
+    ngx_str_t                      host;
+    ngx_uint_t                     i, k;
+    ngx_stream_upstream_server_t  *server;
+
+    if (us->servers == NULL) {
+        return NGX_OK;
+    }
+
+    server = us->servers->elts;
+
+    for (i = 0; i < us->servers->nelts; i++) {
+
+        if (server[i].naddrs
+            && ngx_stream_redis_master_seat_of(rmcf,
+                                               server[i].addrs[0].sockaddr,
+                                               &k))
+        {
+            continue;
+        }
+
+#if (NGX_STREAM_UPSTREAM_ZONE && nginx_version >= 1027003)
+        if (server[i].host.len) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "server \"%V\" in upstream \"%V\" has \"resolve\": "
+                          "the Redis balancers follow names given with "
+                          "\"redis_server %V\", not \"server ... resolve\"",
+                          &server[i].name, rmcf->name, &server[i].name);
+            return NGX_ERROR;
+        }
+#endif
+
+        host = server[i].name;
+
+        if (host.len > sizeof("unix:") - 1
+            && ngx_strncmp(host.data, "unix:", sizeof("unix:") - 1) == 0)
+        {
+            continue;
+        }
+
+        colon = ngx_strlchr(host.data, host.data + host.len, ':');
+
+        if (colon && ngx_strlchr(colon + 1, host.data + host.len, ':')
+                     == NULL)
+        {
+            host.len = colon - host.data;
+        }
+
+        if (ngx_stream_redis_master_is_name(&host)) {
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "server \"%V\" in upstream \"%V\" is a host name, "
+                          "resolved once, when the configuration is read: "
+                          "its servers will not follow the name; "
+                          "\"redis_server %V\" re-resolves it",
+                          &server[i].name, rmcf->name, &server[i].name);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* the redis_server whose seat "seat" has this placeholder address, if any */
+
+static ngx_stream_redis_master_name_conf_t *
+ngx_stream_redis_master_seat_of(ngx_stream_redis_master_srv_conf_t *rmcf,
+    struct sockaddr *sockaddr, ngx_uint_t *seat)
+{
+    ngx_uint_t                            i, k;
+    ngx_stream_redis_master_name_conf_t  *nc;
+
+    if (rmcf->names == NULL) {
+        return NULL;
+    }
+
+    nc = rmcf->names->elts;
+
+    for (i = 0; i < rmcf->names->nelts; i++) {
+        for (k = 0; k < nc[i].max; k++) {
+            if (nc[i].addrs[k].sockaddr == sockaddr) {
+                *seat = k;
+                return &nc[i];
+            }
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * Seat "k" of a redis_server: a server known by the name, its seat and
+ * the bound (so that another max_servers is other servers), shared by
+ * every upstream that lists the name; its address is the seat's, found
+ * at run time.
+ */
+
+static ngx_stream_redis_master_target_t *
+ngx_stream_redis_master_add_seat(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf,
+    ngx_stream_redis_master_name_conf_t *nc, ngx_uint_t k,
+    ngx_addr_t *placeholder)
+{
+    size_t                             len;
+    ngx_addr_t                         addr;
+    ngx_stream_redis_master_target_t  *t;
+
+    if (k == 0) {
+        nc->first = rmcf->targets.nelts;
+
+    } else if (nc->first + k != rmcf->targets.nelts) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "redis_server \"%V\" in upstream \"%V\": its servers "
+                      "are not in one list", &nc->server, rmcf->name);
+        return NULL;
+    }
+
+    len = nc->server.len + sizeof("/#") + 2 * NGX_INT_T_LEN;
+
+    addr = *placeholder;
+    addr.name.data = ngx_pnalloc(cf->pool, len);
+    if (addr.name.data == NULL) {
+        return NULL;
+    }
+
+    addr.name.len = ngx_snprintf(addr.name.data, len, "%V/%ui#%ui",
+                                 &nc->server, nc->max, k)
+                    - addr.name.data;
+
+    t = ngx_stream_redis_master_add_target(cf, rmcf,
+                                          NGX_STREAM_REDIS_MASTER_KIND_REDIS,
+                                          &addr, &nc->server, &rmcf->check);
+    if (t == NULL) {
+        return NULL;
+    }
+
+    /* the key keeps the seat; log lines name the server as written */
+
+    t->name = nc->server;
+    t->seat = k;
+
+    return t;
+}
+
+
+/*
+ * The target of each redis_server: kind NAME, resolved by its owner with
+ * the stream{} resolver, its seats the targets add_seat() made.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_add_names(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf)
+{
+    size_t                                len;
+    ngx_addr_t                            addr;
+    ngx_msec_t                            timeout;
+    ngx_uint_t                            i, k;
+    ngx_resolver_t                       *resolver;
+    ngx_stream_redis_master_target_t     *t, **tp, **seat;
+    ngx_stream_redis_master_name_conf_t  *nc;
+
+    if (rmcf->names == NULL) {
+        return NGX_OK;
+    }
+
+    resolver = ngx_stream_redis_master_resolver(cf, rmcf, &timeout);
+
+    nc = rmcf->names->elts;
+    tp = rmcf->targets.elts;
+
+    for (i = 0; i < rmcf->names->nelts; i++) {
+
+        if (resolver == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"redis_server\" \"%V\" in upstream \"%V\" needs "
+                          "a \"resolver\" in stream{}", &nc[i].server,
+                          rmcf->name);
+            return NGX_ERROR;
+        }
+
+        len = nc[i].server.len + sizeof("/") + NGX_INT_T_LEN;
+
+        ngx_memzero(&addr, sizeof(ngx_addr_t));
+        addr.name.data = ngx_pnalloc(cf->pool, len);
+        if (addr.name.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        addr.name.len = ngx_snprintf(addr.name.data, len, "%V/%ui",
+                                     &nc[i].server, nc[i].max)
+                        - addr.name.data;
+
+        t = ngx_stream_redis_master_add_target(cf, rmcf,
+                                           NGX_STREAM_REDIS_MASTER_KIND_NAME,
+                                           &addr, &nc[i].server,
+                                           &rmcf->check);
+        if (t == NULL) {
+            return NGX_ERROR;
+        }
+
+        nc[i].target = t;
+
+        if (t->seats.nelts) {
+            continue;
+        }
+
+        t->name = nc[i].server;
+        t->host = nc[i].host;
+        t->port = nc[i].port;
+        t->resolver = resolver;
+        t->resolver_timeout = timeout;
+
+        if (ngx_array_init(&t->seats, cf->pool, nc[i].max,
+                           sizeof(ngx_stream_redis_master_target_t *))
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        for (k = 0; k < nc[i].max; k++) {
+            seat = ngx_array_push(&t->seats);
+            if (seat == NULL) {
+                return NGX_ERROR;
+            }
+
+            *seat = tp[nc[i].first + k];
+            (*seat)->of = t;
+        }
     }
 
     return NGX_OK;
@@ -602,6 +893,8 @@ ngx_stream_redis_master_target_key(ngx_conf_t *cf,
 
     len = sizeof("sentinel:||") + t->name.len + t->master_name.len;
 
+    /* a name and its seats: "name:NAME:PORT/MAX", "NAME:PORT/MAX#SEAT|" */
+
     key->data = ngx_pnalloc(cf->pool, len);
     if (key->data == NULL) {
         return NGX_ERROR;
@@ -609,7 +902,9 @@ ngx_stream_redis_master_target_key(ngx_conf_t *cf,
 
     key->len = ngx_snprintf(key->data, len, "%s%V|%V",
                             t->kind == NGX_STREAM_REDIS_MASTER_KIND_SENTINEL
-                            ? "sentinel:" : "", &t->name, &t->master_name)
+                            ? "sentinel:"
+                            : t->kind == NGX_STREAM_REDIS_MASTER_KIND_NAME
+                              ? "name:" : "", &t->name, &t->master_name)
                - key->data;
 
     return NGX_OK;

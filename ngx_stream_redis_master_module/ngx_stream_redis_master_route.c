@@ -18,6 +18,9 @@
 static void ngx_stream_redis_master_copy_history(
     ngx_stream_redis_master_route_t *route,
     ngx_stream_redis_master_history_t *h);
+static void ngx_stream_redis_master_copy_seat(
+    ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_seat_t *seat);
 
 
 /* a consistent copy of every server's state, for one routing decision */
@@ -25,7 +28,8 @@ static void ngx_stream_redis_master_copy_history(
 void
 ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_node_t *nodes,
-    ngx_stream_redis_master_node_t *sentinels)
+    ngx_stream_redis_master_node_t *sentinels,
+    ngx_stream_redis_master_seat_t *seats)
 {
     ngx_uint_t                          i;
     ngx_slab_pool_t                    *shpool;
@@ -38,6 +42,10 @@ ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     for (i = 0; i < rmcf->targets.nelts; i++) {
         nodes[i] = *tp[i]->node;
+
+        if (seats) {
+            ngx_stream_redis_master_copy_seat(tp[i], &seats[i]);
+        }
     }
 
     tp = rmcf->sentinels.elts;
@@ -60,16 +68,57 @@ ngx_stream_redis_master_node_t *
 ngx_stream_redis_master_announced_master(
     ngx_stream_redis_master_srv_conf_t *rmcf)
 {
-    ngx_slab_pool_t                 *shpool;
-    ngx_stream_redis_master_node_t  *master;
+    ngx_uint_t                          i;
+    ngx_slab_pool_t                    *shpool;
+    ngx_stream_redis_master_node_t     *master;
+    ngx_stream_redis_master_seat_t      seat;
+    ngx_stream_redis_master_target_t  **tp;
 
     shpool = rmcf->shpool;
+    tp = rmcf->targets.elts;
 
     ngx_shmtx_lock(&shpool->mutex);
+
     master = rmcf->route->master;
+
+    /* a seat's master that has since moved is another server: none */
+
+    for (i = 0; master && rmcf->names && i < rmcf->targets.nelts; i++) {
+        if (tp[i]->node != master || tp[i]->of == NULL) {
+            continue;
+        }
+
+        ngx_stream_redis_master_copy_seat(tp[i], &seat);
+
+        if (seat.socklen == 0 || seat.epoch != rmcf->route->master_epoch) {
+            master = NULL;
+        }
+
+        break;
+    }
+
     ngx_shmtx_unlock(&shpool->mutex);
 
     return master;
+}
+
+
+/*
+ * The seat of a server a redis_server name brought, as the name's owner
+ * last placed it; a server listed by address has none (zeroed).  The
+ * caller holds the lock.
+ */
+
+static void
+ngx_stream_redis_master_copy_seat(ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_seat_t *seat)
+{
+    if (t->of == NULL || t->of->zname == NULL) {
+        ngx_memzero(seat, sizeof(ngx_stream_redis_master_seat_t));
+        return;
+    }
+
+    *seat = t->of->zname->seats[t->seat];
 }
 
 
@@ -141,10 +190,12 @@ ngx_stream_redis_master_publish(ngx_stream_redis_master_srv_conf_t *rmcf,
 ngx_uint_t
 ngx_stream_redis_master_adopt(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t version, uintptr_t *map, ngx_uint_t *master,
-    ngx_uint_t *generation, ngx_msec_t *decided)
+    ngx_uint_t *generation, ngx_msec_t *decided,
+    ngx_stream_redis_master_seat_t *seats)
 {
     size_t                                words;
-    ngx_uint_t                            adopted;
+    ngx_uint_t                            i, adopted;
+    ngx_stream_redis_master_target_t    **tp;
     ngx_slab_pool_t                      *shpool;
     ngx_stream_redis_master_published_t  *pub;
 
@@ -170,6 +221,17 @@ ngx_stream_redis_master_adopt(ngx_stream_redis_master_srv_conf_t *rmcf,
         *generation = pub->generation;
         *decided = pub->decided;
         ngx_memcpy(map, pub->map, words * sizeof(uintptr_t));
+
+        /*
+         * The seats as they are now are those the decision was made with:
+         * a seat that moves raises the version, under this lock.
+         */
+
+        tp = rmcf->targets.elts;
+
+        for (i = 0; seats && i < rmcf->targets.nelts; i++) {
+            ngx_stream_redis_master_copy_seat(tp[i], &seats[i]);
+        }
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
@@ -250,6 +312,7 @@ ngx_stream_redis_master_announce(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     route->announced = 1;
     route->master = master;
+    route->master_epoch = master ? master->epoch : 0;
     route->claimants = claimants;
     route->rule = rule;
 
@@ -370,6 +433,7 @@ ngx_stream_redis_master_copy_history(ngx_stream_redis_master_route_t *route,
     ngx_stream_redis_master_history_t *h)
 {
     h->node = route->history_node;
+    h->epoch = route->history_epoch;
     h->n = ngx_min(route->nhistory, NGX_STREAM_REDIS_MASTER_HISTORY);
     ngx_memcpy(h->seen, route->history,
                h->n * sizeof(ngx_stream_redis_master_seen_t));
@@ -409,6 +473,7 @@ ngx_stream_redis_master_read_node(ngx_stream_redis_master_srv_conf_t *rmcf,
 void
 ngx_stream_redis_master_glance(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t i, ngx_uint_t master, ngx_stream_redis_master_node_t *nodes,
+    ngx_stream_redis_master_seat_t *seats,
     ngx_stream_redis_master_history_t *h)
 {
     ngx_slab_pool_t                    *shpool;
@@ -421,6 +486,11 @@ ngx_stream_redis_master_glance(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     nodes[i] = *tp[i]->node;
     nodes[master] = *tp[master]->node;
+
+    if (seats) {
+        ngx_stream_redis_master_copy_seat(tp[i], &seats[i]);
+        ngx_stream_redis_master_copy_seat(tp[master], &seats[master]);
+    }
 
     ngx_stream_redis_master_copy_history(rmcf->route, h);
 
@@ -452,16 +522,19 @@ ngx_stream_redis_master_store_history(
     ngx_shmtx_lock(&shpool->mutex);
 
     same = route->history_node == was->node
+           && route->history_epoch == was->epoch
            && route->nhistory == was->n
            && ngx_memcmp(route->history, was->seen, was->n * size) == 0;
 
     if (same) {
         route->history_node = now->node;
+        route->history_epoch = now->epoch;
         route->nhistory = now->n;
         ngx_memcpy(route->history, now->seen, now->n * size);
 
     } else {
         was->node = route->history_node;
+        was->epoch = route->history_epoch;
         was->n = ngx_min(route->nhistory, NGX_STREAM_REDIS_MASTER_HISTORY);
         ngx_memcpy(was->seen, route->history, was->n * size);
     }
@@ -497,6 +570,7 @@ void
 ngx_stream_redis_master_read_status(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_node_t *nodes,
     ngx_stream_redis_master_node_t *sentinels,
+    ngx_stream_redis_master_seat_t *seats,
     ngx_stream_redis_master_route_t *route)
 {
     ngx_uint_t                          i;
@@ -513,6 +587,10 @@ ngx_stream_redis_master_read_status(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     for (i = 0; i < rmcf->targets.nelts; i++) {
         nodes[i] = *tp[i]->node;
+
+        if (seats) {
+            ngx_stream_redis_master_copy_seat(tp[i], &seats[i]);
+        }
     }
 
     tp = rmcf->sentinels.elts;

@@ -30,7 +30,10 @@
 
 
 static ngx_stream_redis_master_node_t *ngx_stream_redis_master_node(
-    ngx_stream_redis_master_main_conf_t *rmmcf, ngx_str_t *key);
+    ngx_stream_redis_master_main_conf_t *rmmcf, ngx_str_t *key,
+    ngx_uint_t seats);
+static ngx_stream_redis_master_name_t *ngx_stream_redis_master_name_of(
+    ngx_stream_redis_master_node_t *node);
 static ngx_stream_redis_master_route_t *ngx_stream_redis_master_route(
     ngx_stream_redis_master_main_conf_t *rmmcf, ngx_str_t *name,
     size_t words);
@@ -117,9 +120,14 @@ ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     tp = rmmcf->targets.elts;
 
     for (i = 0; i < rmmcf->targets.nelts; i++) {
-        tp[i]->node = ngx_stream_redis_master_node(rmmcf, &tp[i]->key);
+        tp[i]->node = ngx_stream_redis_master_node(rmmcf, &tp[i]->key,
+                                                   tp[i]->seats.nelts);
         if (tp[i]->node == NULL) {
             goto failed;
+        }
+
+        if (tp[i]->kind == NGX_STREAM_REDIS_MASTER_KIND_NAME) {
+            tp[i]->zname = ngx_stream_redis_master_name_of(tp[i]->node);
         }
 
         tp[i]->shpool = rmmcf->shpool;
@@ -176,10 +184,12 @@ failed:
 
 static ngx_stream_redis_master_node_t *
 ngx_stream_redis_master_node(ngx_stream_redis_master_main_conf_t *rmmcf,
-    ngx_str_t *key)
+    ngx_str_t *key, ngx_uint_t seats)
 {
+    size_t                           size;
     ngx_queue_t                     *q;
     ngx_stream_redis_master_node_t  *node;
+    ngx_stream_redis_master_name_t  *name;
 
     for (q = ngx_queue_head(&rmmcf->sh->nodes);
          q != ngx_queue_sentinel(&rmmcf->sh->nodes);
@@ -195,9 +205,17 @@ ngx_stream_redis_master_node(ngx_stream_redis_master_main_conf_t *rmmcf,
         }
     }
 
-    node = ngx_slab_calloc_locked(rmmcf->shpool,
-                                  sizeof(ngx_stream_redis_master_node_t)
-                                  + key->len);
+    /* a name's record, with its seats, follows its key (name_of()) */
+
+    size = sizeof(ngx_stream_redis_master_node_t) + key->len;
+
+    if (seats) {
+        size = ngx_align(size, sizeof(uintptr_t))
+               + offsetof(ngx_stream_redis_master_name_t, seats)
+               + seats * sizeof(ngx_stream_redis_master_seat_t);
+    }
+
+    node = ngx_slab_calloc_locked(rmmcf->shpool, size);
     if (node == NULL) {
         return NULL;
     }
@@ -211,6 +229,11 @@ ngx_stream_redis_master_node(ngx_stream_redis_master_main_conf_t *rmmcf,
     node->key.len = key->len;
     ngx_memcpy(node->key.data, key->data, key->len);
 
+    if (seats) {
+        name = ngx_stream_redis_master_name_of(node);
+        name->nseats = seats;
+    }
+
     /* free from now on: the first worker takes it at once, others later */
     node->owner_seen = ngx_current_msec;
     node->used = (uint32_t) rmmcf->conf;
@@ -220,6 +243,216 @@ ngx_stream_redis_master_node(ngx_stream_redis_master_main_conf_t *rmmcf,
     return node;
 }
 
+
+
+/*
+ * A name's record in the zone: after its node's key (whose length, with
+ * the name's bound, is the same for every configuration that finds it).
+ */
+
+static ngx_stream_redis_master_name_t *
+ngx_stream_redis_master_name_of(ngx_stream_redis_master_node_t *node)
+{
+    return (ngx_stream_redis_master_name_t *)
+               ngx_align_ptr(node->key.data + node->key.len,
+                             sizeof(uintptr_t));
+}
+
+
+/* the seat of a server a name brought, as its name's owner placed it */
+
+void
+ngx_stream_redis_master_read_seat(ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_seat_t *seat)
+{
+    ngx_slab_pool_t  *shpool;
+
+    shpool = t->shpool;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    *seat = t->of->zname->seats[t->seat];
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * What the zone keeps of name "t" (kind NAME), copied under the lock for
+ * the status page: its node (the last error as "reason", the owner) and
+ * its record, seats included ("name" has room for t->seats.nelts seats).
+ */
+
+void
+ngx_stream_redis_master_read_name(ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_node_t *node,
+    ngx_stream_redis_master_name_t *name)
+{
+    ngx_slab_pool_t  *shpool;
+
+    shpool = t->shpool;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    *node = *t->node;
+    ngx_memcpy(name, t->zname,
+               offsetof(ngx_stream_redis_master_name_t, seats)
+               + t->zname->nseats * sizeof(ngx_stream_redis_master_seat_t));
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * Records a resolution of name "t", by its owner: with an answer
+ * ("state" 0, or NXDOMAIN: a name without an address), the addresses
+ * that stay keep their seats, those gone leave theirs, new ones take the
+ * free seats in the answer's order, and the rest are cut; a failure
+ * (timed out, a server failure) keeps every seat and records "error".
+ * The seats before and after are handed back; returns how many of the
+ * answer's addresses no seat took.  A seat that changes raises the role
+ * version of its server's upstreams, under the same lock, so that a
+ * decision adopted at the version it had saw these seats.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_place(ngx_stream_redis_master_target_t *t,
+    ngx_int_t state, u_char *error, size_t len,
+    ngx_stream_redis_master_inet_t *addrs, socklen_t *socklens,
+    ngx_uint_t naddrs, ngx_stream_redis_master_seat_t *before,
+    ngx_stream_redis_master_seat_t *after)
+{
+    ngx_uint_t                           i, k, cut, seated;
+    ngx_slab_pool_t                     *shpool;
+    ngx_stream_redis_master_name_t      *name;
+    ngx_stream_redis_master_node_t      *node;
+    ngx_stream_redis_master_seat_t      *seat;
+    ngx_stream_redis_master_target_t   **seats;
+    ngx_stream_redis_master_srv_conf_t **pools;
+
+    u_char  placed[NGX_STREAM_REDIS_MASTER_MAX_ANSWER];
+
+    shpool = t->shpool;
+    node = t->node;
+    name = t->zname;
+    seats = t->seats.elts;
+    cut = 0;
+
+    naddrs = ngx_min(naddrs, NGX_STREAM_REDIS_MASTER_MAX_ANSWER);
+    ngx_memzero(placed, naddrs);
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    ngx_memcpy(before, name->seats,
+               name->nseats * sizeof(ngx_stream_redis_master_seat_t));
+
+    name->resolutions++;
+    node->checked = ngx_current_msec;
+    node->owner_seen = ngx_current_msec;
+    node->probes++;
+
+    if (state && state != NGX_RESOLVE_NXDOMAIN) {
+        name->failures++;
+        name->failed = ngx_current_msec;
+        node->failures++;
+        node->reason_len = ngx_min(len,
+                                  NGX_STREAM_REDIS_MASTER_KEPT_REASON_LEN);
+        ngx_memcpy(node->reason, error, node->reason_len);
+        goto done;
+    }
+
+    if (state) {
+        node->reason_len = ngx_min(len,
+                                  NGX_STREAM_REDIS_MASTER_KEPT_REASON_LEN);
+        ngx_memcpy(node->reason, error, node->reason_len);
+        naddrs = 0;
+
+    } else {
+        node->reason_len = 0;
+    }
+
+    name->resolved = ngx_current_msec;
+    name->answered = (uint32_t) naddrs;
+    node->successes++;
+    node->failures = 0;
+
+    /* the addresses that stay keep their seats */
+
+    for (k = 0; k < name->nseats; k++) {
+        seat = &name->seats[k];
+
+        if (seat->socklen == 0) {
+            continue;
+        }
+
+        for (i = 0; i < naddrs; i++) {
+            if (!placed[i]
+                && ngx_cmp_sockaddr(&addrs[i].sockaddr, socklens[i],
+                                    &seat->addr.sockaddr, seat->socklen, 1)
+                   == NGX_OK)
+            {
+                placed[i] = 1;
+                break;
+            }
+        }
+
+        if (i == naddrs) {
+            seat->socklen = 0;
+            seat->epoch++;
+            seat->since = ngx_current_msec;
+        }
+    }
+
+    /* new addresses take the free seats, in the answer's order */
+
+    k = 0;
+
+    for (i = 0; i < naddrs; i++) {
+        if (placed[i]) {
+            continue;
+        }
+
+        while (k < name->nseats && name->seats[k].socklen) {
+            k++;
+        }
+
+        if (k == name->nseats) {
+            cut++;
+            continue;
+        }
+
+        seat = &name->seats[k];
+        ngx_memcpy(&seat->addr, &addrs[i], socklens[i]);
+        seat->socklen = socklens[i];
+        seat->epoch++;
+        seat->since = ngx_current_msec;
+    }
+
+    name->cut = (uint32_t) cut;
+
+done:
+
+    seated = 0;
+
+    for (k = 0; k < name->nseats; k++) {
+        seated += (name->seats[k].socklen != 0);
+
+        if (name->seats[k].epoch != before[k].epoch) {
+            pools = seats[k]->pools.elts;
+
+            for (i = 0; i < seats[k]->pools.nelts; i++) {
+                ngx_stream_redis_master_raise(pools[i], 1, 1);
+            }
+        }
+    }
+
+    node->up = (seated != 0);
+
+    ngx_memcpy(after, name->seats,
+               name->nseats * sizeof(ngx_stream_redis_master_seat_t));
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return cut;
+}
 
 static ngx_stream_redis_master_route_t *
 ngx_stream_redis_master_route(ngx_stream_redis_master_main_conf_t *rmmcf,
@@ -907,8 +1140,8 @@ ngx_stream_redis_master_older(ngx_uint_t used, ngx_uint_t horizon)
 void
 ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
-    size_t len, ngx_uint_t stalled, ngx_msec_t latency, ngx_log_t *log,
-    ngx_stream_redis_master_node_t *before,
+    size_t len, ngx_uint_t stalled, ngx_msec_t latency, uint32_t epoch,
+    ngx_log_t *log, ngx_stream_redis_master_node_t *before,
     ngx_stream_redis_master_node_t *after)
 {
     ngx_uint_t                       old_role, up, down, role, named;
@@ -929,6 +1162,26 @@ ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_shmtx_lock(&shpool->mutex);
 
     *before = *node;
+
+    /*
+     * A seat's server probed at another address than its node's last
+     * probe is another server: nothing judged at the old address counts,
+     * its rise and fall start again.
+     */
+
+    if (node->epoch != epoch) {
+        node->epoch = epoch;
+        node->up = 0;
+        node->stalled = 0;
+        node->probes = 0;
+        node->successes = 0;
+        node->failures = 0;
+        node->hard_failures = 0;
+        node->role_changed = 0;
+        node->failure_logged = 0;
+        node->reason_len = 0;
+        ngx_memzero(&node->info, sizeof(ngx_stream_redis_master_info_t));
+    }
 
     node->checked = ngx_current_msec;
     node->owner_seen = ngx_current_msec;

@@ -33,14 +33,25 @@ void ngx_stream_redis_master_reclaim(
     ngx_stream_redis_master_main_conf_t *rmmcf);
 void ngx_stream_redis_master_record(ngx_stream_redis_master_target_t *t,
     ngx_stream_redis_master_info_t *info, ngx_uint_t kick, u_char *reason,
-    size_t len, ngx_uint_t stalled, ngx_msec_t latency, ngx_log_t *log,
-    ngx_stream_redis_master_node_t *before,
+    size_t len, ngx_uint_t stalled, ngx_msec_t latency, uint32_t epoch,
+    ngx_log_t *log, ngx_stream_redis_master_node_t *before,
     ngx_stream_redis_master_node_t *after);
+void ngx_stream_redis_master_read_seat(ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_seat_t *seat);
+void ngx_stream_redis_master_read_name(ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_node_t *node,
+    ngx_stream_redis_master_name_t *name);
+ngx_uint_t ngx_stream_redis_master_place(ngx_stream_redis_master_target_t *t,
+    ngx_int_t state, u_char *error, size_t len,
+    ngx_stream_redis_master_inet_t *addrs, socklen_t *socklens,
+    ngx_uint_t naddrs, ngx_stream_redis_master_seat_t *before,
+    ngx_stream_redis_master_seat_t *after);
 void ngx_stream_redis_master_raise(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t role, ngx_uint_t lag);
 void ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_node_t *nodes,
-    ngx_stream_redis_master_node_t *sentinels);
+    ngx_stream_redis_master_node_t *sentinels,
+    ngx_stream_redis_master_seat_t *seats);
 ngx_uint_t ngx_stream_redis_master_announce(
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_node_t *master, ngx_uint_t claimants,
@@ -62,7 +73,7 @@ ngx_uint_t ngx_stream_redis_master_publish(
 ngx_uint_t ngx_stream_redis_master_adopt(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t version,
     uintptr_t *map, ngx_uint_t *master, ngx_uint_t *generation,
-    ngx_msec_t *decided);
+    ngx_msec_t *decided, ngx_stream_redis_master_seat_t *seats);
 ngx_uint_t ngx_stream_redis_master_version(
     ngx_stream_redis_master_srv_conf_t *rmcf);
 ngx_stream_redis_master_node_t *ngx_stream_redis_master_announced_master(
@@ -76,6 +87,7 @@ void ngx_stream_redis_master_read_node(
 void ngx_stream_redis_master_glance(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i, ngx_uint_t master,
     ngx_stream_redis_master_node_t *nodes,
+    ngx_stream_redis_master_seat_t *seats,
     ngx_stream_redis_master_history_t *h);
 ngx_uint_t ngx_stream_redis_master_store_history(
     ngx_stream_redis_master_srv_conf_t *rmcf,
@@ -89,6 +101,7 @@ void ngx_stream_redis_master_read_status(
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_node_t *nodes,
     ngx_stream_redis_master_node_t *sentinels,
+    ngx_stream_redis_master_seat_t *seats,
     ngx_stream_redis_master_route_t *route);
 
 

@@ -46,9 +46,8 @@ ngx_stream_redis_master_status_view(ngx_pool_t *pool,
     ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_status_view_t *view)
 {
-    ngx_uint_t                          i, j, n, ns;
-    ngx_stream_redis_master_view_t     *v;
-    ngx_stream_redis_master_target_t  **tp;
+    ngx_uint_t                       i, j, n, ns;
+    ngx_stream_redis_master_view_t  *v;
 
     v = &view->v;
     n = rmcf->targets.nelts;
@@ -86,8 +85,6 @@ ngx_stream_redis_master_status_view(ngx_pool_t *pool,
         view->place[i] = ngx_stream_redis_master_status_place(view, i);
     }
 
-    tp = rmcf->targets.elts;
-
     for (j = 0; j < ns; j++) {
         view->named[j].data = ngx_pnalloc(pool,
                                           NGX_STREAM_REDIS_MASTER_ADDR_LEN);
@@ -99,7 +96,7 @@ ngx_stream_redis_master_status_view(ngx_pool_t *pool,
                                                        view->named[j].data);
 
         view->agrees[j] = view->master != NGX_STREAM_REDIS_MASTER_NONE
-                          && ngx_stream_redis_master_names(tp[view->master],
+                          && ngx_stream_redis_master_names(v, view->master,
                                                            &v->sentinels[j]);
     }
 

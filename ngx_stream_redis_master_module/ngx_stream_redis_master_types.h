@@ -30,6 +30,8 @@
 
 #define NGX_STREAM_REDIS_MASTER_KIND_REDIS        0
 #define NGX_STREAM_REDIS_MASTER_KIND_SENTINEL     1
+/* a redis_server name: resolved, not probed; its addresses are its seats */
+#define NGX_STREAM_REDIS_MASTER_KIND_NAME         2
 
 #define NGX_STREAM_REDIS_MASTER_SPLIT_REFUSE      0
 #define NGX_STREAM_REDIS_MASTER_SPLIT_LINEAGE     1
@@ -124,6 +126,16 @@
  */
 #define NGX_STREAM_REDIS_MASTER_SLAVES            8
 
+/*
+ * The addresses of one answer that a redis_server name's resolution looks
+ * at: more than any bound (max_servers), so that what the bound cuts is
+ * counted
+ */
+#define NGX_STREAM_REDIS_MASTER_MAX_ANSWER        256
+
+/* the most servers one redis_server name may bring (max_servers=) */
+#define NGX_STREAM_REDIS_MASTER_MAX_SERVERS       64
+
 /* min_replicas=majority: resolved against the upstream's server count */
 #define NGX_STREAM_REDIS_MASTER_MAJORITY          ((ngx_uint_t) -2)
 
@@ -195,9 +207,56 @@ typedef struct {
     uint32_t                           reason_len;
     /* the newest generation whose configuration has the target */
     uint32_t                           used;
+    /*
+     * A server a name brought (a seat): the seat's epoch the last probe
+     * was made at; the node counts only while the seat still has it
+     */
+    uint32_t                           epoch;
     u_char                             reason[
                                        NGX_STREAM_REDIS_MASTER_KEPT_REASON_LEN];
 } ngx_stream_redis_master_node_t;
+
+
+/* an address a name resolved to, as the zone keeps it */
+typedef union {
+    struct sockaddr                    sockaddr;
+    struct sockaddr_in                 sockaddr_in;
+#if (NGX_HAVE_INET6)
+    struct sockaddr_in6                sockaddr_in6;
+#endif
+} ngx_stream_redis_master_inet_t;
+
+
+/*
+ * One seat of a redis_server name: a server the name may bring, and the
+ * address it has (socklen 0: none).  "epoch" is raised each time the seat
+ * gets another address or loses it, so that nothing judged at an earlier
+ * address counts (the node's "epoch" says which address it was probed at).
+ */
+typedef struct {
+    uint32_t                           epoch;
+    uint32_t                           socklen;
+    ngx_msec_t                         since;
+    ngx_stream_redis_master_inet_t     addr;
+} ngx_stream_redis_master_seat_t;
+
+
+/*
+ * What the zone keeps of a redis_server name, after its node's key: its
+ * resolutions, the addresses of its last answer that no seat took (the
+ * bound), and the seats, written by the name's owner alone (its node's
+ * "reason" is the last resolution's error, "checked" its time).
+ */
+typedef struct {
+    uint32_t                           resolutions;
+    uint32_t                           failures;
+    uint32_t                           answered;
+    uint32_t                           cut;
+    ngx_msec_t                         resolved;
+    ngx_msec_t                         failed;
+    ngx_uint_t                         nseats;
+    ngx_stream_redis_master_seat_t     seats[1];
+} ngx_stream_redis_master_name_t;
 
 
 /* a master_repl_offset of the master, and when its probe found it */
@@ -238,6 +297,8 @@ typedef struct {
     /* the newest generation whose configuration has the upstream */
     ngx_uint_t                         used;
     ngx_stream_redis_master_node_t    *master;
+    /* a seat's master: the seat's epoch it was announced at */
+    uint32_t                           master_epoch;
     ngx_uint_t                         claimants;
     ngx_atomic_t                       role_version;
     ngx_atomic_t                       lag_version;
@@ -249,6 +310,7 @@ typedef struct {
      * time of the probe that found it (see ngx_stream_redis_master_staleness())
      */
     ngx_stream_redis_master_node_t    *history_node;
+    uint32_t                           history_epoch;
     ngx_uint_t                         nhistory;
     ngx_stream_redis_master_seen_t     history[
                                        NGX_STREAM_REDIS_MASTER_HISTORY];
@@ -358,7 +420,10 @@ typedef struct ngx_stream_redis_master_subscriber_s
  * upstream server entry with the same address and settings shares it, so
  * a server listed in a read-write and a read-only upstream is probed once.
  */
-typedef struct {
+typedef struct ngx_stream_redis_master_target_s
+    ngx_stream_redis_master_target_t;
+
+struct ngx_stream_redis_master_target_s {
     ngx_uint_t                         kind;
     ngx_str_t                          name;
     ngx_str_t                          server;
@@ -394,13 +459,23 @@ typedef struct {
     ngx_resolver_t                    *resolver;
     ngx_msec_t                         resolver_timeout;
 
+    /*
+     * A server a redis_server name brings (kind REDIS): the name's target
+     * ("of") and which of its seats it is.  A name (kind NAME): its record
+     * in the zone (set with node), and its seats' targets, in seat order.
+     */
+    ngx_stream_redis_master_target_t  *of;
+    ngx_uint_t                         seat;
+    ngx_stream_redis_master_name_t    *zname;
+    ngx_array_t                        seats;
+
     /* worker-local */
     ngx_stream_redis_master_checker_t *checker;
     ngx_stream_redis_master_subscriber_t  *subscriber;
 
     /* the TLS session the next link resumes (an ngx_ssl_session_t) */
     void                              *ssl_session;
-} ngx_stream_redis_master_target_t;
+};
 
 
 /* a server of an upstream and the list (primary or backup) that has it */
@@ -408,6 +483,23 @@ typedef struct {
     ngx_stream_upstream_rr_peer_t     *peer;
     ngx_stream_upstream_rr_peers_t    *peers;
 } ngx_stream_redis_master_peer_ref_t;
+
+
+/*
+ * A redis_server of an upstream: the name as written, and the flat
+ * server indexes of its seats (consecutive, from "first"); the address
+ * each seat's server has in nginx's peers is a placeholder ("addrs"),
+ * never connected to: a connection goes to the seat's address.
+ */
+typedef struct {
+    ngx_str_t                          server;
+    ngx_str_t                          host;
+    in_port_t                          port;
+    ngx_uint_t                         max;
+    ngx_uint_t                         first;
+    ngx_addr_t                        *addrs;
+    ngx_stream_redis_master_target_t  *target;
+} ngx_stream_redis_master_name_conf_t;
 
 
 /* the Sentinels of an upstream, as redis_sentinel names them */
@@ -438,6 +530,8 @@ typedef struct {
     /* flat server index (primary, then backup) -> target */
     ngx_array_t                        targets;
     ngx_array_t                        sentinels;
+    /* redis_server (ngx_stream_redis_master_name_conf_t), or NULL */
+    ngx_array_t                       *names;
     ngx_stream_redis_master_route_t   *route;
 
     /* the zone's pool, which route is in (set with it) */
@@ -525,6 +619,7 @@ typedef struct {
  */
 typedef struct {
     ngx_stream_redis_master_node_t    *node;
+    uint32_t                           epoch;
     ngx_uint_t                         master;
     ngx_uint_t                         n;
     ngx_stream_redis_master_seen_t     seen[NGX_STREAM_REDIS_MASTER_HISTORY];
@@ -543,6 +638,13 @@ typedef struct {
     ngx_stream_redis_master_srv_conf_t  *conf;
     ngx_stream_redis_master_node_t    *nodes;
     ngx_stream_redis_master_node_t    *sentinels;
+    /*
+     * the seat of each server a name brought, by server index (NULL when
+     * the upstream has no redis_server); its node was copied as current
+     * at this seat's address, or as down (not resolved, or not yet probed
+     * there)
+     */
+    ngx_stream_redis_master_seat_t    *seats;
     uintptr_t                         *down;
     ngx_msec_t                         now;
     ngx_stream_redis_master_history_t  history;
@@ -569,6 +671,17 @@ typedef struct {
     ngx_uint_t                           role;
     ngx_uint_t                           first_master;
     ngx_msec_t                           wait_time;
+
+    /*
+     * A server a redis_server name brought: the address connected to, as
+     * the seat had it (its epoch), and its text for $upstream_addr
+     */
+    ngx_stream_redis_master_inet_t       sockaddr;
+    uint32_t                             epoch;
+    ngx_str_t                            name;
+    u_char                               text[NGX_SOCKADDR_STRLEN];
+
+    unsigned                             seated:1;
     unsigned                             seen:1;
     unsigned                             linked:1;
     unsigned                             held:1;

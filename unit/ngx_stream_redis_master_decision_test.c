@@ -107,7 +107,8 @@ ngx_stream_redis_master_version(ngx_stream_redis_master_srv_conf_t *rmcf)
 void
 ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_node_t *nodes,
-    ngx_stream_redis_master_node_t *sentinels)
+    ngx_stream_redis_master_node_t *sentinels,
+    ngx_stream_redis_master_seat_t *seats)
 {
     ngx_uint_t                          i;
     ngx_stream_redis_master_target_t  **tp;
@@ -125,7 +126,8 @@ ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf,
 ngx_uint_t
 ngx_stream_redis_master_adopt(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t version, uintptr_t *map, ngx_uint_t *master,
-    ngx_uint_t *generation, ngx_msec_t *decided)
+    ngx_uint_t *generation, ngx_msec_t *decided,
+    ngx_stream_redis_master_seat_t *seats)
 {
     if (t_pub.version != version || t_pub.decided == 0) {
         return 0;
@@ -209,6 +211,7 @@ ngx_stream_redis_master_read_history(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_history_t *h)
 {
     h->node = t_route.history_node;
+    h->epoch = t_route.history_epoch;
     h->n = t_route.nhistory;
     memcpy(h->seen, t_route.history, h->n * sizeof(h->seen[0]));
 }
@@ -229,6 +232,7 @@ ngx_stream_redis_master_read_node(ngx_stream_redis_master_srv_conf_t *rmcf,
 void
 ngx_stream_redis_master_glance(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t i, ngx_uint_t master, ngx_stream_redis_master_node_t *nodes,
+    ngx_stream_redis_master_seat_t *seats,
     ngx_stream_redis_master_history_t *h)
 {
     ngx_stream_redis_master_target_t  **tp;
@@ -248,6 +252,7 @@ ngx_stream_redis_master_store_history(
     ngx_stream_redis_master_history_t *now)
 {
     t_route.history_node = now->node;
+    t_route.history_epoch = now->epoch;
     t_route.nhistory = now->n;
     memcpy(t_route.history, now->seen, now->n * sizeof(now->seen[0]));
 
@@ -259,9 +264,10 @@ void
 ngx_stream_redis_master_read_status(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_node_t *nodes,
     ngx_stream_redis_master_node_t *sentinels,
+    ngx_stream_redis_master_seat_t *seats,
     ngx_stream_redis_master_route_t *route)
 {
-    ngx_stream_redis_master_snapshot(rmcf, nodes, sentinels);
+    ngx_stream_redis_master_snapshot(rmcf, nodes, sentinels, seats);
 
     *route = *rmcf->route;
 }
@@ -886,14 +892,14 @@ t_explained(void)
          == sizeof("127.0.0.1:7009") - 1
          && ngx_strncmp(addr, "127.0.0.1:7009", sizeof("127.0.0.1:7009") - 1)
             == 0
-         && !ngx_stream_redis_master_names(t_tp[0], &v.sentinels[0]),
+         && !ngx_stream_redis_master_names(&v, 0, &v.sentinels[0]),
          "explained: the address it names, and that it is not the master");
 
     v.sentinels[0].info.master_port = 7000;
     ngx_stream_redis_master_judge(&v, route.master, &d, map);
 
     t_ok(d.master == 0
-         && ngx_stream_redis_master_names(t_tp[0], &v.sentinels[0])
+         && ngx_stream_redis_master_names(&v, 0, &v.sentinels[0])
          && ngx_stream_redis_master_agreed(&v, 0)
             == NGX_STREAM_REDIS_MASTER_QUORUM_NAMED,
          "explained: once it names the master, the master takes writes");
