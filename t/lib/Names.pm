@@ -17,6 +17,8 @@ use warnings;
 use IO::Socket::INET;
 use Time::HiRes ();
 
+use Test::More ();
+
 use RedisTopo ();
 use TestRM ();
 
@@ -109,6 +111,18 @@ sub session_to {
         return 0;
     }, $timeout // 10, "a session to $addr");
     return $found;
+}
+
+# logged(REGEX, [TIMEOUT], [FROM], [WHAT]): a test that a line of the
+# error log after byte offset FROM matches REGEX within scaled(TIMEOUT)
+# seconds; returns the line, or undef (a failed test, not the end of the
+# suite)
+sub logged {
+    my ($re, $timeout, $from, $what) = @_;
+    my $line = eval { TestRM::wait_error_log($re, $timeout, $from) };
+    Test::More::ok(defined $line, $what // "logged: $re")
+        or Test::More::diag($@);
+    return $line;
 }
 
 # The log lines of a name NAME:PORT in upstream UP (the words of
