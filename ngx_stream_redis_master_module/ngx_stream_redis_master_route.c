@@ -297,7 +297,7 @@ ngx_stream_redis_master_announce(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_stream_redis_master_node_t *master, ngx_uint_t claimants,
     ngx_uint_t rule)
 {
-    ngx_uint_t                        changed;
+    ngx_uint_t                        changed, moved;
     ngx_slab_pool_t                  *shpool;
     ngx_stream_redis_master_route_t  *route;
 
@@ -306,8 +306,14 @@ ngx_stream_redis_master_announce(ngx_stream_redis_master_srv_conf_t *rmcf,
 
     ngx_shmtx_lock(&shpool->mutex);
 
+    /* a seat's master at another address is another master */
+
+    moved = master && route->master == master
+            && route->master_epoch != master->epoch;
+
     changed = !route->announced
               || route->master != master
+              || moved
               || route->claimants != claimants;
 
     route->announced = 1;
@@ -319,7 +325,7 @@ ngx_stream_redis_master_announce(ngx_stream_redis_master_srv_conf_t *rmcf,
     /* a master other than the last one counts as a failover */
 
     if (master) {
-        if (route->previous && route->previous != master) {
+        if (route->previous && (route->previous != master || moved)) {
             route->counters[NGX_STREAM_REDIS_MASTER_COUNT_FAILOVERS]++;
         }
 
