@@ -46,7 +46,12 @@ use Test::Nginx::Socket::Lua::Stream;
 #   TEST 8  nginx -t; the block's own nginx proxies to $mg
 #   TEST 9  $mh, $mh2 TLS-only masters on 127.0.0.1, named redis.test
 #           (a name of their certificate) and other.h.test (not one)
-our %P = map { $_ => free_port() } qw(A B C D E F G);
+#   TEST 10 $k5 a master at .5 (k.test), $k9 its replica at .9: k.test
+#           moves to the replica, then back
+#   TEST 11 $s5 master at .5, $s6 its replica at .6 (m.s.test, r.s.test),
+#           $sent a Sentinel that monitors 127.0.0.5 as mymaster; the block
+#           fails over to $s6
+our %P = map { $_ => free_port() } qw(A B C D E F G K S);
 $ENV{"TEST_NGINX_P$_"} = $P{$_} for keys %P;
 
 sub at { my ($n, $port) = @_; start_redis(bind => "127.0.0.$n", port => $port, @_[2 .. $#_]) }
@@ -73,6 +78,14 @@ our $f5 = at(5, $P{F});
 
 our $mg = start_redis();
 
+our $k5 = at(5, $P{K});
+our $k9 = replica_at(9, $P{K}, $P{K}, '127.0.0.5');
+
+our $s5 = at(5, $P{S});
+our $s6 = replica_at(6, $P{S}, $P{S}, '127.0.0.5');
+our $sent = start_sentinel(monitor => ['mymaster', $P{S}, 1, '127.0.0.5'],
+                           down_after => 600000);
+
 our $tls = RedisTopo::Tls->new;
 our $mh = start_redis(tls => $tls);
 our $mh2 = start_redis(tls => $tls);
@@ -90,6 +103,8 @@ our $dns = start_dns(records => {
     'pool.e.test' => [map { "127.0.0.$_" } 5 .. 8],
     'f.test' => '127.0.0.5',
     'redis.test' => '127.0.0.1', 'other.h.test' => '127.0.0.1',
+    'k.test' => '127.0.0.5',
+    'm.s.test' => '127.0.0.5', 'r.s.test' => '127.0.0.6',
 });
 our $dns0 = start_dns(ttl => 0,
                       records => { map { ("z$_.g.test" => g_addrs(1, $_)) } 1 .. 4 });
@@ -102,6 +117,7 @@ $ENV{TEST_NGINX_MG} = $mg->port;
 $ENV{TEST_NGINX_MH} = $mh->port;
 $ENV{TEST_NGINX_MH2} = $mh2->port;
 $ENV{TEST_NGINX_TLS} = $tls->dir;
+$ENV{TEST_NGINX_SENTINEL} = $sent->port;
 
 add_block_preprocessor(sub {
     my ($block) = @_;
@@ -111,7 +127,8 @@ add_block_preprocessor(sub {
         unless defined $block->stream_request;
     $block->set_value('init', 'package main; our (%P, $dns, $dns0, $a5, '
                               . '$b5, $b6, $c5, $c6, $md, @d, $me, @e, $f5, '
-                              . '$mg, $tls, $mh, $mh2); '
+                              . '$mg, $tls, $mh, $mh2, $k5, $k9, $s5, '
+                              . '$s6, $sent); '
                               . ($block->init // ''));
 });
 
@@ -671,6 +688,91 @@ Names::logged(qr/SSL server name: "redis\.test"/);
 Names::logged(qr/SSL server name: "other\.h\.test"/);
 --- stream_response eval
 Names::bind_reply('127.0.0.1')
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+
+
+
+=== TEST 10: a name moved to a replica's address: its state is the new address's, probed before use; no write reaches the replica
+--- stream_config
+    resolver 127.0.0.1:$TEST_NGINX_DNS valid=1s ipv6=off;
+    resolver_timeout 2s;
+
+    upstream redis_rw {
+        redis_master;
+        redis_server k.test:$TEST_NGINX_PK;
+        redis_check interval=200ms timeout=1s;
+    }
+--- init
+my $P = $P{K};
+my $name = "k.test:$P";
+Names::logged(Names::master_is($name, 'redis_rw', "127.0.0.5:$P"));
+
+# clients all along the move: none reaches the replica, none is sent
+# there before its probe says what it is
+my $from = TestRM::error_log_size();
+$dns->set('k.test' => '127.0.0.9');
+my @reached;
+my $moved = eval {
+    TestRM::wait_until(sub {
+        push @reached, Names::ask();
+        return TestRM::count_error_log(qr/upstream redis_rw has no master/, $from)
+               && $reached[-1] eq '';
+    }, 10, 'no master once the name moved to the replica');
+};
+Test::More::ok($moved, 'the name moved to a replica: no master') or Test::More::diag($@);
+Test::More::is_deeply([grep { $_ ne '' && $_ ne '127.0.0.5' } @reached], [],
+                      'no write reached the replica at the new address (' . @reached . ' tried)');
+Names::logged(Names::is_up($name, 'redis_rw', "127.0.0.9:$P", 'replica'), 5, $from);
+Test::More::is(TestRM::count_error_log(Names::master_is($name, 'redis_rw', "127.0.0.9:$P"), $from),
+               0, 'the master role of the old address is not carried over');
+
+# back to the master's address: a new server again, probed, then master
+my $back = TestRM::error_log_size();
+$dns->set('k.test' => '127.0.0.5');
+Names::logged(Names::joins($name, 'redis_rw', "127.0.0.5:$P"), 5, $back);
+Names::logged(Names::master_is($name, 'redis_rw', "127.0.0.5:$P"), 5, $back);
+--- stream_response eval
+Names::bind_reply('127.0.0.5')
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+
+
+
+=== TEST 11: a Sentinel's master is matched against the current address of a name's server, and follows a failover to another name
+--- stream_config
+    resolver 127.0.0.1:$TEST_NGINX_DNS valid=1s ipv6=off;
+    resolver_timeout 2s;
+
+    upstream redis_rw {
+        redis_master;
+        redis_server m.s.test:$TEST_NGINX_PS;
+        redis_server r.s.test:$TEST_NGINX_PS;
+        redis_check interval=200ms timeout=1s;
+        redis_sentinel name=mymaster 127.0.0.1:$TEST_NGINX_SENTINEL;
+    }
+--- init
+my $P = $P{S};
+my $S = $sent->port;
+Names::logged(qr/redis sentinel: 127\.0\.0\.1:$S in upstream redis_rw names 127\.0\.0\.5 port $P as master "mymaster"/);
+Names::logged(Names::master_is("m.s.test:$P", 'redis_rw', "127.0.0.5:$P"), 10, 0,
+              'the server the Sentinel names, at its current address, is master');
+
+# the Sentinel knows the replica at its own address, and fails over to it
+TestRM::wait_until(sub {
+    $sent->cmd('SENTINEL', 'REPLICAS', 'mymaster') =~ /^127\.0\.0\.6$/m
+}, 20, 'the Sentinel to know the replica at 127.0.0.6');
+my $from = TestRM::error_log_size();
+$sent->cmd('SENTINEL', 'FAILOVER', 'mymaster');
+Names::logged(qr/redis sentinel: 127\.0\.0\.1:$S in upstream redis_rw names 127\.0\.0\.6 port $P as master "mymaster"/, 30, $from);
+Names::logged(Names::master_is("r.s.test:$P", 'redis_rw', "127.0.0.6:$P"), 30, $from);
+--- stream_response eval
+Names::bind_reply('127.0.0.6')
+--- timeout: 10
 --- no_error_log
 [alert]
 [crit]

@@ -424,6 +424,10 @@ sub start_redis {
     );
     push @conf, 'replicaof ' . ($opt{replicaof_host} // '127.0.0.1')
                 . " $opt{replicaof}" if $opt{replicaof};
+    # a replica at another address says so to its master (and so to the
+    # Sentinels), as a pod does: the kernel would give its connection the
+    # source address 127.0.0.1
+    push @conf, "replica-announce-ip $bind" if $bind ne '127.0.0.1';
     push @conf, 'requirepass ' . _quote($opt{requirepass})
         if defined $opt{requirepass};
     push @conf, 'masterauth ' . _quote($opt{masterauth})
@@ -470,10 +474,11 @@ sub start_sentinel {
         'sentinel resolve-hostnames no',
     );
     if (my $m = $opt{monitor}) {
-        my ($name, $mport, $quorum) = @$m;
+        my ($name, $mport, $quorum, $mhost) = @$m;
         $quorum ||= 1;
+        $mhost //= '127.0.0.1';
         push @conf,
-            "sentinel monitor $name 127.0.0.1 $mport $quorum",
+            "sentinel monitor $name $mhost $mport $quorum",
             "sentinel down-after-milliseconds $name " . ($opt{down_after} // 1000),
             "sentinel failover-timeout $name " . ($opt{failover_timeout} // 3000),
             "sentinel parallel-syncs $name " . ($opt{parallel_syncs} // 1);
@@ -737,7 +742,8 @@ F<t/lib/RedisTopo/Tls.pm>): TLS only on the port, with client
 certificates.
 
 start_sentinel options: port, bind (an address other than 127.0.0.1, such
-as 127.0.0.2), monitor => [NAME, PORT, QUORUM], down_after,
+as 127.0.0.2), monitor => [NAME, PORT, QUORUM, [HOST]] (the master at
+HOST:PORT, 127.0.0.1 unless given), down_after,
 failover_timeout, parallel_syncs, auth_pass, tls, conf.
 
 start_writer(SERVER, [every => SECONDS]): a redis-cli that sets a key on
