@@ -51,7 +51,9 @@ use Test::Nginx::Socket::Lua::Stream;
 #   TEST 11 $s5 master at .5, $s6 its replica at .6 (m.s.test, r.s.test),
 #           $sent a Sentinel that monitors 127.0.0.5 as mymaster; the block
 #           fails over to $s6
-our %P = map { $_ => free_port() } qw(A B C D E F G K S);
+#   TEST 12 $u5 master at .5, $u6 its replica at .6, both named by
+#           pool.u.test, which two upstreams list
+our %P = map { $_ => free_port() } qw(A B C D E F G K S U);
 $ENV{"TEST_NGINX_P$_"} = $P{$_} for keys %P;
 
 sub at { my ($n, $port) = @_; start_redis(bind => "127.0.0.$n", port => $port, @_[2 .. $#_]) }
@@ -86,6 +88,9 @@ our $s6 = replica_at(6, $P{S}, $P{S}, '127.0.0.5');
 our $sent = start_sentinel(monitor => ['mymaster', $P{S}, 1, '127.0.0.5'],
                            down_after => 600000);
 
+our $u5 = at(5, $P{U});
+our $u6 = replica_at(6, $P{U}, $P{U}, '127.0.0.5');
+
 our $tls = RedisTopo::Tls->new;
 our $mh = start_redis(tls => $tls);
 our $mh2 = start_redis(tls => $tls);
@@ -105,6 +110,7 @@ our $dns = start_dns(records => {
     'redis.test' => '127.0.0.1', 'other.h.test' => '127.0.0.1',
     'k.test' => '127.0.0.5',
     'm.s.test' => '127.0.0.5', 'r.s.test' => '127.0.0.6',
+    'pool.u.test' => ['127.0.0.5', '127.0.0.6'],
 });
 our $dns0 = start_dns(ttl => 0,
                       records => { map { ("z$_.g.test" => g_addrs(1, $_)) } 1 .. 4 });
@@ -128,7 +134,7 @@ add_block_preprocessor(sub {
     $block->set_value('init', 'package main; our (%P, $dns, $dns0, $a5, '
                               . '$b5, $b6, $c5, $c6, $md, @d, $me, @e, $f5, '
                               . '$mg, $tls, $mh, $mh2, $k5, $k9, $s5, '
-                              . '$s6, $sent); '
+                              . '$s6, $sent, $u5, $u6); '
                               . ($block->init // ''));
 });
 
@@ -776,6 +782,49 @@ Names::logged(Names::master_is("r.s.test:$P", 'redis_rw', "127.0.0.6:$P"), 30, $
 --- stream_response eval
 Names::bind_reply('127.0.0.6')
 --- timeout: 10
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+
+
+
+=== TEST 12: one name in a write and a read upstream: one record, its lines name both upstreams, each pool uses its servers
+--- stream_config
+    resolver 127.0.0.1:$TEST_NGINX_DNS valid=1s ipv6=off;
+    resolver_timeout 2s;
+
+    upstream redis_rw {
+        redis_master;
+        redis_server pool.u.test:$TEST_NGINX_PU;
+        redis_check interval=200ms timeout=1s;
+    }
+
+    upstream redis_ro {
+        redis_replica fallback=none;
+        redis_server pool.u.test:$TEST_NGINX_PU;
+        redis_check interval=200ms timeout=1s;
+    }
+--- stream_server_config2
+    proxy_pass redis_ro;
+--- stream_request2
+CONFIG GET bind
+QUIT
+--- init
+my $P = $P{U};
+my $name = "pool.u.test:$P";
+for my $ip ('127.0.0.5', '127.0.0.6') {
+    Names::logged(Names::joins($name, 'redis_rw,redis_ro', "$ip:$P"));
+}
+Names::logged(Names::master_is($name, 'redis_rw', "127.0.0.5:$P"));
+Names::logged(Names::master_is($name, 'redis_ro', "127.0.0.5:$P"));
+Test::More::ok(eval { Names::wait_reached('127.0.0.6', 10, TestRM::stream_port(1)) },
+               'reads reach the replica') or Test::More::diag($@);
+Test::More::is(Names::ask(), '127.0.0.5', 'writes reach the master');
+Test::More::is(TestRM::count_error_log(qr/redis server \Q$name\E in upstream [\w,]+: \S+ joins/),
+               2, 'each address joined once, for both upstreams');
+--- stream_response eval
+Names::bind_reply('127.0.0.5') . Names::bind_reply('127.0.0.6')
 --- no_error_log
 [alert]
 [crit]

@@ -48,9 +48,11 @@ sub _connect {
     return $s;
 }
 
-# ask(): the address a new client reaches through nginx, '' if refused
+# ask([PORT]): the address a new client reaches through nginx (its stream
+# server on PORT, TestRM::stream_port() by default), '' if refused
 sub ask {
-    my $s = _connect();
+    my ($port) = @_;
+    my $s = _connect($port);
     print {$s} $REQUEST;
     return reached(TestRM::ask_nginx_answer($s));
 }
@@ -64,12 +66,13 @@ sub spread {
     return \%seen;
 }
 
-# wait_reached(ADDRESS, [TIMEOUT]): wait until a new client reaches
-# ADDRESS through nginx
+# wait_reached(ADDRESS, [TIMEOUT], [PORT]): wait until a new client
+# reaches ADDRESS through nginx
 sub wait_reached {
-    my ($addr, $timeout) = @_;
+    my ($addr, $timeout, $port) = @_;
     my $last = '';
-    RedisTopo::wait_until(sub { ($last = ask()) eq $addr }, $timeout // 10,
+    RedisTopo::wait_until(sub { ($last = ask($port)) eq $addr },
+                          $timeout // 10,
                           "a client to reach $addr (the last reached "
                           . "'$last')");
     return 1;
