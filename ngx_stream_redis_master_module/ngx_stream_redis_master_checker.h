@@ -57,8 +57,12 @@ struct ngx_stream_redis_master_checker_s {
     uint32_t                           epoch;
     ngx_str_t                          named;
 
-    /* a redis_server name: how many addresses the bound cut, as logged */
+    /*
+     * a redis_server name: how many addresses the bound cut, and how many
+     * were another server's, as last logged
+     */
     ngx_uint_t                         cut;
+    ngx_uint_t                         twins;
 
     unsigned                           busy:1;
     unsigned                           connecting:1;
@@ -67,6 +71,8 @@ struct ngx_stream_redis_master_checker_s {
     unsigned                           reused:1;
     unsigned                           retry_once_logged:1;
     unsigned                           twin:1;
+    /* a redis_server name whose answer has no address, as logged */
+    unsigned                           unaddressed:1;
     u_char                             reason[
                                        NGX_STREAM_REDIS_MASTER_REASON_LEN];
 };

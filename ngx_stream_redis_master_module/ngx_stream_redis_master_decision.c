@@ -36,6 +36,10 @@ struct ngx_stream_redis_master_cache_s {
 };
 
 
+/* the longest server name the decision's log lines say (said()) */
+#define NGX_STREAM_REDIS_MASTER_SAID_LEN  512
+
+
 static ngx_uint_t ngx_stream_redis_master_adopted(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t version,
     ngx_log_t *log);
@@ -57,6 +61,8 @@ static ngx_uint_t ngx_stream_redis_master_add_offset(
 static void ngx_stream_redis_master_age(ngx_stream_redis_master_view_t *v);
 static uintptr_t *ngx_stream_redis_master_down_map(ngx_pool_t *pool,
     ngx_stream_redis_master_srv_conf_t *rmcf);
+static ngx_str_t *ngx_stream_redis_master_said(
+    ngx_stream_redis_master_view_t *v, ngx_uint_t i, ngx_str_t *text);
 static ngx_uint_t ngx_stream_redis_master_stands(
     ngx_stream_redis_master_srv_conf_t *rmcf, ngx_uint_t i);
 
@@ -652,11 +658,13 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_view_t *v,
     u_char                              *p, *last;
     u_char                               list[512];
     ngx_uint_t                           i, why;
-    ngx_stream_redis_master_target_t   **tp;
+    ngx_str_t                            said;
     ngx_stream_redis_master_srv_conf_t  *rmcf;
 
+    u_char  text[NGX_STREAM_REDIS_MASTER_SAID_LEN];
+
     rmcf = v->conf;
-    tp = rmcf->targets.elts;
+    said.data = text;
 
     if (d->claimants > 1) {
         p = list;
@@ -665,7 +673,7 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_view_t *v,
         for (i = 0; i < rmcf->targets.nelts; i++) {
             if (ngx_stream_redis_master_claimant(v, i)) {
                 p = ngx_slprintf(p, last, "%s%V", p == list ? "" : " ",
-                                 &tp[i]->name);
+                                 ngx_stream_redis_master_said(v, i, &said));
             }
         }
 
@@ -693,7 +701,9 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_view_t *v,
             ngx_log_error(NGX_LOG_WARN, log, 0,
                           "redis master: server %V in upstream %V says "
                           "master but only %ui replicas follow it "
-                          "(min_replicas=%ui)", &tp[i]->name, rmcf->name,
+                          "(min_replicas=%ui)",
+                          ngx_stream_redis_master_said(v, i, &said),
+                          rmcf->name,
                           ngx_stream_redis_master_replicated(v, i),
                           ngx_stream_redis_master_min_replicas(v));
             continue;
@@ -701,7 +711,8 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_view_t *v,
 
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "redis master: server %V in upstream %V says master "
-                      "but %s", &tp[i]->name, rmcf->name,
+                      "but %s", ngx_stream_redis_master_said(v, i, &said),
+                      rmcf->name,
                       ngx_stream_redis_master_why_text(why));
     }
 
@@ -715,10 +726,43 @@ ngx_stream_redis_master_log_choice(ngx_stream_redis_master_view_t *v,
 
     ngx_log_error(NGX_LOG_WARN, log, 0,
                   "redis master: upstream %V master is %V%s%s",
-                  rmcf->name, &tp[d->master]->name,
+                  rmcf->name,
+                  ngx_stream_redis_master_said(v, d->master, &said),
                   why == NGX_STREAM_REDIS_MASTER_CHOSE_PROMOTED ? ", " : "",
                   why == NGX_STREAM_REDIS_MASTER_CHOSE_PROMOTED
                   ? ngx_stream_redis_master_rule_text(why) : "");
+}
+
+
+/*
+ * A server as the decision's log lines name it: as listed, and a server
+ * a redis_server name brought with its seat's address in the view
+ * ("NAME:PORT at ADDR"), whichever worker logs it.  "text->data" has
+ * NGX_STREAM_REDIS_MASTER_SAID_LEN bytes.
+ */
+
+static ngx_str_t *
+ngx_stream_redis_master_said(ngx_stream_redis_master_view_t *v, ngx_uint_t i,
+    ngx_str_t *text)
+{
+    u_char                             *p, *last;
+    ngx_stream_redis_master_seat_t     *seat;
+    ngx_stream_redis_master_target_t  **tp;
+
+    tp = v->conf->targets.elts;
+    seat = v->seats ? &v->seats[i] : NULL;
+
+    if (tp[i]->of == NULL || seat == NULL || seat->socklen == 0) {
+        return &tp[i]->name;
+    }
+
+    last = text->data + NGX_STREAM_REDIS_MASTER_SAID_LEN - NGX_SOCKADDR_STRLEN;
+    p = ngx_slprintf(text->data, last, "%V at ", &tp[i]->server);
+    p += ngx_sock_ntop(&seat->addr.sockaddr, seat->socklen, p,
+                       NGX_SOCKADDR_STRLEN, 1);
+    text->len = p - text->data;
+
+    return text;
 }
 
 

@@ -154,7 +154,7 @@ static ngx_int_t
 ngx_stream_redis_master_init_min_replicas(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf)
 {
-    ngx_uint_t  n;
+    ngx_uint_t  n, least;
 
     n = rmcf->targets.nelts;
 
@@ -179,13 +179,20 @@ ngx_stream_redis_master_init_min_replicas(ngx_conf_t *cf,
         }
     }
 
-    if (rmcf->min_replicas >= n && rmcf->min_replicas) {
+    /*
+     * "majority" that names count at run time is at least 1, and the names
+     * bring at most their max_servers: n servers in all
+     */
+
+    least = (rmcf->min_replicas == NGX_STREAM_REDIS_MASTER_MAJORITY)
+            ? 1 : rmcf->min_replicas;
+
+    if (least >= n && least) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"redis_master min_replicas=%ui\" in upstream "
                            "\"%V\" asks for more replicas than the %ui "
                            "other servers it has: no server could take "
-                           "writes", rmcf->min_replicas, rmcf->name,
-                           n ? n - 1 : 0);
+                           "writes", least, rmcf->name, n ? n - 1 : 0);
         return NGX_ERROR;
     }
 

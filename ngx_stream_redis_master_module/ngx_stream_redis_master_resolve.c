@@ -15,6 +15,8 @@
 #include "ngx_stream_redis_master_checker.h"
 
 
+static ngx_int_t ngx_stream_redis_master_ask(
+    ngx_stream_redis_master_checker_t *ck, ngx_resolver_handler_pt handler);
 static void ngx_stream_redis_master_resolved(ngx_resolver_ctx_t *ctx);
 static ngx_stream_redis_master_target_t *ngx_stream_redis_master_twin(
     ngx_stream_redis_master_target_t *t, ngx_str_t **upstream);
@@ -26,7 +28,11 @@ static void ngx_stream_redis_master_answered(
 static void ngx_stream_redis_master_log_seats(
     ngx_stream_redis_master_checker_t *ck,
     ngx_stream_redis_master_seat_t *before,
-    ngx_stream_redis_master_seat_t *after, ngx_uint_t seated);
+    ngx_stream_redis_master_seat_t *after, ngx_uint_t empty);
+static void ngx_stream_redis_master_log_twins(
+    ngx_stream_redis_master_checker_t *ck,
+    ngx_stream_redis_master_inet_t *addrs, socklen_t *socklens,
+    ngx_uint_t naddrs, ngx_stream_redis_master_target_t **twins);
 static void ngx_stream_redis_master_log_cut(
     ngx_stream_redis_master_checker_t *ck,
     ngx_stream_redis_master_seat_t *after,
@@ -43,6 +49,24 @@ static void ngx_stream_redis_master_log_cut(
 void
 ngx_stream_redis_master_resolve(ngx_stream_redis_master_checker_t *ck)
 {
+    if (ngx_stream_redis_master_ask(ck, ngx_stream_redis_master_resolved)
+        != NGX_OK)
+    {
+        ngx_stream_redis_master_fail(ck, 0, "cannot resolve \"%V\"",
+                                     &ck->target->host);
+    }
+}
+
+
+/*
+ * Asks the resolver for the target's host name, "handler" to be called
+ * with the answer (perhaps before this returns); NGX_ERROR if it cannot.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_ask(ngx_stream_redis_master_checker_t *ck,
+    ngx_resolver_handler_pt handler)
+{
     ngx_resolver_ctx_t                *ctx;
     ngx_stream_redis_master_target_t  *t;
 
@@ -51,13 +75,11 @@ ngx_stream_redis_master_resolve(ngx_stream_redis_master_checker_t *ck)
     ctx = ngx_resolve_start(t->resolver, NULL);
 
     if (ctx == NULL || ctx == NGX_NO_RESOLVER) {
-        ngx_stream_redis_master_fail(ck, 0, "cannot resolve \"%V\"",
-                                     &t->host);
-        return;
+        return NGX_ERROR;
     }
 
     ctx->name = t->host;
-    ctx->handler = ngx_stream_redis_master_resolved;
+    ctx->handler = handler;
     ctx->data = ck;
     ctx->timeout = t->resolver_timeout;
 
@@ -67,9 +89,10 @@ ngx_stream_redis_master_resolve(ngx_stream_redis_master_checker_t *ck)
 
     if (ngx_resolve_name(ctx) != NGX_OK) {
         ck->resolving = NULL;
-        ngx_stream_redis_master_fail(ck, 0, "cannot resolve \"%V\"",
-                                     &t->host);
+        return NGX_ERROR;
     }
+
+    return NGX_OK;
 }
 
 
@@ -254,34 +277,13 @@ ngx_stream_redis_master_twin(ngx_stream_redis_master_target_t *t,
 void
 ngx_stream_redis_master_resolve_name(ngx_stream_redis_master_checker_t *ck)
 {
-    ngx_resolver_ctx_t                *ctx;
-    ngx_stream_redis_master_target_t  *t;
-
-    t = ck->target;
-
     if (ck->resolving) {
         return;
     }
 
-    ctx = ngx_resolve_start(t->resolver, NULL);
-
-    if (ctx == NULL || ctx == NGX_NO_RESOLVER) {
-        ngx_stream_redis_master_answered(ck, NGX_RESOLVE_SERVFAIL, NULL,
-                                         NULL, 0);
-        return;
-    }
-
-    ctx->name = t->host;
-    ctx->handler = ngx_stream_redis_master_name_resolved;
-    ctx->data = ck;
-    ctx->timeout = t->resolver_timeout;
-
-    /* the handler may run before ngx_resolve_name() returns */
-
-    ck->resolving = ctx;
-
-    if (ngx_resolve_name(ctx) != NGX_OK) {
-        ck->resolving = NULL;
+    if (ngx_stream_redis_master_ask(ck, ngx_stream_redis_master_name_resolved)
+        != NGX_OK)
+    {
         ngx_stream_redis_master_answered(ck, NGX_RESOLVE_SERVFAIL, NULL,
                                          NULL, 0);
     }
@@ -338,16 +340,18 @@ ngx_stream_redis_master_answered(ngx_stream_redis_master_checker_t *ck,
     ngx_stream_redis_master_target_t   *t, **seats, *kicked[
                                            NGX_STREAM_REDIS_MASTER_MAX_SERVERS];
 
-    ngx_stream_redis_master_seat_t  before[NGX_STREAM_REDIS_MASTER_MAX_SERVERS];
-    ngx_stream_redis_master_seat_t  after[NGX_STREAM_REDIS_MASTER_MAX_SERVERS];
+    ngx_stream_redis_master_seat_t    before[
+                                          NGX_STREAM_REDIS_MASTER_MAX_SERVERS];
+    ngx_stream_redis_master_seat_t    after[NGX_STREAM_REDIS_MASTER_MAX_SERVERS];
+    ngx_stream_redis_master_target_t *twins[NGX_STREAM_REDIS_MASTER_MAX_ANSWER];
 
     t = ck->target;
     seats = t->seats.elts;
     error = (u_char *) (state ? ngx_resolver_strerror(state) : "");
 
     cut = ngx_stream_redis_master_place(t, state, error, ngx_strlen(error),
-                                        addrs, socklens, naddrs, before,
-                                        after);
+                                        addrs, socklens, naddrs, twins,
+                                        before, after);
 
     seated = 0;
     n = 0;
@@ -374,7 +378,9 @@ ngx_stream_redis_master_answered(ngx_stream_redis_master_checker_t *ck,
     } else {
         ck->unresolved = 0;
 
-        ngx_stream_redis_master_log_seats(ck, before, after, seated);
+        ngx_stream_redis_master_log_seats(ck, before, after,
+                                          state == NGX_RESOLVE_NXDOMAIN);
+        ngx_stream_redis_master_log_twins(ck, addrs, socklens, naddrs, twins);
         ngx_stream_redis_master_log_cut(ck, after, addrs, socklens, naddrs,
                                         cut);
     }
@@ -400,23 +406,20 @@ ngx_stream_redis_master_answered(ngx_stream_redis_master_checker_t *ck,
 static void
 ngx_stream_redis_master_log_seats(ngx_stream_redis_master_checker_t *ck,
     ngx_stream_redis_master_seat_t *before,
-    ngx_stream_redis_master_seat_t *after, ngx_uint_t seated)
+    ngx_stream_redis_master_seat_t *after, ngx_uint_t empty)
 {
     u_char                             text[NGX_SOCKADDR_STRLEN];
     size_t                             len;
-    ngx_uint_t                         k, left, now;
+    ngx_uint_t                         k;
     ngx_stream_redis_master_target_t  *t;
 
     t = ck->target;
-    now = 0;
 
-    for (k = 0; k < t->seats.nelts; k++) {
-        now += (after[k].socklen != 0);
-    }
+    /* an answer without an address: the name's servers leave, said once */
 
-    if (now == 0) {
-        if (!ck->twin) {
-            ck->twin = 1;
+    if (empty) {
+        if (!ck->unaddressed) {
+            ck->unaddressed = 1;
 
             ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                           "redis server %V in upstream %V has no address "
@@ -428,14 +431,15 @@ ngx_stream_redis_master_log_seats(ngx_stream_redis_master_checker_t *ck,
         return;
     }
 
-    ck->twin = 0;
-    left = (seated != 0);
+    ck->unaddressed = 0;
 
     for (k = 0; k < t->seats.nelts; k++) {
 
-        if (before[k].socklen && before[k].epoch != after[k].epoch
-            && left)
-        {
+        if (before[k].epoch == after[k].epoch) {
+            continue;
+        }
+
+        if (before[k].socklen) {
             len = ngx_sock_ntop(&before[k].addr.sockaddr, before[k].socklen,
                                 text, NGX_SOCKADDR_STRLEN, 1);
 
@@ -445,7 +449,7 @@ ngx_stream_redis_master_log_seats(ngx_stream_redis_master_checker_t *ck,
                           len, text);
         }
 
-        if (after[k].socklen && before[k].epoch != after[k].epoch) {
+        if (after[k].socklen) {
             len = ngx_sock_ntop(&after[k].addr.sockaddr, after[k].socklen,
                                 text, NGX_SOCKADDR_STRLEN, 1);
 
@@ -453,6 +457,51 @@ ngx_stream_redis_master_log_seats(ngx_stream_redis_master_checker_t *ck,
                           "redis server %V in upstream %V: %*s joins",
                           &t->name, &t->upstreams, len, text);
         }
+    }
+}
+
+
+/*
+ * The addresses of the answer that another server has already, once each
+ * time their number changes: the name does not bring them again.
+ */
+
+static void
+ngx_stream_redis_master_log_twins(ngx_stream_redis_master_checker_t *ck,
+    ngx_stream_redis_master_inet_t *addrs, socklen_t *socklens,
+    ngx_uint_t naddrs, ngx_stream_redis_master_target_t **twins)
+{
+    u_char                             text[NGX_SOCKADDR_STRLEN];
+    size_t                             len;
+    ngx_uint_t                         i, n;
+    ngx_stream_redis_master_target_t  *t;
+
+    t = ck->target;
+    n = 0;
+
+    for (i = 0; i < naddrs; i++) {
+        n += (twins[i] != NULL);
+    }
+
+    if (n == ck->twins) {
+        return;
+    }
+
+    ck->twins = n;
+
+    for (i = 0; i < naddrs; i++) {
+        if (twins[i] == NULL) {
+            continue;
+        }
+
+        len = ngx_sock_ntop(&addrs[i].sockaddr, socklens[i], text,
+                            NGX_SOCKADDR_STRLEN, 1);
+
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "redis server %V in upstream %V: %*s is the address "
+                      "of server %V already: it is one server, and the "
+                      "name does not bring it again", &t->name,
+                      &t->upstreams, len, text, &twins[i]->server);
     }
 }
 

@@ -34,6 +34,9 @@ static ngx_stream_redis_master_node_t *ngx_stream_redis_master_node(
     ngx_uint_t seats);
 static ngx_stream_redis_master_name_t *ngx_stream_redis_master_name_of(
     ngx_stream_redis_master_node_t *node);
+static ngx_stream_redis_master_target_t *ngx_stream_redis_master_taken(
+    ngx_stream_redis_master_target_t *t, ngx_stream_redis_master_inet_t *addr,
+    socklen_t socklen);
 static ngx_stream_redis_master_route_t *ngx_stream_redis_master_route(
     ngx_stream_redis_master_main_conf_t *rmmcf, ngx_str_t *name,
     size_t words);
@@ -302,13 +305,75 @@ ngx_stream_redis_master_read_name(ngx_stream_redis_master_target_t *t,
 
 
 /*
+ * The server of one of name "t"'s upstreams that has this address
+ * already, if any: one listed by address, or a seat of this name or
+ * another.  Two entries at one address would claim master twice, a tie
+ * that refuses every write; nginx -t refuses a server listed twice, and
+ * this keeps a name from repeating one.  The caller holds the lock.
+ */
+
+static ngx_stream_redis_master_target_t *
+ngx_stream_redis_master_taken(ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_inet_t *addr, socklen_t socklen)
+{
+    size_t                                len;
+    u_char                                text[NGX_SOCKADDR_STRLEN];
+    ngx_uint_t                            i, j;
+    ngx_stream_redis_master_seat_t       *seat;
+    ngx_stream_redis_master_target_t    **tp, *s;
+    ngx_stream_redis_master_srv_conf_t  **pools;
+
+    len = ngx_sock_ntop(&addr->sockaddr, socklen, text, NGX_SOCKADDR_STRLEN,
+                        1);
+
+    pools = t->pools.elts;
+
+    for (i = 0; i < t->pools.nelts; i++) {
+        tp = pools[i]->targets.elts;
+
+        for (j = 0; j < pools[i]->targets.nelts; j++) {
+            s = tp[j];
+
+            if (s->of == NULL) {
+                if (s->name.len == len
+                    && ngx_strncmp(s->name.data, text, len) == 0)
+                {
+                    return s;
+                }
+
+                continue;
+            }
+
+            if (s->of->zname == NULL) {
+                continue;
+            }
+
+            seat = &s->of->zname->seats[s->seat];
+
+            if (seat->socklen
+                && ngx_cmp_sockaddr(&seat->addr.sockaddr, seat->socklen,
+                                    &addr->sockaddr, socklen, 1)
+                   == NGX_OK)
+            {
+                return s;
+            }
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
  * Records a resolution of name "t", by its owner: with an answer
  * ("state" 0, or NXDOMAIN: a name without an address), the addresses
  * that stay keep their seats, those gone leave theirs, new ones take the
  * free seats in the answer's order, and the rest are cut; a failure
  * (timed out, a server failure) keeps every seat and records "error".
- * The seats before and after are handed back; returns how many of the
- * answer's addresses no seat took.  A seat that changes raises the role
+ * The seats before and after are handed back, and for each address of
+ * the answer that another server of the name's upstreams has already,
+ * that server ("twins"); returns how many of the answer's addresses the
+ * bound left out.  A seat that changes raises the role
  * version of its server's upstreams, under the same lock, so that a
  * decision adopted at the version it had saw these seats.
  */
@@ -317,7 +382,8 @@ ngx_uint_t
 ngx_stream_redis_master_place(ngx_stream_redis_master_target_t *t,
     ngx_int_t state, u_char *error, size_t len,
     ngx_stream_redis_master_inet_t *addrs, socklen_t *socklens,
-    ngx_uint_t naddrs, ngx_stream_redis_master_seat_t *before,
+    ngx_uint_t naddrs, ngx_stream_redis_master_target_t **twins,
+    ngx_stream_redis_master_seat_t *before,
     ngx_stream_redis_master_seat_t *after)
 {
     ngx_uint_t                           i, k, cut, seated;
@@ -338,6 +404,7 @@ ngx_stream_redis_master_place(ngx_stream_redis_master_target_t *t,
 
     naddrs = ngx_min(naddrs, NGX_STREAM_REDIS_MASTER_MAX_ANSWER);
     ngx_memzero(placed, naddrs);
+    ngx_memzero(twins, naddrs * sizeof(ngx_stream_redis_master_target_t *));
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -407,6 +474,14 @@ ngx_stream_redis_master_place(ngx_stream_redis_master_target_t *t,
 
     for (i = 0; i < naddrs; i++) {
         if (placed[i]) {
+            continue;
+        }
+
+        /* an address is one server, however many entries reach it */
+
+        twins[i] = ngx_stream_redis_master_taken(t, &addrs[i], socklens[i]);
+
+        if (twins[i]) {
             continue;
         }
 

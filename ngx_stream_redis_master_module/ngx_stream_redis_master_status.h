@@ -49,11 +49,28 @@ typedef struct {
 
 
 /*
+ * A redis_server name of an upstream as the page shows it: its
+ * configuration, its node and record as the zone keeps them (the last
+ * error is the node's reason), and the addresses it brings now, those of
+ * the view's seats, so that they are the servers the page lists.
+ */
+typedef struct {
+    ngx_stream_redis_master_name_conf_t  *conf;
+    ngx_stream_redis_master_node_t       node;
+    ngx_stream_redis_master_name_t      *record;
+    ngx_str_t                           *addresses;
+    ngx_uint_t                           naddresses;
+} ngx_stream_redis_master_status_name_t;
+
+
+/*
  * One upstream as the page shows it: the view the decision module took of
  * it ("v", with the route it read), the decision judge() made of it, the
- * servers that decision lets it use, for each server its place in the
- * topology and explain()'s reason code, for each Sentinel the address it
- * names and whether that is the decision's master.
+ * servers that decision lets it use, for each server its address now
+ * (a server a name brought: its seat's; none, len 0, for a seat without
+ * one, which the page does not list), its place in the topology and
+ * explain()'s reason code, for each Sentinel the address it names and
+ * whether that is the decision's master, and its redis_server names.
  */
 typedef struct {
     ngx_stream_redis_master_srv_conf_t  *conf;
@@ -62,23 +79,29 @@ typedef struct {
     ngx_stream_redis_master_decision_t   decision;
     ngx_uint_t                           master;
     uintptr_t                           *eligible;
+    ngx_str_t                           *address;
     ngx_uint_t                          *place;
     ngx_uint_t                          *why;
     ngx_str_t                           *named;
     ngx_uint_t                          *agrees;
+    ngx_stream_redis_master_status_name_t  *names;
+    ngx_uint_t                           nnames;
 } ngx_stream_redis_master_status_view_t;
 
 
 /*
  * A field's value as a getter gives it: "number" for the types that are
  * numbers, "string" for a constant, "data" and "len" for a text that is
- * escaped on its way out ("buf" holds it when the getter composes it).
+ * escaped on its way out ("buf" holds it when the getter composes it),
+ * "texts" and "ntexts" for a list of texts.
  */
 typedef struct {
     off_t                                number;
     const char                          *string;
     u_char                              *data;
     size_t                               len;
+    ngx_str_t                           *texts;
+    ngx_uint_t                           ntexts;
     u_char                               buf[
                                             NGX_STREAM_REDIS_MASTER_ADDR_LEN];
 } ngx_stream_redis_master_status_value_t;
@@ -92,7 +115,8 @@ typedef ngx_int_t (*ngx_stream_redis_master_status_get_pt)(
 
 
 /*
- * A field of an upstream, of a server or of a Sentinel: its key in the
+ * A field of an upstream, of a server, of a Sentinel or of a name: its
+ * key in the
  * JSON object and its metric in Prometheus (NULL: not in that format), the
  * type of its value, how Prometheus treats it, its getter, its HELP.
  * JSON writes the fields of a table in the table's order, Prometheus the
@@ -119,11 +143,17 @@ typedef struct {
 #define NGX_STREAM_REDIS_MASTER_FIELD_TEXT       4
 /* a role: JSON its name, Prometheus one sample per role, 1 for its own */
 #define NGX_STREAM_REDIS_MASTER_FIELD_ROLE       5
+/* texts from the zone or the configuration (JSON only): an array, escaped */
+#define NGX_STREAM_REDIS_MASTER_FIELD_TEXTS      6
 
 /* Prometheus leaves the sample out while the server is unprobed */
 #define NGX_STREAM_REDIS_MASTER_FIELD_PROBED     0x01
 /* Prometheus leaves the sample out for a server that is not a replica */
 #define NGX_STREAM_REDIS_MASTER_FIELD_REPLICA    0x02
+/* a counter to Prometheus (its TYPE), not a gauge */
+#define NGX_STREAM_REDIS_MASTER_FIELD_COUNTER    0x04
+/* JSON leaves the key out, not null, where the value does not apply */
+#define NGX_STREAM_REDIS_MASTER_FIELD_OPTIONAL   0x08
 
 
 /* an upstream's counter, by its NGX_STREAM_REDIS_MASTER_COUNT_* index */
@@ -157,6 +187,10 @@ const char *ngx_stream_redis_master_status_why_not(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i);
 time_t ngx_stream_redis_master_status_checked(
     ngx_stream_redis_master_node_t *node);
+ngx_uint_t ngx_stream_redis_master_status_listed(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i);
+ngx_int_t ngx_stream_redis_master_status_resolved(
+    ngx_stream_redis_master_status_name_t *name, ngx_msec_t *ago);
 
 extern const char  *ngx_stream_redis_master_status_places[];
 
@@ -169,6 +203,8 @@ extern ngx_stream_redis_master_status_field_t
     ngx_stream_redis_master_status_server_fields[];
 extern ngx_stream_redis_master_status_field_t
     ngx_stream_redis_master_status_sentinel_fields[];
+extern ngx_stream_redis_master_status_field_t
+    ngx_stream_redis_master_status_name_fields[];
 extern ngx_stream_redis_master_status_counter_t
     ngx_stream_redis_master_status_counters[];
 

@@ -61,6 +61,10 @@ static ngx_int_t ngx_stream_redis_master_status_get_server(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
     ngx_stream_redis_master_node_t *s,
     ngx_stream_redis_master_status_value_t *v);
+static ngx_int_t ngx_stream_redis_master_status_get_seat_name(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v);
 static ngx_int_t ngx_stream_redis_master_status_get_state(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
     ngx_stream_redis_master_node_t *s,
@@ -185,6 +189,42 @@ static ngx_int_t ngx_stream_redis_master_status_get_sentinel_address(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
     ngx_stream_redis_master_node_t *s,
     ngx_stream_redis_master_status_value_t *v);
+static ngx_int_t ngx_stream_redis_master_status_get_name_name(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v);
+static ngx_int_t ngx_stream_redis_master_status_get_name_addresses(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v);
+static ngx_int_t ngx_stream_redis_master_status_get_name_servers(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v);
+static ngx_int_t ngx_stream_redis_master_status_get_max_servers(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v);
+static ngx_int_t ngx_stream_redis_master_status_get_resolved(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v);
+static ngx_int_t ngx_stream_redis_master_status_get_resolutions(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v);
+static ngx_int_t ngx_stream_redis_master_status_get_resolution_failures(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v);
+static ngx_int_t ngx_stream_redis_master_status_get_name_error(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v);
+static ngx_int_t ngx_stream_redis_master_status_get_cut(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v);
 
 
 /*
@@ -231,6 +271,9 @@ ngx_stream_redis_master_status_field_t
       ngx_stream_redis_master_status_get_address, NULL },
     { "server", NULL, NGX_STREAM_REDIS_MASTER_FIELD_TEXT, 0,
       ngx_stream_redis_master_status_get_server, NULL },
+    { "name", NULL, NGX_STREAM_REDIS_MASTER_FIELD_TEXT,
+      NGX_STREAM_REDIS_MASTER_FIELD_OPTIONAL,
+      ngx_stream_redis_master_status_get_seat_name, NULL },
     { "state", NULL, NGX_STREAM_REDIS_MASTER_FIELD_STRING, 0,
       ngx_stream_redis_master_status_get_state, NULL },
     { "up", "redis_master_server_up", NGX_STREAM_REDIS_MASTER_FIELD_BOOL, 0,
@@ -351,6 +394,39 @@ ngx_stream_redis_master_status_field_t
 };
 
 
+ngx_stream_redis_master_status_field_t
+    ngx_stream_redis_master_status_name_fields[] =
+{
+    { "name", NULL, NGX_STREAM_REDIS_MASTER_FIELD_TEXT, 0,
+      ngx_stream_redis_master_status_get_name_name, NULL },
+    { "addresses", NULL, NGX_STREAM_REDIS_MASTER_FIELD_TEXTS, 0,
+      ngx_stream_redis_master_status_get_name_addresses, NULL },
+    { NULL, "redis_master_name_servers", NGX_STREAM_REDIS_MASTER_FIELD_NUMBER,
+      0, ngx_stream_redis_master_status_get_name_servers,
+      "Servers the redis_server name brings now, one per address" },
+    { "max_servers", NULL, NGX_STREAM_REDIS_MASTER_FIELD_NUMBER, 0,
+      ngx_stream_redis_master_status_get_max_servers, NULL },
+    { "resolved", NULL, NGX_STREAM_REDIS_MASTER_FIELD_NUMBER, 0,
+      ngx_stream_redis_master_status_get_resolved, NULL },
+    { "resolutions", "redis_master_name_resolutions_total",
+      NGX_STREAM_REDIS_MASTER_FIELD_NUMBER,
+      NGX_STREAM_REDIS_MASTER_FIELD_COUNTER,
+      ngx_stream_redis_master_status_get_resolutions,
+      "Resolutions of the redis_server name" },
+    { "failures", "redis_master_name_resolution_failures_total",
+      NGX_STREAM_REDIS_MASTER_FIELD_NUMBER,
+      NGX_STREAM_REDIS_MASTER_FIELD_COUNTER,
+      ngx_stream_redis_master_status_get_resolution_failures,
+      "Resolutions of the redis_server name that failed, its addresses "
+      "kept" },
+    { "error", NULL, NGX_STREAM_REDIS_MASTER_FIELD_TEXT, 0,
+      ngx_stream_redis_master_status_get_name_error, NULL },
+    { "cut", NULL, NGX_STREAM_REDIS_MASTER_FIELD_NUMBER, 0,
+      ngx_stream_redis_master_status_get_cut, NULL },
+    { NULL, NULL, 0, 0, NULL, NULL }
+};
+
+
 /* an upstream's counters, in the order of their indexes */
 
 ngx_stream_redis_master_status_counter_t
@@ -378,8 +454,8 @@ ngx_stream_redis_master_status_counter_t
 
 
 /*
- * The getters of the fields: "i" is the server's or the Sentinel's index,
- * "s" its node in the view (NULL for an upstream's field).
+ * The getters of the fields: "i" is the server's, the Sentinel's or the
+ * name's index, "s" its node in the view (NULL for an upstream's field).
  */
 
 static ngx_int_t
@@ -415,16 +491,12 @@ ngx_stream_redis_master_status_get_master(
     ngx_stream_redis_master_node_t *s,
     ngx_stream_redis_master_status_value_t *v)
 {
-    ngx_stream_redis_master_target_t  **tp;
-
     if (view->master == NGX_STREAM_REDIS_MASTER_NONE) {
         return NGX_DECLINED;
     }
 
-    tp = view->conf->targets.elts;
-
-    v->data = tp[view->master]->name.data;
-    v->len = tp[view->master]->name.len;
+    v->data = view->address[view->master].data;
+    v->len = view->address[view->master].len;
 
     return NGX_OK;
 }
@@ -510,7 +582,7 @@ ngx_stream_redis_master_status_get_fallback(
 }
 
 
-/* the server's name as configured */
+/* the server's address: as configured, or its seat's now */
 
 static ngx_int_t
 ngx_stream_redis_master_status_get_address(
@@ -518,12 +590,8 @@ ngx_stream_redis_master_status_get_address(
     ngx_stream_redis_master_node_t *s,
     ngx_stream_redis_master_status_value_t *v)
 {
-    ngx_stream_redis_master_target_t  **tp;
-
-    tp = view->conf->targets.elts;
-
-    v->data = tp[i]->name.data;
-    v->len = tp[i]->name.len;
+    v->data = view->address[i].data;
+    v->len = view->address[i].len;
 
     return NGX_OK;
 }
@@ -541,6 +609,29 @@ ngx_stream_redis_master_status_get_server(
 
     v->data = tp[i]->server.data;
     v->len = tp[i]->server.len;
+
+    return NGX_OK;
+}
+
+
+/* the redis_server name that brought the server, "NAME:PORT" */
+
+static ngx_int_t
+ngx_stream_redis_master_status_get_seat_name(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v)
+{
+    ngx_stream_redis_master_target_t  **tp;
+
+    tp = view->conf->targets.elts;
+
+    if (tp[i]->of == NULL) {
+        return NGX_DECLINED;
+    }
+
+    v->data = tp[i]->of->name.data;
+    v->len = tp[i]->of->name.len;
 
     return NGX_OK;
 }
@@ -997,6 +1088,139 @@ ngx_stream_redis_master_status_get_sentinel_address(
 
     v->data = tp[i]->name.data;
     v->len = tp[i]->name.len;
+
+    return NGX_OK;
+}
+
+
+/* a redis_server name as written, "NAME:PORT" */
+
+static ngx_int_t
+ngx_stream_redis_master_status_get_name_name(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v)
+{
+    v->data = view->names[i].conf->server.data;
+    v->len = view->names[i].conf->server.len;
+
+    return NGX_OK;
+}
+
+
+/* the addresses the name brings now, in seat order */
+
+static ngx_int_t
+ngx_stream_redis_master_status_get_name_addresses(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v)
+{
+    v->texts = view->names[i].addresses;
+    v->ntexts = view->names[i].naddresses;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_status_get_name_servers(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v)
+{
+    v->number = view->names[i].naddresses;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_status_get_max_servers(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v)
+{
+    v->number = view->names[i].conf->max;
+
+    return NGX_OK;
+}
+
+
+/* seconds since the name's last answer; null if it never had one */
+
+static ngx_int_t
+ngx_stream_redis_master_status_get_resolved(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v)
+{
+    ngx_msec_t  ago;
+
+    if (ngx_stream_redis_master_status_resolved(&view->names[i], &ago)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    v->number = ago / 1000;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_status_get_resolutions(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v)
+{
+    v->number = view->names[i].record->resolutions;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_stream_redis_master_status_get_resolution_failures(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v)
+{
+    v->number = view->names[i].record->failures;
+
+    return NGX_OK;
+}
+
+
+/* the last resolution's error (nginx's resolver's words), or null */
+
+static ngx_int_t
+ngx_stream_redis_master_status_get_name_error(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v)
+{
+    if (s->reason_len == 0) {
+        return NGX_DECLINED;
+    }
+
+    v->data = s->reason;
+    v->len = s->reason_len;
+
+    return NGX_OK;
+}
+
+
+/* the addresses of the last answer that max_servers left unused */
+
+static ngx_int_t
+ngx_stream_redis_master_status_get_cut(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
+    ngx_stream_redis_master_node_t *s,
+    ngx_stream_redis_master_status_value_t *v)
+{
+    v->number = view->names[i].record->cut;
 
     return NGX_OK;
 }

@@ -18,6 +18,9 @@ static void ngx_stream_redis_master_status_html_upstream(
 static void ngx_stream_redis_master_status_html_server(
     ngx_stream_redis_master_status_out_t *o,
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i);
+static void ngx_stream_redis_master_status_html_names(
+    ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_status_view_t *view);
 
 
 /*
@@ -127,8 +130,9 @@ ngx_stream_redis_master_status_html_upstream(
         ngx_stream_redis_master_status_printf(o,
                       "<div class=\"banner ok\" id=\"master\">MASTER "
                       "<span class=\"addr\">");
-        ngx_stream_redis_master_status_text(o, tp[view->master]->name.data,
-                                            tp[view->master]->name.len);
+        ngx_stream_redis_master_status_text(o,
+                                            view->address[view->master].data,
+                                            view->address[view->master].len);
         ngx_stream_redis_master_status_printf(o,
                       "</span> &mdash; chosen by rule &ldquo;%s&rdquo;: "
                       "%s%s</div>\n",
@@ -152,8 +156,9 @@ ngx_stream_redis_master_status_html_upstream(
             for (i = 0; i < view->conf->targets.nelts; i++) {
                 if (view->place[i] == NGX_STREAM_REDIS_MASTER_PLACE_CLAIMANT) {
                     ngx_stream_redis_master_status_printf(o, " ");
-                    ngx_stream_redis_master_status_text(o, tp[i]->name.data,
-                                                        tp[i]->name.len);
+                    ngx_stream_redis_master_status_text(o,
+                                                        view->address[i].data,
+                                                        view->address[i].len);
                 }
             }
 
@@ -169,7 +174,12 @@ ngx_stream_redis_master_status_html_upstream(
         shown = 0;
 
         for (i = 0; i < view->conf->targets.nelts; i++) {
-            if (view->place[i] != tier) {
+
+            /* a seat without an address is no server */
+
+            if (view->place[i] != tier
+                || !ngx_stream_redis_master_status_listed(view, i))
+            {
                 continue;
             }
 
@@ -188,6 +198,10 @@ ngx_stream_redis_master_status_html_upstream(
     }
 
     ngx_stream_redis_master_status_printf(o, "</div>\n");
+
+    if (view->nnames) {
+        ngx_stream_redis_master_status_html_names(o, view);
+    }
 
     if (view->conf->sentinels.nelts) {
         ngx_stream_redis_master_status_printf(o,
@@ -271,13 +285,23 @@ ngx_stream_redis_master_status_html_server(
     ngx_stream_redis_master_status_printf(o,
                   "<div class=\"srv %s\" data-address=\"",
                   ngx_stream_redis_master_status_places[view->place[i]]);
-    ngx_stream_redis_master_status_text(o, tp[i]->name.data,
-                                        tp[i]->name.len);
+    ngx_stream_redis_master_status_text(o, view->address[i].data,
+                                        view->address[i].len);
     ngx_stream_redis_master_status_printf(o, "\"><div class=\"addr\">");
-    ngx_stream_redis_master_status_text(o, tp[i]->name.data,
-                                        tp[i]->name.len);
+    ngx_stream_redis_master_status_text(o, view->address[i].data,
+                                        view->address[i].len);
     ngx_stream_redis_master_status_printf(o,
-                  "</div><table class=\"kv\">"
+                  "</div><table class=\"kv\">");
+
+    if (tp[i]->of) {
+        ngx_stream_redis_master_status_printf(o,
+                      "<tr><td>name</td><td class=\"name\">");
+        ngx_stream_redis_master_status_text(o, tp[i]->of->name.data,
+                                            tp[i]->of->name.len);
+        ngx_stream_redis_master_status_printf(o, "</td></tr>");
+    }
+
+    ngx_stream_redis_master_status_printf(o,
                   "<tr><td>state</td><td>%s%s%s</td></tr>"
                   "<tr><td>role</td><td>%s</td></tr>",
                   ngx_stream_redis_master_status_state(s),
@@ -366,4 +390,71 @@ ngx_stream_redis_master_status_html_server(
     ngx_stream_redis_master_status_printf(o,
                   "<tr><td>rise/fall</td><td>%uD / %uD</td></tr>"
                   "</table></div>\n", s->successes, s->failures);
+}
+
+
+/*
+ * The upstream's redis_server names: each name, the addresses it brings
+ * now (its servers above), when it last had an answer, and its last
+ * resolution's error.
+ */
+
+static void
+ngx_stream_redis_master_status_html_names(
+    ngx_stream_redis_master_status_out_t *o,
+    ngx_stream_redis_master_status_view_t *view)
+{
+    ngx_uint_t                              i, k;
+    ngx_msec_t                              ago;
+    ngx_stream_redis_master_status_name_t  *name;
+
+    ngx_stream_redis_master_status_printf(o,
+                  "<h3>Names</h3><table class=\"counters names\">"
+                  "<tr><th>name</th><th>addresses</th><th>last resolved</th>"
+                  "<th>resolutions / failures</th><th>last error</th></tr>\n");
+
+    for (i = 0; i < view->nnames; i++) {
+        name = &view->names[i];
+
+        ngx_stream_redis_master_status_printf(o, "<tr><td class=\"addr\">");
+        ngx_stream_redis_master_status_text(o, name->conf->server.data,
+                                            name->conf->server.len);
+        ngx_stream_redis_master_status_printf(o, "</td><td>");
+
+        for (k = 0; k < name->naddresses; k++) {
+            ngx_stream_redis_master_status_printf(o, k ? ", " : "");
+            ngx_stream_redis_master_status_text(o, name->addresses[k].data,
+                                                name->addresses[k].len);
+        }
+
+        if (name->naddresses == 0) {
+            ngx_stream_redis_master_status_printf(o, "&mdash;");
+        }
+
+        ngx_stream_redis_master_status_printf(o, " (max_servers=%ui%s",
+                                              name->conf->max,
+                                              name->record->cut ? "; " : ")");
+
+        if (name->record->cut) {
+            ngx_stream_redis_master_status_printf(o, "%uD more not used)",
+                                                  name->record->cut);
+        }
+
+        if (ngx_stream_redis_master_status_resolved(name, &ago) == NGX_OK) {
+            ngx_stream_redis_master_status_printf(o,
+                                      "</td><td>%M s ago", ago / 1000);
+
+        } else {
+            ngx_stream_redis_master_status_printf(o, "</td><td>never");
+        }
+
+        ngx_stream_redis_master_status_printf(o,
+                      "</td><td>%uD / %uD</td><td class=\"err\">",
+                      name->record->resolutions, name->record->failures);
+        ngx_stream_redis_master_status_text(o, name->node.reason,
+                                            name->node.reason_len);
+        ngx_stream_redis_master_status_printf(o, "</td></tr>\n");
+    }
+
+    ngx_stream_redis_master_status_printf(o, "</table>\n");
 }

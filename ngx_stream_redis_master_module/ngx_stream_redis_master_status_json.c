@@ -4,9 +4,9 @@
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * The status page in JSON (docs/status.md: every field, and the version's
- * meaning): each upstream, its servers and its Sentinels as objects whose
- * fields are the rows of their tables in status_fields.c, in the tables'
- * order.
+ * meaning): each upstream, its servers, its Sentinels and its redis_server
+ * names as objects whose fields are the rows of their tables in
+ * status_fields.c, in the tables' order.
  */
 
 
@@ -25,7 +25,7 @@ ngx_stream_redis_master_status_json(ngx_stream_redis_master_status_out_t *o,
     ngx_stream_redis_master_main_conf_t *rmmcf,
     ngx_stream_redis_master_status_view_t *views)
 {
-    ngx_uint_t                              u, i, n;
+    ngx_uint_t                              u, i, n, shown;
     ngx_stream_redis_master_status_view_t  *view;
 
     n = rmmcf ? rmmcf->upstreams.nelts : 0;
@@ -55,8 +55,17 @@ ngx_stream_redis_master_status_json(ngx_stream_redis_master_status_out_t *o,
 
         ngx_stream_redis_master_status_printf(o, "},\"servers\":[");
 
+        shown = 0;
+
         for (i = 0; i < view->conf->targets.nelts; i++) {
-            ngx_stream_redis_master_status_printf(o, i ? "," : "");
+
+            /* a seat without an address is no server */
+
+            if (!ngx_stream_redis_master_status_listed(view, i)) {
+                continue;
+            }
+
+            ngx_stream_redis_master_status_printf(o, shown++ ? "," : "");
             ngx_stream_redis_master_status_json_object(o,
                                 ngx_stream_redis_master_status_server_fields,
                                 view, i, &view->v.nodes[i], 0);
@@ -71,6 +80,15 @@ ngx_stream_redis_master_status_json(ngx_stream_redis_master_status_out_t *o,
                                 view, i, &view->v.sentinels[i], 0);
         }
 
+        ngx_stream_redis_master_status_printf(o, "],\"names\":[");
+
+        for (i = 0; i < view->nnames; i++) {
+            ngx_stream_redis_master_status_printf(o, i ? "," : "");
+            ngx_stream_redis_master_status_json_object(o,
+                                ngx_stream_redis_master_status_name_fields,
+                                view, i, &view->names[i].node, 0);
+        }
+
         ngx_stream_redis_master_status_printf(o, "]}");
     }
 
@@ -80,7 +98,8 @@ ngx_stream_redis_master_status_json(ngx_stream_redis_master_status_out_t *o,
 
 /*
  * An object of the fields of a table that JSON shows: a value that does
- * not apply is null; "more" leaves the object open for more fields.
+ * not apply is null, or left out with its key (FIELD_OPTIONAL); "more"
+ * leaves the object open for more fields.
  */
 
 static void
@@ -90,6 +109,8 @@ ngx_stream_redis_master_status_json_object(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i,
     ngx_stream_redis_master_node_t *node, ngx_uint_t more)
 {
+    ngx_int_t                                rc;
+    ngx_uint_t                               k;
     const char                              *sep;
     ngx_stream_redis_master_status_field_t  *f;
     ngx_stream_redis_master_status_value_t   v;
@@ -102,10 +123,17 @@ ngx_stream_redis_master_status_json_object(
             continue;
         }
 
+        rc = f->get(view, i, node, &v);
+
+        if (rc != NGX_OK && (f->flags & NGX_STREAM_REDIS_MASTER_FIELD_OPTIONAL))
+        {
+            continue;
+        }
+
         ngx_stream_redis_master_status_printf(o, "%s\"%s\":", sep, f->json);
         sep = ",";
 
-        if (f->get(view, i, node, &v) != NGX_OK) {
+        if (rc != NGX_OK) {
             ngx_stream_redis_master_status_printf(o, "null");
             continue;
         }
@@ -130,6 +158,19 @@ ngx_stream_redis_master_status_json_object(
             ngx_stream_redis_master_status_printf(o, "\"");
             ngx_stream_redis_master_status_text(o, v.data, v.len);
             ngx_stream_redis_master_status_printf(o, "\"");
+            break;
+
+        case NGX_STREAM_REDIS_MASTER_FIELD_TEXTS:
+            ngx_stream_redis_master_status_printf(o, "[");
+
+            for (k = 0; k < v.ntexts; k++) {
+                ngx_stream_redis_master_status_printf(o, k ? ",\"" : "\"");
+                ngx_stream_redis_master_status_text(o, v.texts[k].data,
+                                                    v.texts[k].len);
+                ngx_stream_redis_master_status_printf(o, "\"");
+            }
+
+            ngx_stream_redis_master_status_printf(o, "]");
             break;
 
         case NGX_STREAM_REDIS_MASTER_FIELD_ROLE:

@@ -6,7 +6,7 @@
  * The status page in the Prometheus text format (docs/status.md names
  * every metric): a metric for each row of the field tables that has one
  * (status_fields.c), those of the upstreams first, then those of the
- * servers, of the Sentinels, and the counters.
+ * servers, of the Sentinels, of the redis_server names, and the counters.
  */
 
 
@@ -17,6 +17,7 @@
 #define NGX_STREAM_REDIS_MASTER_SCOPE_UPSTREAM   0
 #define NGX_STREAM_REDIS_MASTER_SCOPE_SERVER     1
 #define NGX_STREAM_REDIS_MASTER_SCOPE_SENTINEL   2
+#define NGX_STREAM_REDIS_MASTER_SCOPE_NAME       3
 
 
 static void ngx_stream_redis_master_status_prom_fields(
@@ -30,8 +31,8 @@ static void ngx_stream_redis_master_status_sample(
     ngx_uint_t i);
 static void ngx_stream_redis_master_status_labels(
     ngx_stream_redis_master_status_out_t *o, const char *name,
-    ngx_stream_redis_master_status_view_t *view,
-    ngx_stream_redis_master_target_t *t);
+    ngx_stream_redis_master_status_view_t *view, const char *label,
+    ngx_str_t *value);
 
 
 /* the role label of redis_master_server_role, a sample each */
@@ -71,6 +72,10 @@ ngx_stream_redis_master_status_prom(ngx_stream_redis_master_status_out_t *o,
                                 ngx_stream_redis_master_status_sentinel_fields,
                                 NGX_STREAM_REDIS_MASTER_SCOPE_SENTINEL,
                                 views, n);
+    ngx_stream_redis_master_status_prom_fields(o,
+                                ngx_stream_redis_master_status_name_fields,
+                                NGX_STREAM_REDIS_MASTER_SCOPE_NAME,
+                                views, n);
 
     for (k = 0; k < NGX_STREAM_REDIS_MASTER_NCOUNTERS; k++) {
         c = &ngx_stream_redis_master_status_counters[k];
@@ -81,7 +86,7 @@ ngx_stream_redis_master_status_prom(ngx_stream_redis_master_status_out_t *o,
 
         for (u = 0; u < n; u++) {
             ngx_stream_redis_master_status_labels(o, c->prom, &views[u],
-                                                  NULL);
+                                                  NULL, NULL);
             ngx_stream_redis_master_status_printf(o, "\"} %uA\n",
                                                   views[u].route.counters[k]);
         }
@@ -107,8 +112,10 @@ ngx_stream_redis_master_status_prom_fields(
         }
 
         ngx_stream_redis_master_status_printf(o,
-                      "# HELP %s %s.\n# TYPE %s gauge\n", f->prom, f->help,
-                      f->prom);
+                      "# HELP %s %s.\n# TYPE %s %s\n", f->prom, f->help,
+                      f->prom,
+                      (f->flags & NGX_STREAM_REDIS_MASTER_FIELD_COUNTER)
+                      ? "counter" : "gauge");
 
         for (u = 0; u < n; u++) {
 
@@ -120,9 +127,20 @@ ngx_stream_redis_master_status_prom_fields(
 
             k = (scope == NGX_STREAM_REDIS_MASTER_SCOPE_SENTINEL)
                 ? views[u].conf->sentinels.nelts
+                : (scope == NGX_STREAM_REDIS_MASTER_SCOPE_NAME)
+                ? views[u].nnames
                 : views[u].conf->targets.nelts;
 
             for (i = 0; i < k; i++) {
+
+                /* a seat without an address is no server */
+
+                if (scope == NGX_STREAM_REDIS_MASTER_SCOPE_SERVER
+                    && !ngx_stream_redis_master_status_listed(&views[u], i))
+                {
+                    continue;
+                }
+
                 ngx_stream_redis_master_status_sample(o, f, &views[u], scope,
                                                       i);
             }
@@ -132,9 +150,11 @@ ngx_stream_redis_master_status_prom_fields(
 
 
 /*
- * The samples of a field: of an upstream (i is NONE), or of its server or
- * Sentinel "i".  Values that do not apply (a master's lag, a server never
- * probed) are left out.
+ * The samples of a field: of an upstream (i is NONE), or of its server,
+ * Sentinel or redis_server name "i".  Values that do not apply (a
+ * master's lag, a server never probed) are left out.  A server's label
+ * is its address (its seat's, for a server a name brought), a name's
+ * the name as written.
  */
 
 static void
@@ -143,23 +163,32 @@ ngx_stream_redis_master_status_sample(ngx_stream_redis_master_status_out_t *o,
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t scope,
     ngx_uint_t i)
 {
+    ngx_str_t                               *value;
     ngx_uint_t                               role, own;
+    const char                              *label;
     ngx_stream_redis_master_node_t          *s;
-    ngx_stream_redis_master_target_t       **tp, *t;
+    ngx_stream_redis_master_target_t       **tp;
     ngx_stream_redis_master_status_value_t   v;
 
     s = NULL;
-    t = NULL;
+    label = NULL;
+    value = NULL;
 
     if (scope == NGX_STREAM_REDIS_MASTER_SCOPE_SERVER) {
         s = &view->v.nodes[i];
-        tp = view->conf->targets.elts;
-        t = tp[i];
+        label = "server";
+        value = &view->address[i];
 
     } else if (scope == NGX_STREAM_REDIS_MASTER_SCOPE_SENTINEL) {
         s = &view->v.sentinels[i];
         tp = view->conf->sentinels.elts;
-        t = tp[i];
+        label = "server";
+        value = &tp[i]->name;
+
+    } else if (scope == NGX_STREAM_REDIS_MASTER_SCOPE_NAME) {
+        s = &view->names[i].node;
+        label = "name";
+        value = &view->names[i].conf->server;
     }
 
     if (((f->flags & NGX_STREAM_REDIS_MASTER_FIELD_PROBED) && s->probes == 0)
@@ -184,7 +213,8 @@ ngx_stream_redis_master_status_sample(ngx_stream_redis_master_status_out_t *o,
                     / sizeof(ngx_stream_redis_master_status_roles[0]);
              role++)
         {
-            ngx_stream_redis_master_status_labels(o, f->prom, view, t);
+            ngx_stream_redis_master_status_labels(o, f->prom, view, label,
+                                              value);
             ngx_stream_redis_master_status_printf(o, "\",role=\"%s\"} %d\n",
                                  ngx_stream_redis_master_status_roles[role],
                                  own == role ? 1 : 0);
@@ -193,20 +223,23 @@ ngx_stream_redis_master_status_sample(ngx_stream_redis_master_status_out_t *o,
         return;
 
     case NGX_STREAM_REDIS_MASTER_FIELD_BOOL:
-        ngx_stream_redis_master_status_labels(o, f->prom, view, t);
+        ngx_stream_redis_master_status_labels(o, f->prom, view, label,
+                                              value);
         ngx_stream_redis_master_status_printf(o, "\"} %d\n",
                                               v.number ? 1 : 0);
         return;
 
     case NGX_STREAM_REDIS_MASTER_FIELD_MSEC:
-        ngx_stream_redis_master_status_labels(o, f->prom, view, t);
+        ngx_stream_redis_master_status_labels(o, f->prom, view, label,
+                                              value);
         ngx_stream_redis_master_status_printf(o, "\"} %M.%03M\n",
                                               (ngx_msec_t) v.number / 1000,
                                               (ngx_msec_t) v.number % 1000);
         return;
 
     default: /* NGX_STREAM_REDIS_MASTER_FIELD_NUMBER */
-        ngx_stream_redis_master_status_labels(o, f->prom, view, t);
+        ngx_stream_redis_master_status_labels(o, f->prom, view, label,
+                                              value);
         ngx_stream_redis_master_status_printf(o, "\"} %O\n", v.number);
     }
 }
@@ -214,20 +247,21 @@ ngx_stream_redis_master_status_sample(ngx_stream_redis_master_status_out_t *o,
 
 /*
  * A sample's name and labels, up to the last label's value: the upstream,
- * and the server or the Sentinel "t" if there is one.
+ * and the server, the Sentinel or the name ("label" = "value") if there
+ * is one.
  */
 
 static void
 ngx_stream_redis_master_status_labels(ngx_stream_redis_master_status_out_t *o,
     const char *name, ngx_stream_redis_master_status_view_t *view,
-    ngx_stream_redis_master_target_t *t)
+    const char *label, ngx_str_t *value)
 {
     ngx_stream_redis_master_status_printf(o, "%s{upstream=\"", name);
     ngx_stream_redis_master_status_text(o, view->conf->name->data,
                                         view->conf->name->len);
 
-    if (t) {
-        ngx_stream_redis_master_status_printf(o, "\",server=\"");
-        ngx_stream_redis_master_status_text(o, t->name.data, t->name.len);
+    if (label) {
+        ngx_stream_redis_master_status_printf(o, "\",%s=\"", label);
+        ngx_stream_redis_master_status_text(o, value->data, value->len);
     }
 }

@@ -18,6 +18,10 @@
 
 static ngx_uint_t ngx_stream_redis_master_status_place(
     ngx_stream_redis_master_status_view_t *view, ngx_uint_t i);
+static ngx_int_t ngx_stream_redis_master_status_addresses(ngx_pool_t *pool,
+    ngx_stream_redis_master_status_view_t *view);
+static ngx_int_t ngx_stream_redis_master_status_names(ngx_pool_t *pool,
+    ngx_stream_redis_master_status_view_t *view);
 
 
 const char  *ngx_stream_redis_master_status_places[] = {
@@ -98,6 +102,12 @@ ngx_stream_redis_master_status_view(ngx_pool_t *pool,
         view->agrees[j] = view->master != NGX_STREAM_REDIS_MASTER_NONE
                           && ngx_stream_redis_master_names(v, view->master,
                                                            &v->sentinels[j]);
+    }
+
+    if (ngx_stream_redis_master_status_addresses(pool, view) != NGX_OK
+        || ngx_stream_redis_master_status_names(pool, view) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     return NGX_OK;
@@ -309,3 +319,147 @@ ngx_stream_redis_master_status_checked(ngx_stream_redis_master_node_t *node)
     return ngx_time() - (ago > 0 ? ago / 1000 : 0);
 }
 
+
+/*
+ * Each server's address now: as configured, or for a server a name
+ * brought its seat's address in the view, which the decision was judged
+ * with; none (len 0) for a seat without an address.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_status_addresses(ngx_pool_t *pool,
+    ngx_stream_redis_master_status_view_t *view)
+{
+    ngx_uint_t                          i, n;
+    ngx_stream_redis_master_seat_t     *seat;
+    ngx_stream_redis_master_target_t  **tp;
+
+    n = view->conf->targets.nelts;
+    tp = view->conf->targets.elts;
+
+    view->address = ngx_pcalloc(pool, (n + 1) * sizeof(ngx_str_t));
+    if (view->address == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+
+        if (tp[i]->of == NULL) {
+            view->address[i] = tp[i]->name;
+            continue;
+        }
+
+        seat = &view->v.seats[i];
+
+        if (seat->socklen == 0) {
+            continue;
+        }
+
+        view->address[i].data = ngx_pnalloc(pool, NGX_SOCKADDR_STRLEN);
+        if (view->address[i].data == NULL) {
+            return NGX_ERROR;
+        }
+
+        view->address[i].len = ngx_sock_ntop(&seat->addr.sockaddr,
+                                             seat->socklen,
+                                             view->address[i].data,
+                                             NGX_SOCKADDR_STRLEN, 1);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The upstream's redis_server names: each name's node and record, as the
+ * zone keeps them (read_name(), shm.c: its resolutions, its last error),
+ * and the addresses it brings now, its seats' in the view, in seat order.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_status_names(ngx_pool_t *pool,
+    ngx_stream_redis_master_status_view_t *view)
+{
+    size_t                                  size;
+    ngx_uint_t                              i, k, j;
+    ngx_stream_redis_master_name_conf_t    *nc;
+    ngx_stream_redis_master_status_name_t  *name;
+
+    if (view->conf->names == NULL) {
+        return NGX_OK;
+    }
+
+    nc = view->conf->names->elts;
+    view->nnames = view->conf->names->nelts;
+
+    size = sizeof(ngx_stream_redis_master_status_name_t);
+
+    view->names = ngx_pcalloc(pool, view->nnames * size);
+    if (view->names == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < view->nnames; i++) {
+        name = &view->names[i];
+        name->conf = &nc[i];
+
+        name->record = ngx_pcalloc(pool,
+                                   offsetof(ngx_stream_redis_master_name_t,
+                                            seats)
+                                   + nc[i].max
+                                     * sizeof(ngx_stream_redis_master_seat_t));
+        name->addresses = ngx_pcalloc(pool, (nc[i].max + 1)
+                                            * sizeof(ngx_str_t));
+
+        if (name->record == NULL || name->addresses == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_stream_redis_master_read_name(nc[i].target, &name->node,
+                                          name->record);
+
+        for (k = 0; k < nc[i].max; k++) {
+            j = nc[i].first + k;
+
+            if (view->address[j].len) {
+                name->addresses[name->naddresses++] = view->address[j];
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* whether the page lists server "i": not a seat without an address */
+
+ngx_uint_t
+ngx_stream_redis_master_status_listed(
+    ngx_stream_redis_master_status_view_t *view, ngx_uint_t i)
+{
+    return view->address[i].len != 0;
+}
+
+
+/*
+ * How long ago a name last had an answer (addresses, or none: NXDOMAIN),
+ * in milliseconds; NGX_DECLINED if it never had one (every resolution
+ * failed, or none was made yet).
+ */
+
+ngx_int_t
+ngx_stream_redis_master_status_resolved(
+    ngx_stream_redis_master_status_name_t *name, ngx_msec_t *ago)
+{
+    ngx_msec_int_t  ms;
+
+    if (name->record->resolutions == name->record->failures) {
+        return NGX_DECLINED;
+    }
+
+    ms = (ngx_msec_int_t) (ngx_current_msec - name->record->resolved);
+
+    *ago = ms > 0 ? (ngx_msec_t) ms : 0;
+
+    return NGX_OK;
+}

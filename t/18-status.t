@@ -44,6 +44,10 @@ use MIME::Base64 ();
 #           ($bnx), and one whose master_replid2 has 41 ($b2_41); $bflip a
 #           replica whose ids are right until the block replaces it on its
 #           port by one whose master_replid has 39
+#   TEST 10 $m10 master, $r10 its replica, brought by the name r10.test
+#           (which the block then moves to 127.0.0.2); gone10.test never
+#           resolves; $h10 a lone master, brought by a name of markup and
+#           quotes; a name with a line feed never resolves
 our $m1 = start_redis(conf => ['repl-ping-replica-period 1']);
 our $r1 = start_redis(replicaof => $m1->port);
 our $relay1 = start_relay(to => $m1->port);
@@ -114,9 +118,19 @@ our $bflip = start_hostile(mode => 'inject', role => 'slave',
                            master_host => '127.0.0.1', replid => 'a7' x 20,
                            replid2 => '0' x 40);
 
+# the names: as nginx's configuration has them, and as the DNS server
+# knows them (lower case)
+our $m10 = start_redis();
+our $r10 = start_redis(replicaof => $m10->port);
+our $h10 = start_redis();
+our $markup10 = q{<b>&"'\x.test};
+our $dns = start_dns(records => { 'r10.test' => '127.0.0.1',
+                                  $markup10 => '127.0.0.1' });
+$ENV{TEST_NGINX_DNS} = $dns->port;
+
 for my $name (qw(m1 r1 l1 s1a s1b m2 r2 m3 r3 s3a s3b m4 m5 echo m6 h6 o6
                  m7 r7a r7b r7c inj_id inj_id2 inj_rep inj_err inj_sen
-                 inj_sen_err b40 b39 b41 bnx b2_41 bflip))
+                 inj_sen_err b40 b39 b41 bnx b2_41 bflip m10 r10 h10))
 {
     $ENV{"TEST_NGINX_\U$name"} = ${ $main::{$name} }->port;
 }
@@ -133,7 +147,8 @@ add_block_preprocessor(sub {
                               . '$s1a, $s1b, $m2, $r2, $m3, $r3, $s3a, $s3b, '
                               . '$m4, $m5, $echo, $secret, $echo_secret, '
                               . '$m6, $h6, $o6, $m7, $r7a, $r7b, $r7c, '
-                              . '$hostile_error, %replid, $bflip); '
+                              . '$hostile_error, %replid, $bflip, $m10, '
+                              . '$r10, $h10, $markup10, $dns); '
                               . ($block->init // ''));
 });
 
@@ -957,3 +972,154 @@ GET /redis/?format=json
 --- no_error_log
 [alert]
 [crit]
+
+
+
+=== TEST 10: servers a redis_server name brings: listed at their seats' addresses with their name, seats without an address not at all, the names' resolutions in each format, a name's text escaped as any other
+--- stream_config
+    resolver 127.0.0.1:$TEST_NGINX_DNS valid=1s ipv6=off;
+
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M10;
+        redis_server r10.test:$TEST_NGINX_R10 max_servers=2;
+        redis_server gone10.test:$TEST_NGINX_R10 max_servers=3;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+    }
+    upstream redis_hostile {
+        redis_server "<b>&\"'\\x.test:$TEST_NGINX_H10" max_servers=1;
+        redis_server "<img src=x onerror=document.title=1>\"\n# TYPE x gauge\n.test:$TEST_NGINX_H10";
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+    }
+--- stream_server_config
+    proxy_pass redis_rw;
+--- init
+my ($M, $R, $H) = map { $ENV{"TEST_NGINX_$_"} } qw(M10 R10 H10);
+my $markup = "$markup10:$H";
+my $lf = qq{<img src=x onerror=document.title=1>"\n# TYPE x gauge\n.test:$H};
+
+my $json = StatusPage::wait_status(sub {
+    my $rw = StatusPage::upstream($_[0], 'redis_rw') or return;
+    my $h = StatusPage::upstream($_[0], 'redis_hostile') or return;
+    my $r = StatusPage::server_of($rw, $R);
+    my %n = map { $_->{name} => $_ } @{ $rw->{names} // [] }, @{ $h->{names} // [] };
+    return $r && $r->{place} eq 'follower' && $h->{master}
+           && $n{"gone10.test:$R"} && defined $n{"gone10.test:$R"}{error}
+           && $n{$lf} && $n{$lf}{resolutions} >= 1;
+}, 30, 'the name\'s replica to follow the master, the hostile name\'s master, the other names tried');
+
+my $rw = StatusPage::upstream($json, 'redis_rw');
+Test::More::is_deeply([map { $_->{address} } @{ $rw->{servers} }],
+                      ["127.0.0.1:$M", "127.0.0.1:$R"],
+                      'the servers: the static one and the one address of r10.test; no seat without an address');
+my ($sm, $sr) = map { StatusPage::server_of($rw, $_) } $M, $R;
+Test::More::is_deeply([@{$sr}{qw(server name address state role place)}],
+                      ["r10.test:$R", "r10.test:$R", "127.0.0.1:$R", 'up', 'replica', 'follower'],
+                      'the server the name brought: its name, its seat\'s address, as any server');
+Test::More::ok(!exists $sm->{name}, 'a server listed by address has no "name"');
+Test::More::is($rw->{master}, "127.0.0.1:$M", 'the master');
+
+my %names = map { $_->{name} => $_ } @{ $rw->{names} };
+Test::More::is_deeply([map { $_->{name} } @{ $rw->{names} }],
+                      ["r10.test:$R", "gone10.test:$R"], 'the names, in configuration order');
+my ($n, $g) = @names{"r10.test:$R", "gone10.test:$R"};
+Test::More::is_deeply([@{$n}{qw(addresses max_servers failures error cut)}],
+                      [["127.0.0.1:$R"], 2, 0, undef, 0],
+                      'r10.test: its address, its bound, no failure, no error');
+Test::More::cmp_ok($n->{resolutions}, '>=', 1, 'r10.test: resolved');
+Test::More::ok(defined $n->{resolved} && $n->{resolved} >= 0 && $n->{resolved} <= 10,
+               'r10.test: seconds since its last answer');
+Test::More::is_deeply([@{$g}{qw(addresses max_servers error)}],
+                      [[], 3, 'Host not found'],
+                      'gone10.test: no address, the resolver\'s words for NXDOMAIN');
+Test::More::ok(defined $g->{resolved}, 'gone10.test: an answer without an address is an answer');
+
+# Prometheus: the servers by address, the names by name
+my $prom = StatusPage::get_status(query => 'format=prometheus')->{content};
+my ($rc, $out) = StatusPage::promtool_check($prom);
+Test::More::is($rc, 0, 'promtool check metrics accepts it') or Test::More::diag($out);
+Test::More::is($out, '', 'without a lint warning') or Test::More::diag($out);
+my %want = (
+    qq{redis_master_name_servers{upstream="redis_rw",name="r10.test:$R"}} => 1,
+    qq{redis_master_name_servers{upstream="redis_rw",name="gone10.test:$R"}} => 0,
+    qq{redis_master_name_resolution_failures_total{upstream="redis_rw",name="r10.test:$R"}} => 0,
+    qq{redis_master_server_up{upstream="redis_rw",server="127.0.0.1:$R"}} => 1,
+    qq{redis_master_is_master{upstream="redis_rw",server="127.0.0.1:$M"}} => 1,
+);
+for my $sample (sort keys %want) {
+    my ($value) = $prom =~ /^\Q$sample\E (\S+)$/m;
+    Test::More::is($value, $want{$sample}, $sample);
+}
+Test::More::like($prom, qr/^redis_master_name_resolutions_total\{upstream="redis_rw",name="r10\.test:$R"\} [1-9]\d*$/m,
+                 'the resolutions counted');
+for my $metric (qw(redis_master_name_resolutions_total redis_master_name_resolution_failures_total)) {
+    Test::More::like($prom, qr/^# TYPE $metric counter$/m, "$metric is a counter");
+}
+Test::More::like($prom, qr/^# TYPE redis_master_name_servers gauge$/m, 'redis_master_name_servers is a gauge');
+my @up = $prom =~ /^redis_master_server_up\{upstream="redis_rw",server="([^"]+)"\}/mg;
+Test::More::is_deeply(\@up, ["127.0.0.1:$M", "127.0.0.1:$R"], 'the exposition: each server once, by address');
+
+# HTML: the Names table, the server's name
+my $html = StatusPage::get_status(query => 'format=html')->{content};
+my @rows = $html =~ /<div class="srv [a-z]+" data-address="([^"]+)">/g;
+Test::More::is_deeply([sort @rows], [sort "127.0.0.1:$M", "127.0.0.1:$R", "127.0.0.1:$H"],
+                      'the page: the servers by address, no seat without one');
+Test::More::like($html, qr{<div class="srv follower" data-address="127\.0\.0\.1:$R"><div class="addr">127\.0\.0\.1:$R</div><table class="kv"><tr><td>name</td><td class="name">r10\.test:$R</td></tr>},
+                 'the server the name brought, with its name');
+Test::More::like($html, qr{<h3>Names</h3>}, 'a Names table');
+Test::More::like($html, qr{<tr><td class="addr">r10\.test:$R</td><td>127\.0\.0\.1:$R \(max_servers=2\)</td><td>\d+ s ago</td><td>\d+ / 0</td><td class="err"></td></tr>},
+                 'r10.test: its address, when it resolved, no error')
+    or Test::More::diag($html =~ m{(<h3>Names</h3>.*?</table>)}s);
+Test::More::like($html, qr{<tr><td class="addr">gone10\.test:$R</td><td>&mdash; \(max_servers=3\)</td><td>\d+ s ago</td><td>\d+ / 0</td><td class="err">Host not found</td></tr>},
+                 'gone10.test: no address, its error')
+    or Test::More::diag($html =~ m{(<h3>Names</h3>.*?</table>)}s);
+
+# a name's text is the configuration's: escaped once in each format
+my $h = StatusPage::upstream($json, 'redis_hostile');
+my %hn = map { $_->{name} => $_ } @{ $h->{names} };
+Test::More::is_deeply([sort keys %hn], [sort $markup, $lf], 'JSON: the names as written');
+Test::More::is_deeply($hn{$markup}{addresses}, ["127.0.0.1:$H"], 'the name of markup resolves');
+Test::More::is_deeply([map { [$_->{server}, $_->{name}, $_->{address}] } @{ $h->{servers} }],
+                      [[$markup, $markup, "127.0.0.1:$H"]], 'and brings its server');
+Test::More::is($h->{master}, "127.0.0.1:$H", 'its master, by address');
+Test::More::is_deeply($hn{$lf}{addresses}, [], 'the name with a line feed brings none');
+my $strict = eval { StatusPage::json_strict(StatusPage::get_status(query => 'format=json')->{content}) };
+Test::More::ok($strict, 'the JSON parses strictly') or Test::More::diag($@);
+
+Test::More::is_deeply([StatusPage::foreign_markup($html)], [], 'the HTML has no markup but the module\'s');
+Test::More::ok(index($html, '<td class="name">&lt;b&gt;&amp;&quot;&#39;\x.test:' . $H . '</td>') >= 0,
+               'HTML: the name of markup escaped, in its server');
+Test::More::ok(index($html, '<td class="addr">&lt;img src=x onerror=document.title=1&gt;&quot;' . "\n") >= 0,
+               'HTML: the name with a line feed escaped, in the Names table');
+my $page = StatusPage::chromium_render(StatusPage::status_url());
+my ($title) = $page->{dom} =~ m{<title>(.*?)</title>}s;
+Test::More::is($title, 'Redis masters', 'the rendered page keeps its title: no script ran');
+Test::More::is_deeply([StatusPage::foreign_markup($page->{dom})], [],
+                      'the DOM has no element or attribute but the module\'s');
+
+Test::More::ok(index($prom, qq{redis_master_name_servers{upstream="redis_hostile",name="<b>&\\"'\\\\x.test:$H"} 1\n}) >= 0,
+               'Prometheus: the name of markup, its quote and backslash escaped');
+Test::More::ok(index($prom, qq{redis_master_name_servers{upstream="redis_hostile",name="<img src=x onerror=document.title=1>\\"\\n# TYPE x gauge\\n.test:$H"} 0\n}) >= 0,
+               'Prometheus: the line feeds of a name escaped');
+Test::More::unlike($prom, qr/^# TYPE x /m, 'no line forged by a name');
+Test::More::unlike($prom, qr/server="[^"]*\.test/, 'no server labelled by its name');
+
+# the name moves: its server is the new address, the old one is gone
+$dns->set('r10.test' => '127.0.0.2');
+my $moved = StatusPage::wait_status(sub {
+    my $n = StatusPage::upstream($_[0], 'redis_rw')->{names}[0];
+    return ($n->{addresses}[0] // '') eq "127.0.0.2:$R";
+}, 20, 'r10.test to move');
+my $rw2 = StatusPage::upstream($moved, 'redis_rw');
+Test::More::is_deeply([map { [$_->{address}, $_->{name} // ''] } @{ $rw2->{servers} }],
+                      [["127.0.0.1:$M", ''], ["127.0.0.2:$R", "r10.test:$R"]],
+                      'after the move: the server at its new address, the old one not listed');
+Test::More::ok(!StatusPage::server_of($rw2, $R), 'nothing at the old address');
+--- request
+GET /redis/?format=json
+--- response_body_like: "names":\[\{"name":"r10\.test:\d+","addresses":\["127\.0\.0\.[12]:\d+"\]
+--- no_error_log
+[alert]
+[crit]
+

@@ -12,7 +12,10 @@
 # password_file= path, a certificate, key or CA made with openssl for each
 # *_certificate, *_certificate_key and *_trusted_certificate path (the TLS
 # examples), a distinct port for each placeholder port (":MASTER", ":P1"),
-# and 1 for "worker_processes W".
+# 1 for "worker_processes W", and a "resolver" for a fragment (a block
+# without its stream {}) that lists a "redis_server" name: nothing is
+# resolved by nginx -t, so any address will do. A complete example must
+# have its own resolver.
 #
 # A fenced block that looks like nginx configuration but is not labelled
 # "nginx" fails the test, unless the line before it is a comment
@@ -42,7 +45,8 @@ close $pw;
 chmod 0600, "$dir/password" or die $!;
 
 my $looks_like_nginx = qr/^\s*(?:(?:stream|upstream\s+\S+|events|http)\s*\{
-                                |load_module\s|proxy_pass\s|redis_(?:master|replica|check|sentinel)\b)/mx;
+                                |load_module\s|proxy_pass\s|redis_(?:master|replica|check|sentinel)\b
+                                |redis_server\s+\S+:\S+)/mx;
 
 # certificates for the TLS examples, made once
 my $tls = RedisTopo::Tls->new;
@@ -92,9 +96,13 @@ sub complete {
     $text =~ s{(:)([A-Z][A-Z0-9_]*)\b}{$1 . ($port{$2} //= $next++)}ge;
     $text =~ s{^(\s*worker_processes\s+)[A-Z]+;}{${1}1;}m;
 
-    $text = "stream {\n$text}\n"
-        if $text !~ /^\s*(?:stream|events|http)\s*\{/m
-           && $text =~ /^\s*(?:upstream|server)\b/m;
+    if ($text !~ /^\s*(?:stream|events|http)\s*\{/m
+        && $text =~ /^\s*(?:upstream|server|resolver)\b/m)
+    {
+        $text = "resolver 127.0.0.1:53 ipv6=off;\n$text"
+            if $text =~ /^\s*redis_server\s/m && $text !~ /^\s*resolver\s/m;
+        $text = "stream {\n$text}\n";
+    }
     $text = "load_module $stream;\nload_module $module;\n$text"
         unless $text =~ /load_module/;
     $text .= "events {}\n" unless $text =~ /^\s*events\s*\{/m;

@@ -959,6 +959,125 @@ t_why(void)
 }
 
 
+/*
+ * Servers a redis_server name brought: a node counts only at its seat's
+ * current address; a Sentinel names a seat by the seat's address (and by
+ * the name only when the name has one seat); min_replicas=majority counts
+ * the servers that have an address.
+ */
+
+static void
+t_seats(void)
+{
+    ngx_uint_t                           i;
+    ngx_stream_redis_master_view_t       v;
+    ngx_stream_redis_master_node_t       nodes[3], sent[1];
+    ngx_stream_redis_master_seat_t       seats[3];
+    ngx_stream_redis_master_target_t     target[3], name, *tp[3], *one;
+    ngx_stream_redis_master_srv_conf_t   conf;
+    struct sockaddr_in                  *sin;
+
+    ngx_memzero(&v, sizeof(v));
+    ngx_memzero(&conf, sizeof(conf));
+    ngx_memzero(nodes, sizeof(nodes));
+    ngx_memzero(seats, sizeof(seats));
+    ngx_memzero(target, sizeof(target));
+    ngx_memzero(&name, sizeof(name));
+    ngx_memzero(sent, sizeof(sent));
+
+    one = &target[0];
+    name.seats.elts = &one;
+    name.seats.nelts = 2;
+
+    for (i = 0; i < 3; i++) {
+        tp[i] = &target[i];
+        target[i].node = &nodes[i];
+        target[i].of = (i < 2) ? &name : NULL;
+        ngx_str_set(&target[i].server, "redis.test:6379");
+        ngx_str_set(&target[i].name, "redis.test:6379");
+        nodes[i].probes = 1;
+        nodes[i].up = 1;
+        nodes[i].info.role = NGX_STREAM_REDIS_MASTER_ROLE_MASTER;
+    }
+
+    ngx_str_set(&target[2].server, "127.0.0.9:6379");
+    ngx_str_set(&target[2].name, "127.0.0.9:6379");
+
+    conf.targets.elts = tp;
+    conf.targets.nelts = 3;
+    v.conf = &conf;
+    v.nodes = nodes;
+    v.sentinels = sent;
+    v.seats = seats;
+
+    /* seat 0 at 127.0.0.5 (epoch 3), probed there; seat 1 empty */
+
+    sin = &seats[0].addr.sockaddr_in;
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(6379);
+    sin->sin_addr.s_addr = htonl(0x7f000005);
+    seats[0].socklen = sizeof(struct sockaddr_in);
+    seats[0].epoch = 3;
+    nodes[0].epoch = 3;
+    seats[1].epoch = 2;
+    nodes[1].epoch = 1;
+
+    ngx_stream_redis_master_forget_unseated(&nodes[0], &seats[0]);
+    t_ok(nodes[0].up && nodes[0].info.role
+                        == NGX_STREAM_REDIS_MASTER_ROLE_MASTER,
+         "a seat's server probed at its address counts", "seats");
+
+    ngx_stream_redis_master_forget_unseated(&nodes[1], &seats[1]);
+    t_ok(!nodes[1].up && nodes[1].probes == 1
+         && nodes[1].info.role == NGX_STREAM_REDIS_MASTER_ROLE_UNKNOWN
+         && nodes[1].reason_len == sizeof("not resolved") - 1,
+         "a seat without an address is down, holds nothing back, says why",
+         "seats");
+
+    nodes[2] = nodes[0];
+    seats[0].epoch = 4;
+    ngx_stream_redis_master_forget_unseated(&nodes[2], &seats[0]);
+    t_ok(!nodes[2].up && nodes[2].probes == 0
+         && nodes[2].info.role == NGX_STREAM_REDIS_MASTER_ROLE_UNKNOWN,
+         "a seat that moved: nothing judged at the old address counts",
+         "seats");
+    seats[0].epoch = 3;
+
+    /* a Sentinel that names 127.0.0.5:6379 names seat 0 */
+
+    sent[0].up = 1;
+    sent[0].info.master_port = 6379;
+    ngx_cpystrn(sent[0].info.master_host, (u_char *) "127.0.0.5",
+                NGX_STREAM_REDIS_MASTER_HOST_LEN);
+
+    t_ok(ngx_stream_redis_master_names(&v, 0, &sent[0])
+         && !ngx_stream_redis_master_names(&v, 1, &sent[0])
+         && !ngx_stream_redis_master_names(&v, 2, &sent[0]),
+         "a Sentinel names a seat by the seat's address", "seats");
+
+    ngx_cpystrn(sent[0].info.master_host, (u_char *) "redis.test",
+                NGX_STREAM_REDIS_MASTER_HOST_LEN);
+
+    t_ok(!ngx_stream_redis_master_names(&v, 0, &sent[0]),
+         "a name of two seats names neither", "seats");
+
+    name.seats.nelts = 1;
+    t_ok(ngx_stream_redis_master_names(&v, 0, &sent[0])
+         && !ngx_stream_redis_master_names(&v, 1, &sent[0]),
+         "a name of one seat names the seat that has an address", "seats");
+
+    /* majority: two servers have an address, of three configured */
+
+    conf.min_replicas = NGX_STREAM_REDIS_MASTER_MAJORITY;
+    t_ok(ngx_stream_redis_master_min_replicas(&v) == 1,
+         "min_replicas=majority counts the servers that have an address",
+         "seats");
+    conf.min_replicas = 2;
+    t_ok(ngx_stream_redis_master_min_replicas(&v) == 2,
+         "a number of min_replicas is that number", "seats");
+}
+
+
 int
 main(void)
 {
@@ -971,6 +1090,7 @@ main(void)
     t_lag();
     t_matters();
     t_why();
+    t_seats();
 
     printf("1..%u\n", (unsigned) t_number);
     printf("%u passed, %u failed\n", (unsigned) (t_number - t_failed),
