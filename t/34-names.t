@@ -22,6 +22,7 @@ use TestRM;
 use Scenario ();
 use Names ();
 use ConfigCheck ();
+use StatusPage ();
 use RedisTopo::Tls ();
 use Test::Nginx::Socket::Lua::Stream;
 
@@ -53,7 +54,10 @@ use Test::Nginx::Socket::Lua::Stream;
 #           fails over to $s6
 #   TEST 12 $u5 master at .5, $u6 its replica at .6, both named by
 #           pool.u.test, which two upstreams list
-our %P = map { $_ => free_port() } qw(A B C D E F G K S U);
+#   TEST 13 $i5 master at .5, $i6 its replica at .6, both named by
+#           pool.i.test, and a static server where nothing listens; the
+#           status page
+our %P = map { $_ => free_port() } qw(A B C D E F G K S U I);
 $ENV{"TEST_NGINX_P$_"} = $P{$_} for keys %P;
 
 sub at { my ($n, $port) = @_; start_redis(bind => "127.0.0.$n", port => $port, @_[2 .. $#_]) }
@@ -91,6 +95,10 @@ our $sent = start_sentinel(monitor => ['mymaster', $P{S}, 1, '127.0.0.5'],
 our $u5 = at(5, $P{U});
 our $u6 = replica_at(6, $P{U}, $P{U}, '127.0.0.5');
 
+our $i5 = at(5, $P{I});
+our $i6 = replica_at(6, $P{I}, $P{I}, '127.0.0.5');
+$ENV{TEST_NGINX_DOWNI} = free_port();
+
 our $tls = RedisTopo::Tls->new;
 our $mh = start_redis(tls => $tls);
 our $mh2 = start_redis(tls => $tls);
@@ -111,6 +119,7 @@ our $dns = start_dns(records => {
     'k.test' => '127.0.0.5',
     'm.s.test' => '127.0.0.5', 'r.s.test' => '127.0.0.6',
     'pool.u.test' => ['127.0.0.5', '127.0.0.6'],
+    'pool.i.test' => ['127.0.0.5', '127.0.0.6'],
 });
 our $dns0 = start_dns(ttl => 0,
                       records => { map { ("z$_.g.test" => g_addrs(1, $_)) } 1 .. 4 });
@@ -825,6 +834,98 @@ Test::More::is(TestRM::count_error_log(qr/redis server \Q$name\E in upstream [\w
                2, 'each address joined once, for both upstreams');
 --- stream_response eval
 Names::bind_reply('127.0.0.5') . Names::bind_reply('127.0.0.6')
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+
+
+
+=== TEST 13: the status page shows the name's servers with their addresses, and the name itself: its addresses, resolutions and failures
+--- stream_config
+    resolver 127.0.0.1:$TEST_NGINX_DNS valid=1s ipv6=off;
+    resolver_timeout 1s;
+
+    upstream redis_rw {
+        redis_master;
+        server 127.0.0.1:$TEST_NGINX_DOWNI;
+        redis_server pool.i.test:$TEST_NGINX_PI max_servers=4;
+        redis_check interval=200ms timeout=1s;
+    }
+--- config
+    location /redis/ { redis_master_status; }
+--- init
+my $P = $P{I};
+my $name = "pool.i.test:$P";
+my @addrs = map { "127.0.0.$_:$P" } 5, 6;
+TestRM::wait_error_log(Names::master_is($name, 'redis_rw', $addrs[0]));
+TestRM::wait_error_log(Names::is_up($name, 'redis_rw', $addrs[1], 'replica'));
+
+my $json = StatusPage::wait_status(sub {
+    my $u = StatusPage::upstream($_[0], 'redis_rw') or return;
+    return ($u->{master} // '') eq $addrs[0];
+}, 20, 'the page to show the master');
+my $u = StatusPage::upstream($json, 'redis_rw');
+my @named = grep { exists $_->{name} } @{ $u->{servers} };
+Test::More::is_deeply([sort map { $_->{address} } @named], \@addrs,
+                      'each address of the name is a server of the upstream');
+Test::More::is_deeply([map { [$_->{server}, $_->{name}] } @named],
+                      [([$name, $name]) x 2], 'named by the name');
+my ($static) = grep { !exists $_->{name} } @{ $u->{servers} };
+Test::More::is($static && $static->{address}, "127.0.0.1:$ENV{TEST_NGINX_DOWNI}",
+               'the static server has no "name"');
+my $n = $u->{names} && $u->{names}[0];
+Test::More::is(scalar @{ $u->{names} // [] }, 1, 'one name in "names"');
+Test::More::is($n->{name}, $name, 'its name');
+Test::More::is_deeply([sort @{ $n->{addresses} }], \@addrs, 'its addresses');
+Test::More::is($n->{max_servers}, 4, 'its max_servers');
+Test::More::cmp_ok($n->{resolutions}, '>=', 1, 'resolved at least once');
+Test::More::is($n->{failures}, 0, 'no failure yet');
+Test::More::ok(!defined $n->{error}, 'no error');
+Test::More::is($n->{cut}, 0, 'nothing cut');
+Test::More::ok(defined $n->{resolved} && $n->{resolved} >= 0, 'seconds since its answer');
+
+my $prom = StatusPage::get_status(query => 'format=prometheus')->{content};
+Test::More::like($prom, qr/^redis_master_name_servers\{upstream="redis_rw",name="\Q$name\E"\} 2$/m,
+                 'Prometheus: two servers of the name');
+Test::More::like($prom, qr/^redis_master_name_resolutions_total\{upstream="redis_rw",name="\Q$name\E"\} [1-9]\d*$/m,
+                 'Prometheus: its resolutions');
+
+# a failed resolution: counted, its error shown, the addresses kept
+$dns->servfail('pool.i.test');
+$json = StatusPage::wait_status(sub {
+    my $u = StatusPage::upstream($_[0], 'redis_rw') or return;
+    return $u->{names}[0]{failures} >= 1;
+}, 20, 'the page to count a failure');
+$n = StatusPage::upstream($json, 'redis_rw')->{names}[0];
+Test::More::like($n->{error} // '', qr/Server failure/, 'the error is nginx\'s resolver text');
+Test::More::is_deeply([sort @{ $n->{addresses} }], \@addrs, 'the addresses are kept');
+$prom = StatusPage::get_status(query => 'format=prometheus')->{content};
+Test::More::like($prom, qr/^redis_master_name_resolution_failures_total\{upstream="redis_rw",name="\Q$name\E"\} [1-9]\d*$/m,
+                 'Prometheus: the failures');
+
+# five addresses for max_servers=4: one is cut
+$dns->set('pool.i.test' => [map { "127.0.0.$_" } 5, 6, 10, 11, 12]);
+$json = StatusPage::wait_status(sub {
+    my $u = StatusPage::upstream($_[0], 'redis_rw') or return;
+    return $u->{names}[0]{cut} == 1;
+}, 20, 'the page to show one address cut');
+$n = StatusPage::upstream($json, 'redis_rw')->{names}[0];
+Test::More::is(scalar @{ $n->{addresses} }, 4, 'four addresses used');
+Test::More::ok(!defined $n->{error}, 'the error is gone with the answer');
+
+# no address: the name's servers leave the page, its error says why
+$dns->nodata('pool.i.test');
+$json = StatusPage::wait_status(sub {
+    my $u = StatusPage::upstream($_[0], 'redis_rw') or return;
+    return !@{ $u->{names}[0]{addresses} };
+}, 20, 'the page to show the name without addresses');
+$u = StatusPage::upstream($json, 'redis_rw');
+Test::More::is_deeply([map { $_->{address} } grep { exists $_->{name} } @{ $u->{servers} }],
+                      [], 'a seat without an address is not listed as a server');
+Test::More::is($u->{names}[0]{error}, 'Host not found', 'the error is NXDOMAIN\'s');
+Test::More::ok(defined $u->{names}[0]{resolved}, 'an answer without an address is an answer');
+--- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
 --- no_error_log
 [alert]
 [crit]
