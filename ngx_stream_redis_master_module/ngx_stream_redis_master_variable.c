@@ -92,6 +92,7 @@ ngx_stream_redis_master_variable(ngx_stream_session_t *s,
     u_char                               *p;
     ngx_str_t                            *name;
     const char                           *role;
+    ngx_stream_redis_master_seat_t       *seat;
     ngx_stream_redis_master_target_t    **tp;
     ngx_stream_redis_master_peer_data_t  *pd;
 
@@ -125,6 +126,32 @@ ngx_stream_redis_master_variable(ngx_stream_session_t *s,
         name = &tp[pd->first_master]->name;
         v->data = name->data;
         v->len = name->len;
+
+        /*
+         * A server a redis_server name brought: the address the session
+         * went to, or the one its seat has now
+         */
+
+        if (pd->seated && pd->index == pd->first_master) {
+            v->data = pd->name.data;
+            v->len = pd->name.len;
+            break;
+        }
+
+        seat = ngx_stream_redis_master_seat_in_view(pd->conf,
+                                                    pd->first_master);
+
+        if (seat && seat->socklen) {
+            p = ngx_pnalloc(s->connection->pool, NGX_SOCKADDR_STRLEN);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            v->data = p;
+            v->len = ngx_sock_ntop(&seat->addr.sockaddr, seat->socklen, p,
+                                   NGX_SOCKADDR_STRLEN, 1);
+        }
+
         break;
 
     case NGX_STREAM_REDIS_MASTER_VAR_WAIT_TIME:
