@@ -57,7 +57,9 @@ use Test::Nginx::Socket::Lua::Stream;
 #   TEST 13 $i5 master at .5, $i6 its replica at .6, both named by
 #           pool.i.test, and a static server where nothing listens; the
 #           status page
-our %P = map { $_ => free_port() } qw(A B C D E F G K S U I);
+#   TEST 14 $mw a master on 127.0.0.1, @w its replicas at .5 to .8, one
+#           name each: heavy (weight=3), light, off (down), spare (backup)
+our %P = map { $_ => free_port() } qw(A B C D E F G K S U I W);
 $ENV{"TEST_NGINX_P$_"} = $P{$_} for keys %P;
 
 sub at { my ($n, $port) = @_; start_redis(bind => "127.0.0.$n", port => $port, @_[2 .. $#_]) }
@@ -99,6 +101,10 @@ our $i5 = at(5, $P{I});
 our $i6 = replica_at(6, $P{I}, $P{I}, '127.0.0.5');
 $ENV{TEST_NGINX_DOWNI} = free_port();
 
+our $mw = start_redis();
+our @w = map { replica_at($_, $P{W}, $mw->port, '127.0.0.1') } 5 .. 8;
+$ENV{TEST_NGINX_MW} = $mw->port;
+
 our $tls = RedisTopo::Tls->new;
 our $mh = start_redis(tls => $tls);
 our $mh2 = start_redis(tls => $tls);
@@ -120,6 +126,8 @@ our $dns = start_dns(records => {
     'm.s.test' => '127.0.0.5', 'r.s.test' => '127.0.0.6',
     'pool.u.test' => ['127.0.0.5', '127.0.0.6'],
     'pool.i.test' => ['127.0.0.5', '127.0.0.6'],
+    'heavy.w.test' => '127.0.0.5', 'light.w.test' => '127.0.0.6',
+    'off.w.test' => '127.0.0.7', 'spare.w.test' => '127.0.0.8',
 });
 our $dns0 = start_dns(ttl => 0,
                       records => { map { ("z$_.g.test" => g_addrs(1, $_)) } 1 .. 4 });
@@ -143,7 +151,7 @@ add_block_preprocessor(sub {
     $block->set_value('init', 'package main; our (%P, $dns, $dns0, $a5, '
                               . '$b5, $b6, $c5, $c6, $md, @d, $me, @e, $f5, '
                               . '$mg, $tls, $mh, $mh2, $k5, $k9, $s5, '
-                              . '$s6, $sent, $u5, $u6); '
+                              . '$s6, $sent, $u5, $u6, $mw, @w); '
                               . ($block->init // ''));
 });
 
@@ -926,6 +934,62 @@ Test::More::is_deeply([map { $_->{address} } grep { exists $_->{name} } @{ $u->{
 Test::More::is($u->{names}[0]{error}, 'Host not found', 'the error is NXDOMAIN\'s');
 Test::More::ok(defined $u->{names}[0]{resolved}, 'an answer without an address is an answer');
 --- stream_response_like: ^((receive stream response|send stream request) error: (connection reset by peer|broken pipe)\n)?$
+--- no_error_log
+[alert]
+[crit]
+[emerg]
+
+
+
+=== TEST 14: weight, down and backup apply to every server a name brings
+--- stream_config
+    resolver 127.0.0.1:$TEST_NGINX_DNS valid=1s ipv6=off;
+    resolver_timeout 2s;
+
+    upstream redis_rw {
+        redis_replica fallback=none;
+        server 127.0.0.1:$TEST_NGINX_MW;
+        redis_server heavy.w.test:$TEST_NGINX_PW weight=3;
+        redis_server light.w.test:$TEST_NGINX_PW;
+        redis_server off.w.test:$TEST_NGINX_PW down;
+        redis_server spare.w.test:$TEST_NGINX_PW backup;
+        redis_check interval=100ms timeout=500ms;
+    }
+--- init
+my $P = $P{W};
+Names::logged(Names::is_up("$_->[0].w.test:$P", 'redis_rw', "127.0.0.$_->[1]:$P", 'replica'))
+    for [heavy => 5], [light => 6], [spare => 8];
+TestRM::wait_until(sub {
+    my $n = Names::spread(4);
+    return $n->{'127.0.0.5'} && $n->{'127.0.0.6'};
+}, 20, 'reads on both primary replicas');
+
+# smooth weighted round robin in each of the two workers: of 40 reads,
+# about 30 to weight=3 and 10 to weight=1 (each worker's share exact to
+# one read); made again if a probe failed meanwhile (the pool changed)
+my $n = TestRM::wait_until(sub {
+    my $from = TestRM::error_log_size();
+    my $n = Names::spread(40);
+    return TestRM::count_error_log(qr/probe failed|stalls|is down/, $from)
+           ? undef : $n;
+}, 60, '40 reads while no probe failed');
+Test::More::is_deeply([sort keys %$n], ['127.0.0.5', '127.0.0.6'],
+                      'reads reach the two primary replicas only: not the down one, not the backup');
+Test::More::cmp_ok($n->{'127.0.0.5'} // 0, '>=', 2 * ($n->{'127.0.0.6'} // 0),
+                   "weight=3 takes about three reads to one: "
+                   . "@{[$n->{'127.0.0.5'} // 0]} to @{[$n->{'127.0.0.6'} // 0]}");
+
+# both primary replicas lose their link: the backup takes the reads, the
+# down one still none
+my $dead = free_port();
+Scenario::orphan($_, $dead) for @w[0, 1];
+Test::More::ok(eval { Names::wait_reached('127.0.0.8', 10) },
+               'the backup serves reads once no primary qualifies') or Test::More::diag($@);
+Test::More::is_deeply(Names::spread(6), { '127.0.0.8' => 6 }, 'reads go to the backup only');
+Scenario::replicate_from($_, $mw) for @w[0, 1];
+$_->wait_link_up for @w[0, 1];
+Names::wait_reached('127.0.0.5', 10);
+--- stream_response_like: ^\*2\r\n\$4\r\nbind\r\n\$9\r\n127\.0\.0\.[56]\r\n\+OK\r\n$
 --- no_error_log
 [alert]
 [crit]
