@@ -721,7 +721,7 @@ Names::bind_reply('127.0.0.1')
 
 
 
-=== TEST 10: a name moved to a replica's address: its state is the new address's, probed before use; no write reaches the replica
+=== TEST 10: a name moved to a replica's address: nothing judged at the old address counts there; no write is sent there, even while its probe waits
 --- stream_config
     resolver 127.0.0.1:$TEST_NGINX_DNS valid=1s ipv6=off;
     resolver_timeout 2s;
@@ -736,22 +736,28 @@ my $P = $P{K};
 my $name = "k.test:$P";
 Names::logged(Names::master_is($name, 'redis_rw', "127.0.0.5:$P"));
 
-# clients all along the move: none reaches the replica, none is sent
-# there before its probe says what it is
+# the replica at the new address is frozen: the first probe there waits
+# for its timeout, and all that while clients come; none may be sent
+# there on what was judged of the master's address
+$k9->sigstop;
 my $from = TestRM::error_log_size();
 $dns->set('k.test' => '127.0.0.9');
-my @reached;
-my $moved = eval {
+my @clients;
+my $waited = eval {
     TestRM::wait_until(sub {
-        push @reached, Names::ask();
-        return TestRM::count_error_log(qr/upstream redis_rw has no master/, $from)
-               && $reached[-1] eq '';
-    }, 10, 'no master once the name moved to the replica');
+        push @clients, eval { TestRM::ask_nginx_send() };
+        return TestRM::count_error_log(qr/server \Q$name\E at 127\.0\.0\.9:$P in upstream redis_rw probe failed: timed out/, $from);
+    }, 10, 'the probe at the new address to time out');
 };
-Test::More::ok($moved, 'the name moved to a replica: no master') or Test::More::diag($@);
-Test::More::is_deeply([grep { $_ ne '' && $_ ne '127.0.0.5' } @reached], [],
-                      'no write reached the replica at the new address (' . @reached . ' tried)');
+Test::More::ok($waited, 'the probe at the new address timed out, while '
+                        . @clients . ' clients came') or Test::More::diag($@);
+$k9->sigcont;
+close $_ for grep { defined } @clients;
 Names::logged(Names::is_up($name, 'redis_rw', "127.0.0.9:$P", 'replica'), 5, $from);
+Names::logged(qr/upstream redis_rw has no master/, 5, $from);
+Test::More::is(Names::ask(), '', 'a write is refused: the server at the new address is a replica');
+Test::More::is(TestRM::count_error_log(qr/proxy \S+ connected to 127\.0\.0\.9:$P/, $from),
+               0, 'no client was sent to the new address');
 Test::More::is(TestRM::count_error_log(Names::master_is($name, 'redis_rw', "127.0.0.9:$P"), $from),
                0, 'the master role of the old address is not carried over');
 
