@@ -607,9 +607,10 @@ sub start_dns {
     my $port = $sock->sockport;
     my $dir = _tempdir("dns-$port");
     my $records = "$dir/records";
+    my $counts = "$dir/queries";
     my $self = bless {
         port => $port, dir => $dir, records_file => $records, ttl => $ttl,
-        counts_file => "$dir/queries",
+        counts_file => $counts,
     }, 'RedisTopo::Dns';
     $self->set(%{ $opt{records} || {} });
     my $parent = $$;
@@ -620,8 +621,10 @@ sub start_dns {
         open STDIN,  '<', '/dev/null';
         open STDOUT, '>', '/dev/null';
         open STDERR, '>>', "$dir/stderr.log";
-        my $ok = eval { RedisTopo::Dns::_main($records, $sock, $ttl,
-                                              "$dir/queries"); 1 };
+        my $ok = eval {
+            RedisTopo::Dns::_main($records, $sock, $ttl, $counts);
+            1;
+        };
         print STDERR "dns: $@" unless $ok;
         POSIX::_exit($ok ? 0 : 1);
     }
@@ -733,9 +736,10 @@ start_redis options: port, bind (an address other than 127.0.0.1, such as
 127.0.0.5: with the same port, a server "restarted on a new address"),
 replicaof (a port), replicaof_host (its address, default 127.0.0.1),
 requirepass, masterauth, conf, wait_replica_up, loading_ok (return once
-PING answers -LOADING too, for a server that loads a data set at start).  The base config also sets
-C<repl-diskless-sync-delay 0> so replicas come up fast (override via
-C<conf>).
+PING answers -LOADING too, for a server that loads a data set at start).
+The base config also sets C<repl-diskless-sync-delay 0> so replicas come
+up fast (override via C<conf>), and for a server bound to another
+address C<replica-announce-ip> that address.
 
 start_redis and start_sentinel take C<tls> (a RedisTopo::Tls, from
 F<t/lib/RedisTopo/Tls.pm>): TLS only on the port, with client
