@@ -960,12 +960,15 @@ ngx_stream_redis_master_server(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
+    uscf = ngx_stream_conf_get_module_srv_conf(cf, ngx_stream_upstream_module);
+
     if (u.host.data[0] == '['
         || ngx_inet_addr(u.host.data, u.host.len) != INADDR_NONE)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"redis_server\" \"%V\" is an address: list it "
-                           "with \"server\"", &value[1]);
+                           "\"redis_server\" \"%V\" in upstream \"%V\" is "
+                           "an address: list it with \"server\"", &value[1],
+                           &uscf->host);
         return NGX_CONF_ERROR;
     }
 
@@ -1004,8 +1007,6 @@ ngx_stream_redis_master_server(ngx_conf_t *cf, ngx_command_t *cmd,
     if (nc->addrs == NULL) {
         return NGX_CONF_ERROR;
     }
-
-    uscf = ngx_stream_conf_get_module_srv_conf(cf, ngx_stream_upstream_module);
 
     for (n = 0; n < max; n++) {
 

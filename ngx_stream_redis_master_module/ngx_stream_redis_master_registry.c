@@ -33,6 +33,9 @@ static ngx_stream_redis_master_target_t *ngx_stream_redis_master_add_seat(
     ngx_addr_t *placeholder);
 static ngx_int_t ngx_stream_redis_master_add_names(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf);
+static ngx_stream_redis_master_target_t *
+    ngx_stream_redis_master_named_before(ngx_conf_t *cf,
+    ngx_stream_redis_master_name_conf_t *nc);
 static ngx_int_t ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,
     ngx_stream_redis_master_srv_conf_t *rmcf);
 static ngx_int_t ngx_stream_redis_master_add_sentinel(
@@ -447,7 +450,7 @@ ngx_stream_redis_master_add_names(ngx_conf_t *cf,
     ngx_msec_t                            timeout;
     ngx_uint_t                            i, k;
     ngx_resolver_t                       *resolver;
-    ngx_stream_redis_master_target_t     *t, **tp, **seat;
+    ngx_stream_redis_master_target_t     *t, **tp, **seat, *other;
     ngx_stream_redis_master_name_conf_t  *nc;
 
     if (rmcf->names == NULL) {
@@ -466,6 +469,20 @@ ngx_stream_redis_master_add_names(ngx_conf_t *cf,
                           "\"redis_server\" \"%V\" in upstream \"%V\" needs "
                           "a \"resolver\" in stream{}", &nc[i].server,
                           rmcf->name);
+            return NGX_ERROR;
+        }
+
+        /* a name brings one set of servers, whichever upstream lists it */
+
+        other = ngx_stream_redis_master_named_before(cf, &nc[i]);
+
+        if (other && other->seats.nelts != nc[i].max) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "redis_server \"%V\" in upstream \"%V\" has "
+                          "max_servers=%ui, and max_servers=%ui in upstream "
+                          "\"%V\": a name brings one set of servers, give "
+                          "it the same bound", &nc[i].server, rmcf->name,
+                          nc[i].max, other->seats.nelts, &other->upstreams);
             return NGX_ERROR;
         }
 
@@ -522,6 +539,35 @@ ngx_stream_redis_master_add_names(ngx_conf_t *cf,
     return NGX_OK;
 }
 
+
+
+/* the name target an upstream read before made of this NAME:PORT, if any */
+
+static ngx_stream_redis_master_target_t *
+ngx_stream_redis_master_named_before(ngx_conf_t *cf,
+    ngx_stream_redis_master_name_conf_t *nc)
+{
+    ngx_uint_t                            i;
+    ngx_stream_redis_master_target_t    **tp;
+    ngx_stream_redis_master_main_conf_t  *rmmcf;
+
+    rmmcf = ngx_stream_conf_get_module_main_conf(cf,
+                                               ngx_stream_redis_master_module);
+
+    tp = rmmcf->targets.elts;
+
+    for (i = 0; i < rmmcf->targets.nelts; i++) {
+        if (tp[i]->kind == NGX_STREAM_REDIS_MASTER_KIND_NAME
+            && tp[i]->name.len == nc->server.len
+            && ngx_strncasecmp(tp[i]->name.data, nc->server.data,
+                               nc->server.len) == 0)
+        {
+            return tp[i];
+        }
+    }
+
+    return NULL;
+}
 
 static ngx_int_t
 ngx_stream_redis_master_add_sentinels(ngx_conf_t *cf,

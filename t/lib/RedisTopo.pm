@@ -402,10 +402,14 @@ sub start_redis {
     my (%opt) = @_;
     my $port = $opt{port} || free_port();
     $USED_PORTS{$port} = 1;
-    my $dir  = _tempdir("redis-$port");
+    # bind => ADDRESS: another loopback address (127.0.0.5), so that one
+    # port may be a server at each of several addresses
+    my $bind = $opt{bind} // '127.0.0.1';
+    my $dir  = _tempdir($bind eq '127.0.0.1' ? "redis-$port"
+                                            : "redis-$bind-$port");
     my $log  = "$dir/redis.log";
     my @conf = (
-        'bind 127.0.0.1',
+        "bind $bind",
         # tls => RedisTopo::Tls: TLS only, with client certificates
         $opt{tls} ? ('port 0', "tls-port $port", $opt{tls}->redis_conf)
                   : ("port $port"),
@@ -418,7 +422,12 @@ sub start_redis {
         # Full syncs start at once instead of after the 5 s default delay.
         'repl-diskless-sync-delay 0',
     );
-    push @conf, "replicaof 127.0.0.1 $opt{replicaof}" if $opt{replicaof};
+    push @conf, 'replicaof ' . ($opt{replicaof_host} // '127.0.0.1')
+                . " $opt{replicaof}" if $opt{replicaof};
+    # a replica at another address says so to its master (and so to the
+    # Sentinels), as a pod does: the kernel would give its connection the
+    # source address 127.0.0.1
+    push @conf, "replica-announce-ip $bind" if $bind ne '127.0.0.1';
     push @conf, 'requirepass ' . _quote($opt{requirepass})
         if defined $opt{requirepass};
     push @conf, 'masterauth ' . _quote($opt{masterauth})
@@ -436,6 +445,7 @@ sub start_redis {
         password  => $opt{requirepass},
         tls       => $opt{tls},
         loading_ok => $opt{loading_ok},
+        host      => $bind,
     );
     $srv->{replicaof} = $opt{replicaof};
 
@@ -464,10 +474,11 @@ sub start_sentinel {
         'sentinel resolve-hostnames no',
     );
     if (my $m = $opt{monitor}) {
-        my ($name, $mport, $quorum) = @$m;
+        my ($name, $mport, $quorum, $mhost) = @$m;
         $quorum ||= 1;
+        $mhost //= '127.0.0.1';
         push @conf,
-            "sentinel monitor $name 127.0.0.1 $mport $quorum",
+            "sentinel monitor $name $mhost $mport $quorum",
             "sentinel down-after-milliseconds $name " . ($opt{down_after} // 1000),
             "sentinel failover-timeout $name " . ($opt{failover_timeout} // 3000),
             "sentinel parallel-syncs $name " . ($opt{parallel_syncs} // 1);
@@ -581,18 +592,25 @@ sub start_writer {
     return $self;
 }
 
-# start_dns([records => { NAME => IP }]) -> RedisTopo::Dns: a DNS server on
-# 127.0.0.1, UDP, whose answers the test changes (set, unset)
+# start_dns([records => { NAME => IP or [IP, ...] }], [ttl => SECONDS]) ->
+# RedisTopo::Dns: a DNS server on 127.0.0.1, UDP, whose answers the test
+# changes (set, unset, servfail, silence, nodata); its records carry the
+# TTL (default 1 second)
 sub start_dns {
     my (%opt) = @_;
+    my $ttl = $opt{ttl} // $RedisTopo::Dns::TTL;
+    croak "start_dns: ttl must be a whole number of seconds, not '$ttl'"
+        unless $ttl =~ /\A\d+\z/;
     my $sock = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
                                      LocalPort => 0, Proto => 'udp')
         or croak "cannot bind a UDP socket on 127.0.0.1: $!";
     my $port = $sock->sockport;
     my $dir = _tempdir("dns-$port");
     my $records = "$dir/records";
+    my $counts = "$dir/queries";
     my $self = bless {
-        port => $port, dir => $dir, records_file => $records,
+        port => $port, dir => $dir, records_file => $records, ttl => $ttl,
+        counts_file => $counts,
     }, 'RedisTopo::Dns';
     $self->set(%{ $opt{records} || {} });
     my $parent = $$;
@@ -603,7 +621,10 @@ sub start_dns {
         open STDIN,  '<', '/dev/null';
         open STDOUT, '>', '/dev/null';
         open STDERR, '>>', "$dir/stderr.log";
-        my $ok = eval { RedisTopo::Dns::_main($records, $sock); 1 };
+        my $ok = eval {
+            RedisTopo::Dns::_main($records, $sock, $ttl, $counts);
+            1;
+        };
         print STDERR "dns: $@" unless $ok;
         POSIX::_exit($ok ? 0 : 1);
     }
@@ -711,26 +732,35 @@ Every TIMEOUT is a deadline in seconds that is multiplied by
 C<TEST_NGINX_TIMEOUT_SCALE> (default 3); C<scaled(SECONDS)> gives the
 product.
 
-start_redis options: port, replicaof, requirepass, masterauth, conf,
-wait_replica_up, loading_ok (return once PING answers -LOADING too, for a
-server that loads a data set at start).  The base config also sets
-C<repl-diskless-sync-delay 0> so replicas come up fast (override via
-C<conf>).
+start_redis options: port, bind (an address other than 127.0.0.1, such as
+127.0.0.5: with the same port, a server "restarted on a new address"),
+replicaof (a port), replicaof_host (its address, default 127.0.0.1),
+requirepass, masterauth, conf, wait_replica_up, loading_ok (return once
+PING answers -LOADING too, for a server that loads a data set at start).
+The base config also sets C<repl-diskless-sync-delay 0> so replicas come
+up fast (override via C<conf>), and for a server bound to another
+address C<replica-announce-ip> that address.
 
 start_redis and start_sentinel take C<tls> (a RedisTopo::Tls, from
 F<t/lib/RedisTopo/Tls.pm>): TLS only on the port, with client
 certificates.
 
 start_sentinel options: port, bind (an address other than 127.0.0.1, such
-as 127.0.0.2), monitor => [NAME, PORT, QUORUM], down_after,
+as 127.0.0.2), monitor => [NAME, PORT, QUORUM, [HOST]] (the master at
+HOST:PORT, 127.0.0.1 unless given), down_after,
 failover_timeout, parallel_syncs, auth_pass, tls, conf.
 
 start_writer(SERVER, [every => SECONDS]): a redis-cli that sets a key on
 SERVER every 20 ms until it is stopped (a master that takes writes).
 
-start_dns(records => { NAME => IP }): a DNS server on 127.0.0.1 (UDP) for
-nginx's resolver; C<< $dns->set(NAME => IP) >> and C<< $dns->unset(NAME) >>
-change its answers (F<t/lib/RedisTopo/Dns.pm>).
+start_dns(records => { NAME => IP or [IP, ...] }, [ttl => SECONDS]): a
+DNS server on 127.0.0.1 (UDP) for nginx's resolver; C<< $dns->set(NAME =>
+IP) >>, C<< $dns->set(NAME => [IP, IP]) >> (several A records),
+C<< $dns->unset(NAME) >> (NXDOMAIN), C<< $dns->nodata(NAME) >> (no
+record), C<< $dns->servfail(NAME) >> (SERVFAIL) and
+C<< $dns->silence(NAME) >> (no answer) change its answers, and
+C<< $dns->queries(NAME) >> counts the queries for NAME; the records'
+TTL is 1 second unless C<ttl> says otherwise (F<t/lib/RedisTopo/Dns.pm>).
 
 =head1 OBJECTS
 

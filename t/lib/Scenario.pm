@@ -36,11 +36,12 @@ sub promote {
 }
 
 # replicate_from(SERVER, PORT): REPLICAOF 127.0.0.1 PORT (PORT may be a
-# server object).
+# server object: then its address and port).
 sub replicate_from {
     my ($s, $to) = @_;
+    my $host = ref $to ? $to->host : '127.0.0.1';
     $to = $to->port if ref $to;
-    $s->cmd('REPLICAOF', '127.0.0.1', $to);
+    $s->cmd('REPLICAOF', $host, $to);
     return $s;
 }
 

@@ -19,6 +19,9 @@ sub pass     { $_[0]{pass} }
 sub log_file { $_[0]{log_file} }
 sub conf_file { $_[0]{conf} }
 
+# host(): the address it listens on (127.0.0.1 unless started with bind)
+sub host { $_[0]{host} // '127.0.0.1' }
+
 # set_auth(user => U, pass => P): later cmd() calls authenticate.
 sub set_auth {
     my ($self, %a) = @_;
