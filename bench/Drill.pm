@@ -17,14 +17,16 @@ use lib "$FindBin::Bin/../t/lib";
 use Exporter qw(import);
 use POSIX qw(mktime);
 use RedisTopo qw(free_port start_redis start_sentinel wait_until);
+use Pods ();
 
 our @EXPORT_OK = qw(
     topology start_nginx start_haproxy stop_proxies wait_writes start_writer
-    missing converge first_log_time
+    missing converge first_log_time start_nginx_names start_haproxy_names
 );
 
 our $ROOT   = "$FindBin::Bin/..";
-our $MODULE = "$ROOT/build/ngx_stream_redis_master_module.so";
+our $MODULE = $ENV{DRILL_MODULE}    # a module built elsewhere
+             // "$ROOT/build/ngx_stream_redis_master_module.so";
 our $WRITER = "$FindBin::Bin/writer.py";
 our $LOG_LEVEL = $ENV{DRILL_LOG} // 'warn';
 our @ACL    = ('user checker on >checkpass +ping +info',
@@ -225,6 +227,120 @@ sub start_haproxy {
 
     open my $fh, '>', "$dir/haproxy.cfg" or die $!;
     print {$fh} <<"CONF";
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 60s
+    timeout server 60s
+
+frontend redis_rw
+    bind 127.0.0.1:$port
+    default_backend redis_master
+
+backend redis_master
+    option tcp-check
+    tcp-check connect
+    tcp-check send AUTH\\ checker\\ checkpass\\r\\n
+    tcp-check expect string +OK
+    tcp-check send PING\\r\\n
+    tcp-check expect string +PONG
+    tcp-check send info\\ replication\\r\\n
+    tcp-check expect string role:master
+    tcp-check send QUIT\\r\\n
+    tcp-check expect string +OK
+$servers
+CONF
+    close $fh;
+
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDOUT, '>', "$dir/haproxy.log";
+        open STDERR, '>&', \*STDOUT;
+        exec '/usr/sbin/haproxy', '-db', '-f', "$dir/haproxy.cfg";
+        die "exec: $!";
+    }
+
+    push @proxies, $pid;
+    return $port;
+}
+
+
+# start_nginx_names(DIR, PODS, PORT) -> PORT: nginx with this module in
+# front of the pods of PODS (bench/Pods.pm) by name, as in a cluster: one
+# "redis_server NAME:PORT max_servers=1" a pod, the Sentinels by name,
+# min_replicas=1, wait=, and the drill's DNS server as the resolver of
+# stream{}, valid=1s; its status page on STATUS_PORT, /status
+sub start_nginx_names {
+    my ($dir, $pods, $port, $status) = @_;
+    my $servers = join '', map {
+        "        redis_server " . $pods->name($_) . ":$Pods::PORT max_servers=1;\n"
+    } 0 .. 2;
+    my $sentinels = join ' ', map { $pods->sentinel_name($_) . ":$Pods::SENTINEL_PORT" }
+                              0 .. 2;
+    my $dns = $pods->dns->port;
+
+    open my $fh, '>', "$dir/nginx.conf" or die $!;
+    print {$fh} <<"CONF";
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+load_module $MODULE;
+worker_processes 2;
+error_log $dir/error.log $LOG_LEVEL;
+pid $dir/nginx.pid;
+events { worker_connections 1024; }
+stream {
+    resolver 127.0.0.1:$dns valid=1s ipv6=off;
+    resolver_timeout 1s;
+
+    upstream redis_rw {
+        redis_master wait=10s min_replicas=1;
+        redis_check interval=500ms timeout=500ms username=checker password=checkpass;
+        redis_sentinel name=$Pods::MASTER_NAME $sentinels;
+$servers    }
+    server {
+        listen 127.0.0.1:$port;
+        proxy_pass redis_rw;
+        proxy_connect_timeout 12s;
+    }
+}
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:$status;
+        location /status { redis_master_status; }
+    }
+}
+CONF
+    close $fh;
+
+    system('/usr/sbin/nginx', '-p', $dir, '-c', "$dir/nginx.conf") == 0
+        or die "nginx did not start\n";
+    my $pid = wait_until(sub { -s "$dir/nginx.pid" && `cat $dir/nginx.pid` },
+                         10, 'nginx.pid');
+    chomp $pid;
+    push @proxies, $pid;
+    return $port;
+}
+
+
+# start_haproxy_names(DIR, PODS, PORT, [SHUT]) -> PORT: HAProxy's recipe
+# (start_haproxy) in front of the pods by name, as users configure it for
+# a cluster: a "resolvers" section on the drill's DNS server with "hold
+# valid 1s", each server "init-addr none" with those resolvers
+sub start_haproxy_names {
+    my ($dir, $pods, $port, $shut) = @_;
+    my $opt = $shut ? ' on-marked-down shutdown-sessions' : '';
+    my $servers = join '', map {
+        "    server redis-$_ " . $pods->name($_) . ":$Pods::PORT check inter 1s"
+        . " resolvers drill resolve-prefer ipv4 init-addr none$opt\n"
+    } 0 .. 2;
+    my $dns = $pods->dns->port;
+
+    open my $fh, '>', "$dir/haproxy.cfg" or die $!;
+    print {$fh} <<"CONF";
+resolvers drill
+    nameserver dns 127.0.0.1:$dns
+    hold valid 1s
+
 defaults
     mode tcp
     timeout connect 1s

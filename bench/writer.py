@@ -19,9 +19,14 @@ fleet HOST PORT USER PASS OUT SECONDS [TIMEOUT]
     the write (nginx proxies a connection to one server) and that server's
     clock (server_time_usec) just after it, "- -" if none.
 
-verify PORT USER PASS OUT
+verify [HOST:]PORT USER PASS OUT
     Reads which acknowledged writes of OUT are missing on the server at
-    PORT; prints their numbers <i>, one a line.
+    HOST (127.0.0.1 by default) and PORT; prints their numbers <i>, one a
+    line.
+
+With WRITER_CONNECTS=FILE in the environment, write and fleet append to
+FILE the time of each connection they open (the first, then one per
+reconnect: a connection the proxy or the server cut, or one given up).
 """
 
 import os
@@ -34,13 +39,22 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 
-def connect(host, port, user, password, timeout=5):
+def connect(host, port, user, password, timeout=5, connects=None):
     # like most applications: one retry when the connection breaks
+    on_connect = None
+    if connects:
+        log = open(connects, "a", buffering=1)
+
+        def on_connect(conn):
+            log.write("%.6f\n" % time.time())
+            conn.on_connect()
+
     return redis.Redis(host=host, port=port, username=user,
                        password=password, socket_timeout=timeout,
                        socket_connect_timeout=6,
                        retry=Retry(NoBackoff(), 1),
-                       retry_on_error=[redis.exceptions.ConnectionError])
+                       retry_on_error=[redis.exceptions.ConnectionError],
+                       redis_connect_func=on_connect)
 
 
 def set_where(r, key, value):
@@ -60,7 +74,8 @@ def set_where(r, key, value):
 
 
 def write(host, port, user, password, out, seconds, timeout=5, fleet=False):
-    r = connect(host, int(port), user, password, float(timeout))
+    r = connect(host, int(port), user, password, float(timeout),
+                os.environ.get("WRITER_CONNECTS"))
     end = time.time() + float(seconds)
     prefix = os.environ.get("WRITER_PREFIX", "k")
     i = 0
@@ -100,7 +115,8 @@ def write(host, port, user, password, out, seconds, timeout=5, fleet=False):
 
 
 def verify(port, user, password, out):
-    r = connect("127.0.0.1", int(port), user, password)
+    host, _, port = port.rpartition(":")
+    r = connect(host or "127.0.0.1", int(port), user, password)
     prefix = os.environ.get("WRITER_PREFIX", "k")
     acked = [line.split()[0] for line in open(out)
              if line.split()[3] == "ok"]
