@@ -518,8 +518,14 @@ $joined->(1, 0);
 my $before = Names::reload();
 
 # thirty rounds: every address of every name moves (TTL 0: the names are
-# asked again each second)
-for my $round (2 .. 31) {
+# asked again each second).  TEST_NAMES_ROUNDS and TEST_NAMES_RELOADS make
+# the run longer (84 rounds are 996 moves; reloads up to 200)
+my $rounds = $ENV{TEST_NAMES_ROUNDS} || 31;
+my $reloads = $ENV{TEST_NAMES_RELOADS} || 16;
+die "TEST_NAMES_ROUNDS: 2 to 200" if $rounds < 2 || $rounds > 200;
+die "TEST_NAMES_RELOADS: 16 to 200" if $reloads < 16 || $reloads > 200;
+my $moves = 12 * ($rounds - 1);
+for my $round (2 .. $rounds) {
     my $from = TestRM::error_log_size();
     $dns0->set(map { ("z$_.g.test" => main::g_addrs($round, $_)) } 1 .. 4);
     $joined->($round, $from);
@@ -527,24 +533,25 @@ for my $round (2 .. 31) {
 
 my $after = Names::reload();
 Test::More::is($after->[1], $before->[1],
-               "as many servers in the zone after 360 moves: $after->[1]");
+               "as many servers in the zone after $moves moves: $after->[1]");
 Test::More::is($after->[3], $before->[3],
-               "as many free pages at a reload after 360 moves: $after->[3]");
+               "as many free pages at a reload after $moves moves: $after->[3]");
 
 # sixteen reloads that each give the names new spellings: each one's
 # entries are given back once its workers exit, and the free pages come
 # back
 my @pages;
 my $spelled = '.g';
-for my $k (1 .. 16) {
+for my $k (1 .. $reloads) {
     my $next = ".g$k";
-    $dns0->set(map { ("z$_$next.test" => main::g_addrs(40 + $k, $_)) } 1 .. 4);
+    my $r = 40 + ($k - 1) % 200 + 1;
+    $dns0->set(map { ("z$_$next.test" => main::g_addrs($r, $_)) } 1 .. 4);
     my $at = TestRM::error_log_size();
     my $master = TestRM::nginx_pid();
     Names::reload(sub { s/(z\d)\Q$spelled\E\.test:/$1$next.test:/g == 4
                         or die "not four names z*$spelled.test" });
     $spelled = $next;
-    $joined->(40 + $k, $at);
+    $joined->($r, $at);
     my $back = TestRM::wait_until(sub {
         my ($l) = grep { $_->[0] != $master } Names::zone_lines($at);
         return $l;
@@ -562,11 +569,12 @@ for my $k (1 .. 16) {
 # second half fall.
 my ($least) = sort { $a <=> $b } @pages;
 Test::More::cmp_ok($least, '>=', $pages0 - 5,
-                   "the free pages come back after each of 16 reloads: @pages "
-                   . "($pages0 at the first load)");
-my ($low) = sort { $a <=> $b } @pages[8 .. 15];
-Test::More::cmp_ok($low, '>=', $pages[7],
-                   'and do not fall in the last eight reloads');
+                   "the free pages come back after each of $reloads reloads: "
+                   . "@pages ($pages0 at the first load)");
+my $half = int($reloads / 2);
+my ($low) = sort { $a <=> $b } @pages[$half .. $reloads - 1];
+Test::More::cmp_ok($low, '>=', $pages[$half - 1],
+                   "and do not fall in the last $half reloads");
 --- timeout: 30
 --- stream_response eval
 TestRM::port_reply($ENV{TEST_NGINX_MG})
