@@ -60,6 +60,13 @@ struct ngx_stream_redis_master_checker_s {
     /* a redis_server name: how many addresses the bound cut, as logged */
     ngx_uint_t                         cut;
 
+    /*
+     * discover=: a Sentinel's report as its probe reads it; of a name,
+     * the seats whose address no majority reports now, as logged
+     */
+    ngx_stream_redis_master_report_t  *report;
+    uint64_t                           missing;
+
     unsigned                           busy:1;
     unsigned                           connecting:1;
     unsigned                           stalled:1;
@@ -76,6 +83,7 @@ struct ngx_stream_redis_master_checker_s {
 void ngx_stream_redis_master_resolve(ngx_stream_redis_master_checker_t *ck);
 void ngx_stream_redis_master_resolve_name(
     ngx_stream_redis_master_checker_t *ck);
+void ngx_stream_redis_master_discover(ngx_stream_redis_master_checker_t *ck);
 ngx_int_t ngx_stream_redis_master_take_seat(
     ngx_stream_redis_master_checker_t *ck);
 

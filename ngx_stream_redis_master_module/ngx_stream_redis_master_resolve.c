@@ -7,8 +7,10 @@
  * its probes (the address its checker probes and subscribes to, and
  * whether that address is another Sentinel's: one Sentinel, one vote); a
  * redis_server name, once an interval by its owner (its addresses placed
- * in its seats); and the address of a seat's server, taken before each of
- * its probes.
+ * in its seats); the servers of redis_sentinel discover=, found as
+ * often, by its owner, in the Sentinels' reports and placed the same
+ * way; and the address of a seat's server, taken before each of its
+ * probes.
  */
 
 
@@ -20,9 +22,13 @@ static ngx_stream_redis_master_target_t *ngx_stream_redis_master_twin(
     ngx_stream_redis_master_target_t *t, ngx_str_t **upstream);
 static void ngx_stream_redis_master_name_resolved(ngx_resolver_ctx_t *ctx);
 static void ngx_stream_redis_master_answered(
-    ngx_stream_redis_master_checker_t *ck, ngx_int_t state,
+    ngx_stream_redis_master_checker_t *ck, ngx_int_t state, u_char *error,
     ngx_stream_redis_master_inet_t *addrs, socklen_t *socklens,
     ngx_uint_t naddrs);
+static void ngx_stream_redis_master_log_missing(
+    ngx_stream_redis_master_checker_t *ck,
+    ngx_stream_redis_master_seat_t *before,
+    ngx_stream_redis_master_seat_t *after);
 static void ngx_stream_redis_master_log_seats(
     ngx_stream_redis_master_checker_t *ck,
     ngx_stream_redis_master_seat_t *before,
@@ -267,7 +273,7 @@ ngx_stream_redis_master_resolve_name(ngx_stream_redis_master_checker_t *ck)
 
     if (ctx == NULL || ctx == NGX_NO_RESOLVER) {
         ngx_stream_redis_master_answered(ck, NGX_RESOLVE_SERVFAIL, NULL,
-                                         NULL, 0);
+                                         NULL, NULL, 0);
         return;
     }
 
@@ -283,7 +289,7 @@ ngx_stream_redis_master_resolve_name(ngx_stream_redis_master_checker_t *ck)
     if (ngx_resolve_name(ctx) != NGX_OK) {
         ck->resolving = NULL;
         ngx_stream_redis_master_answered(ck, NGX_RESOLVE_SERVFAIL, NULL,
-                                         NULL, 0);
+                                         NULL, NULL, 0);
     }
 }
 
@@ -317,7 +323,118 @@ ngx_stream_redis_master_name_resolved(ngx_resolver_ctx_t *ctx)
 
     ngx_resolve_name_done(ctx);
 
-    ngx_stream_redis_master_answered(ck, state, addrs, socklens, n);
+    ngx_stream_redis_master_answered(ck, state, NULL, addrs, socklens, n);
+}
+
+
+/*
+ * The servers of redis_sentinel discover=, found by the name's owner once
+ * an interval, and at once when a Sentinel's report changes: not by DNS,
+ * but in the latest reports of the upstream's Sentinels in the zone.  An
+ * address that more than half of the configured Sentinels report is one
+ * server, in the order the reports have them (each Sentinel's master
+ * first).  While fewer than a majority of the Sentinels answer, it is a
+ * failed resolution, which keeps every seat; until then at start-up
+ * (Sentinels not yet probed), nothing is placed.
+ */
+
+void
+ngx_stream_redis_master_discover(ngx_stream_redis_master_checker_t *ck)
+{
+    u_char                              *p;
+    ngx_int_t                            rc;
+    ngx_uint_t                           i, j, k, n, answering, waiting;
+    ngx_uint_t                           nsentinels, naddrs;
+    ngx_stream_redis_master_target_t    *t, **sp;
+    ngx_stream_redis_master_report_t     report;
+    ngx_stream_redis_master_reported_t  *a;
+
+    u_char                          error[NGX_STREAM_REDIS_MASTER_REASON_LEN];
+    uint32_t                        votes[NGX_STREAM_REDIS_MASTER_MAX_ANSWER];
+    socklen_t                       socklens[NGX_STREAM_REDIS_MASTER_MAX_ANSWER];
+    ngx_stream_redis_master_inet_t  addrs[NGX_STREAM_REDIS_MASTER_MAX_ANSWER];
+
+    t = ck->target;
+    sp = t->sentinels->elts;
+    nsentinels = t->sentinels->nelts;
+    answering = 0;
+    waiting = 0;
+    n = 0;
+
+    for (i = 0; i < nsentinels; i++) {
+        rc = ngx_stream_redis_master_read_report(sp[i], &report);
+
+        if (rc != NGX_OK) {
+            waiting += (rc == NGX_AGAIN);
+            continue;
+        }
+
+        answering++;
+
+        for (j = 0; j < report.naddrs; j++) {
+            a = &report.addrs[j];
+
+            for (k = 0; k < n; k++) {
+                if (ngx_cmp_sockaddr(&addrs[k].sockaddr, socklens[k],
+                                     &a->addr.sockaddr, a->socklen, 1)
+                    == NGX_OK)
+                {
+                    break;
+                }
+            }
+
+            if (k < n) {
+                votes[k]++;
+                continue;
+            }
+
+            if (n == NGX_STREAM_REDIS_MASTER_MAX_ANSWER
+                || a->socklen > sizeof(ngx_stream_redis_master_inet_t))
+            {
+                continue;
+            }
+
+            ngx_memcpy(&addrs[n], &a->addr, a->socklen);
+            socklens[n] = a->socklen;
+            votes[n] = 1;
+            n++;
+        }
+    }
+
+    if (2 * answering <= nsentinels) {
+
+        if (2 * (answering + waiting) > nsentinels) {
+
+            /* at start-up: a report that comes kicks this name again */
+
+            ngx_add_timer(&ck->timer,
+                          ngx_stream_redis_master_slot(t->check->interval,
+                                                       t->check->interval));
+            return;
+        }
+
+        p = ngx_snprintf(error, sizeof(error) - 1, "only %ui of the %ui "
+                         "Sentinels answer", answering, nsentinels);
+        *p = '\0';
+
+        ngx_stream_redis_master_answered(ck, NGX_RESOLVE_SERVFAIL, error,
+                                         NULL, NULL, 0);
+        return;
+    }
+
+    /* what a majority reports, in the reports' order */
+
+    naddrs = 0;
+
+    for (k = 0; k < n; k++) {
+        if (2 * votes[k] > nsentinels) {
+            addrs[naddrs] = addrs[k];
+            socklens[naddrs] = socklens[k];
+            naddrs++;
+        }
+    }
+
+    ngx_stream_redis_master_answered(ck, 0, NULL, addrs, socklens, naddrs);
 }
 
 
@@ -325,15 +442,16 @@ ngx_stream_redis_master_name_resolved(ngx_resolver_ctx_t *ctx)
  * What one resolution of a name found, placed in its seats (shm.c), and
  * said: the addresses that join and leave, a name without an address, a
  * failure that keeps the addresses, what the bound cuts; the servers
- * that got an address are probed at once.
+ * that got an address are probed at once.  "error" is the failure's
+ * text (NULL: the resolver's for "state"); discover= names its servers
+ * "redis sentinel discover: NAME" in the log.
  */
 
 static void
 ngx_stream_redis_master_answered(ngx_stream_redis_master_checker_t *ck,
-    ngx_int_t state, ngx_stream_redis_master_inet_t *addrs,
+    ngx_int_t state, u_char *error, ngx_stream_redis_master_inet_t *addrs,
     socklen_t *socklens, ngx_uint_t naddrs)
 {
-    u_char                             *error;
     ngx_uint_t                          k, n, cut, seated;
     ngx_stream_redis_master_target_t   *t, **seats, *kicked[
                                            NGX_STREAM_REDIS_MASTER_MAX_SERVERS];
@@ -343,11 +461,14 @@ ngx_stream_redis_master_answered(ngx_stream_redis_master_checker_t *ck,
 
     t = ck->target;
     seats = t->seats.elts;
-    error = (u_char *) (state ? ngx_resolver_strerror(state) : "");
+
+    if (error == NULL) {
+        error = (u_char *) (state ? ngx_resolver_strerror(state) : "");
+    }
 
     cut = ngx_stream_redis_master_place(t, state, error, ngx_strlen(error),
-                                        addrs, socklens, naddrs, before,
-                                        after);
+                                        addrs, socklens, naddrs, t->grace,
+                                        before, after);
 
     seated = 0;
     n = 0;
@@ -362,14 +483,20 @@ ngx_stream_redis_master_answered(ngx_stream_redis_master_checker_t *ck,
 
     if (state && state != NGX_RESOLVE_NXDOMAIN) {
 
-        if (!ck->unresolved) {
-            ck->unresolved = 1;
+        if (!ck->unresolved && t->discover) {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "redis sentinel discover: %V in upstream %V: %s, "
+                          "no majority: its %ui servers are kept",
+                          &t->master_name, &t->upstreams, error, seated);
 
+        } else if (!ck->unresolved) {
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "redis server %V in upstream %V does not resolve "
                           "(%s): its %ui addresses are kept", &t->name,
                           &t->upstreams, error, seated);
         }
+
+        ck->unresolved = 1;
 
     } else {
         ck->unresolved = 0;
@@ -377,6 +504,10 @@ ngx_stream_redis_master_answered(ngx_stream_redis_master_checker_t *ck,
         ngx_stream_redis_master_log_seats(ck, before, after, seated);
         ngx_stream_redis_master_log_cut(ck, after, addrs, socklens, naddrs,
                                         cut);
+
+        if (t->discover) {
+            ngx_stream_redis_master_log_missing(ck, before, after);
+        }
     }
 
     if (n) {
@@ -415,20 +546,22 @@ ngx_stream_redis_master_log_seats(ngx_stream_redis_master_checker_t *ck,
     }
 
     if (now == 0) {
-        if (!ck->twin) {
-            ck->twin = 1;
+        if (!ck->twin && t->discover) {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "redis sentinel discover: %V in upstream %V: no "
+                          "majority of the Sentinels reports a server: its "
+                          "servers leave", &t->master_name, &t->upstreams);
 
+        } else if (!ck->twin) {
             ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                           "redis server %V in upstream %V has no address "
                           "(%*s): its servers leave", &t->name,
                           &t->upstreams, (size_t) t->node->reason_len,
                           t->node->reason);
         }
-
-        return;
     }
 
-    ck->twin = 0;
+    ck->twin = (now == 0);
     left = (seated != 0);
 
     for (k = 0; k < t->seats.nelts; k++) {
@@ -439,10 +572,19 @@ ngx_stream_redis_master_log_seats(ngx_stream_redis_master_checker_t *ck,
             len = ngx_sock_ntop(&before[k].addr.sockaddr, before[k].socklen,
                                 text, NGX_SOCKADDR_STRLEN, 1);
 
-            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                          "redis server %V in upstream %V: %*s leaves, the "
-                          "name no longer has it", &t->name, &t->upstreams,
-                          len, text);
+            if (t->discover) {
+                ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                              "redis sentinel discover: %V in upstream %V: "
+                              "%*s leaves, no majority of the Sentinels "
+                              "reports it", &t->master_name, &t->upstreams,
+                              len, text);
+
+            } else if (now) {
+                ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                              "redis server %V in upstream %V: %*s leaves, "
+                              "the name no longer has it", &t->name,
+                              &t->upstreams, len, text);
+            }
         }
 
         if (after[k].socklen && before[k].epoch != after[k].epoch) {
@@ -450,8 +592,67 @@ ngx_stream_redis_master_log_seats(ngx_stream_redis_master_checker_t *ck,
                                 text, NGX_SOCKADDR_STRLEN, 1);
 
             ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                          "redis server %V in upstream %V: %*s joins",
-                          &t->name, &t->upstreams, len, text);
+                          "%s %V in upstream %V: %*s joins",
+                          t->discover ? "redis sentinel discover:"
+                                      : "redis server",
+                          t->discover ? &t->master_name : &t->name,
+                          &t->upstreams, len, text);
+        }
+    }
+}
+
+
+/*
+ * discover=: a server that no majority of the Sentinels reports any more
+ * keeps its seat for discover_grace; said when that begins, and when it
+ * is reported again within it.
+ */
+
+static void
+ngx_stream_redis_master_log_missing(ngx_stream_redis_master_checker_t *ck,
+    ngx_stream_redis_master_seat_t *before,
+    ngx_stream_redis_master_seat_t *after)
+{
+    u_char                             text[NGX_SOCKADDR_STRLEN];
+    size_t                             len;
+    uint64_t                           bit;
+    ngx_uint_t                         k, missing;
+    ngx_stream_redis_master_target_t  *t;
+
+    t = ck->target;
+
+    for (k = 0; k < t->seats.nelts; k++) {
+        bit = (uint64_t) 1 << k;
+
+        missing = after[k].socklen && after[k].seen != ngx_current_msec;
+
+        if (before[k].epoch != after[k].epoch) {
+            ck->missing &= ~bit;
+        }
+
+        if (missing == ((ck->missing & bit) != 0)) {
+            continue;
+        }
+
+        ck->missing ^= bit;
+
+        len = ngx_sock_ntop(&after[k].addr.sockaddr, after[k].socklen, text,
+                            NGX_SOCKADDR_STRLEN, 1);
+
+        if (missing) {
+            ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                          "redis sentinel discover: %V in upstream %V: %*s "
+                          "is no longer reported by a majority of the "
+                          "Sentinels: it leaves in %Mms unless it is "
+                          "reported again", &t->master_name, &t->upstreams,
+                          len, text,
+                          t->grace - (ngx_current_msec - after[k].seen));
+
+        } else {
+            ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                          "redis sentinel discover: %V in upstream %V: %*s "
+                          "is reported again", &t->master_name,
+                          &t->upstreams, len, text);
         }
     }
 }
