@@ -21,6 +21,9 @@ static void ngx_stream_redis_master_resolved(ngx_resolver_ctx_t *ctx);
 static ngx_stream_redis_master_target_t *ngx_stream_redis_master_twin(
     ngx_stream_redis_master_target_t *t, ngx_str_t **upstream);
 static void ngx_stream_redis_master_name_resolved(ngx_resolver_ctx_t *ctx);
+static ngx_uint_t ngx_stream_redis_master_listed(
+    ngx_stream_redis_master_target_t *t, struct sockaddr *sockaddr,
+    socklen_t socklen);
 static void ngx_stream_redis_master_answered(
     ngx_stream_redis_master_checker_t *ck, ngx_int_t state, u_char *error,
     ngx_stream_redis_master_inet_t *addrs, socklen_t *socklens,
@@ -389,7 +392,9 @@ ngx_stream_redis_master_discover(ngx_stream_redis_master_checker_t *ck)
             }
 
             if (n == NGX_STREAM_REDIS_MASTER_MAX_ANSWER
-                || a->socklen > sizeof(ngx_stream_redis_master_inet_t))
+                || a->socklen > sizeof(ngx_stream_redis_master_inet_t)
+                || ngx_stream_redis_master_listed(t, &a->addr.sockaddr,
+                                                  a->socklen))
             {
                 continue;
             }
@@ -435,6 +440,44 @@ ngx_stream_redis_master_discover(ngx_stream_redis_master_checker_t *ck)
     }
 
     ngx_stream_redis_master_answered(ck, 0, NULL, addrs, socklens, naddrs);
+}
+
+
+/*
+ * Whether an upstream of name "t" lists this address with "server": a
+ * Redis server counts once (twice, it would claim master twice, a tie),
+ * so discover= does not seat it again.  The seats' placeholders (0.0.0.0
+ * port 0) match no address a Sentinel reports.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_listed(ngx_stream_redis_master_target_t *t,
+    struct sockaddr *sockaddr, socklen_t socklen)
+{
+    ngx_uint_t                             i;
+    ngx_stream_upstream_rr_peer_t         *peer;
+    ngx_stream_upstream_rr_peers_t        *peers;
+    ngx_stream_redis_master_srv_conf_t   **pools;
+
+    pools = t->pools.elts;
+
+    for (i = 0; i < t->pools.nelts; i++) {
+
+        for (peers = pools[i]->upstream->peer.data; peers;
+             peers = peers->next)
+        {
+            for (peer = peers->peer; peer; peer = peer->next) {
+                if (ngx_cmp_sockaddr(peer->sockaddr, peer->socklen, sockaddr,
+                                     socklen, 1)
+                    == NGX_OK)
+                {
+                    return 1;
+                }
+            }
+        }
+    }
+
+    return 0;
 }
 
 

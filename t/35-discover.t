@@ -28,6 +28,7 @@ use Test::Nginx::Socket::Lua::Stream;
 #           killed in the block (the Sentinels flag it down)
 #   TEST 5  $m_5 master, $r_5 its replica, @s_5: $m_5 killed, the
 #           Sentinels fail over to $r_5
+#   TEST 6  TEST 1's, only read: $m listed with "server" too
 
 our $m = start_redis();
 our $r = start_redis(replicaof => $m->port);
@@ -273,3 +274,24 @@ Test::More::is(TestRM::count_error_log(qr/redis sentinel discover: mymaster in u
 --- stream_response eval
 TestRM::port_reply($ENV{TEST_NGINX_R_5})
 --- timeout: 60
+
+
+
+=== TEST 6: a server the upstream lists with "server" is not seated again when the Sentinels report it
+--- stream_config
+    upstream redis_rw {
+        server 127.0.0.1:$TEST_NGINX_M;
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+        redis_sentinel name=mymaster discover 127.0.0.1:$TEST_NGINX_S1
+                       127.0.0.1:$TEST_NGINX_S2 127.0.0.1:$TEST_NGINX_S3;
+    }
+--- init
+TestRM::wait_error_log(qr/redis sentinel discover: mymaster in upstream redis_rw: ${\ main::at($r)} joins/, 15);
+TestRM::wait_error_log(qr/upstream redis_rw master is ${\ main::at($m)}/, 10);
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_M})
+--- no_error_log eval
+[qr/redis sentinel discover: mymaster in upstream redis_rw: 127\.0\.0\.1:$ENV{TEST_NGINX_M}\b joins/,
+ qr/sentinel:mymaster at 127\.0\.0\.1:$ENV{TEST_NGINX_M}\b/]
+--- timeout: 30
