@@ -193,8 +193,8 @@ ngx_stream_redis_master_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_str_t                            name;
     ngx_uint_t                           i, reports;
     ngx_pool_cleanup_t                  *cln;
-    ngx_stream_redis_master_target_t   **tp;
     ngx_stream_upstream_srv_conf_t     **uscfp;
+    ngx_stream_redis_master_target_t   **tp;
     ngx_stream_redis_master_srv_conf_t  *rmcf;
     ngx_stream_upstream_main_conf_t     *umcf;
 

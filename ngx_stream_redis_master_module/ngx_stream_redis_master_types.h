@@ -278,10 +278,11 @@ typedef struct {
 /*
  * What a Sentinel last reported of the servers of its master (discover=):
  * the master (get-master-addr-by-name) first, then the replicas
- * (SENTINEL replicas) that it does not flag down, each address once.  Kept after the Sentinel node's key, written by its
- * prober alone; "reported" is the time of that probe (0: none yet).
- * "listed" counts every server of the reply, "skipped" those not kept:
- * flagged down, named by a host name (not followed), or over the bound.
+ * (SENTINEL replicas) that it does not flag down, each address once.
+ * Kept after the Sentinel node's key, written by its prober alone;
+ * "reported" is the time of that probe (0: none yet).  "listed" counts
+ * every server of the reply, "skipped" those not kept: flagged down,
+ * named by a host name (not followed), listed twice, or over the bound.
  */
 typedef struct {
     ngx_msec_t                         reported;
