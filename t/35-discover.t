@@ -29,6 +29,8 @@ use Test::Nginx::Socket::Lua::Stream;
 #   TEST 5  $m_5 master, $r_5 its replica, @s_5: $m_5 killed, the
 #           Sentinels fail over to $r_5
 #   TEST 6  TEST 1's, only read: $m listed with "server" too
+#   TEST 7  $m_7 master, $r_7 its replica, @s_7: two of them frozen
+#           (SIGSTOP) and thawed in the block
 
 our $m = start_redis();
 our $r = start_redis(replicaof => $m->port);
@@ -52,10 +54,14 @@ our $m_5 = start_redis();
 our $r_5 = start_redis(replicaof => $m_5->port);
 our @s_5 = Scenario::sentinels_watching('mymaster', $m_5, 2);
 
+our $m_7 = start_redis();
+our $r_7 = start_redis(replicaof => $m_7->port);
+our @s_7 = Scenario::sentinels_watching('mymaster', $m_7, 2);
+
 $ENV{TEST_NGINX_M} = $m->port;
 $ENV{TEST_NGINX_R} = $r->port;
 $ENV{"TEST_NGINX_S$_"} = $s[$_ - 1]->port for 1 .. 3;
-for my $n (2 .. 5) {
+for my $n (2 .. 5, 7) {
     no strict 'refs';
     $ENV{"TEST_NGINX_R_$n"} = ${"r_$n"}->port;
     $ENV{"TEST_NGINX_S${_}_$n"} = ${"s_$n"}[$_ - 1]->port for 1 .. 3;
@@ -121,7 +127,7 @@ add_block_preprocessor(sub {
         unless defined $block->stream_request;
     $block->set_value('init', 'package main; our ($m, $r, @s, $m_2, $r_2, @s_2, '
                               . '$m_3, $r_3, @s_3, $late_3, $m_4, $r_4, $gone_4, @s_4, '
-                              . '$m_5, $r_5, @s_5); '
+                              . '$m_5, $r_5, @s_5, $m_7, $r_7, @s_7); '
                               . ($block->init // ''));
 });
 run_tests();
@@ -295,3 +301,43 @@ TestRM::port_reply($ENV{TEST_NGINX_M})
 [qr/redis sentinel discover: mymaster in upstream redis_rw: 127\.0\.0\.1:$ENV{TEST_NGINX_M}\b joins/,
  qr/sentinel:mymaster at 127\.0\.0\.1:$ENV{TEST_NGINX_M}\b/]
 --- timeout: 30
+
+
+
+=== TEST 7: while fewer than a majority of the Sentinels answer, every server keeps its seat, past the grace
+--- stream_config
+    upstream redis_ro {
+        redis_replica fallback=none;
+        redis_check interval=200ms timeout=500ms;
+        redis_sentinel name=mymaster discover discover_grace=scaled(1s)
+                       127.0.0.1:$TEST_NGINX_S1_7 127.0.0.1:$TEST_NGINX_S2_7
+                       127.0.0.1:$TEST_NGINX_S3_7;
+    }
+--- stream_server_config
+    proxy_pass redis_ro;
+--- init
+for my $srv ($m_7, $r_7) {
+    TestRM::wait_error_log(qr/redis sentinel discover: mymaster in upstream redis_ro: ${\ main::at($srv)} joins/, 15);
+}
+my $from = TestRM::error_log_size();
+$_->sigstop for @s_7[0, 1];
+TestRM::wait_error_log(qr/\[error\].* redis sentinel discover: mymaster in upstream redis_ro: only 1 of the 3 Sentinels answer, no majority: its 2 servers are kept/, 20, $from);
+# twice the grace worth of discoveries, each of which could have let a
+# server go
+my $runs = 2 * TestRM::scaled(1) / 0.2;
+my $at = TestRM::error_log_size();
+TestRM::wait_until(sub {
+    TestRM::count_error_log(qr/redis check: probing sentinel:mymaster\s*$/, $at) >= $runs
+}, 30, "$runs discoveries");
+Test::More::is(TestRM::count_error_log(qr/redis sentinel discover: .*(leaves|no longer reported)/, $from),
+               0, 'no server leaves while no majority answers');
+$at = TestRM::error_log_size();
+$_->sigcont for @s_7[0, 1];
+TestRM::wait_error_log(qr/server ${\ main::at($_)} in upstream redis_ro is up, role sentinel/, 20, $at)
+    for @s_7[0, 1];
+--- stream_request
+CONFIG GET port
+QUIT
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_R_7})
+--- timeout: 90
