@@ -308,6 +308,12 @@ ngx_stream_redis_master_fuzz_replicas(redisReply *reply,
                                           (unsigned) report->listed);
     }
 
+    if (report->hostnames > report->skipped) {
+        ngx_stream_redis_master_fuzz_fail("%u host names of %u skipped",
+                                          (unsigned) report->hostnames,
+                                          (unsigned) report->skipped);
+    }
+
     for (i = 0; i < report->naddrs; i++) {
         a = &report->addrs[i];
 

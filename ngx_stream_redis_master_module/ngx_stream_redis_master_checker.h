@@ -74,6 +74,8 @@ struct ngx_stream_redis_master_checker_s {
     unsigned                           reused:1;
     unsigned                           retry_once_logged:1;
     unsigned                           twin:1;
+    /* discover=: the Sentinels' host names were said not to be followed */
+    unsigned                           hostnames:1;
     u_char                             reason[
                                        NGX_STREAM_REDIS_MASTER_REASON_LEN];
 };

@@ -821,6 +821,7 @@ ngx_stream_redis_master_reply_replicas(void *reply,
     report->reported = 0;
     report->listed = 0;
     report->skipped = 0;
+    report->hostnames = 0;
     report->naddrs = 0;
 
     if (info->master_port) {
@@ -960,6 +961,7 @@ ngx_stream_redis_master_report_address(
 
     } else {
         report->skipped++;
+        report->hostnames += (len != 0);
         return;
     }
 

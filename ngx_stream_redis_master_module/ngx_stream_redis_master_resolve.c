@@ -347,7 +347,7 @@ ngx_stream_redis_master_discover(ngx_stream_redis_master_checker_t *ck)
     u_char                              *p;
     ngx_int_t                            rc;
     ngx_uint_t                           i, j, k, n, answering, waiting;
-    ngx_uint_t                           nsentinels, naddrs;
+    ngx_uint_t                           nsentinels, naddrs, hostnames;
     ngx_stream_redis_master_target_t    *t, **sp;
     ngx_stream_redis_master_report_t     report;
     ngx_stream_redis_master_reported_t  *a;
@@ -362,6 +362,7 @@ ngx_stream_redis_master_discover(ngx_stream_redis_master_checker_t *ck)
     nsentinels = t->sentinels->nelts;
     answering = 0;
     waiting = 0;
+    hostnames = 0;
     n = 0;
 
     for (i = 0; i < nsentinels; i++) {
@@ -373,6 +374,7 @@ ngx_stream_redis_master_discover(ngx_stream_redis_master_checker_t *ck)
         }
 
         answering++;
+        hostnames += report.hostnames;
 
         for (j = 0; j < report.naddrs; j++) {
             a = &report.addrs[j];
@@ -426,6 +428,19 @@ ngx_stream_redis_master_discover(ngx_stream_redis_master_checker_t *ck)
                                          NULL, NULL, 0);
         return;
     }
+
+    /* announce-hostnames: said once a worker, until none is reported */
+
+    if (hostnames && !ck->hostnames) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "redis sentinel discover: %V in upstream %V: the "
+                      "Sentinels report %ui servers by host name "
+                      "(announce-hostnames), which are not followed: only "
+                      "IP addresses are", &t->master_name, &t->upstreams,
+                      hostnames);
+    }
+
+    ck->hostnames = (hostnames != 0);
 
     /* what a majority reports, in the reports' order */
 

@@ -509,6 +509,7 @@ ngx_stream_redis_master_report(ngx_stream_redis_master_target_t *t,
     zr->reported = ngx_current_msec;
     zr->listed = report->listed;
     zr->skipped = report->skipped;
+    zr->hostnames = report->hostnames;
     zr->naddrs = (uint32_t) (size / sizeof(ngx_stream_redis_master_reported_t));
     ngx_memcpy(zr->addrs, report->addrs, size);
 

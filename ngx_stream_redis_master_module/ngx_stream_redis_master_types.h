@@ -282,12 +282,14 @@ typedef struct {
  * Kept after the Sentinel node's key, written by its prober alone;
  * "reported" is the time of that probe (0: none yet).  "listed" counts
  * every server of the reply, "skipped" those not kept: flagged down,
- * named by a host name (not followed), listed twice, or over the bound.
+ * named by a host name (not followed: "hostnames" counts them), listed
+ * twice, or over the bound.
  */
 typedef struct {
     ngx_msec_t                         reported;
     uint32_t                           listed;
     uint32_t                           skipped;
+    uint32_t                           hostnames;
     uint32_t                           naddrs;
     ngx_stream_redis_master_reported_t  addrs[
                                            NGX_STREAM_REDIS_MASTER_MAX_REPORT];

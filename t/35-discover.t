@@ -31,6 +31,8 @@ use Test::Nginx::Socket::Lua::Stream;
 #   TEST 6  TEST 1's, only read: $m listed with "server" too
 #   TEST 7  $m_7 master, $r_7 its replica, @s_7: two of them frozen
 #           (SIGSTOP) and thawed in the block
+#   TEST 8  $m_8 master, $r_8 its replica, @s_8 Sentinels that monitor
+#           and announce the master as "localhost": only read
 
 our $m = start_redis();
 our $r = start_redis(replicaof => $m->port);
@@ -58,10 +60,20 @@ our $m_7 = start_redis();
 our $r_7 = start_redis(replicaof => $m_7->port);
 our @s_7 = Scenario::sentinels_watching('mymaster', $m_7, 2);
 
+our $m_8 = start_redis();
+our $r_8 = start_redis(replicaof => $m_8->port);
+our @s_8 = map {
+    start_sentinel(conf => ['sentinel resolve-hostnames yes',
+                            'sentinel announce-hostnames yes',
+                            'sentinel monitor mymaster localhost '
+                            . $m_8->port . ' 2',
+                            'sentinel down-after-milliseconds mymaster 1000'])
+} 1 .. 3;
+
 $ENV{TEST_NGINX_M} = $m->port;
 $ENV{TEST_NGINX_R} = $r->port;
 $ENV{"TEST_NGINX_S$_"} = $s[$_ - 1]->port for 1 .. 3;
-for my $n (2 .. 5, 7) {
+for my $n (2 .. 5, 7, 8) {
     no strict 'refs';
     $ENV{"TEST_NGINX_R_$n"} = ${"r_$n"}->port;
     $ENV{"TEST_NGINX_S${_}_$n"} = ${"s_$n"}[$_ - 1]->port for 1 .. 3;
@@ -127,7 +139,7 @@ add_block_preprocessor(sub {
         unless defined $block->stream_request;
     $block->set_value('init', 'package main; our ($m, $r, @s, $m_2, $r_2, @s_2, '
                               . '$m_3, $r_3, @s_3, $late_3, $m_4, $r_4, $gone_4, @s_4, '
-                              . '$m_5, $r_5, @s_5, $m_7, $r_7, @s_7); '
+                              . '$m_5, $r_5, @s_5, $m_7, $r_7, @s_7, $m_8, $r_8, @s_8); '
                               . ($block->init // ''));
 });
 run_tests();
@@ -341,3 +353,23 @@ QUIT
 --- stream_response eval
 TestRM::port_reply($ENV{TEST_NGINX_R_7})
 --- timeout: 90
+
+
+
+=== TEST 8: a master the Sentinels report by host name (announce-hostnames) is not followed, and the log says so; a replica reported by address is
+--- stream_config
+    upstream redis_ro {
+        redis_replica;
+        redis_check interval=200ms timeout=500ms;
+        redis_sentinel name=mymaster discover 127.0.0.1:$TEST_NGINX_S1_8
+                       127.0.0.1:$TEST_NGINX_S2_8 127.0.0.1:$TEST_NGINX_S3_8;
+    }
+--- stream_server_config
+    proxy_pass redis_ro;
+--- init
+# the Sentinels learn the replica from the master's INFO
+TestRM::wait_error_log(qr/redis sentinel discover: mymaster in upstream redis_ro: ${\ main::at($r_8)} joins/, 30);
+TestRM::wait_error_log(qr/\[warn\].* redis sentinel discover: mymaster in upstream redis_ro: the Sentinels report \d+ servers by host name \(announce-hostnames\), which are not followed: only IP addresses are/, 10);
+Test::More::is(TestRM::count_error_log(qr/redis sentinel discover: .*${\ main::at($m_8)} joins/),
+               0, 'the master named "localhost" is not seated');
+--- timeout: 60
