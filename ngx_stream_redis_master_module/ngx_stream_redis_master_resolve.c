@@ -769,6 +769,16 @@ ngx_stream_redis_master_log_cut(ngx_stream_redis_master_checker_t *ck,
                            NGX_SOCKADDR_STRLEN, 1);
     }
 
+    if (t->discover) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "redis sentinel discover: %V in upstream %V: a "
+                      "majority of the Sentinels reports %ui servers, more "
+                      "than discover=%ui: %*s%s not used", &t->master_name,
+                      &t->upstreams, naddrs, t->seats.nelts, p - list, list,
+                      i < naddrs ? ",..." : "");
+        return;
+    }
+
     ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                   "redis server %V in upstream %V has %ui addresses, more "
                   "than max_servers=%ui: %*s%s not used", &t->name,

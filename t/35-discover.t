@@ -29,6 +29,7 @@ use Test::Nginx::Socket::Lua::Stream;
 #   TEST 5  $m_5 master, $r_5 its replica, @s_5: $m_5 killed, the
 #           Sentinels fail over to $r_5
 #   TEST 6  TEST 1's, only read: $m listed with "server" too
+#   TEST 9  TEST 1's, only read: one seat for two servers
 #   TEST 7  $m_7 master, $r_7 its replica, @s_7: two of them frozen
 #           (SIGSTOP) and thawed in the block
 #   TEST 8  $m_8 master, $r_8 its replica, @s_8 Sentinels that monitor
@@ -373,3 +374,22 @@ TestRM::wait_error_log(qr/\[warn\].* redis sentinel discover: mymaster in upstre
 Test::More::is(TestRM::count_error_log(qr/redis sentinel discover: .*${\ main::at($m_8)} joins/),
                0, 'the master named "localhost" is not seated');
 --- timeout: 60
+
+
+
+=== TEST 9: more servers than discover=N seats: the master is seated first, the rest are not used, and the log says which
+--- stream_config
+    upstream redis_rw {
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+        redis_sentinel name=mymaster discover=1 127.0.0.1:$TEST_NGINX_S1
+                       127.0.0.1:$TEST_NGINX_S2 127.0.0.1:$TEST_NGINX_S3;
+    }
+--- init
+TestRM::wait_error_log(qr/redis sentinel discover: mymaster in upstream redis_rw: a majority of the Sentinels reports 2 servers, more than discover=1: ${\ main::at($r)} not used/, 15);
+TestRM::wait_error_log(qr/upstream redis_rw master is sentinel:mymaster at ${\ main::at($m)}/, 10);
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_M})
+--- no_error_log eval
+qr/redis sentinel discover: mymaster in upstream redis_rw: 127\.0\.0\.1:$ENV{TEST_NGINX_R}\b joins/
+--- timeout: 30
