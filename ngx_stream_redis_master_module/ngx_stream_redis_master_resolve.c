@@ -408,6 +408,11 @@ ngx_stream_redis_master_discover(ngx_stream_redis_master_checker_t *ck)
         }
     }
 
+    ngx_log_debug4(NGX_LOG_DEBUG_STREAM, ngx_cycle->log, 0,
+                   "redis sentinel discover: %V: %ui of %ui Sentinels "
+                   "answer, %ui not yet probed", &t->master_name, answering,
+                   nsentinels, waiting);
+
     if (2 * answering <= nsentinels) {
 
         if (2 * (answering + waiting) > nsentinels) {

@@ -30,6 +30,7 @@ use Test::Nginx::Socket::Lua::Stream;
 #           Sentinels fail over to $r_5
 #   TEST 6  TEST 1's, only read: $m listed with "server" too
 #   TEST 9  TEST 1's, only read: one seat for two servers
+#   TEST 10 TEST 1's, only read: nginx reloaded
 #   TEST 7  $m_7 master, $r_7 its replica, @s_7: two of them frozen
 #           (SIGSTOP) and thawed in the block
 #   TEST 8  $m_8 master, $r_8 its replica, @s_8 Sentinels that monitor
@@ -131,6 +132,9 @@ for my $params ('discover', 'discover=1', 'discover=64 discover_grace=0',
 }
 
 # --- the servers the Sentinels report ----------------------------------------
+
+# a master process, for the reload of TEST 10
+master_on();
 
 add_block_preprocessor(sub {
     my ($block) = @_;
@@ -335,13 +339,14 @@ for my $srv ($m_7, $r_7) {
 my $from = TestRM::error_log_size();
 $_->sigstop for @s_7[0, 1];
 TestRM::wait_error_log(qr/\[error\].* redis sentinel discover: mymaster in upstream redis_ro: only 1 of the 3 Sentinels answer, no majority: its 2 servers are kept/, 20, $from);
-# twice the grace worth of discoveries, each of which could have let a
-# server go
-my $runs = 2 * TestRM::scaled(1) / 0.2;
+# twice the grace, and the discoveries meanwhile, each of which could
+# have let a server go
 my $at = TestRM::error_log_size();
+my $t0 = Time::HiRes::time();
 TestRM::wait_until(sub {
-    TestRM::count_error_log(qr/redis check: probing sentinel:mymaster\s*$/, $at) >= $runs
-}, 30, "$runs discoveries");
+    Time::HiRes::time() - $t0 >= 2 * TestRM::scaled(1)
+    && TestRM::count_error_log(qr/redis sentinel discover: mymaster: 1 of 3 Sentinels answer/, $at) >= 5
+}, 30, 'twice the grace, and discoveries');
 Test::More::is(TestRM::count_error_log(qr/redis sentinel discover: .*(leaves|no longer reported)/, $from),
                0, 'no server leaves while no majority answers');
 $at = TestRM::error_log_size();
@@ -393,3 +398,33 @@ TestRM::port_reply($ENV{TEST_NGINX_M})
 --- no_error_log eval
 qr/redis sentinel discover: mymaster in upstream redis_rw: 127\.0\.0\.1:$ENV{TEST_NGINX_R}\b joins/
 --- timeout: 30
+
+
+
+=== TEST 10: a reload keeps the discovered servers in their seats: none joins or leaves again
+--- stream_config
+    upstream redis_rw {
+        redis_master;
+        redis_check interval=200ms timeout=500ms;
+        redis_sentinel name=mymaster discover 127.0.0.1:$TEST_NGINX_S1
+                       127.0.0.1:$TEST_NGINX_S2 127.0.0.1:$TEST_NGINX_S3;
+    }
+--- init
+TestRM::wait_error_log(qr/upstream redis_rw master is sentinel:mymaster at ${\ main::at($m)}/, 15);
+TestRM::wait_error_log(qr/redis sentinel discover: mymaster in upstream redis_rw: ${\ main::at($r)} joins/, 10);
+my $from = TestRM::error_log_size();
+my $master = TestRM::nginx_pid();
+my %old = map { $_ => 1 } TestRM::children_of($master);
+kill 'HUP', $master;
+my $new;
+TestRM::wait_until(sub { ($new) = grep { !$old{$_} } TestRM::children_of($master) },
+                   20, 'new workers after the reload');
+# ten discoveries by the new worker, each of which could have moved a seat
+TestRM::wait_until(sub {
+    TestRM::count_error_log(qr/ $new#\d+: redis sentinel discover: mymaster: 3 of 3 Sentinels answer/, $from) >= 10
+}, 20, 'ten discoveries after the reload');
+Test::More::is(TestRM::count_error_log(qr/redis sentinel discover: .*(joins|leaves)/, $from),
+               0, 'no server joins or leaves across the reload');
+--- stream_response eval
+TestRM::port_reply($ENV{TEST_NGINX_M})
+--- timeout: 40
