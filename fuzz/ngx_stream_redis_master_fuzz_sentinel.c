@@ -4,10 +4,12 @@
  * SPDX-License-Identifier: BSD-2-Clause (see LICENSE)
  *
  * libFuzzer target: the replies to a probe of a Sentinel, [AUTH,] SENTINEL
- * get-master-addr-by-name and SENTINEL master, read the way the checker
- * reads them (ngx_stream_redis_master_feed() and interpret() in
+ * get-master-addr-by-name, SENTINEL master [and SENTINEL replicas, for
+ * discover=], read the way the checker reads them
+ * (ngx_stream_redis_master_feed() and interpret() in
  * ngx_stream_redis_master_check_io.c).  The input is the byte stream from the
- * Sentinel; it is run once without AUTH and once with it.
+ * Sentinel; it is run without AUTH and with it, each without and with
+ * SENTINEL replicas.
  */
 
 
@@ -15,10 +17,13 @@
 
 
 static void ngx_stream_redis_master_fuzz_sentinel(const u_char *data,
-    size_t size, ngx_uint_t auth);
+    size_t size, ngx_uint_t auth, ngx_uint_t discover);
 static ngx_int_t ngx_stream_redis_master_fuzz_interpret(redisReply *reply,
     ngx_uint_t auth, ngx_uint_t got, ngx_stream_redis_master_info_t *info,
-    u_char *reason);
+    ngx_stream_redis_master_report_t *report, u_char *reason);
+static ngx_int_t ngx_stream_redis_master_fuzz_replicas(redisReply *reply,
+    ngx_stream_redis_master_info_t *info,
+    ngx_stream_redis_master_report_t *report, u_char *reason, size_t len);
 static ngx_int_t ngx_stream_redis_master_fuzz_master_addr(redisReply *reply,
     ngx_stream_redis_master_info_t *info, u_char *reason, size_t len);
 static ngx_int_t ngx_stream_redis_master_fuzz_sentinel_master(
@@ -29,10 +34,12 @@ static ngx_int_t ngx_stream_redis_master_fuzz_sentinel_master(
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    ngx_uint_t  auth;
+    ngx_uint_t  auth, discover;
 
     for (auth = 0; auth < 2; auth++) {
-        ngx_stream_redis_master_fuzz_sentinel(data, size, auth);
+        for (discover = 0; discover < 2; discover++) {
+            ngx_stream_redis_master_fuzz_sentinel(data, size, auth, discover);
+        }
     }
 
     return 0;
@@ -41,7 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 static void
 ngx_stream_redis_master_fuzz_sentinel(const u_char *data, size_t size,
-    ngx_uint_t auth)
+    ngx_uint_t auth, ngx_uint_t discover)
 {
     void                                   *reply;
     size_t                                  n, received;
@@ -50,6 +57,7 @@ ngx_stream_redis_master_fuzz_sentinel(const u_char *data, size_t size,
     redisReader                            *reader;
     const u_char                           *piece;
     ngx_stream_redis_master_info_t         *info;
+    ngx_stream_redis_master_report_t       *report;
     ngx_stream_redis_master_fuzz_feeder_t   feeder;
 
     reader = ngx_stream_redis_master_fuzz_reader();
@@ -58,10 +66,13 @@ ngx_stream_redis_master_fuzz_sentinel(const u_char *data, size_t size,
     info = ngx_stream_redis_master_fuzz_alloc(
                                        sizeof(ngx_stream_redis_master_info_t));
 
+    report = ngx_stream_redis_master_fuzz_alloc(
+                                     sizeof(ngx_stream_redis_master_report_t));
+
     ngx_memzero(info, sizeof(ngx_stream_redis_master_info_t));
     info->master_last_io = -1;
 
-    expect = auth + 2;
+    expect = auth + 2 + discover;
     got = 0;
     received = 0;
 
@@ -96,7 +107,7 @@ ngx_stream_redis_master_fuzz_sentinel(const u_char *data, size_t size,
             }
 
             if (ngx_stream_redis_master_fuzz_interpret(reply, auth, got, info,
-                                                       reason)
+                                                       report, reason)
                 != NGX_OK)
             {
                 goto done;
@@ -116,12 +127,14 @@ done:
     redisReaderFree(reader);
     free(reason);
     free(info);
+    free(report);
 }
 
 
 static ngx_int_t
 ngx_stream_redis_master_fuzz_interpret(redisReply *reply, ngx_uint_t auth,
-    ngx_uint_t got, ngx_stream_redis_master_info_t *info, u_char *reason)
+    ngx_uint_t got, ngx_stream_redis_master_info_t *info,
+    ngx_stream_redis_master_report_t *report, u_char *reason)
 {
     size_t     len;
     ngx_int_t  rc;
@@ -138,9 +151,13 @@ ngx_stream_redis_master_fuzz_interpret(redisReply *reply, ngx_uint_t auth,
         rc = ngx_stream_redis_master_fuzz_master_addr(reply, info, reason,
                                                       len);
 
-    } else {
+    } else if (got == auth + 1) {
         rc = ngx_stream_redis_master_fuzz_sentinel_master(reply, info, reason,
                                                           len);
+
+    } else {
+        rc = ngx_stream_redis_master_fuzz_replicas(reply, info, report,
+                                                   reason, len);
     }
 
     freeReplyObject(reply);
@@ -243,6 +260,84 @@ ngx_stream_redis_master_fuzz_sentinel_master(redisReply *reply,
     {
         ngx_stream_redis_master_fuzz_fail("SENTINEL master changed more "
                                           "than master_down");
+    }
+
+    return rc;
+}
+
+
+/*
+ * SENTINEL replicas (discover=): every server of the reply is kept once
+ * or counted as skipped, what is kept is a valid IPv4 or IPv6 address
+ * with a port, never twice, never past the bound; "info" is not touched.
+ */
+
+static ngx_int_t
+ngx_stream_redis_master_fuzz_replicas(redisReply *reply,
+    ngx_stream_redis_master_info_t *info,
+    ngx_stream_redis_master_report_t *report, u_char *reason, size_t len)
+{
+    ngx_int_t                            rc;
+    ngx_uint_t                           i, j;
+    ngx_stream_redis_master_info_t       before;
+    ngx_stream_redis_master_reported_t  *a;
+
+    before = *info;
+
+    rc = ngx_stream_redis_master_reply_replicas(reply, info, report, reason,
+                                                len);
+
+    ngx_stream_redis_master_fuzz_reason_check(reason, len, rc,
+                                              "SENTINEL replicas");
+
+    if (ngx_memcmp(&before, info, sizeof(ngx_stream_redis_master_info_t))
+        != 0)
+    {
+        ngx_stream_redis_master_fuzz_fail("SENTINEL replicas changed info");
+    }
+
+    if (report->naddrs > NGX_STREAM_REDIS_MASTER_MAX_REPORT) {
+        ngx_stream_redis_master_fuzz_fail("%u servers kept, past the bound",
+                                          (unsigned) report->naddrs);
+    }
+
+    if (rc == NGX_OK && report->naddrs + report->skipped != report->listed) {
+        ngx_stream_redis_master_fuzz_fail("%u kept and %u skipped of %u",
+                                          (unsigned) report->naddrs,
+                                          (unsigned) report->skipped,
+                                          (unsigned) report->listed);
+    }
+
+    if (report->hostnames > report->skipped) {
+        ngx_stream_redis_master_fuzz_fail("%u host names of %u skipped",
+                                          (unsigned) report->hostnames,
+                                          (unsigned) report->skipped);
+    }
+
+    for (i = 0; i < report->naddrs; i++) {
+        a = &report->addrs[i];
+
+        if (!((a->addr.sockaddr.sa_family == AF_INET
+               && a->socklen == sizeof(struct sockaddr_in)
+               && a->addr.sockaddr_in.sin_port != 0)
+              || (a->addr.sockaddr.sa_family == AF_INET6
+                  && a->socklen == sizeof(struct sockaddr_in6)
+                  && a->addr.sockaddr_in6.sin6_port != 0)))
+        {
+            ngx_stream_redis_master_fuzz_fail("server %u kept without an "
+                                              "address and a port",
+                                              (unsigned) i);
+        }
+
+        for (j = 0; j < i; j++) {
+            if (a->socklen == report->addrs[j].socklen
+                && ngx_memcmp(&a->addr, &report->addrs[j].addr, a->socklen)
+                   == 0)
+            {
+                ngx_stream_redis_master_fuzz_fail("server %u kept twice",
+                                                  (unsigned) i);
+            }
+        }
     }
 
     return rc;

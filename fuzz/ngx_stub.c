@@ -19,6 +19,14 @@
  *   ngx_sock_ntop()           an IPv4 or IPv6 address with its port
  *                             ("a.b.c.d:port", "[v6]:port"), by
  *                             inet_ntop(); other families give 0;
+ *   ngx_inet_addr(), ngx_inet6_addr()
+ *                             a dotted IPv4 address (INADDR_NONE if not
+ *                             one), an IPv6 address without brackets
+ *                             (NGX_ERROR if not one), by inet_pton() on a
+ *                             NUL-terminated copy of at most 64 bytes;
+ *   ngx_cmp_sockaddr()        NGX_OK when two IPv4 or IPv6 addresses of
+ *                             the same family are the same address (and,
+ *                             with "cmp_port", port), else NGX_DECLINED;
  *   ngx_sprintf(), ngx_snprintf(), ngx_slprintf()
  *                             ngx_vslprintf() with no limit, a size or an
  *                             end;
@@ -212,6 +220,93 @@ ngx_sock_ntop(struct sockaddr *sa, socklen_t socklen, u_char *text,
 
     default:
         return 0;
+    }
+}
+
+
+/* the longest address text the test double copies for inet_pton() */
+
+#define NGX_STUB_ADDR_TEXT  64
+
+
+in_addr_t
+ngx_inet_addr(u_char *text, size_t len)
+{
+    char            buf[NGX_STUB_ADDR_TEXT];
+    struct in_addr  a;
+
+    if (len == 0 || len >= sizeof(buf) || memchr(text, '\0', len)) {
+        return INADDR_NONE;
+    }
+
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+
+    if (inet_pton(AF_INET, buf, &a) != 1) {
+        return INADDR_NONE;
+    }
+
+    return a.s_addr;
+}
+
+
+ngx_int_t
+ngx_inet6_addr(u_char *p, size_t len, u_char *addr)
+{
+    char  buf[NGX_STUB_ADDR_TEXT];
+
+    if (len == 0 || len >= sizeof(buf) || memchr(p, '\0', len)) {
+        return NGX_ERROR;
+    }
+
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+
+    return inet_pton(AF_INET6, buf, addr) == 1 ? NGX_OK : NGX_ERROR;
+}
+
+
+ngx_int_t
+ngx_cmp_sockaddr(struct sockaddr *sa1, socklen_t slen1,
+    struct sockaddr *sa2, socklen_t slen2, ngx_uint_t cmp_port)
+{
+    struct sockaddr_in   *sin1, *sin2;
+#if (NGX_HAVE_INET6)
+    struct sockaddr_in6  *sin61, *sin62;
+#endif
+
+    if (sa1->sa_family != sa2->sa_family) {
+        return NGX_DECLINED;
+    }
+
+    switch (sa1->sa_family) {
+
+    case AF_INET:
+        sin1 = (struct sockaddr_in *) sa1;
+        sin2 = (struct sockaddr_in *) sa2;
+
+        if (cmp_port && sin1->sin_port != sin2->sin_port) {
+            return NGX_DECLINED;
+        }
+
+        return sin1->sin_addr.s_addr == sin2->sin_addr.s_addr
+               ? NGX_OK : NGX_DECLINED;
+
+#if (NGX_HAVE_INET6)
+    case AF_INET6:
+        sin61 = (struct sockaddr_in6 *) sa1;
+        sin62 = (struct sockaddr_in6 *) sa2;
+
+        if (cmp_port && sin61->sin6_port != sin62->sin6_port) {
+            return NGX_DECLINED;
+        }
+
+        return memcmp(&sin61->sin6_addr, &sin62->sin6_addr, 16) == 0
+               ? NGX_OK : NGX_DECLINED;
+#endif
+
+    default:
+        return NGX_DECLINED;
     }
 }
 

@@ -24,6 +24,14 @@
 
 
 /*
+ * SENTINEL replicas NAME (discover=), besides the name: with the RESP
+ * framing of the name at its longest, 41 bytes.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_REPLICAS_SIZE  48
+
+
+/*
  * The first probe of a target comes within this much of the worker's
  * start (ms), or within an interval if that is shorter.
  */
@@ -79,6 +87,18 @@ ngx_stream_redis_master_init_checkers(ngx_cycle_t *cycle,
 
         if (ngx_stream_redis_master_build_request(cycle, ck) != NGX_OK) {
             return NGX_ERROR;
+        }
+
+        /* a Sentinel asked for its replicas: its report, as it is read */
+
+        if (tp[i]->kind == NGX_STREAM_REDIS_MASTER_KIND_SENTINEL
+            && tp[i]->discover)
+        {
+            ck->report = ngx_palloc(cycle->pool,
+                                    sizeof(ngx_stream_redis_master_report_t));
+            if (ck->report == NULL) {
+                return NGX_ERROR;
+            }
         }
 
         interval = tp[i]->check->interval;
@@ -154,9 +174,9 @@ ngx_stream_redis_master_watch(ngx_stream_redis_master_main_conf_t *rmmcf)
 
 /*
  * A server gets [AUTH,] PING, INFO replication, INFO persistence; a
- * Sentinel [AUTH,] SENTINEL get-master-addr-by-name and SENTINEL master.
- * Built once: the
- * password stays in this buffer and is never logged.
+ * Sentinel [AUTH,] SENTINEL get-master-addr-by-name and SENTINEL master,
+ * and SENTINEL replicas when an upstream of it discovers its servers.
+ * Built once: the password stays in this buffer and is never logged.
  */
 
 static ngx_int_t
@@ -172,9 +192,13 @@ ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
     /* the Sentinel commands name the master twice */
 
     p = ngx_stream_redis_master_request(cycle->pool, t->check,
-                                        NGX_STREAM_REDIS_MASTER_PROBE_SIZE
-                                        + 2 * t->master_name.len,
-                                        &ck->request);
+                                   NGX_STREAM_REDIS_MASTER_PROBE_SIZE
+                                   + 2 * t->master_name.len
+                                   + (t->discover
+                                      ? NGX_STREAM_REDIS_MASTER_REPLICAS_SIZE
+                                        + t->master_name.len
+                                      : 0),
+                                   &ck->request);
     if (p == NULL) {
         return NGX_ERROR;
     }
@@ -191,8 +215,15 @@ ngx_stream_redis_master_build_request(ngx_cycle_t *cycle,
         ngx_str_set(&args[1], "master");
         p = ngx_stream_redis_master_command(p, 3, args);
 
+        /* discover=: the replicas it knows */
+
+        if (t->discover) {
+            ngx_str_set(&args[1], "replicas");
+            p = ngx_stream_redis_master_command(p, 3, args);
+        }
+
         ck->request.len = p - ck->request.data;
-        ck->expect = ck->auth + 2;
+        ck->expect = ck->auth + 2 + (t->discover != 0);
 
         return NGX_OK;
     }
@@ -373,10 +404,19 @@ ngx_stream_redis_master_probe(ngx_stream_redis_master_checker_t *ck)
     ngx_log_debug1(NGX_LOG_DEBUG_STREAM, ngx_cycle->log, 0,
                    "redis check: probing %V", &ck->target->name);
 
-    /* a redis_server name is resolved, not probed (resolve.c) */
+    /*
+     * A redis_server name is resolved, not probed (resolve.c); the servers
+     * of discover= are found in the Sentinels' reports.
+     */
 
     if (ck->target->kind == NGX_STREAM_REDIS_MASTER_KIND_NAME) {
-        ngx_stream_redis_master_resolve_name(ck);
+        if (ck->target->discover) {
+            ngx_stream_redis_master_discover(ck);
+
+        } else {
+            ngx_stream_redis_master_resolve_name(ck);
+        }
+
         return;
     }
 

@@ -36,6 +36,8 @@ static ngx_int_t ngx_stream_redis_master_interpret(
     ngx_stream_redis_master_checker_t *ck, void *reply);
 static void ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
     ngx_uint_t ok);
+static void ngx_stream_redis_master_kick_discover(
+    ngx_stream_redis_master_checker_t *ck);
 
 
 void
@@ -463,9 +465,13 @@ ngx_stream_redis_master_interpret(ngx_stream_redis_master_checker_t *ck,
         rc = (ck->got == ck->auth)
              ? ngx_stream_redis_master_reply_master_addr(reply, &ck->info,
                                                          reason, len)
-             : ngx_stream_redis_master_reply_sentinel_master(reply,
+             : (ck->got == ck->auth + 1)
+             ? ngx_stream_redis_master_reply_sentinel_master(reply,
                                                              &ck->info,
-                                                             reason, len);
+                                                             reason, len)
+             : ngx_stream_redis_master_reply_replicas(reply, &ck->info,
+                                                      ck->report, reason,
+                                                      len);
 
     } else if (ck->got == ck->auth) {
         rc = ngx_stream_redis_master_reply_pong(reply, reason, len);
@@ -557,6 +563,17 @@ ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
         ngx_stream_redis_master_close(ck);
     }
 
+    /*
+     * discover=: the servers this Sentinel reports, before its node says
+     * it is up; a change has the names that read it look at once.
+     */
+
+    if (ok && ck->report
+        && ngx_stream_redis_master_report(ck->target, ck->report))
+    {
+        ngx_stream_redis_master_kick_discover(ck);
+    }
+
     ngx_stream_redis_master_record(ck->target, ok ? &ck->info : NULL,
                                    ck->kick_start, ck->reason,
                                    ngx_strlen(ck->reason), ck->stalled,
@@ -576,6 +593,36 @@ ngx_stream_redis_master_done(ngx_stream_redis_master_checker_t *ck,
     }
 
     ngx_add_timer(&ck->timer, ngx_stream_redis_master_next_delay(ck));
+}
+
+
+/* the names of discover= that read this Sentinel: they look again now */
+
+static void
+ngx_stream_redis_master_kick_discover(ngx_stream_redis_master_checker_t *ck)
+{
+    ngx_uint_t                             i, j;
+    ngx_stream_redis_master_target_t      *t;
+    ngx_stream_redis_master_srv_conf_t   **pools;
+    ngx_stream_redis_master_name_conf_t   *nc;
+
+    pools = ck->target->pools.elts;
+
+    for (i = 0; i < ck->target->pools.nelts; i++) {
+
+        if (pools[i]->names == NULL) {
+            continue;
+        }
+
+        nc = pools[i]->names->elts;
+
+        for (j = 0; j < pools[i]->names->nelts; j++) {
+            if (nc[j].discover) {
+                t = nc[j].target;
+                (void) ngx_stream_redis_master_kick(ck->rmmcf, &t, 1);
+            }
+        }
+    }
 }
 
 

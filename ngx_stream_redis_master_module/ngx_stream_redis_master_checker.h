@@ -64,6 +64,13 @@ struct ngx_stream_redis_master_checker_s {
     ngx_uint_t                         cut;
     ngx_uint_t                         twins;
 
+    /*
+     * discover=: a Sentinel's report as its probe reads it; of a name,
+     * the seats whose address no majority reports now, as logged
+     */
+    ngx_stream_redis_master_report_t  *report;
+    uint64_t                           missing;
+
     unsigned                           busy:1;
     unsigned                           connecting:1;
     unsigned                           stalled:1;
@@ -73,6 +80,8 @@ struct ngx_stream_redis_master_checker_s {
     unsigned                           twin:1;
     /* a redis_server name whose answer has no address, as logged */
     unsigned                           unaddressed:1;
+    /* discover=: the Sentinels' host names were said not to be followed */
+    unsigned                           hostnames:1;
     u_char                             reason[
                                        NGX_STREAM_REDIS_MASTER_REASON_LEN];
 };
@@ -82,6 +91,7 @@ struct ngx_stream_redis_master_checker_s {
 void ngx_stream_redis_master_resolve(ngx_stream_redis_master_checker_t *ck);
 void ngx_stream_redis_master_resolve_name(
     ngx_stream_redis_master_checker_t *ck);
+void ngx_stream_redis_master_discover(ngx_stream_redis_master_checker_t *ck);
 ngx_int_t ngx_stream_redis_master_take_seat(
     ngx_stream_redis_master_checker_t *ck);
 

@@ -23,6 +23,11 @@ static ngx_int_t ngx_stream_redis_master_credential(ngx_conf_t *cf,
 static char *ngx_stream_redis_master_credentials_done(ngx_conf_t *cf,
     ngx_str_t *directive, ngx_stream_redis_master_check_conf_t *cc,
     ngx_str_t *file);
+static ngx_stream_redis_master_name_conf_t *
+    ngx_stream_redis_master_add_seats(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_str_t *server,
+    ngx_uint_t max, ngx_int_t weight, ngx_int_t max_conns, ngx_uint_t backup,
+    ngx_uint_t down);
 static char *ngx_stream_redis_master_read_password(ngx_conf_t *cf,
     ngx_str_t *directive, ngx_str_t *path, ngx_str_t *password);
 
@@ -43,6 +48,13 @@ static char *ngx_stream_redis_master_read_password(ngx_conf_t *cf,
 
 #define NGX_STREAM_REDIS_MASTER_ZONE_BASE        65536
 #define NGX_STREAM_REDIS_MASTER_ZONE_PER_TARGET  2048
+
+/*
+ * A Sentinel of an upstream with discover= keeps its report after its
+ * node (2 KB for 65 addresses): the slab allocator gives it a page.
+ */
+
+#define NGX_STREAM_REDIS_MASTER_ZONE_PER_REPORT  4096
 #define NGX_STREAM_REDIS_MASTER_ZONE_STEP        (1024 * 1024)
 
 
@@ -179,9 +191,10 @@ ngx_stream_redis_master_init_main_conf(ngx_conf_t *cf, void *conf)
 
     size_t                               size;
     ngx_str_t                            name;
-    ngx_uint_t                           i;
+    ngx_uint_t                           i, reports;
     ngx_pool_cleanup_t                  *cln;
     ngx_stream_upstream_srv_conf_t     **uscfp;
+    ngx_stream_redis_master_target_t   **tp;
     ngx_stream_redis_master_srv_conf_t  *rmcf;
     ngx_stream_upstream_main_conf_t     *umcf;
 
@@ -246,8 +259,17 @@ ngx_stream_redis_master_init_main_conf(ngx_conf_t *cf, void *conf)
      * the size moves in whole megabytes: adding a few servers keeps state.
      */
 
+    tp = rmmcf->targets.elts;
+    reports = 0;
+
+    for (i = 0; i < rmmcf->targets.nelts; i++) {
+        reports += (tp[i]->kind == NGX_STREAM_REDIS_MASTER_KIND_SENTINEL
+                    && tp[i]->discover);
+    }
+
     size = ngx_align(rmmcf->targets.nelts
                      * NGX_STREAM_REDIS_MASTER_ZONE_PER_TARGET
+                     + reports * NGX_STREAM_REDIS_MASTER_ZONE_PER_REPORT
                      + NGX_STREAM_REDIS_MASTER_ZONE_BASE,
                      NGX_STREAM_REDIS_MASTER_ZONE_STEP);
 
@@ -727,10 +749,13 @@ ngx_stream_redis_master_credentials_done(ngx_conf_t *cf,
 
 
 /*
- * redis_sentinel name=NAME [username=] [password=|password_file=] ADDR...;
+ * redis_sentinel name=NAME [username=] [password=|password_file=]
+ * [discover[=N]] [discover_grace=TIME] ADDR...;
  * The addresses are resolved once the stream block is read: host names
  * at run time if there is a resolver, else then.  The Sentinels are
- * checked with the upstream's redis_check interval and timeout.
+ * checked with the upstream's redis_check interval and timeout.  With
+ * discover, the servers they report are N seats of the upstream, as a
+ * redis_server name's are ("sentinel:NAME").
  */
 
 char *
@@ -740,10 +765,14 @@ ngx_stream_redis_master_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_stream_redis_master_srv_conf_t *rmcf = conf;
 
     char                                     *rv;
+    u_char                                   *p;
     size_t                                    len;
+    ngx_int_t                                 n;
     ngx_url_t                                *u;
-    ngx_str_t                                *value, file;
+    ngx_str_t                                *value, file, server;
     ngx_uint_t                                i;
+    ngx_msec_t                                grace;
+    ngx_stream_redis_master_name_conf_t      *nc;
     ngx_stream_redis_master_sentinel_conf_t  *sc;
 
     if (rmcf->sentinel) {
@@ -763,8 +792,43 @@ ngx_stream_redis_master_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = cf->args->elts;
     ngx_str_null(&file);
+    grace = NGX_CONF_UNSET_MSEC;
 
     for (i = 1; i < cf->args->nelts; i++) {
+
+        if (value[i].len == sizeof("discover") - 1
+            && ngx_strncmp(value[i].data, "discover", value[i].len) == 0)
+        {
+            sc->discover = NGX_STREAM_REDIS_MASTER_DEFAULT_MAX_SERVERS;
+            continue;
+        }
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "discover=")) {
+            if (ngx_stream_redis_master_num_param(cf, &value[i],
+                                         sizeof("discover=") - 1, 1,
+                                         NGX_STREAM_REDIS_MASTER_MAX_SERVERS,
+                                         &n)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            sc->discover = n;
+            continue;
+        }
+
+        if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "discover_grace=")) {
+            if (ngx_stream_redis_master_time_param(cf, &value[i],
+                                             sizeof("discover_grace=") - 1, 0,
+                                             NGX_STREAM_REDIS_MASTER_MAX_TIME,
+                                             &grace)
+                != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
 
         if (NGX_STREAM_REDIS_MASTER_PARAM(&value[i], "name=")) {
             sc->name.data = value[i].data + 5;
@@ -845,6 +909,64 @@ ngx_stream_redis_master_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
 
     rmcf->sentinel = sc;
 
+    if (grace != NGX_CONF_UNSET_MSEC && sc->discover == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"redis_sentinel\" takes \"discover_grace=\" "
+                           "only with \"discover\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (sc->discover == 0) {
+        return NGX_CONF_OK;
+    }
+
+    /* the servers the Sentinels report: "sentinel:NAME", one per seat */
+
+    server.len = sizeof("sentinel:") - 1 + sc->name.len;
+    server.data = ngx_pnalloc(cf->pool, server.len);
+    if (server.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_sprintf(server.data, "sentinel:%V", &sc->name);
+
+    nc = ngx_stream_redis_master_add_seats(cf, rmcf, &server, sc->discover, 1,
+                                           0, 0, 0);
+    if (nc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    nc->discover = 1;
+    nc->grace = grace;
+
+    /*
+     * Its keys name the master and the Sentinels as written (two groups
+     * may monitor masters of one name): "sentinels/LEN:NAME@ADDR,ADDR",
+     * which no other key begins with; upstreams that list the same share
+     * its servers.
+     */
+
+    u = sc->addrs.elts;
+    len = sizeof("sentinels/:@") + NGX_SIZE_T_LEN + sc->name.len;
+
+    for (i = 0; i < sc->addrs.nelts; i++) {
+        len += u[i].url.len + 1;
+    }
+
+    nc->id.data = ngx_pnalloc(cf->pool, len);
+    if (nc->id.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_sprintf(nc->id.data, "sentinels/%uz:%V@", sc->name.len,
+                    &sc->name);
+
+    for (i = 0; i < sc->addrs.nelts; i++) {
+        p = ngx_sprintf(p, "%s%V", i ? "," : "", &u[i].url);
+    }
+
+    nc->id.len = p - nc->id.data;
+
     return NGX_CONF_OK;
 }
 
@@ -863,12 +985,10 @@ ngx_stream_redis_master_server(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_stream_redis_master_srv_conf_t *rmcf = conf;
 
-    ngx_int_t                             n, weight, max_conns, max;
+    ngx_int_t                             weight, max_conns, max;
     ngx_url_t                             u;
     ngx_str_t                            *value;
     ngx_uint_t                            i, backup, down;
-    struct sockaddr_in                   *sin;
-    ngx_stream_upstream_server_t         *server;
     ngx_stream_upstream_srv_conf_t       *uscf;
     ngx_stream_redis_master_name_conf_t  *nc;
 
@@ -972,76 +1092,110 @@ ngx_stream_redis_master_server(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
+    if (rmcf->names) {
+        nc = rmcf->names->elts;
+
+        for (i = 0; i < rmcf->names->nelts; i++) {
+            if (nc[i].server.len == value[1].len
+                && ngx_strncasecmp(nc[i].server.data, value[1].data,
+                                   value[1].len) == 0)
+            {
+                return "is duplicate";
+            }
+        }
+    }
+
+    nc = ngx_stream_redis_master_add_seats(cf, rmcf, &value[1], max, weight,
+                                           max_conns, backup, down);
+    if (nc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    nc->host = u.host;
+    nc->port = u.port;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The seats of a redis_server name or of redis_sentinel discover=: "max"
+ * servers added to the upstream, as nginx's "server" would add them, each
+ * with a placeholder address (0.0.0.0 port 0) that no connect could
+ * reach; the balancer connects to the address the seat has at run time.
+ */
+
+static ngx_stream_redis_master_name_conf_t *
+ngx_stream_redis_master_add_seats(ngx_conf_t *cf,
+    ngx_stream_redis_master_srv_conf_t *rmcf, ngx_str_t *server,
+    ngx_uint_t max, ngx_int_t weight, ngx_int_t max_conns, ngx_uint_t backup,
+    ngx_uint_t down)
+{
+    ngx_uint_t                            n;
+    struct sockaddr_in                   *sin;
+    ngx_stream_upstream_server_t         *us;
+    ngx_stream_upstream_srv_conf_t       *uscf;
+    ngx_stream_redis_master_name_conf_t  *nc;
+
     if (rmcf->names == NULL) {
         rmcf->names = ngx_array_create(cf->pool, 2,
                                  sizeof(ngx_stream_redis_master_name_conf_t));
         if (rmcf->names == NULL) {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    nc = rmcf->names->elts;
-
-    for (i = 0; i < rmcf->names->nelts; i++) {
-        if (nc[i].server.len == value[1].len
-            && ngx_strncasecmp(nc[i].server.data, value[1].data,
-                               value[1].len) == 0)
-        {
-            return "is duplicate";
+            return NULL;
         }
     }
 
     nc = ngx_array_push(rmcf->names);
     if (nc == NULL) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
 
     ngx_memzero(nc, sizeof(ngx_stream_redis_master_name_conf_t));
 
-    nc->server = value[1];
-    nc->host = u.host;
-    nc->port = u.port;
+    nc->server = *server;
+    nc->id = *server;
     nc->max = max;
+    nc->grace = NGX_CONF_UNSET_MSEC;
 
     nc->addrs = ngx_pcalloc(cf->pool, max * sizeof(ngx_addr_t));
     if (nc->addrs == NULL) {
-        return NGX_CONF_ERROR;
+        return NULL;
     }
+
+    uscf = ngx_stream_conf_get_module_srv_conf(cf, ngx_stream_upstream_module);
 
     for (n = 0; n < max; n++) {
 
-        /* 0.0.0.0 port 0: a placeholder that no connect could reach */
-
         sin = ngx_pcalloc(cf->pool, sizeof(struct sockaddr_in));
         if (sin == NULL) {
-            return NGX_CONF_ERROR;
+            return NULL;
         }
 
         sin->sin_family = AF_INET;
 
         nc->addrs[n].sockaddr = (struct sockaddr *) sin;
         nc->addrs[n].socklen = sizeof(struct sockaddr_in);
-        nc->addrs[n].name = value[1];
+        nc->addrs[n].name = *server;
 
-        server = ngx_array_push(uscf->servers);
-        if (server == NULL) {
-            return NGX_CONF_ERROR;
+        us = ngx_array_push(uscf->servers);
+        if (us == NULL) {
+            return NULL;
         }
 
-        ngx_memzero(server, sizeof(ngx_stream_upstream_server_t));
+        ngx_memzero(us, sizeof(ngx_stream_upstream_server_t));
 
-        server->name = value[1];
-        server->addrs = &nc->addrs[n];
-        server->naddrs = 1;
-        server->weight = weight;
-        server->max_conns = max_conns;
-        server->max_fails = NGX_STREAM_REDIS_MASTER_MAX_FAILS;
-        server->fail_timeout = NGX_STREAM_REDIS_MASTER_FAIL_TIMEOUT;
-        server->down = down;
-        server->backup = backup;
+        us->name = *server;
+        us->addrs = &nc->addrs[n];
+        us->naddrs = 1;
+        us->weight = weight;
+        us->max_conns = max_conns;
+        us->max_fails = NGX_STREAM_REDIS_MASTER_MAX_FAILS;
+        us->fail_timeout = NGX_STREAM_REDIS_MASTER_FAIL_TIMEOUT;
+        us->down = down;
+        us->backup = backup;
     }
 
-    return NGX_CONF_OK;
+    return nc;
 }
 
 

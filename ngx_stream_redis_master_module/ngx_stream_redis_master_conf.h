@@ -48,6 +48,9 @@
 #define NGX_STREAM_REDIS_MASTER_DEFAULT_WAIT_QUEUE  1024
 #define NGX_STREAM_REDIS_MASTER_DEFAULT_MAX_SERVERS 8
 
+/* discover_grace=: by default, this many of the upstream's intervals */
+#define NGX_STREAM_REDIS_MASTER_DISCOVER_GRACE      3
+
 /* Redis's own default of min-replicas-max-lag */
 #define NGX_STREAM_REDIS_MASTER_DEFAULT_MIN_REPLICAS_MAX_LAG  10000
 

@@ -119,11 +119,13 @@ ngx_stream_redis_master_init_upstream(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    if (ngx_stream_redis_master_add_names(cf, rmcf) != NGX_OK) {
+    if (ngx_stream_redis_master_add_sentinels(cf, rmcf) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    if (ngx_stream_redis_master_add_sentinels(cf, rmcf) != NGX_OK) {
+    /* after the Sentinels: discover= reads their reports */
+
+    if (ngx_stream_redis_master_add_names(cf, rmcf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -408,7 +410,7 @@ ngx_stream_redis_master_add_seat(ngx_conf_t *cf,
         return NULL;
     }
 
-    len = nc->server.len + sizeof("/#") + 2 * NGX_INT_T_LEN;
+    len = nc->id.len + sizeof("/#") + 2 * NGX_INT_T_LEN;
 
     addr = *placeholder;
     addr.name.data = ngx_pnalloc(cf->pool, len);
@@ -417,7 +419,7 @@ ngx_stream_redis_master_add_seat(ngx_conf_t *cf,
     }
 
     addr.name.len = ngx_snprintf(addr.name.data, len, "%V/%ui#%ui",
-                                 &nc->server, nc->max, k)
+                                 &nc->id, nc->max, k)
                     - addr.name.data;
 
     t = ngx_stream_redis_master_add_target(cf, rmcf,
@@ -438,7 +440,8 @@ ngx_stream_redis_master_add_seat(ngx_conf_t *cf,
 
 /*
  * The target of each redis_server: kind NAME, resolved by its owner with
- * the stream{} resolver, its seats the targets add_seat() made.
+ * the stream{} resolver, its seats the targets add_seat() made; and of
+ * redis_sentinel discover=, whose owner reads the Sentinels' reports.
  */
 
 static ngx_int_t
@@ -447,7 +450,7 @@ ngx_stream_redis_master_add_names(ngx_conf_t *cf,
 {
     size_t                                len;
     ngx_addr_t                            addr;
-    ngx_msec_t                            timeout;
+    ngx_msec_t                            timeout, grace;
     ngx_uint_t                            i, k;
     ngx_resolver_t                       *resolver;
     ngx_stream_redis_master_target_t     *t, **tp, **seat, *other;
@@ -464,7 +467,7 @@ ngx_stream_redis_master_add_names(ngx_conf_t *cf,
 
     for (i = 0; i < rmcf->names->nelts; i++) {
 
-        if (resolver == NULL) {
+        if (resolver == NULL && !nc[i].discover) {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                           "\"redis_server\" \"%V\" in upstream \"%V\" needs "
                           "a \"resolver\" in stream{}", &nc[i].server,
@@ -474,7 +477,8 @@ ngx_stream_redis_master_add_names(ngx_conf_t *cf,
 
         /* a name brings one set of servers, whichever upstream lists it */
 
-        other = ngx_stream_redis_master_named_before(cf, &nc[i]);
+        other = nc[i].discover ? NULL
+                : ngx_stream_redis_master_named_before(cf, &nc[i]);
 
         if (other && other->seats.nelts != nc[i].max) {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -486,7 +490,7 @@ ngx_stream_redis_master_add_names(ngx_conf_t *cf,
             return NGX_ERROR;
         }
 
-        len = nc[i].server.len + sizeof("/") + NGX_INT_T_LEN;
+        len = nc[i].id.len + sizeof("/") + NGX_INT_T_LEN;
 
         ngx_memzero(&addr, sizeof(ngx_addr_t));
         addr.name.data = ngx_pnalloc(cf->pool, len);
@@ -495,7 +499,7 @@ ngx_stream_redis_master_add_names(ngx_conf_t *cf,
         }
 
         addr.name.len = ngx_snprintf(addr.name.data, len, "%V/%ui",
-                                     &nc[i].server, nc[i].max)
+                                     &nc[i].id, nc[i].max)
                         - addr.name.data;
 
         t = ngx_stream_redis_master_add_target(cf, rmcf,
@@ -508,15 +512,41 @@ ngx_stream_redis_master_add_names(ngx_conf_t *cf,
 
         nc[i].target = t;
 
+        /* three intervals: a report missed in a probe or two is no change */
+
+        grace = (nc[i].grace != NGX_CONF_UNSET_MSEC)
+                ? nc[i].grace
+                : NGX_STREAM_REDIS_MASTER_DISCOVER_GRACE
+                  * rmcf->check.interval;
+
         if (t->seats.nelts) {
+            if (nc[i].discover && t->grace != grace) {
+                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                              "\"redis_sentinel name=%V discover\" in "
+                              "upstream \"%V\" has another discover_grace "
+                              "than in upstream \"%V\", which lists the same "
+                              "Sentinels", &rmcf->sentinel->name, rmcf->name,
+                              &t->upstreams);
+                return NGX_ERROR;
+            }
+
             continue;
         }
 
         t->name = nc[i].server;
-        t->host = nc[i].host;
-        t->port = nc[i].port;
-        t->resolver = resolver;
-        t->resolver_timeout = timeout;
+
+        if (nc[i].discover) {
+            t->discover = 1;
+            t->master_name = rmcf->sentinel->name;
+            t->sentinels = &rmcf->sentinels;
+            t->grace = grace;
+
+        } else {
+            t->host = nc[i].host;
+            t->port = nc[i].port;
+            t->resolver = resolver;
+            t->resolver_timeout = timeout;
+        }
 
         if (ngx_array_init(&t->seats, cf->pool, nc[i].max,
                            sizeof(ngx_stream_redis_master_target_t *))
@@ -804,6 +834,7 @@ ngx_stream_redis_master_add_target(ngx_conf_t *cf,
 
     if (kind == NGX_STREAM_REDIS_MASTER_KIND_SENTINEL) {
         probe.master_name = rmcf->sentinel->name;
+        probe.discover = (rmcf->sentinel->discover != 0);
     }
 
     if (ngx_stream_redis_master_target_key(cf, &probe, &probe.key) != NGX_OK) {
@@ -944,9 +975,14 @@ ngx_stream_redis_master_target_key(ngx_conf_t *cf,
 {
     size_t  len;
 
-    len = sizeof("sentinel:||") + t->name.len + t->master_name.len;
+    len = sizeof("sentinel+replicas:||") + t->name.len + t->master_name.len;
 
-    /* a name and its seats: "name:NAME:PORT/MAX", "NAME:PORT/MAX#SEAT|" */
+    /*
+     * A name and its seats: "name:NAME:PORT/MAX", "NAME:PORT/MAX#SEAT|"
+     * (for discover=, "sentinels/..." instead of NAME:PORT).  A Sentinel
+     * asked for its replicas (discover=) has its report after its node:
+     * its key is another, so that no node is found with another size.
+     */
 
     key->data = ngx_pnalloc(cf->pool, len);
     if (key->data == NULL) {
@@ -955,7 +991,8 @@ ngx_stream_redis_master_target_key(ngx_conf_t *cf,
 
     key->len = ngx_snprintf(key->data, len, "%s%V|%V",
                             t->kind == NGX_STREAM_REDIS_MASTER_KIND_SENTINEL
-                            ? "sentinel:"
+                            ? (t->discover ? "sentinel+replicas:"
+                                           : "sentinel:")
                             : t->kind == NGX_STREAM_REDIS_MASTER_KIND_NAME
                               ? "name:" : "", &t->name, &t->master_name)
                - key->data;

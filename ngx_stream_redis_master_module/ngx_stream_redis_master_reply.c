@@ -41,6 +41,11 @@
 #define NGX_STREAM_REDIS_MASTER_MASK_RUN    4
 
 
+/* the highest TCP port a Sentinel may report */
+
+#define NGX_STREAM_REDIS_MASTER_PORT_MAX    65535
+
+
 typedef enum {
     NGX_STREAM_REDIS_MASTER_F_ROLE = 0,
     NGX_STREAM_REDIS_MASTER_F_LINK,
@@ -84,6 +89,11 @@ static ngx_uint_t ngx_stream_redis_master_is_replid(u_char *val,
 static ngx_uint_t ngx_stream_redis_master_slave_key(u_char *key, size_t klen);
 static void ngx_stream_redis_master_slave_line(
     ngx_stream_redis_master_info_t *info, u_char *val, size_t vlen);
+static ngx_uint_t ngx_stream_redis_master_flagged(redisReply *flags,
+    const char *flag);
+static void ngx_stream_redis_master_report_address(
+    ngx_stream_redis_master_report_t *report, u_char *host, size_t len,
+    in_port_t port);
 static void ngx_stream_redis_master_copy_text(u_char *dst, size_t size,
     u_char *src, size_t len);
 static void ngx_stream_redis_master_printable(u_char *text, size_t len);
@@ -782,6 +792,196 @@ ngx_stream_redis_master_reply_sentinel_master(void *reply,
                             + flags->len, (u_char *) "o_down", 6 - 1) != NULL;
 
     return NGX_OK;
+}
+
+
+/*
+ * SENTINEL replicas NAME (discover=): an array of the replicas, each a
+ * flat array of field names and values.  The report gets the master that
+ * get-master-addr-by-name named ("info"), then each replica's "ip" and
+ * "port" whose "flags" do not say down (s_down, o_down), each address
+ * once, at most NGX_STREAM_REDIS_MASTER_MAX_REPORT of them.  A replica
+ * only "disconnected" is kept: Sentinel says so of its own link for a
+ * moment, as when it promotes the replica, and flags it s_down once it
+ * is really gone (down-after-milliseconds).  Addresses only: a host
+ * name (announce-hostnames) is skipped, not resolved; so is a replica
+ * that is not a flat array of strings with an ip and a port of 1 to
+ * 65535.  A refusal (NOPERM...) fails the probe, as for SENTINEL master.
+ */
+
+ngx_int_t
+ngx_stream_redis_master_reply_replicas(void *reply,
+    ngx_stream_redis_master_info_t *info,
+    ngx_stream_redis_master_report_t *report, u_char *reason, size_t len)
+{
+    size_t       i, j;
+    ngx_int_t    port;
+    redisReply  *r = reply, *e, *k, *v, *ip, *flags;
+
+    report->reported = 0;
+    report->listed = 0;
+    report->skipped = 0;
+    report->hostnames = 0;
+    report->naddrs = 0;
+
+    if (info->master_port) {
+        report->listed++;
+        ngx_stream_redis_master_report_address(report, info->master_host,
+                                               ngx_strlen(info->master_host),
+                                               info->master_port);
+    }
+
+    if (r->type == REDIS_REPLY_ERROR
+        && r->len >= 18 && ngx_strncmp(r->str, "ERR No such master", 18) == 0)
+    {
+        return NGX_OK;    /* get-master-addr-by-name said nil already */
+    }
+
+    if (r->type != REDIS_REPLY_ARRAY) {
+        return ngx_stream_redis_master_reply_error(r, "SENTINEL replicas",
+                                                   reason, len);
+    }
+
+    for (i = 0; i < r->elements; i++) {
+        e = r->element[i];
+        report->listed++;
+
+        if (e->type != REDIS_REPLY_ARRAY || e->elements % 2) {
+            report->skipped++;
+            continue;
+        }
+
+        ip = NULL;
+        flags = NULL;
+        port = 0;
+
+        for (j = 0; j < e->elements; j += 2) {
+            k = e->element[j];
+            v = e->element[j + 1];
+
+            if (k->type != REDIS_REPLY_STRING
+                || v->type != REDIS_REPLY_STRING)
+            {
+                continue;
+            }
+
+            if (k->len == 2 && ngx_strncmp(k->str, "ip", 2) == 0) {
+                ip = v;
+
+            } else if (k->len == 4 && ngx_strncmp(k->str, "port", 4) == 0) {
+                port = ngx_atoi((u_char *) v->str, v->len);
+
+            } else if (k->len == 5 && ngx_strncmp(k->str, "flags", 5) == 0) {
+                flags = v;
+            }
+        }
+
+        if (ip == NULL || port < 1 || port > NGX_STREAM_REDIS_MASTER_PORT_MAX
+            || (flags
+                && (ngx_stream_redis_master_flagged(flags, "s_down")
+                    || ngx_stream_redis_master_flagged(flags, "o_down"))))
+        {
+            report->skipped++;
+            continue;
+        }
+
+        ngx_stream_redis_master_report_address(report, (u_char *) ip->str,
+                                               ip->len, (in_port_t) port);
+    }
+
+    return NGX_OK;
+}
+
+
+/* whether a Sentinel's "flags" (comma-separated) have this one */
+
+static ngx_uint_t
+ngx_stream_redis_master_flagged(redisReply *flags, const char *flag)
+{
+    u_char  *p, *last, *comma;
+    size_t   n;
+
+    n = ngx_strlen(flag);
+    p = (u_char *) flags->str;
+    last = p + flags->len;
+
+    while (p < last) {
+        comma = ngx_strlchr(p, last, ',');
+        if (comma == NULL) {
+            comma = last;
+        }
+
+        if ((size_t) (comma - p) == n && ngx_strncmp(p, flag, n) == 0) {
+            return 1;
+        }
+
+        p = comma + 1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * One server of a Sentinel's report, by its IP address (IPv4, or IPv6
+ * as Sentinel writes it, without brackets); a host name, an address
+ * reported already or one past the bound is counted as skipped.
+ */
+
+static void
+ngx_stream_redis_master_report_address(
+    ngx_stream_redis_master_report_t *report, u_char *host, size_t len,
+    in_port_t port)
+{
+    in_addr_t                            inaddr;
+    ngx_uint_t                           i;
+    ngx_stream_redis_master_reported_t   a;
+
+    ngx_memzero(&a, sizeof(ngx_stream_redis_master_reported_t));
+
+    inaddr = (len && len < NGX_INET_ADDRSTRLEN)
+             ? ngx_inet_addr(host, len) : INADDR_NONE;
+
+    if (inaddr != INADDR_NONE) {
+        a.addr.sockaddr_in.sin_family = AF_INET;
+        a.addr.sockaddr_in.sin_addr.s_addr = inaddr;
+        a.addr.sockaddr_in.sin_port = htons(port);
+        a.socklen = sizeof(struct sockaddr_in);
+
+#if (NGX_HAVE_INET6)
+    } else if (len && len < NGX_INET6_ADDRSTRLEN
+               && ngx_inet6_addr(host, len,
+                                 a.addr.sockaddr_in6.sin6_addr.s6_addr)
+                  == NGX_OK)
+    {
+        a.addr.sockaddr_in6.sin6_family = AF_INET6;
+        a.addr.sockaddr_in6.sin6_port = htons(port);
+        a.socklen = sizeof(struct sockaddr_in6);
+#endif
+
+    } else {
+        report->skipped++;
+        report->hostnames += (len != 0);
+        return;
+    }
+
+    for (i = 0; i < report->naddrs; i++) {
+        if (ngx_cmp_sockaddr(&report->addrs[i].addr.sockaddr,
+                             report->addrs[i].socklen, &a.addr.sockaddr,
+                             a.socklen, 1)
+            == NGX_OK)
+        {
+            report->skipped++;
+            return;
+        }
+    }
+
+    if (report->naddrs == NGX_STREAM_REDIS_MASTER_MAX_REPORT) {
+        report->skipped++;
+        return;
+    }
+
+    report->addrs[report->naddrs++] = a;
 }
 
 

@@ -7,8 +7,10 @@
  * its probes (the address its checker probes and subscribes to, and
  * whether that address is another Sentinel's: one Sentinel, one vote); a
  * redis_server name, once an interval by its owner (its addresses placed
- * in its seats); and the address of a seat's server, taken before each of
- * its probes.
+ * in its seats); the servers of redis_sentinel discover=, found as
+ * often, by its owner, in the Sentinels' reports and placed the same
+ * way; and the address of a seat's server, taken before each of its
+ * probes.
  */
 
 
@@ -21,10 +23,17 @@ static void ngx_stream_redis_master_resolved(ngx_resolver_ctx_t *ctx);
 static ngx_stream_redis_master_target_t *ngx_stream_redis_master_twin(
     ngx_stream_redis_master_target_t *t, ngx_str_t **upstream);
 static void ngx_stream_redis_master_name_resolved(ngx_resolver_ctx_t *ctx);
+static ngx_uint_t ngx_stream_redis_master_listed(
+    ngx_stream_redis_master_target_t *t, struct sockaddr *sockaddr,
+    socklen_t socklen);
 static void ngx_stream_redis_master_answered(
-    ngx_stream_redis_master_checker_t *ck, ngx_int_t state,
+    ngx_stream_redis_master_checker_t *ck, ngx_int_t state, u_char *error,
     ngx_stream_redis_master_inet_t *addrs, socklen_t *socklens,
     ngx_uint_t naddrs);
+static void ngx_stream_redis_master_log_missing(
+    ngx_stream_redis_master_checker_t *ck,
+    ngx_stream_redis_master_seat_t *before,
+    ngx_stream_redis_master_seat_t *after);
 static void ngx_stream_redis_master_log_seats(
     ngx_stream_redis_master_checker_t *ck,
     ngx_stream_redis_master_seat_t *before,
@@ -285,7 +294,7 @@ ngx_stream_redis_master_resolve_name(ngx_stream_redis_master_checker_t *ck)
         != NGX_OK)
     {
         ngx_stream_redis_master_answered(ck, NGX_RESOLVE_SERVFAIL, NULL,
-                                         NULL, 0);
+                                         NULL, NULL, 0);
     }
 }
 
@@ -319,7 +328,178 @@ ngx_stream_redis_master_name_resolved(ngx_resolver_ctx_t *ctx)
 
     ngx_resolve_name_done(ctx);
 
-    ngx_stream_redis_master_answered(ck, state, addrs, socklens, n);
+    ngx_stream_redis_master_answered(ck, state, NULL, addrs, socklens, n);
+}
+
+
+/*
+ * The servers of redis_sentinel discover=, found by the name's owner once
+ * an interval, and at once when a Sentinel's report changes: not by DNS,
+ * but in the latest reports of the upstream's Sentinels in the zone.  An
+ * address that more than half of the configured Sentinels report is one
+ * server, in the order the reports have them (each Sentinel's master
+ * first).  While fewer than a majority of the Sentinels answer, it is a
+ * failed resolution, which keeps every seat; until then at start-up
+ * (Sentinels not yet probed), nothing is placed.
+ */
+
+void
+ngx_stream_redis_master_discover(ngx_stream_redis_master_checker_t *ck)
+{
+    u_char                              *p;
+    ngx_int_t                            rc;
+    ngx_uint_t                           i, j, k, n, answering, waiting;
+    ngx_uint_t                           nsentinels, naddrs, hostnames;
+    ngx_stream_redis_master_target_t    *t, **sp;
+    ngx_stream_redis_master_report_t     report;
+    ngx_stream_redis_master_reported_t  *a;
+
+    u_char                          error[NGX_STREAM_REDIS_MASTER_REASON_LEN];
+    uint32_t                        votes[NGX_STREAM_REDIS_MASTER_MAX_ANSWER];
+    socklen_t                       socklens[NGX_STREAM_REDIS_MASTER_MAX_ANSWER];
+    ngx_stream_redis_master_inet_t  addrs[NGX_STREAM_REDIS_MASTER_MAX_ANSWER];
+
+    t = ck->target;
+    sp = t->sentinels->elts;
+    nsentinels = t->sentinels->nelts;
+    answering = 0;
+    waiting = 0;
+    hostnames = 0;
+    n = 0;
+
+    for (i = 0; i < nsentinels; i++) {
+        rc = ngx_stream_redis_master_read_report(sp[i], &report);
+
+        if (rc != NGX_OK) {
+            waiting += (rc == NGX_AGAIN);
+            continue;
+        }
+
+        answering++;
+        hostnames += report.hostnames;
+
+        for (j = 0; j < report.naddrs; j++) {
+            a = &report.addrs[j];
+
+            for (k = 0; k < n; k++) {
+                if (ngx_cmp_sockaddr(&addrs[k].sockaddr, socklens[k],
+                                     &a->addr.sockaddr, a->socklen, 1)
+                    == NGX_OK)
+                {
+                    break;
+                }
+            }
+
+            if (k < n) {
+                votes[k]++;
+                continue;
+            }
+
+            if (n == NGX_STREAM_REDIS_MASTER_MAX_ANSWER
+                || a->socklen > sizeof(ngx_stream_redis_master_inet_t)
+                || ngx_stream_redis_master_listed(t, &a->addr.sockaddr,
+                                                  a->socklen))
+            {
+                continue;
+            }
+
+            ngx_memcpy(&addrs[n], &a->addr, a->socklen);
+            socklens[n] = a->socklen;
+            votes[n] = 1;
+            n++;
+        }
+    }
+
+    ngx_log_debug4(NGX_LOG_DEBUG_STREAM, ngx_cycle->log, 0,
+                   "redis sentinel discover: %V: %ui of %ui Sentinels "
+                   "answer, %ui not yet probed", &t->master_name, answering,
+                   nsentinels, waiting);
+
+    if (2 * answering <= nsentinels) {
+
+        if (2 * (answering + waiting) > nsentinels) {
+
+            /* at start-up: a report that comes kicks this name again */
+
+            ngx_add_timer(&ck->timer,
+                          ngx_stream_redis_master_slot(t->check->interval,
+                                                       t->check->interval));
+            return;
+        }
+
+        p = ngx_snprintf(error, sizeof(error) - 1, "only %ui of the %ui "
+                         "Sentinels answer", answering, nsentinels);
+        *p = '\0';
+
+        ngx_stream_redis_master_answered(ck, NGX_RESOLVE_SERVFAIL, error,
+                                         NULL, NULL, 0);
+        return;
+    }
+
+    /* announce-hostnames: said once a worker, until none is reported */
+
+    if (hostnames && !ck->hostnames) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "redis sentinel discover: %V in upstream %V: the "
+                      "Sentinels report %ui servers by host name "
+                      "(announce-hostnames), which are not followed: only "
+                      "IP addresses are", &t->master_name, &t->upstreams,
+                      hostnames);
+    }
+
+    ck->hostnames = (hostnames != 0);
+
+    /* what a majority reports, in the reports' order */
+
+    naddrs = 0;
+
+    for (k = 0; k < n; k++) {
+        if (2 * votes[k] > nsentinels) {
+            addrs[naddrs] = addrs[k];
+            socklens[naddrs] = socklens[k];
+            naddrs++;
+        }
+    }
+
+    ngx_stream_redis_master_answered(ck, 0, NULL, addrs, socklens, naddrs);
+}
+
+
+/*
+ * Whether an upstream of name "t" lists this address with "server": a
+ * Redis server counts once (twice, it would claim master twice, a tie),
+ * so discover= does not seat it again.  The seats' placeholders (0.0.0.0
+ * port 0) match no address a Sentinel reports.
+ */
+
+static ngx_uint_t
+ngx_stream_redis_master_listed(ngx_stream_redis_master_target_t *t,
+    struct sockaddr *sockaddr, socklen_t socklen)
+{
+    ngx_uint_t                             i;
+    ngx_stream_upstream_rr_peer_t         *peer;
+    ngx_stream_upstream_rr_peers_t        *peers;
+    ngx_stream_redis_master_srv_conf_t   **pools;
+
+    pools = t->pools.elts;
+
+    for (i = 0; i < t->pools.nelts; i++) {
+
+        for (peers = pools[i]->upstream->peer.data; peers;
+             peers = peers->next)
+        {
+            for (peer = peers->peer; peer; peer = peer->next) {
+                if (ngx_cmp_sockaddr(peer->sockaddr, peer->socklen, sockaddr,
+                                     socklen, 1)
+                    == NGX_OK)
+                {
+                    return 1;
+                }
+            }
+        }
+    }
+
+    return 0;
 }
 
 
@@ -327,15 +507,16 @@ ngx_stream_redis_master_name_resolved(ngx_resolver_ctx_t *ctx)
  * What one resolution of a name found, placed in its seats (shm.c), and
  * said: the addresses that join and leave, a name without an address, a
  * failure that keeps the addresses, what the bound cuts; the servers
- * that got an address are probed at once.
+ * that got an address are probed at once.  "error" is the failure's
+ * text (NULL: the resolver's for "state"); discover= names its servers
+ * "redis sentinel discover: NAME" in the log.
  */
 
 static void
 ngx_stream_redis_master_answered(ngx_stream_redis_master_checker_t *ck,
-    ngx_int_t state, ngx_stream_redis_master_inet_t *addrs,
+    ngx_int_t state, u_char *error, ngx_stream_redis_master_inet_t *addrs,
     socklen_t *socklens, ngx_uint_t naddrs)
 {
-    u_char                             *error;
     ngx_uint_t                          k, n, cut, seated;
     ngx_stream_redis_master_target_t   *t, **seats, *kicked[
                                            NGX_STREAM_REDIS_MASTER_MAX_SERVERS];
@@ -347,11 +528,14 @@ ngx_stream_redis_master_answered(ngx_stream_redis_master_checker_t *ck,
 
     t = ck->target;
     seats = t->seats.elts;
-    error = (u_char *) (state ? ngx_resolver_strerror(state) : "");
+
+    if (error == NULL) {
+        error = (u_char *) (state ? ngx_resolver_strerror(state) : "");
+    }
 
     cut = ngx_stream_redis_master_place(t, state, error, ngx_strlen(error),
                                         addrs, socklens, naddrs, twins,
-                                        before, after);
+                                        t->grace, before, after);
 
     seated = 0;
     n = 0;
@@ -366,14 +550,20 @@ ngx_stream_redis_master_answered(ngx_stream_redis_master_checker_t *ck,
 
     if (state && state != NGX_RESOLVE_NXDOMAIN) {
 
-        if (!ck->unresolved) {
-            ck->unresolved = 1;
+        if (!ck->unresolved && t->discover) {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "redis sentinel discover: %V in upstream %V: %s, "
+                          "no majority: its %ui servers are kept",
+                          &t->master_name, &t->upstreams, error, seated);
 
+        } else if (!ck->unresolved) {
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "redis server %V in upstream %V does not resolve "
                           "(%s): its %ui addresses are kept", &t->name,
                           &t->upstreams, error, seated);
         }
+
+        ck->unresolved = 1;
 
     } else {
         ck->unresolved = 0;
@@ -383,6 +573,10 @@ ngx_stream_redis_master_answered(ngx_stream_redis_master_checker_t *ck,
         ngx_stream_redis_master_log_twins(ck, addrs, socklens, naddrs, twins);
         ngx_stream_redis_master_log_cut(ck, after, addrs, socklens, naddrs,
                                         cut);
+
+        if (t->discover) {
+            ngx_stream_redis_master_log_missing(ck, before, after);
+        }
     }
 
     if (n) {
@@ -410,17 +604,29 @@ ngx_stream_redis_master_log_seats(ngx_stream_redis_master_checker_t *ck,
 {
     u_char                             text[NGX_SOCKADDR_STRLEN];
     size_t                             len;
-    ngx_uint_t                         k;
+    ngx_uint_t                         k, now;
     ngx_stream_redis_master_target_t  *t;
 
     t = ck->target;
+    now = 0;
 
-    /* an answer without an address: the name's servers leave, said once */
+    for (k = 0; k < t->seats.nelts; k++) {
+        now += (after[k].socklen != 0);
+    }
 
-    if (empty) {
-        if (!ck->unaddressed) {
-            ck->unaddressed = 1;
+    /*
+     * An answer without an address (or, discover=, no server a majority
+     * reports): the servers leave, said once
+     */
 
+    if (empty || (t->discover && now == 0)) {
+        if (!ck->unaddressed && t->discover) {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "redis sentinel discover: %V in upstream %V: no "
+                          "majority of the Sentinels reports a server: its "
+                          "servers leave", &t->master_name, &t->upstreams);
+
+        } else if (!ck->unaddressed) {
             ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                           "redis server %V in upstream %V has no address "
                           "(%*s): its servers leave", &t->name,
@@ -428,6 +634,7 @@ ngx_stream_redis_master_log_seats(ngx_stream_redis_master_checker_t *ck,
                           t->node->reason);
         }
 
+        ck->unaddressed = 1;
         return;
     }
 
@@ -443,10 +650,19 @@ ngx_stream_redis_master_log_seats(ngx_stream_redis_master_checker_t *ck,
             len = ngx_sock_ntop(&before[k].addr.sockaddr, before[k].socklen,
                                 text, NGX_SOCKADDR_STRLEN, 1);
 
-            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                          "redis server %V in upstream %V: %*s leaves, the "
-                          "name no longer has it", &t->name, &t->upstreams,
-                          len, text);
+            if (t->discover) {
+                ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                              "redis sentinel discover: %V in upstream %V: "
+                              "%*s leaves, no majority of the Sentinels "
+                              "reports it", &t->master_name, &t->upstreams,
+                              len, text);
+
+            } else {
+                ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                              "redis server %V in upstream %V: %*s leaves, "
+                              "the name no longer has it", &t->name,
+                              &t->upstreams, len, text);
+            }
         }
 
         if (after[k].socklen) {
@@ -454,8 +670,67 @@ ngx_stream_redis_master_log_seats(ngx_stream_redis_master_checker_t *ck,
                                 text, NGX_SOCKADDR_STRLEN, 1);
 
             ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                          "redis server %V in upstream %V: %*s joins",
-                          &t->name, &t->upstreams, len, text);
+                          "%s %V in upstream %V: %*s joins",
+                          t->discover ? "redis sentinel discover:"
+                                      : "redis server",
+                          t->discover ? &t->master_name : &t->name,
+                          &t->upstreams, len, text);
+        }
+    }
+}
+
+
+/*
+ * discover=: a server that no majority of the Sentinels reports any more
+ * keeps its seat for discover_grace; said when that begins, and when it
+ * is reported again within it.
+ */
+
+static void
+ngx_stream_redis_master_log_missing(ngx_stream_redis_master_checker_t *ck,
+    ngx_stream_redis_master_seat_t *before,
+    ngx_stream_redis_master_seat_t *after)
+{
+    u_char                             text[NGX_SOCKADDR_STRLEN];
+    size_t                             len;
+    uint64_t                           bit;
+    ngx_uint_t                         k, missing;
+    ngx_stream_redis_master_target_t  *t;
+
+    t = ck->target;
+
+    for (k = 0; k < t->seats.nelts; k++) {
+        bit = (uint64_t) 1 << k;
+
+        missing = after[k].socklen && after[k].seen != ngx_current_msec;
+
+        if (before[k].epoch != after[k].epoch) {
+            ck->missing &= ~bit;
+        }
+
+        if (missing == ((ck->missing & bit) != 0)) {
+            continue;
+        }
+
+        ck->missing ^= bit;
+
+        len = ngx_sock_ntop(&after[k].addr.sockaddr, after[k].socklen, text,
+                            NGX_SOCKADDR_STRLEN, 1);
+
+        if (missing) {
+            ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                          "redis sentinel discover: %V in upstream %V: %*s "
+                          "is no longer reported by a majority of the "
+                          "Sentinels: it leaves in %Mms unless it is "
+                          "reported again", &t->master_name, &t->upstreams,
+                          len, text,
+                          t->grace - (ngx_current_msec - after[k].seen));
+
+        } else {
+            ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                          "redis sentinel discover: %V in upstream %V: %*s "
+                          "is reported again", &t->master_name,
+                          &t->upstreams, len, text);
         }
     }
 }
@@ -557,6 +832,16 @@ ngx_stream_redis_master_log_cut(ngx_stream_redis_master_checker_t *ck,
 
         p += ngx_sock_ntop(&addrs[i].sockaddr, socklens[i], p,
                            NGX_SOCKADDR_STRLEN, 1);
+    }
+
+    if (t->discover) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "redis sentinel discover: %V in upstream %V: a "
+                      "majority of the Sentinels reports %ui servers, more "
+                      "than discover=%ui: %*s%s not used", &t->master_name,
+                      &t->upstreams, naddrs, t->seats.nelts, p - list, list,
+                      i < naddrs ? ",..." : "");
+        return;
     }
 
     ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,

@@ -30,9 +30,9 @@
 
 
 static ngx_stream_redis_master_node_t *ngx_stream_redis_master_node(
-    ngx_stream_redis_master_main_conf_t *rmmcf, ngx_str_t *key,
-    ngx_uint_t seats);
-static ngx_stream_redis_master_name_t *ngx_stream_redis_master_name_of(
+    ngx_stream_redis_master_main_conf_t *rmmcf,
+    ngx_stream_redis_master_target_t *t);
+static void *ngx_stream_redis_master_record_of(
     ngx_stream_redis_master_node_t *node);
 static ngx_stream_redis_master_target_t *ngx_stream_redis_master_taken(
     ngx_stream_redis_master_target_t *t, ngx_stream_redis_master_inet_t *addr,
@@ -123,14 +123,18 @@ ngx_stream_redis_master_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     tp = rmmcf->targets.elts;
 
     for (i = 0; i < rmmcf->targets.nelts; i++) {
-        tp[i]->node = ngx_stream_redis_master_node(rmmcf, &tp[i]->key,
-                                                   tp[i]->seats.nelts);
+        tp[i]->node = ngx_stream_redis_master_node(rmmcf, tp[i]);
         if (tp[i]->node == NULL) {
             goto failed;
         }
 
         if (tp[i]->kind == NGX_STREAM_REDIS_MASTER_KIND_NAME) {
-            tp[i]->zname = ngx_stream_redis_master_name_of(tp[i]->node);
+            tp[i]->zname = ngx_stream_redis_master_record_of(tp[i]->node);
+
+        } else if (tp[i]->kind == NGX_STREAM_REDIS_MASTER_KIND_SENTINEL
+                   && tp[i]->discover)
+        {
+            tp[i]->zreport = ngx_stream_redis_master_record_of(tp[i]->node);
         }
 
         tp[i]->shpool = rmmcf->shpool;
@@ -187,12 +191,17 @@ failed:
 
 static ngx_stream_redis_master_node_t *
 ngx_stream_redis_master_node(ngx_stream_redis_master_main_conf_t *rmmcf,
-    ngx_str_t *key, ngx_uint_t seats)
+    ngx_stream_redis_master_target_t *t)
 {
     size_t                           size;
+    ngx_str_t                       *key;
+    ngx_uint_t                       seats;
     ngx_queue_t                     *q;
     ngx_stream_redis_master_node_t  *node;
     ngx_stream_redis_master_name_t  *name;
+
+    key = &t->key;
+    seats = t->seats.nelts;
 
     for (q = ngx_queue_head(&rmmcf->sh->nodes);
          q != ngx_queue_sentinel(&rmmcf->sh->nodes);
@@ -208,7 +217,11 @@ ngx_stream_redis_master_node(ngx_stream_redis_master_main_conf_t *rmmcf,
         }
     }
 
-    /* a name's record, with its seats, follows its key (name_of()) */
+    /*
+     * A name's record, with its seats, follows its key (record_of()), and
+     * so does the report of a Sentinel asked for its replicas: their keys
+     * say which, so that a node found has the size it was made with.
+     */
 
     size = sizeof(ngx_stream_redis_master_node_t) + key->len;
 
@@ -216,6 +229,12 @@ ngx_stream_redis_master_node(ngx_stream_redis_master_main_conf_t *rmmcf,
         size = ngx_align(size, sizeof(uintptr_t))
                + offsetof(ngx_stream_redis_master_name_t, seats)
                + seats * sizeof(ngx_stream_redis_master_seat_t);
+
+    } else if (t->kind == NGX_STREAM_REDIS_MASTER_KIND_SENTINEL
+               && t->discover)
+    {
+        size = ngx_align(size, sizeof(uintptr_t))
+               + sizeof(ngx_stream_redis_master_report_t);
     }
 
     node = ngx_slab_calloc_locked(rmmcf->shpool, size);
@@ -233,7 +252,7 @@ ngx_stream_redis_master_node(ngx_stream_redis_master_main_conf_t *rmmcf,
     ngx_memcpy(node->key.data, key->data, key->len);
 
     if (seats) {
-        name = ngx_stream_redis_master_name_of(node);
+        name = ngx_stream_redis_master_record_of(node);
         name->nseats = seats;
     }
 
@@ -247,18 +266,16 @@ ngx_stream_redis_master_node(ngx_stream_redis_master_main_conf_t *rmmcf,
 }
 
 
-
 /*
- * A name's record in the zone: after its node's key (whose length, with
- * the name's bound, is the same for every configuration that finds it).
+ * A name's record, or a Sentinel's report, in the zone: after its node's
+ * key (whose length, with the name's bound, is the same for every
+ * configuration that finds it).
  */
 
-static ngx_stream_redis_master_name_t *
-ngx_stream_redis_master_name_of(ngx_stream_redis_master_node_t *node)
+static void *
+ngx_stream_redis_master_record_of(ngx_stream_redis_master_node_t *node)
 {
-    return (ngx_stream_redis_master_name_t *)
-               ngx_align_ptr(node->key.data + node->key.len,
-                             sizeof(uintptr_t));
+    return ngx_align_ptr(node->key.data + node->key.len, sizeof(uintptr_t));
 }
 
 
@@ -375,7 +392,9 @@ ngx_stream_redis_master_taken(ngx_stream_redis_master_target_t *t,
  * that server ("twins"); returns how many of the answer's addresses the
  * bound left out.  A seat that changes raises the role
  * version of its server's upstreams, under the same lock, so that a
- * decision adopted at the version it had saw these seats.
+ * decision adopted at the version it had saw these seats.  With a
+ * "grace" (discover=), an address the answer no longer has keeps its
+ * seat until no answer has had it for that long.
  */
 
 ngx_uint_t
@@ -383,6 +402,7 @@ ngx_stream_redis_master_place(ngx_stream_redis_master_target_t *t,
     ngx_int_t state, u_char *error, size_t len,
     ngx_stream_redis_master_inet_t *addrs, socklen_t *socklens,
     ngx_uint_t naddrs, ngx_stream_redis_master_target_t **twins,
+    ngx_msec_t grace,
     ngx_stream_redis_master_seat_t *before,
     ngx_stream_redis_master_seat_t *after)
 {
@@ -457,11 +477,15 @@ ngx_stream_redis_master_place(ngx_stream_redis_master_target_t *t,
                    == NGX_OK)
             {
                 placed[i] = 1;
+                seat->seen = ngx_current_msec;
                 break;
             }
         }
 
-        if (i == naddrs) {
+        if (i == naddrs
+            && (ngx_msec_int_t) (ngx_current_msec - seat->seen)
+               >= (ngx_msec_int_t) grace)
+        {
             seat->socklen = 0;
             seat->epoch++;
             seat->since = ngx_current_msec;
@@ -499,6 +523,7 @@ ngx_stream_redis_master_place(ngx_stream_redis_master_target_t *t,
         seat->socklen = socklens[i];
         seat->epoch++;
         seat->since = ngx_current_msec;
+        seat->seen = ngx_current_msec;
     }
 
     name->cut = (uint32_t) cut;
@@ -528,6 +553,90 @@ done:
 
     return cut;
 }
+
+
+/*
+ * Stores what Sentinel "t" (discover=) reported of its master's servers,
+ * by its prober, after a probe that read them; returns whether they
+ * differ from the last report's.
+ */
+
+ngx_uint_t
+ngx_stream_redis_master_report(ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_report_t *report)
+{
+    size_t                             size;
+    ngx_uint_t                         changed;
+    ngx_slab_pool_t                   *shpool;
+    ngx_stream_redis_master_report_t  *zr;
+
+    shpool = t->shpool;
+    zr = t->zreport;
+
+    size = ngx_min(report->naddrs, NGX_STREAM_REDIS_MASTER_MAX_REPORT)
+           * sizeof(ngx_stream_redis_master_reported_t);
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    changed = (zr->reported == 0 || zr->naddrs != report->naddrs
+               || ngx_memcmp(zr->addrs, report->addrs, size) != 0);
+
+    zr->reported = ngx_current_msec;
+    zr->listed = report->listed;
+    zr->skipped = report->skipped;
+    zr->hostnames = report->hostnames;
+    zr->naddrs = (uint32_t) (size / sizeof(ngx_stream_redis_master_reported_t));
+    ngx_memcpy(zr->addrs, report->addrs, size);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return changed;
+}
+
+
+/*
+ * Sentinel "t"'s last report, copied under the lock: NGX_OK when it
+ * counts (the Sentinel is up, and the report is as fresh as its node
+ * must be to count), NGX_AGAIN when the Sentinel was never probed yet,
+ * else NGX_DECLINED.
+ */
+
+ngx_int_t
+ngx_stream_redis_master_read_report(ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_report_t *report)
+{
+    ngx_int_t                          rc;
+    ngx_slab_pool_t                   *shpool;
+    ngx_stream_redis_master_report_t  *zr;
+
+    shpool = t->shpool;
+    zr = t->zreport;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    ngx_memcpy(report, zr, offsetof(ngx_stream_redis_master_report_t, addrs)
+                           + ngx_min(zr->naddrs,
+                                     NGX_STREAM_REDIS_MASTER_MAX_REPORT)
+                             * sizeof(ngx_stream_redis_master_reported_t));
+
+    if (t->node->up && zr->reported
+        && (ngx_msec_int_t) (ngx_current_msec - zr->reported)
+           < (ngx_msec_int_t) t->node->fresh)
+    {
+        rc = NGX_OK;
+
+    } else {
+        rc = (t->node->probes == 0) ? NGX_AGAIN : NGX_DECLINED;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    report->naddrs = ngx_min(report->naddrs,
+                             NGX_STREAM_REDIS_MASTER_MAX_REPORT);
+
+    return rc;
+}
+
 
 static ngx_stream_redis_master_route_t *
 ngx_stream_redis_master_route(ngx_stream_redis_master_main_conf_t *rmmcf,

@@ -45,8 +45,15 @@ ngx_uint_t ngx_stream_redis_master_place(ngx_stream_redis_master_target_t *t,
     ngx_int_t state, u_char *error, size_t len,
     ngx_stream_redis_master_inet_t *addrs, socklen_t *socklens,
     ngx_uint_t naddrs, ngx_stream_redis_master_target_t **twins,
+    ngx_msec_t grace,
     ngx_stream_redis_master_seat_t *before,
     ngx_stream_redis_master_seat_t *after);
+ngx_uint_t ngx_stream_redis_master_report(
+    ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_report_t *report);
+ngx_int_t ngx_stream_redis_master_read_report(
+    ngx_stream_redis_master_target_t *t,
+    ngx_stream_redis_master_report_t *report);
 void ngx_stream_redis_master_raise(ngx_stream_redis_master_srv_conf_t *rmcf,
     ngx_uint_t role, ngx_uint_t lag);
 void ngx_stream_redis_master_snapshot(ngx_stream_redis_master_srv_conf_t *rmcf,

@@ -136,6 +136,13 @@
 /* the most servers one redis_server name may bring (max_servers=) */
 #define NGX_STREAM_REDIS_MASTER_MAX_SERVERS       64
 
+/*
+ * The servers of one Sentinel's report that the zone keeps (discover=):
+ * its master and as many replicas as the largest bound can seat
+ */
+#define NGX_STREAM_REDIS_MASTER_MAX_REPORT                                    \
+    (NGX_STREAM_REDIS_MASTER_MAX_SERVERS + 1)
+
 /* min_replicas=majority: resolved against the upstream's server count */
 #define NGX_STREAM_REDIS_MASTER_MAJORITY          ((ngx_uint_t) -2)
 
@@ -237,6 +244,8 @@ typedef struct {
     uint32_t                           epoch;
     uint32_t                           socklen;
     ngx_msec_t                         since;
+    /* when an answer last had the address (the grace of discover=) */
+    ngx_msec_t                         seen;
     ngx_stream_redis_master_inet_t     addr;
 } ngx_stream_redis_master_seat_t;
 
@@ -257,6 +266,34 @@ typedef struct {
     ngx_uint_t                         nseats;
     ngx_stream_redis_master_seat_t     seats[1];
 } ngx_stream_redis_master_name_t;
+
+
+/* one server a Sentinel reports (discover=), by its address */
+typedef struct {
+    uint32_t                           socklen;
+    ngx_stream_redis_master_inet_t     addr;
+} ngx_stream_redis_master_reported_t;
+
+
+/*
+ * What a Sentinel last reported of the servers of its master (discover=):
+ * the master (get-master-addr-by-name) first, then the replicas
+ * (SENTINEL replicas) that it does not flag down, each address once.
+ * Kept after the Sentinel node's key, written by its prober alone;
+ * "reported" is the time of that probe (0: none yet).  "listed" counts
+ * every server of the reply, "skipped" those not kept: flagged down,
+ * named by a host name (not followed: "hostnames" counts them), listed
+ * twice, or over the bound.
+ */
+typedef struct {
+    ngx_msec_t                         reported;
+    uint32_t                           listed;
+    uint32_t                           skipped;
+    uint32_t                           hostnames;
+    uint32_t                           naddrs;
+    ngx_stream_redis_master_reported_t  addrs[
+                                           NGX_STREAM_REDIS_MASTER_MAX_REPORT];
+} ngx_stream_redis_master_report_t;
 
 
 /* a master_repl_offset of the master, and when its probe found it */
@@ -469,6 +506,19 @@ struct ngx_stream_redis_master_target_s {
     ngx_stream_redis_master_name_t    *zname;
     ngx_array_t                        seats;
 
+    /*
+     * discover= of redis_sentinel.  A Sentinel (kind SENTINEL): it is
+     * asked for its replicas too, and its report is kept in the zone
+     * after its node's key ("zreport", set with node).  A name (kind
+     * NAME) whose seats the Sentinels fill, not DNS: the Sentinels whose
+     * reports it reads (every upstream that shares it lists the same),
+     * and how long a seat keeps an address no majority reports any more.
+     */
+    ngx_uint_t                         discover;
+    ngx_stream_redis_master_report_t  *zreport;
+    ngx_array_t                       *sentinels;
+    ngx_msec_t                         grace;
+
     /* worker-local */
     ngx_stream_redis_master_checker_t *checker;
     ngx_stream_redis_master_subscriber_t  *subscriber;
@@ -493,12 +543,23 @@ typedef struct {
  */
 typedef struct {
     ngx_str_t                          server;
+    /* what its zone keys name: the server, or the Sentinels' (discover=) */
+    ngx_str_t                          id;
     ngx_str_t                          host;
     in_port_t                          port;
     ngx_uint_t                         max;
     ngx_uint_t                         first;
     ngx_addr_t                        *addrs;
     ngx_stream_redis_master_target_t  *target;
+
+    /*
+     * redis_sentinel discover=: the servers the Sentinels report
+     * ("sentinel:NAME", no host nor port), and how long a seat keeps an
+     * address no majority of them reports any more (NGX_CONF_UNSET_MSEC:
+     * three intervals)
+     */
+    ngx_uint_t                         discover;
+    ngx_msec_t                         grace;
 } ngx_stream_redis_master_name_conf_t;
 
 
@@ -507,6 +568,8 @@ typedef struct {
     ngx_str_t                          name;
     ngx_stream_redis_master_check_conf_t  check;
     ngx_array_t                        addrs;
+    /* discover=: the servers they report, as this many seats (0: off) */
+    ngx_uint_t                         discover;
 } ngx_stream_redis_master_sentinel_conf_t;
 
 

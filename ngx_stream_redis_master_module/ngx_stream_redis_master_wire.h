@@ -89,6 +89,9 @@ ngx_int_t ngx_stream_redis_master_reply_master_addr(void *reply,
     ngx_stream_redis_master_info_t *info, u_char *reason, size_t len);
 ngx_int_t ngx_stream_redis_master_reply_sentinel_master(void *reply,
     ngx_stream_redis_master_info_t *info, u_char *reason, size_t len);
+ngx_int_t ngx_stream_redis_master_reply_replicas(void *reply,
+    ngx_stream_redis_master_info_t *info,
+    ngx_stream_redis_master_report_t *report, u_char *reason, size_t len);
 ngx_int_t ngx_stream_redis_master_reply_event(void *reply, ngx_str_t *name,
     u_char *event, size_t len);
 const char *ngx_stream_redis_master_role_name(ngx_uint_t role);

@@ -165,10 +165,6 @@ ngx_ssl_shutdown(ngx_connection_t *c)
 
 #define T_UNUSED(f)  { fprintf(stderr, "%s called\n", f); abort(); }
 
-in_addr_t
-ngx_inet_addr(u_char *text, size_t len)
-    T_UNUSED("ngx_inet_addr")
-
 void ngx_cdecl
 ngx_ssl_error(ngx_uint_t level, ngx_log_t *log, ngx_err_t err,
     char *fmt, ...)
